@@ -1,0 +1,44 @@
+# nlc: two commands do all the set-up.
+#   make run    install what is missing, configure, build, run the main job
+#   make test   the same set-up, then the whole test suite with a summary
+# Other targets: build, configure, setup, docs, clean.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+LLVM_PREFIX ?= /usr/lib/llvm-22
+
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+  -DMLIR_DIR=$(LLVM_PREFIX)/lib/cmake/mlir \
+  -DLLVM_EXTERNAL_LIT=$(LLVM_PREFIX)/bin/lit \
+  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+
+.PHONY: all setup configure build run test docs clean
+
+all: build
+
+setup:
+	@./scripts/setup.sh
+
+$(BUILD_DIR)/build.ninja: | setup
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS)
+
+configure: setup $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@./scripts/run-main.sh $(BUILD_DIR)
+
+test: build
+	@./scripts/run-tests.sh $(BUILD_DIR)
+
+# Regenerates the dialect reference committed under docs/dialect/.
+docs: build
+	cmake --build $(BUILD_DIR) --target nlc-doc
+	cp $(BUILD_DIR)/docs/Dialects/NL.md docs/dialect/NL.md
+	cp $(BUILD_DIR)/docs/Passes/NLPasses.md docs/dialect/NLPasses.md
+
+clean:
+	rm -rf $(BUILD_DIR)
