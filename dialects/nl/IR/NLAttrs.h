@@ -1,0 +1,40 @@
+//===- NLAttrs.h - Attributes and enums of the nl dialect -------*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NL_IR_NLATTRS_H
+#define NL_IR_NLATTRS_H
+
+#include "llvm/ADT/APFloat.h"
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectImplementation.h"
+
+#include "nl/IR/NLEnums.h.inc"
+
+#include <optional>
+
+namespace mlir::nl {
+/// Parses a real number written as a plain literal (`0.02`, `1e-08`, `-2`).
+/// Values are kept as IEEE doubles.
+FailureOr<llvm::APFloat> parseReal(AsmParser &parser);
+/// Like parseReal, for an optional parameter that is present.
+FailureOr<std::optional<llvm::APFloat>> parseOptionalReal(AsmParser &parser);
+/// Prints the shortest literal that parses back to `value`.
+void printReal(AsmPrinter &printer, const llvm::APFloat &value);
+/// Bitwise equality of two optional reals.
+inline bool sameReal(const std::optional<llvm::APFloat> &a,
+                     const std::optional<llvm::APFloat> &b) {
+  return a.has_value() == b.has_value() && (!a || a->bitwiseIsEqual(*b));
+}
+} // namespace mlir::nl
+
+#include "nl/IR/NLAttrInterfaces.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "nl/IR/NLAttrs.h.inc"
+
+#endif // NL_IR_NLATTRS_H

@@ -1,0 +1,507 @@
+//===- NLOps.cpp - Step, read/update and compute ops of nl ----------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// The structural ops (model, param, level, state, transfer) are verified in
+// NLStructureOps.cpp; this file holds the generated op definitions, the step,
+// the ops that read and write levels, and the compute ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+//===----------------------------------------------------------------------===//
+// Custom directives used by the generated parsers/printers
+//===----------------------------------------------------------------------===//
+
+static ParseResult parsePeriod(OpAsmParser &parser, PeriodAttr &period) {
+  period = PeriodAttr::parseBare(parser);
+  return success(static_cast<bool>(period));
+}
+
+static void printPeriod(OpAsmPrinter &printer, Operation *, PeriodAttr period) {
+  period.printBare(printer.getStream());
+}
+
+#define GET_OP_CLASSES
+#include "nl/IR/NLOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Prints a shape as `[a, b]` for diagnostics.
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return s;
+}
+
+/// The expected shape of a key/value/query of width `dim` for a memory with
+/// `heads` heads: `[dim]`, or `[heads, dim]`.
+SmallVector<int64_t> perHeadShape(int64_t heads, int64_t dim) {
+  if (heads == 1)
+    return {dim};
+  return {heads, dim};
+}
+
+/// Finds the level `ref` in the model around `op`; emits an error and
+/// returns null if there is none.
+LevelOp lookupLevelFor(Operation *op, FlatSymbolRefAttr ref,
+                       SymbolTableCollection &tables) {
+  auto model = op->getParentOfType<ModelOp>();
+  if (!model) {
+    op->emitOpError() << "must be inside an nl.model";
+    return {};
+  }
+  Operation *target = tables.lookupSymbolIn(model, ref.getAttr());
+  if (!target) {
+    op->emitOpError() << "names " << ref << ", which is not defined in model @"
+                      << model.getSymName();
+    return {};
+  }
+  auto level = dyn_cast<LevelOp>(target);
+  if (!level) {
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "names " << ref << ", which is a '"
+                              << target->getName() << "', not a level";
+    diag.attachNote(target->getLoc()) << ref << " is defined here";
+    return {};
+  }
+  return level;
+}
+
+/// The memory type of `level`, or an error if the level holds no readable
+/// memory.
+MemoryTypeInterface getReadableMemory(Operation *op, LevelOp level) {
+  StateOp memory = level.getMemory();
+  if (!memory)
+    return {};
+  auto type = dyn_cast<MemoryTypeInterface>(memory.getType());
+  if (!type) {
+    InFlightDiagnostic diag =
+        op->emitOpError() << "level @" << level.getSymName()
+                          << " holds a tensor buffer (" << memory.getType()
+                          << "), which cannot be read or given keys; only "
+                             "!nl.matrix, !nl.mlp and !nl.kv_cache can";
+    diag.attachNote(memory.getLoc()) << "the level's memory is declared here";
+  }
+  return type;
+}
+
+/// Checks that `value` has shape `expected`.
+LogicalResult checkShape(Operation *op, StringRef what, Value value,
+                         ArrayRef<int64_t> expected, StringRef why) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() == expected)
+    return success();
+  return op->emitOpError() << what << " has shape " << shapeStr(type.getShape())
+                           << " but " << why << " needs "
+                           << shapeStr(expected);
+}
+
+/// Whether `level` is named in the `via` of another level of its model.
+LevelOp servedLevel(LevelOp level) {
+  auto model = level->getParentOfType<ModelOp>();
+  for (LevelOp other : model.getLevels()) {
+    RuleAttr rule = other.getRuleAttr();
+    if (!rule)
+      continue;
+    for (FlatSymbolRefAttr ref : rule.getViaLevels())
+      if (ref.getValue() == level.getSymName())
+        return other;
+  }
+  return {};
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// StepOp / YieldOp
+//===----------------------------------------------------------------------===//
+
+ParseResult StepOp::parse(OpAsmParser &parser, OperationState &result) {
+  SmallVector<OpAsmParser::Argument> args;
+  SmallVector<Type> outputs;
+  if (parser.parseArgumentList(args, OpAsmParser::Delimiter::Paren,
+                               /*allowType=*/true) ||
+      parser.parseOptionalArrowTypeList(outputs) ||
+      parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+  result.getOrAddProperties<Properties>().output_types =
+      parser.getBuilder().getTypeArrayAttr(outputs);
+  return parser.parseRegion(*result.addRegion(), args);
+}
+
+void StepOp::print(OpAsmPrinter &printer) {
+  printer << '(';
+  llvm::interleaveComma(getBody().getArguments(), printer,
+                        [&](BlockArgument arg) {
+                          printer.printRegionArgument(arg);
+                        });
+  printer << ')';
+  printer.printOptionalArrowTypeList(getOutputTypeList());
+  printer.printOptionalAttrDictWithKeyword((*this)->getAttrs(),
+                                           {getOutputTypesAttrName()});
+  printer << ' ';
+  printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
+}
+
+LogicalResult StepOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != 1)
+    return emitOpError() << "takes exactly one argument (the token), got "
+                         << block.getNumArguments();
+  auto model = (*this)->getParentOfType<ModelOp>();
+  auto input = dyn_cast<RankedTensorType>(block.getArgument(0).getType());
+  int64_t dim = model.getDim();
+  if (!input || input.getShape() != ArrayRef<int64_t>{dim} ||
+      !input.getElementType().isF32())
+    return emitOpError() << "token must be a tensor<" << dim
+                         << "xf32> (the model's dim), got "
+                         << block.getArgument(0).getType();
+  if (block.empty() || !isa<YieldOp>(block.back()))
+    return emitOpError() << "body must end with nl.yield";
+  return success();
+}
+
+LogicalResult YieldOp::verify() {
+  auto step = (*this)->getParentOfType<StepOp>();
+  SmallVector<Type> expected = step.getOutputTypeList();
+  if (TypeRange(getValues().getTypes()) == TypeRange(expected))
+    return success();
+  InFlightDiagnostic diag = emitOpError()
+                            << "returns " << getValues().size()
+                            << " value(s) whose types do not match the "
+                               "step's declared outputs";
+  diag.attachNote(step.getLoc()) << "the step declares " << expected.size()
+                                 << " output(s)";
+  return diag;
+}
+
+//===----------------------------------------------------------------------===//
+// ReadOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReadOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = lookupLevelFor(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  MemoryTypeInterface memory = getReadableMemory(*this, level);
+  if (!memory)
+    return failure();
+  int64_t heads = memory.getHeads();
+  if (failed(checkShape(*this, "query", getQuery(),
+                        perHeadShape(heads, memory.getKeyDim()),
+                        "the memory's key width")) ||
+      failed(checkShape(*this, "result", getResult(),
+                        perHeadShape(heads, memory.getValueDim()),
+                        "the memory's value width")))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// UpdateOp
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Checks a gate: a scalar, one value per head, or one per key channel.
+LogicalResult checkGate(Operation *op, StringRef name, Value gate,
+                        int64_t heads, int64_t channels) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(gate.getType()).getShape();
+  bool scalar = llvm::all_of(shape, [](int64_t d) { return d == 1; });
+  bool perHead = heads > 1 && (shape == ArrayRef<int64_t>{heads} ||
+                               shape == ArrayRef<int64_t>{heads, 1});
+  bool perChannel =
+      channels > 0 && (shape == ArrayRef<int64_t>(perHeadShape(heads, channels)));
+  if (scalar || perHead || perChannel)
+    return success();
+  InFlightDiagnostic diag = op->emitOpError()
+                            << "gate '" << name << "' has shape "
+                            << shapeStr(shape)
+                            << "; expected a scalar (tensor<f32> or "
+                               "tensor<1xf32>)";
+  if (heads > 1)
+    diag << ", one value per head (tensor<" << heads << "xf32>)";
+  if (channels > 0)
+    diag << " or one value per key channel "
+         << shapeStr(perHeadShape(heads, channels));
+  return diag;
+}
+
+/// Requires operand `value` to be present (`required`) or absent.
+LogicalResult expectOperand(Operation *op, LevelOp level, StringRef name,
+                            Value value, bool required, StringRef why) {
+  if (static_cast<bool>(value) == required)
+    return success();
+  if (required)
+    return op->emitOpError() << "level @" << level.getSymName() << " needs '"
+                             << name << "': " << why;
+  return op->emitOpError() << "'" << name << "' is not allowed for level @"
+                           << level.getSymName() << ": " << why;
+}
+} // namespace
+
+LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = lookupLevelFor(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  if (level.getPeriod().isFrozen()) {
+    InFlightDiagnostic diag = emitOpError()
+                              << "level @" << level.getSymName()
+                              << " is frozen and cannot be updated online";
+    diag.attachNote(level.getLoc()) << "declared 'period frozen' here";
+    return diag;
+  }
+  if (level.getPhase() == Phase::offline) {
+    InFlightDiagnostic diag =
+        emitOpError() << "level @" << level.getSymName()
+                      << " learns offline and cannot be updated in nl.step";
+    diag.attachNote(level.getLoc()) << "declared 'phase offline' here";
+    return diag;
+  }
+  StateOp memoryState = level.getMemory();
+  if (!memoryState)
+    return failure(); // reported by the level's verifier
+
+  // A KV cache appends (key, value) and has no gates.
+  if (auto cache = dyn_cast<KvCacheType>(memoryState.getType())) {
+    const char *why = "a KV cache appends one (key, value) per token";
+    if (failed(expectOperand(*this, level, "key", getKey(), true, why)) ||
+        failed(expectOperand(*this, level, "value", getValue(), true, why)) ||
+        failed(expectOperand(*this, level, "grad", getGrad(), false, why)))
+      return failure();
+    for (auto [name, gate] :
+         {std::pair<StringRef, Value>{"lr", getLr()},
+          {"retain", getRetain()},
+          {"momentum_decay", getMomentumDecay()}})
+      if (failed(expectOperand(*this, level, name, gate, false,
+                               "a non-parametric level has no gates")))
+        return failure();
+    return failure(
+        failed(checkShape(*this, "key", getKey(),
+                          perHeadShape(cache.getHeads(), cache.getKey()),
+                          "the cache's key width")) ||
+        failed(checkShape(*this, "value", getValue(),
+                          perHeadShape(cache.getHeads(), cache.getValue()),
+                          "the cache's value width")));
+  }
+
+  RuleAttr rule = level.getRuleAttr();
+  if (!rule)
+    return failure(); // reported by the level's verifier
+
+  // The context: generated for optimizer levels, else by the objective.
+  Type memoryType = memoryState.getType();
+  auto memory = dyn_cast<MemoryTypeInterface>(memoryType);
+  int64_t heads = memory ? memory.getHeads() : 1;
+  int64_t keyDim = memory ? memory.getKeyDim() : 0;
+  if (LevelOp served = servedLevel(level)) {
+    std::string why = ("its context is the gradient of @" +
+                       served.getSymName() + ", which it serves as 'via'")
+                          .str();
+    for (auto [name, value] : {std::pair<StringRef, Value>{"key", getKey()},
+                               {"value", getValue()},
+                               {"grad", getGrad()}})
+      if (failed(expectOperand(*this, level, name, value, false, why)))
+        return failure();
+  } else if (rule.getObjective() == Objective::linear) {
+    const char *why = "objective 'linear' takes a gradient as its context";
+    if (failed(expectOperand(*this, level, "grad", getGrad(), true, why)) ||
+        failed(expectOperand(*this, level, "key", getKey(), false, why)) ||
+        failed(expectOperand(*this, level, "value", getValue(), false, why)))
+      return failure();
+    RankedTensorType storage = getStorageTensorType(memoryType);
+    if (!storage)
+      return emitOpError() << "a 'grad' context needs a level whose memory is "
+                              "one tensor (a matrix or a buffer), got "
+                           << memoryType;
+    if (failed(checkShape(*this, "grad", getGrad(), storage.getShape(),
+                          "the level's state")))
+      return failure();
+  } else {
+    std::string why = ("objective '" +
+                       stringifyObjective(rule.getObjective()) +
+                       "' takes (key, value) pairs")
+                          .str();
+    if (failed(expectOperand(*this, level, "key", getKey(), true, why)) ||
+        failed(expectOperand(*this, level, "value", getValue(), true, why)) ||
+        failed(expectOperand(*this, level, "grad", getGrad(), false, why)))
+      return failure();
+    if (!memory)
+      return emitOpError() << "objective '"
+                           << stringifyObjective(rule.getObjective())
+                           << "' needs a memory (!nl.matrix or !nl.mlp), "
+                              "but level @"
+                           << level.getSymName() << " holds " << memoryType;
+    if (failed(checkShape(*this, "key", getKey(),
+                          perHeadShape(heads, memory.getKeyDim()),
+                          "the memory's key width")) ||
+        failed(checkShape(*this, "value", getValue(),
+                          perHeadShape(heads, memory.getValueDim()),
+                          "the memory's value width")))
+      return failure();
+  }
+
+  // Gates.
+  if (failed(expectOperand(*this, level, "lr", getLr(), true,
+                           "every learning level takes a step size")))
+    return failure();
+  bool decays = rule.getRetention() == Retention::decay;
+  if (failed(expectOperand(*this, level, "retain", getRetain(), decays,
+                           decays ? "its rule has 'retention = decay'"
+                                  : "its rule has no decay retention")))
+    return failure();
+  bool fusedMomentum = !rule.getVia() &&
+                       (rule.getAlgorithm() == Algorithm::momentum ||
+                        rule.getAlgorithm() == Algorithm::muon);
+  if (failed(expectOperand(
+          *this, level, "momentum_decay", getMomentumDecay(), fusedMomentum,
+          fusedMomentum ? "its rule keeps a fused momentum buffer"
+                        : "only a fused momentum/muon rule has a momentum "
+                          "buffer (a 'via' level takes its own 'retain')")))
+    return failure();
+  for (auto [name, gate] : {std::pair<StringRef, Value>{"lr", getLr()},
+                            {"retain", getRetain()},
+                            {"momentum_decay", getMomentumDecay()}})
+    if (gate && failed(checkGate(*this, name, gate, heads, keyDim)))
+      return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GetParamOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GetParamOp::verifySymbolUses(SymbolTableCollection &tables) {
+  auto model = (*this)->getParentOfType<ModelOp>();
+  if (!model)
+    return emitOpError() << "must be inside an nl.model";
+  auto param = tables.lookupSymbolIn<ParamOp>(model, getNameAttr());
+  if (!param)
+    return emitOpError() << "names " << getNameAttr()
+                         << ", which is not a parameter of model @"
+                         << model.getSymName();
+  if (param.getType() != getType()) {
+    InFlightDiagnostic diag = emitOpError()
+                              << "result type " << getType()
+                              << " does not match the parameter's type "
+                              << param.getType();
+    diag.attachNote(param.getLoc()) << "parameter declared here";
+    return diag;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Compute ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  auto input = getInput().getType();
+  auto weight = getWeight().getType();
+  if (input.getRank() < 1)
+    return emitOpError() << "input must have at least one dimension";
+  if (weight.getRank() != 2)
+    return emitOpError() << "weight must be a d_out x d_in matrix, got shape "
+                         << shapeStr(weight.getShape());
+  int64_t out = weight.getDimSize(0), in = weight.getDimSize(1);
+  if (input.getShape().back() != in)
+    return emitOpError() << "input's last dimension is "
+                         << input.getShape().back() << " but the weight ("
+                         << shapeStr(weight.getShape()) << ") takes " << in;
+  if (getBias() && getBias().getType().getShape() != ArrayRef<int64_t>{out})
+    return emitOpError() << "bias has shape "
+                         << shapeStr(getBias().getType().getShape())
+                         << " but the weight produces " << out << " values";
+  SmallVector<int64_t> expected(input.getShape());
+  expected.back() = out;
+  if (getResult().getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "result has shape "
+                         << shapeStr(getResult().getType().getShape())
+                         << " but the projection yields "
+                         << shapeStr(expected);
+  return success();
+}
+
+namespace {
+LogicalResult verifyBroadcast(Operation *op, RankedTensorType lhs,
+                              RankedTensorType rhs, RankedTensorType result) {
+  SmallVector<int64_t> shape;
+  if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),
+                                          shape))
+    return op->emitOpError() << "operand shapes " << shapeStr(lhs.getShape())
+                             << " and " << shapeStr(rhs.getShape())
+                             << " do not broadcast";
+  if (result.getShape() != ArrayRef<int64_t>(shape))
+    return op->emitOpError() << "result has shape "
+                             << shapeStr(result.getShape())
+                             << " but the operands broadcast to "
+                             << shapeStr(shape);
+  return success();
+}
+} // namespace
+
+LogicalResult AddOp::verify() {
+  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
+                         getResult().getType());
+}
+LogicalResult SubOp::verify() {
+  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
+                         getResult().getType());
+}
+LogicalResult MulOp::verify() {
+  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
+                         getResult().getType());
+}
+
+LogicalResult NormOp::verify() {
+  auto input = getInput().getType();
+  if (getKind() == NormKind::none)
+    return emitOpError() << "norm kind 'none' normalizes nothing; remove the op";
+  if (input.getRank() < 1)
+    return emitOpError() << "input must have at least one dimension";
+  if (getResult().getType() != input)
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must equal the input type " << input;
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "'eps' must be positive";
+  if (getKind() == NormKind::l2 && (getScale() || getShift()))
+    return emitOpError() << "an l2 norm takes no scale or shift";
+  if (getKind() == NormKind::rms && getShift())
+    return emitOpError() << "an rms norm takes no shift";
+  int64_t width = input.getShape().back();
+  for (auto [name, v] : {std::pair<StringRef, Value>{"scale", getScale()},
+                         {"shift", getShift()}})
+    if (v && cast<RankedTensorType>(v.getType()).getShape() !=
+                 ArrayRef<int64_t>{width})
+      return emitOpError() << name << " must be a vector of " << width
+                           << " values (the normalized dimension)";
+  return success();
+}
+
+LogicalResult ConvOp::verify() {
+  auto input = getInput().getType();
+  auto weight = getWeight().getType();
+  if (weight.getRank() != 2)
+    return emitOpError() << "weight must be (width x channels), got shape "
+                         << shapeStr(weight.getShape());
+  if (input.getRank() < 1 || input.getShape().back() != weight.getDimSize(1))
+    return emitOpError() << "input's last dimension must be the weight's "
+                            "channel count "
+                         << weight.getDimSize(1);
+  if (getResult().getType() != input)
+    return emitOpError() << "result type must equal the input type " << input;
+  return success();
+}

@@ -1,0 +1,34 @@
+//===- NLOps.h - Operations of the nl dialect -------------------*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NL_IR_NLOPS_H
+#define NL_IR_NLOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/RegionKindInterface.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "nl/IR/NLAttrs.h"
+#include "nl/IR/NLDialect.h"
+#include "nl/IR/NLTypes.h"
+
+namespace mlir::nl {
+class LevelOp;
+class ParamOp;
+class StateOp;
+class StepOp;
+class TransferOp;
+} // namespace mlir::nl
+
+#define GET_OP_CLASSES
+#include "nl/IR/NLOps.h.inc"
+
+#endif // NL_IR_NLOPS_H

@@ -1,0 +1,463 @@
+//===- NLOps.td - Operations of the nl dialect ------------*- tablegen -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NL_OPS_TD
+#define NL_OPS_TD
+
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "nl/IR/NLAttrs.td"
+include "nl/IR/NLDialect.td"
+include "nl/IR/NLTypes.td"
+
+def NL_StateType : AnyTypeOf<[NL_MemoryTypeInterface, AnyStaticShapeTensor],
+                             "a memory type or a static tensor">;
+def NL_Tensor : RankedTensorOf<[F32]>;
+
+//===----------------------------------------------------------------------===//
+// Structure: model, parameters, levels, states, transfers
+//===----------------------------------------------------------------------===//
+
+def NL_ModelOp : NL_Op<"model", [
+    IsolatedFromAbove, Symbol, SymbolTable, GraphRegionNoTerminator,
+    NoRegionArguments]> {
+  let summary = "a nested-learning model: parameters, levels and one step";
+  let description = [{
+    The container of one model and the symbol table for its parameters and
+    levels. `dim` is the width of one input token; `heads` the number of
+    heads its memories are split into. The body holds `nl.param`,
+    `nl.level` and `nl.transfer` ops in any order, and exactly one `nl.step`.
+
+    The verifier checks what needs the whole model: one update per level and
+    step, optimizer levels (`via`) that match the level they serve, the
+    period of every `init` transfer, and that no two levels need each
+    other's state of the same step (a dependency cycle).
+
+    Example:
+    ```mlir
+    nl.model @linear_attention attributes {dim = 64} {
+      nl.param @W_k : tensor<64x64xf32> = #nl.normal<std = 0.02>
+      nl.level @memory period 1 rule <objective = dot> {
+        nl.state @S : !nl.matrix<64x64xf32> = #nl.zeros
+      }
+      nl.step(%x : tensor<64xf32>) -> tensor<64xf32> {
+        %Wk = nl.get_param @W_k : tensor<64x64xf32>
+        %k = nl.linear %x, %Wk : (tensor<64xf32>, tensor<64x64xf32>) -> tensor<64xf32>
+        %one = arith.constant dense<1.0> : tensor<f32>
+        nl.update @memory key(%k : tensor<64xf32>) value(%x : tensor<64xf32>) lr(%one : tensor<f32>)
+        %y = nl.read @memory(%k) : tensor<64xf32> -> tensor<64xf32>
+        nl.yield %y : tensor<64xf32>
+      }
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$dim,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>, "1">:$heads,
+                       OptionalAttr<I64Attr>:$hyper_period);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The model's single step, or null if the model is malformed.
+    StepOp getStep();
+    /// Levels, parameters and transfers in body order.
+    auto getLevels() { return getBody().getOps<LevelOp>(); }
+    auto getParams() { return getBody().getOps<ParamOp>(); }
+    auto getTransfers() { return getBody().getOps<TransferOp>(); }
+    LevelOp lookupLevel(::llvm::StringRef name);
+  }];
+}
+
+def NL_ParamOp : NL_Op<"param", [Symbol, HasParent<"ModelOp">]> {
+  let summary = "a slow weight of the model, with its initializer";
+  let description = [{
+    A parameter (slow weight) that the online levels read but do not update:
+    projections, gate weights, norm gains. Its tensor type is static and its
+    initializer is required: `#nl.zeros`, `#nl.ones`, `#nl.fill<v>`,
+    `#nl.normal<std = s>`, `#nl.uniform<low = a, high = b>`,
+    `#nl.identity` or `#nl.from_file<"name">`.
+
+    Example:
+    ```mlir
+    nl.param @W_q : tensor<64x64xf32> = #nl.normal<std = 0.02>
+    nl.param @W_o : tensor<64x64xf32> = #nl.from_file<"block0.W_o">
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       TypeAttrOf<AnyStaticShapeTensor>:$type,
+                       OptionalAttr<NL_InitializerAttrInterface>:$init);
+  let assemblyFormat = "$sym_name `:` $type (`=` $init^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+def NL_LevelOp : NL_Op<"level", [
+    Symbol, SymbolTable, HasParent<"ModelOp">, GraphRegionNoTerminator,
+    NoRegionArguments]> {
+  let summary = "a level: state, learning rule and update period";
+  let description = [{
+    A level of the nested system: one or more states (its first `nl.state`
+    is the memory that `nl.read` and `nl.update` address), the learning rule
+    that updates them, and the period after which an update is applied
+    (`period 16`, `period inf`, `period frozen`).
+
+    * `phase`: `online` levels learn inside `nl.step` while the model
+      serves; `offline` levels learn only in an offline phase (consolidation,
+      pre-training) and may not be updated in `nl.step`.
+    * `tail`: what happens to a partial chunk at the end of a call: `carry`
+      (default; the next call continues the chunk, so streaming equals one
+      long call), `flush` (apply it as a short chunk) or `drop` (ambiguity
+      A12).
+    * `rule`: required for every level that learns, absent for a
+      non-parametric level (`period inf`, a KV cache).
+
+    An optimizer is a level like any other: a momentum buffer is a level
+    whose context is the gradient of the level it serves (named in that
+    level's `via`).
+
+    Example: a Titans memory whose momentum is its own level.
+    ```mlir
+    nl.level @S period 1 rule <objective = linear, retention = decay> {
+      nl.state @buf : !nl.matrix<64x64xf32> = #nl.zeros
+    }
+    nl.level @M period 1 rule <objective = l2, retention = decay, algorithm = momentum, via = [@S]> {
+      nl.state @mem : !nl.matrix<64x64xf32> = #nl.zeros
+    }
+    ```
+  }];
+  let arguments = (ins
+    SymbolNameAttr:$sym_name,
+    NL_PeriodAttr:$period,
+    DefaultValuedAttr<NL_Phase, "::mlir::nl::Phase::online">:$phase,
+    DefaultValuedAttr<NL_TailPolicy, "::mlir::nl::TailPolicy::carry">:$tail,
+    OptionalAttr<NL_RuleAttr>:$rule,
+    OptionalAttr<NL_ScheduleAttr>:$schedule);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $sym_name `period` custom<Period>($period) (`phase` $phase^)?
+    (`tail` $tail^)? (`rule` $rule^)? attr-dict-with-keyword $body
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The states of the level, in order.
+    auto getStates() { return getBody().getOps<StateOp>(); }
+    /// The memory addressed by nl.read / nl.update (the first state).
+    StateOp getMemory();
+    /// Whether the level learns in nl.step.
+    bool learnsOnline() {
+      return !getPeriod().isFrozen() && getPhase() == Phase::online;
+    }
+  }];
+}
+
+def NL_StateOp : NL_Op<"state", [Symbol, HasParent<"LevelOp">]> {
+  let summary = "a state tensor of a level, with its initial value";
+  let description = [{
+    One piece of a level's state: a memory (`!nl.matrix`, `!nl.mlp`,
+    `!nl.kv_cache`) or a buffer (a static tensor, e.g. a moment buffer of a
+    fused optimizer). The initializer is required, except for a KV cache,
+    which starts empty. States are checkpointed by the runtime.
+
+    Example:
+    ```mlir
+    nl.state @M : !nl.mlp<[64, 256, 64], silu, residual> = #nl.normal<std = 0.02>
+    nl.state @cache : !nl.kv_cache<key = 64, value = 64, window = 128>
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       TypeAttrOf<NL_StateType>:$type,
+                       OptionalAttr<NL_InitializerAttrInterface>:$init);
+  let assemblyFormat = "$sym_name `:` $type (`=` $init^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+def NL_TransferOp : NL_Op<"transfer", [
+    HasParent<"ModelOp">, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a knowledge-transfer edge between two levels";
+  let description = [{
+    Declares how knowledge moves from level `from` to level `to` (Nested
+    Learning §3.3):
+
+    * `parametric`: `to` is conditioned on the state of `from` (its reads
+      feed `to`'s keys, values or gates); no gradient crosses.
+    * `nonparametric`: `to` is conditioned on the cache of the
+      non-parametric level `from` (softmax attention).
+    * `backprop`: one gradient flow, applied at two frequencies (CMS).
+    * `init`: `from` (slower) meta-learns the initial state of `to`
+      (faster); with `reset`, `to` is reset to that state after each of
+      `from`'s periods (nested CMS). The period of `to` must divide the
+      period of `from`.
+    * `generation`: `from` generates `to`'s context or weights (e.g. the
+      architecture generating an optimizer's gradients).
+
+    Example:
+    ```mlir
+    nl.transfer init @slow -> @fast reset
+    nl.transfer backprop @cms1 -> @cms0
+    ```
+  }];
+  let arguments = (ins NL_TransferKind:$kind, FlatSymbolRefAttr:$from,
+                       FlatSymbolRefAttr:$to, UnitAttr:$reset);
+  let assemblyFormat = "$kind $from `->` $to (`reset` $reset^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// The time step
+//===----------------------------------------------------------------------===//
+
+def NL_StepOp : NL_Op<"step", [
+    IsolatedFromAbove, HasParent<"ModelOp">, SingleBlock]> {
+  let summary = "the computation of one time step on one token";
+  let description = [{
+    The body runs once per token: its argument is the token (a
+    `tensor<dim x f32>`), `nl.read` and `nl.update` address levels by symbol,
+    and `nl.yield` returns the step's outputs. Within one step, the update
+    order of levels is fixed by their dependencies (see
+    `nl-verify-schedule`), and a read sees the state before or after its
+    level's write of this step as the level's rule says (`read`).
+
+    Example:
+    ```mlir
+    nl.step(%x : tensor<64xf32>) -> tensor<64xf32> {
+      %y = nl.read @memory(%x) : tensor<64xf32> -> tensor<64xf32>
+      nl.yield %y : tensor<64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins TypeArrayAttr:$output_types);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The token of this step (the body's single argument).
+    ::mlir::BlockArgument getInput() { return getBody().getArgument(0); }
+    /// The types nl.yield returns.
+    ::llvm::SmallVector<::mlir::Type> getOutputTypeList() {
+      return ::llvm::to_vector(getOutputTypes().getAsValueRange<::mlir::TypeAttr>());
+    }
+  }];
+}
+
+def NL_YieldOp : NL_Op<"yield", [
+    Pure, ReturnLike, Terminator, HasParent<"StepOp">]> {
+  let summary = "returns the outputs of a step";
+  let description = [{
+    Ends `nl.step` and returns the step's outputs, whose types must match
+    the types the step declares.
+
+    Example: `nl.yield %y : tensor<64xf32>`
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reading and writing levels
+//===----------------------------------------------------------------------===//
+
+def NL_ReadOp : NL_Op<"read", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "read a level's memory at a query";
+  let description = [{
+    Applies the memory of `level` to `query`: `M q` for a matrix memory, the
+    MLP for an MLP memory, softmax attention over the cache for a KV cache.
+    Whether it sees this step's write is the level's `read` order. With
+    several heads the query and the result have a leading `heads` dimension.
+
+    Example:
+    ```mlir
+    %y = nl.read @memory(%q) : tensor<64xf32> -> tensor<64xf32>
+    %o = nl.read @attn(%qh) : tensor<4x16xf32> -> tensor<4x16xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level, NL_Tensor:$query);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $level `(` $query `)` attr-dict `:` type($query) `->` type($result)
+  }];
+}
+
+def NL_UpdateOp : NL_Op<"update", [
+    AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "feed one token of context and the gates to a level";
+  let description = [{
+    Gives `level` this step's context and gates. The level's rule decides
+    what happens: a per-token level (period 1) updates now; a level of
+    period C accumulates and applies its update after every C tokens.
+
+    Context, by the level's objective:
+    * `dot`, `l2`, `lp`, `huber`: `key` and `value`;
+    * `linear`: `grad`, a gradient of the memory's shape;
+    * a KV cache (`period inf`): `key` and `value`, appended;
+    * an optimizer level named in another level's `via`: none, its context
+      is the gradient of the level it serves.
+
+    Gates: `lr` (step size, required by every learning level), `retain`
+    (required with `retention = decay`), `momentum_decay` (required by a
+    fused `momentum`/`muon` rule). A gate is a scalar (`tensor<f32>`,
+    `tensor<1xf32>`), one value per head, or one value per key channel.
+
+    Example:
+    ```mlir
+    nl.update @memory key(%k : tensor<64xf32>) value(%v : tensor<64xf32>)
+        lr(%lr : tensor<f32>) retain(%a : tensor<f32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level,
+                       Optional<NL_Tensor>:$key,
+                       Optional<NL_Tensor>:$value,
+                       Optional<NL_Tensor>:$grad,
+                       Optional<NL_Tensor>:$lr,
+                       Optional<NL_Tensor>:$retain,
+                       Optional<NL_Tensor>:$momentum_decay);
+  let assemblyFormat = [{
+    $level
+    (`key` `(` $key^ `:` type($key) `)`)?
+    (`value` `(` $value^ `:` type($value) `)`)?
+    (`grad` `(` $grad^ `:` type($grad) `)`)?
+    (`lr` `(` $lr^ `:` type($lr) `)`)?
+    (`retain` `(` $retain^ `:` type($retain) `)`)?
+    (`momentum_decay` `(` $momentum_decay^ `:` type($momentum_decay) `)`)?
+    attr-dict
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Compute
+//===----------------------------------------------------------------------===//
+
+def NL_GetParamOp : NL_Op<"get_param", [
+    Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the value of a parameter";
+  let description = [{
+    Returns the value of the parameter `name`; the result type must be the
+    parameter's type.
+
+    Example: `%W = nl.get_param @W_q : tensor<64x64xf32>`
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$name);
+  let results = (outs AnyStaticShapeTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def NL_LinearOp : NL_Op<"linear", [Pure]> {
+  let summary = "a linear projection y = W x (+ b)";
+  let description = [{
+    Projects the last dimension of `input` (`d_in`) with a weight of shape
+    `d_out x d_in`, adding `bias` (`d_out`) if given. Leading dimensions
+    (heads) are kept.
+
+    Example:
+    ```mlir
+    %k = nl.linear %x, %W : (tensor<64xf32>, tensor<128x64xf32>) -> tensor<128xf32>
+    %g = nl.linear %x, %Wg, %bg : (tensor<64xf32>, tensor<1x64xf32>, tensor<1xf32>) -> tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$input, NL_Tensor:$weight,
+                       Optional<NL_Tensor>:$bias);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+class NL_BinaryOp<string mnemonic, string what> : NL_Op<mnemonic, [Pure]> {
+  let summary = "elementwise " # what # " with NumPy broadcasting";
+  let description = [{
+    Elementwise }] # what # [{ of two f32 tensors. Shapes broadcast as in
+    NumPy (trailing dimensions aligned; size-1 and missing dimensions
+    stretch), so a scalar gate scales a vector and a per-head gate of shape
+    `heads x 1` scales `heads x d`. The result type must be the broadcast
+    shape.
+
+    Example:
+    ```mlir
+    %y = nl.}] # mnemonic # [{ %a, %b : tensor<64xf32>, tensor<f32> -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$lhs, NL_Tensor:$rhs);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_AddOp : NL_BinaryOp<"add", "sum">;
+def NL_SubOp : NL_BinaryOp<"sub", "difference">;
+def NL_MulOp : NL_BinaryOp<"mul", "product">;
+
+def NL_ActOp : NL_Op<"act", [Pure, SameOperandsAndResultType]> {
+  let summary = "an elementwise activation";
+  let description = [{
+    Applies `kind` elementwise: `identity`, `relu`, `silu`, `gelu` (erf),
+    `gelu_tanh`, `sigmoid`, `tanh`, `softplus`, `exp`. Gates are written
+    with it, e.g. `lr = sigmoid(W x)`, so the squashing of every gate is
+    explicit in the IR (ambiguity A20).
+
+    Example: `%g = nl.act sigmoid %z : tensor<1xf32>`
+  }];
+  let arguments = (ins NL_Activation:$kind, NL_Tensor:$input);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+}
+
+def NL_NormOp : NL_Op<"norm", [Pure, AttrSizedOperandSegments]> {
+  let summary = "l2, layer or RMS normalization over the last dimension";
+  let description = [{
+    Normalizes the last dimension of `input`:
+    * `l2`: `x / max(||x||, eps)` (no scale or shift);
+    * `layer`: `(x - mean) / sqrt(var + eps) * scale + shift`;
+    * `rms`: `x / sqrt(mean(x^2) + eps) * scale`.
+    `scale` and `shift` are optional vectors of the last dimension's size.
+
+    Example:
+    ```mlir
+    %qn = nl.norm l2 %q : (tensor<64xf32>) -> tensor<64xf32>
+    %h = nl.norm layer %x, scale %g, shift %b {eps = 1.0e-05 : f64}
+        : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NL_NormKind:$kind, NL_Tensor:$input,
+                       Optional<NL_Tensor>:$scale, Optional<NL_Tensor>:$shift,
+                       DefaultValuedAttr<F64Attr, "1e-6">:$eps);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $kind $input (`,` `scale` $scale^)? (`,` `shift` $shift^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_ConvOp : NL_Op<"conv", []> {
+  let summary = "a short causal depthwise convolution over time";
+  let description = [{
+    `y_t = sum_{i < w} weight[i] * x_{t-i}` per channel, where `w` is the
+    first dimension of `weight` (`w x channels`). The last `w - 1` inputs are
+    streaming state: lowering turns them into a buffer that the runtime
+    checkpoints with the levels, and the first tokens of a stream see zeros
+    before them. Not `Pure`: it reads and writes that history.
+
+    Example:
+    ```mlir
+    %kc = nl.conv %k, %Wc : (tensor<64xf32>, tensor<4x64xf32>) -> tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$input, NL_Tensor:$weight);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+#endif // NL_OPS_TD

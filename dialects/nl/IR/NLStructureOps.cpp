@@ -1,0 +1,376 @@
+//===- NLStructureOps.cpp - Model, params, levels, states, transfers ------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// Verification of the declarative part of a model. Checks that need more
+// than one op (a level's updates, `via` levels, periods across transfers,
+// dependency cycles) live in ModelOp::verifyRegions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/IR/NLDependencies.h"
+#include "nl/IR/NLOps.h"
+
+#include "llvm/ADT/MapVector.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+/// Verifies an optional initializer `init` of a value of type `type`.
+LogicalResult verifyInitializer(Operation *op, StringRef what, StringRef name,
+                                Type type, InitializerAttrInterface init) {
+  if (!init)
+    return op->emitOpError()
+           << what << " @" << name
+           << " has no initializer; add one, e.g. '= #nl.zeros', "
+              "'= #nl.normal<std = 0.02>' or '= #nl.from_file<\"name\">'";
+  return init.verifyFor(type, [&] { return op->emitOpError(); });
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ModelOp
+//===----------------------------------------------------------------------===//
+
+StepOp ModelOp::getStep() {
+  auto steps = getBody().getOps<StepOp>();
+  return steps.empty() ? StepOp() : *steps.begin();
+}
+
+LevelOp ModelOp::lookupLevel(StringRef name) {
+  return dyn_cast_or_null<LevelOp>(
+      ::mlir::SymbolTable::lookupSymbolIn(getOperation(), name));
+}
+
+namespace {
+std::string periodStr(PeriodAttr period) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  period.printBare(os);
+  return s;
+}
+
+/// Checks the levels named in `level`'s `via`: they exist, are distinct
+/// optimizer levels of the same period whose memory has the served memory's
+/// shape, and serve no other level.
+LogicalResult verifyVia(ModelOp model, LevelOp level,
+                        llvm::DenseMap<StringRef, LevelOp> &servedBy) {
+  RuleAttr rule = level.getRuleAttr();
+  if (!rule)
+    return success();
+  StateOp memory = level.getMemory();
+  for (FlatSymbolRefAttr ref : rule.getViaLevels()) {
+    LevelOp opt = model.lookupLevel(ref.getValue());
+    if (!opt)
+      return level.emitOpError() << "'via' names " << ref
+                                 << ", which is not a level of this model";
+    if (opt == level)
+      return level.emitOpError() << "'via' cannot name the level itself";
+    auto [it, inserted] = servedBy.try_emplace(opt.getSymName(), level);
+    if (!inserted) {
+      InFlightDiagnostic diag = level.emitOpError()
+                                << "level " << ref << " already serves @"
+                                << it->second.getSymName()
+                                << "; an optimizer level serves one level";
+      diag.attachNote(it->second.getLoc()) << "first use here";
+      return diag;
+    }
+    if (opt.getPeriod() != level.getPeriod()) {
+      InFlightDiagnostic diag = level.emitOpError()
+                                << "optimizer level " << ref << " has period "
+                                << periodStr(opt.getPeriod())
+                                << " but serves a level of period "
+                                << periodStr(level.getPeriod())
+                                << "; the two must update together";
+      diag.attachNote(opt.getLoc()) << ref << " is declared here";
+      return diag;
+    }
+    StateOp optMemory = opt.getMemory();
+    if (memory && optMemory && optMemory.getType() != memory.getType()) {
+      InFlightDiagnostic diag = level.emitOpError()
+                                << "optimizer level " << ref << " holds "
+                                << optMemory.getType()
+                                << " but must hold the shape of the memory it "
+                                   "serves, "
+                                << memory.getType();
+      diag.attachNote(opt.getLoc()) << ref << " is declared here";
+      return diag;
+    }
+    RuleAttr optRule = opt.getRuleAttr();
+    if (optRule && optRule.getObjective() != Objective::linear) {
+      InFlightDiagnostic diag = level.emitOpError()
+                                << "optimizer level " << ref
+                                << " takes a gradient as its context, so its "
+                                   "objective must be 'linear', not '"
+                                << stringifyObjective(optRule.getObjective())
+                                << "'";
+      diag.attachNote(opt.getLoc()) << ref << " is declared here";
+      return diag;
+    }
+  }
+  return success();
+}
+} // namespace
+
+LogicalResult ModelOp::verifyRegions() {
+  // Only declarations and the step live directly in a model.
+  SmallVector<StepOp> steps;
+  for (Operation &op : getBody().front()) {
+    if (auto step = dyn_cast<StepOp>(op)) {
+      steps.push_back(step);
+      continue;
+    }
+    if (!isa<ParamOp, LevelOp, TransferOp>(op))
+      return op.emitOpError()
+             << "cannot appear directly in an nl.model; a model holds "
+                "nl.param, nl.level, nl.transfer and one nl.step";
+  }
+  if (steps.empty())
+    return emitOpError() << "@" << getSymName()
+                         << " has no nl.step; a model needs one step body";
+  if (steps.size() > 1) {
+    InFlightDiagnostic diag = steps[1].emitOpError()
+                              << "is the second step of model @"
+                              << getSymName() << "; a model has one step";
+    diag.attachNote(steps[0].getLoc()) << "first step here";
+    return diag;
+  }
+
+  // One update per level and step; every online level is updated.
+  llvm::MapVector<StringRef, SmallVector<UpdateOp>> updates;
+  steps[0].walk([&](UpdateOp update) {
+    updates[update.getLevel()].push_back(update);
+  });
+  for (auto &[name, list] : updates) {
+    if (list.size() > 1) {
+      InFlightDiagnostic diag = list[1].emitOpError()
+                                << "updates level @" << name
+                                << " a second time in one step";
+      diag.attachNote(list[0].getLoc()) << "first update here";
+      return diag;
+    }
+  }
+  for (LevelOp level : getLevels()) {
+    if (!level.learnsOnline() || updates.count(level.getSymName()))
+      continue;
+    InFlightDiagnostic diag = level.emitOpError();
+    diag << "@" << level.getSymName()
+         << " learns online but no nl.update in the step feeds it; add one, "
+            "or declare it 'period frozen' or 'phase offline'";
+    return diag;
+  }
+
+  // Optimizer levels.
+  llvm::DenseMap<StringRef, LevelOp> servedBy;
+  for (LevelOp level : getLevels())
+    if (failed(verifyVia(*this, level, servedBy)))
+      return failure();
+
+  // No two levels may need each other's state of the same step.
+  LevelGraph graph(*this);
+  SmallVector<LevelDependency> cycle = graph.findCycle();
+  if (!cycle.empty()) {
+    MutableArrayRef<LevelOp> levels = graph.getLevels();
+    LevelOp first = levels[cycle.front().from];
+    InFlightDiagnostic diag = first.emitOpError();
+    diag << "dependency cycle within one time step: ";
+    for (const LevelDependency &d : cycle)
+      diag << "@" << levels[d.from].getSymName() << " needs @"
+           << levels[d.to].getSymName() << " at step t, ";
+    diag << "so neither can be updated first";
+    for (const LevelDependency &d : cycle) {
+      if (isa<ReadOp>(d.witness))
+        diag.attachNote(d.witness->getLoc())
+            << "@" << levels[d.from].getSymName() << "'s update consumes this "
+            << "read of @" << levels[d.to].getSymName()
+            << ", which sees the write of the same step";
+      else
+        diag.attachNote(d.witness->getLoc())
+            << "@" << levels[d.from].getSymName() << " applies the memory of @"
+            << levels[d.to].getSymName() << " ('via')";
+    }
+    return diag;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ParamOp / StateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  auto type = cast<RankedTensorType>(getType());
+  if (!type.getElementType().isF32())
+    return emitOpError() << "parameters are f32 tensors, got " << type;
+  return verifyInitializer(*this, "parameter", getSymName(), type,
+                           getInitAttr());
+}
+
+LogicalResult StateOp::verify() {
+  Type type = getType();
+  if (isa<KvCacheType>(type)) {
+    if (getInitAttr())
+      return emitOpError() << "a KV cache starts empty and takes no "
+                              "initializer";
+    return success();
+  }
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    if (!tensor.getElementType().isF32())
+      return emitOpError() << "state buffers are f32 tensors, got " << type;
+  return verifyInitializer(*this, "state", getSymName(), type, getInitAttr());
+}
+
+//===----------------------------------------------------------------------===//
+// LevelOp
+//===----------------------------------------------------------------------===//
+
+StateOp LevelOp::getMemory() {
+  auto states = getStates();
+  return states.empty() ? StateOp() : *states.begin();
+}
+
+LogicalResult LevelOp::verify() {
+  SmallVector<StateOp> states;
+  for (Operation &op : getBody().front()) {
+    auto state = dyn_cast<StateOp>(op);
+    if (!state)
+      return op.emitOpError() << "cannot appear in an nl.level, which holds "
+                                 "only nl.state ops";
+    states.push_back(state);
+  }
+  if (states.empty())
+    return emitOpError() << "@" << getSymName()
+                         << " declares no state; a level holds at least its "
+                            "memory";
+  StateOp memory = states.front();
+  bool isCache = isa<KvCacheType>(memory.getType());
+  PeriodAttr period = getPeriod();
+  if (period.isInfinite() != isCache)
+    return emitOpError() << (isCache ? "a KV cache level must have 'period "
+                                       "inf'; it is written every token"
+                                     : "'period inf' marks a non-parametric "
+                                       "level, whose memory must be a "
+                                       "!nl.kv_cache");
+  RuleAttr rule = getRuleAttr();
+  if (isCache) {
+    if (rule)
+      return emitOpError() << "a non-parametric level (KV cache) has no "
+                              "learning rule";
+    if (states.size() != 1)
+      return emitOpError() << "a KV cache level holds only its cache";
+    return success();
+  }
+  if (!rule) {
+    if (period.isFrozen() || getPhase() == Phase::offline)
+      return success();
+    return emitOpError() << "@" << getSymName() << " has period "
+                         << period.getValue()
+                         << " but no learning rule; add 'rule <objective = "
+                            "...>' or declare it 'period frozen'";
+  }
+  for (StateOp state : states)
+    if (isa<KvCacheType>(state.getType()))
+      return state.emitOpError() << "a KV cache must be the only state of its "
+                                    "level";
+
+  // Key/value objectives read the memory; they need a parametric map.
+  if (rule.getObjective() != Objective::linear &&
+      !isa<MatrixType, MlpType>(memory.getType()))
+    return emitOpError() << "objective '"
+                         << stringifyObjective(rule.getObjective())
+                         << "' needs a memory (!nl.matrix or !nl.mlp), got "
+                         << memory.getType();
+  if (rule.getAlgorithm() == Algorithm::dgd &&
+      !isa<MatrixType, MlpType>(memory.getType()))
+    return emitOpError() << "algorithm 'dgd' needs a matrix or MLP memory";
+
+  // A fused optimizer keeps its buffers as extra states of the memory's type.
+  unsigned buffers = rule.fusedBufferCount();
+  if (states.size() != 1 + buffers) {
+    InFlightDiagnostic diag = emitOpError();
+    diag << "@" << getSymName() << " has " << states.size()
+         << " state(s) but its rule needs " << 1 + buffers;
+    if (buffers)
+      diag << " (the memory and " << buffers << " fused '"
+           << stringifyAlgorithm(rule.getAlgorithm())
+           << "' buffer(s) of the memory's type)";
+    else
+      diag << " (the memory); keep optimizer state in a level named by 'via'";
+    return diag;
+  }
+  for (StateOp buffer : llvm::drop_begin(states))
+    if (buffer.getType() != memory.getType())
+      return buffer.emitOpError()
+             << "fused '" << stringifyAlgorithm(rule.getAlgorithm())
+             << "' buffer must have the memory's type " << memory.getType()
+             << ", got " << buffer.getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TransferOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransferOp::verify() {
+  if (getFrom() == getTo())
+    return emitOpError() << "connects @" << getFrom()
+                         << " to itself; a transfer joins two levels";
+  if (getReset() && getKind() != TransferKind::init)
+    return emitOpError() << "'reset' is only meaningful for an 'init' "
+                            "transfer";
+  return success();
+}
+
+LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &tables) {
+  auto model = (*this)->getParentOfType<ModelOp>();
+  LevelOp ends[2];
+  FlatSymbolRefAttr refs[] = {getFromAttr(), getToAttr()};
+  for (auto [i, ref] : llvm::enumerate(refs)) {
+    ends[i] = tables.lookupSymbolIn<LevelOp>(model, ref.getAttr());
+    if (!ends[i])
+      return emitOpError() << "names " << ref
+                           << ", which is not a level of model @"
+                           << model.getSymName();
+  }
+  LevelOp from = ends[0], to = ends[1];
+  switch (getKind()) {
+  case TransferKind::init: {
+    PeriodAttr outer = from.getPeriod(), inner = to.getPeriod();
+    if (outer.isFrozen() || inner.isFrozen())
+      return success();
+    int64_t p = outer.getEffectivePeriod(), q = inner.getEffectivePeriod();
+    if (p % q != 0) {
+      InFlightDiagnostic diag = emitOpError();
+      diag << "inner level @" << to.getSymName() << " has period " << q
+           << ", which does not divide the period " << p << " of @"
+           << from.getSymName() << " that initializes it";
+      diag.attachNote(to.getLoc()) << "inner level declared here";
+      return diag;
+    }
+    return success();
+  }
+  case TransferKind::nonparametric: {
+    StateOp memory = from.getMemory();
+    if (!memory || !isa<KvCacheType>(memory.getType()))
+      return emitOpError() << "a nonparametric transfer reads a cache, but "
+                              "@"
+                           << from.getSymName()
+                           << " is not a non-parametric (KV cache) level";
+    return success();
+  }
+  case TransferKind::backprop:
+    for (LevelOp level : {from, to}) {
+      StateOp memory = level.getMemory();
+      if (!memory || isa<KvCacheType>(memory.getType()))
+        return emitOpError() << "a backprop transfer joins parametric levels; "
+                                "@"
+                             << level.getSymName() << " is not one";
+    }
+    return success();
+  case TransferKind::parametric:
+  case TransferKind::generation:
+    return success();
+  }
+  llvm_unreachable("unknown transfer kind");
+}

@@ -1,0 +1,26 @@
+//===- NLTypes.h - Types of the nl dialect ----------------------*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NL_IR_NLTYPES_H
+#define NL_IR_NLTYPES_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Types.h"
+#include "nl/IR/NLAttrs.h"
+
+#include "nl/IR/NLTypeInterfaces.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "nl/IR/NLTypes.h.inc"
+
+namespace mlir::nl {
+/// The tensor type that holds a state of type `stateType` (the storage shape
+/// of a matrix memory, the tensor itself for buffers); null for memories
+/// without a single tensor (MLP, KV cache).
+RankedTensorType getStorageTensorType(Type stateType);
+} // namespace mlir::nl
+
+#endif // NL_IR_NLTYPES_H

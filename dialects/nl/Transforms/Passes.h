@@ -1,0 +1,24 @@
+//===- Passes.h - Passes of the nl dialect ----------------------*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NL_TRANSFORMS_PASSES_H
+#define NL_TRANSFORMS_PASSES_H
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::nl {
+
+#define GEN_PASS_DECL
+#include "nl/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "nl/Transforms/Passes.h.inc"
+
+} // namespace mlir::nl
+
+#endif // NL_TRANSFORMS_PASSES_H
