@@ -10,7 +10,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "nlc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "README.md",
                    "lit.cfg.py", "lit.site.cfg.py"]
 
@@ -19,6 +19,7 @@ config.test_exec_root = os.path.join(config.nlc_obj_root, "test")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%nlc_src_root", config.nlc_src_root))
+config.substitutions.append(("%nlc_obj_root", config.nlc_obj_root))
 config.substitutions.append(("%examples", os.path.join(config.nlc_src_root,
                                                        "examples")))
 

@@ -55,10 +55,13 @@ void mlir::nl::printReal(AsmPrinter &printer, const APFloat &value) {
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer),
                                  value.convertToDouble());
   StringRef text(buffer, ec == std::errc() ? end - buffer : 0);
-  printer << text;
-  // Keep it a float literal: `1` would parse back as an integer.
-  if (text.find_first_of(".eEni") == StringRef::npos)
-    printer << ".0";
+  // MLIR float literals need a dot: `1` and `1e-08` would not parse back.
+  if (text.contains('.') || text.find_first_of("ni") != StringRef::npos) {
+    printer << text;
+    return;
+  }
+  size_t e = text.find('e');
+  printer << text.substr(0, e) << ".0" << text.substr(e);
 }
 
 //===----------------------------------------------------------------------===//
@@ -156,7 +159,7 @@ SmallVector<FlatSymbolRefAttr> RuleAttr::getViaLevels() const {
 
 LogicalResult RuleAttr::verify(
     function_ref<InFlightDiagnostic()> emitError, Objective objective,
-    Retention retention, Algorithm algorithm, ArrayAttr via, GradPoint gradAt,
+    Retention retention, DecayOrder decayOrder, Algorithm algorithm, ArrayAttr via, GradPoint gradAt,
     ReadOrder read, L2Convention l2, std::optional<APFloat> pParam,
     std::optional<APFloat> huberParam, int64_t window, Precond precond,
     PrecondTarget precondTarget, DgdStep dgdStep, int64_t nsSteps,
@@ -187,6 +190,9 @@ LogicalResult RuleAttr::verify(
     return emitError()
            << "'huber_delta' is only meaningful with objective 'huber'";
   }
+  if (decayOrder != DecayOrder::decoupled && retention != Retention::decay)
+    return emitError() << "'decay_order' is only meaningful with "
+                          "'retention = decay'";
   if (l2 != L2Convention::half && objective != Objective::l2)
     return emitError() << "'l2' convention is only meaningful with "
                           "objective 'l2'";

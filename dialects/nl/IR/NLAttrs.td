@@ -104,8 +104,9 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     |---|---|---|
     | `objective` | `dot`, `l2`, `lp`, `huber`, `linear` | inner objective L(M; k, v); `linear` is <g, M> for a given gradient g |
     | `retention` | `none`, `decay`, `l2_prox` | `decay`: the old state is multiplied by the `retain` gate |
+    | `decay_order` | `decoupled`, `before_grad` | gradient at the old state (Titans) or at the decayed state (Gated DeltaNet) |
     | `algorithm` | `gd`, `momentum`, `dgd`, `muon`, `adam` | how the gradient becomes an update |
-    | `via` | list of level symbols | the levels that implement the algorithm's memory (momentum: one, adam: two, muon: one); absent = fused buffers in this level's own states |
+    | `via` | list of level symbols | the levels that keep the algorithm's memory: momentum and muon one (fed the gradient g), adam two (fed g and g*g); absent = fused buffers in this level's own states |
     | `grad_at` | `token`, `chunk_start` | state at which gradients are taken (A9) |
     | `read` | `after_write`, `before_write` | whether a read in the same step sees this step's write |
     | `l2` | `half`, `full` | L = 1/2 ||Mk-v||^2 or ||Mk-v||^2 (the factor 2) |
@@ -131,6 +132,7 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
   let parameters = (ins
     EnumParameter<NL_Objective>:$objective,
     NL_DefaultEnum<NL_Retention, "none">:$retention,
+    NL_DefaultEnum<NL_DecayOrder, "decoupled">:$decay_order,
     NL_DefaultEnum<NL_Algorithm, "gd">:$algorithm,
     OptionalParameter<"::mlir::ArrayAttr">:$via,
     NL_DefaultEnum<NL_GradPoint, "token">:$grad_at,

@@ -63,6 +63,11 @@ def NL_ReadOrder : NL_Enum<"ReadOrder", "what a read in the same step sees", [
   I32EnumAttrCase<"after_write", 1>   // y_t = M_t(q_t)
 ]>;
 
+def NL_DecayOrder : NL_Enum<"DecayOrder", "where a decay gate meets the gradient step", [
+  I32EnumAttrCase<"decoupled", 0>,   // M' = retain M - lr grad(M)          (Titans)
+  I32EnumAttrCase<"before_grad", 1>  // M' = retain M - lr grad(retain M)   (Gated DeltaNet)
+]>;
+
 def NL_L2Convention : NL_Enum<"L2Convention", "scale of the L2 objective", [
   I32EnumAttrCase<"half", 0>,  // L = 1/2 ||.||^2, grad (Mk - v) k^T
   I32EnumAttrCase<"full", 1>   // L = ||.||^2,     grad 2 (Mk - v) k^T

@@ -59,9 +59,16 @@ void VerifySchedulePass::runOnOperation() {
       continue;
     int64_t g = std::gcd(hyper, p);
     int64_t next;
-    if (llvm::MulOverflow(hyper / g, p, next) || next > maxHyperPeriod) {
+    if (llvm::MulOverflow(hyper / g, p, next)) {
       levels[i].emitOpError()
-          << "makes the model's hyper-period exceed " << maxHyperPeriod
+          << "makes the model's hyper-period overflow 64 bits; the periods "
+             "of its levels share too few factors";
+      return signalPassFailure();
+    }
+    int64_t limit = maxHyperPeriod;
+    if (next > limit) {
+      levels[i].emitOpError()
+          << "makes the model's hyper-period " << next << " exceed " << limit
           << " tokens (max-hyper-period); the periods of its levels share "
              "too few factors";
       return signalPassFailure();
