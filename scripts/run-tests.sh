@@ -7,7 +7,7 @@ LIT="${LIT:-/usr/lib/llvm-22/bin/lit}"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-"$LIT" -v --order=lexical "$BUILD_DIR/test" "$BUILD_DIR/test/Unit" 2>&1 | tee "$log"
+"$LIT" -v --no-gtest-sharding --order=lexical "$BUILD_DIR/test" "$BUILD_DIR/test/Unit" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # Sums lit's summary lines such as "  Passed: 12 (100.00%)".
