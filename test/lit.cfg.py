@@ -10,7 +10,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "nlc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".nl", ".test"]
 config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "README.md",
                    "lit.cfg.py", "lit.site.cfg.py"]
 
@@ -27,6 +27,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.nlc_tools_dir, config.llvm_tools_dir]
-tools = [ToolSubst("nl-opt", unresolved="fatal")]
+tools = [ToolSubst("nl-opt", unresolved="fatal"),
+         ToolSubst("nlc", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -8,6 +8,7 @@
 
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
+#include "nlc/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,6 +29,7 @@ void nlc::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void nlc::registerAllPasses() {
   mlir::nl::registerNLPasses();
+  nlc::registerPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

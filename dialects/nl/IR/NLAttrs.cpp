@@ -135,6 +135,8 @@ unsigned RuleAttr::expectedViaCount(Algorithm algorithm) {
     return 1;
   case Algorithm::adam:
     return 2;
+  case Algorithm::m3:
+    return 3;
   case Algorithm::gd:
   case Algorithm::dgd:
     return 0;
@@ -163,7 +165,8 @@ LogicalResult RuleAttr::verify(
     ReadOrder read, L2Convention l2, std::optional<APFloat> pParam,
     std::optional<APFloat> huberParam, int64_t window, Precond precond,
     PrecondTarget precondTarget, DgdStep dgdStep, int64_t nsSteps,
-    std::optional<APFloat> epsParam, WriteMode write,
+    std::optional<APFloat> epsParam, std::optional<APFloat> slowWeightParam,
+    WriteMode write,
     GradSource gradSource, LrPlacement lrPlacement) {
   auto toDouble = [](const std::optional<APFloat> &f) {
     return f ? std::optional<double>(f->convertToDouble()) : std::nullopt;
@@ -212,12 +215,20 @@ LogicalResult RuleAttr::verify(
   if (nsSteps < 1)
     return emitError() << "'ns_steps' must be a positive integer, got "
                        << nsSteps;
-  if (nsSteps != 5 && algorithm != Algorithm::muon)
+  bool newtonSchulz = algorithm == Algorithm::muon || algorithm == Algorithm::m3;
+  if (nsSteps != 5 && !newtonSchulz)
     return emitError() << "'ns_steps' is only meaningful with algorithm "
-                          "'muon'";
+                          "'muon' or 'm3'";
+  if (slowWeightParam && algorithm != Algorithm::m3)
+    return emitError() << "'slow_weight' is only meaningful with algorithm "
+                          "'m3'";
+  if (algorithm == Algorithm::m3 && !via)
+    return emitError() << "algorithm 'm3' keeps its three memories in levels; "
+                          "name them with 'via'";
   if (eps) {
-    if (algorithm != Algorithm::adam)
-      return emitError() << "'eps' is only meaningful with algorithm 'adam'";
+    if (algorithm != Algorithm::adam && algorithm != Algorithm::m3)
+      return emitError() << "'eps' is only meaningful with algorithm 'adam' "
+                            "or 'm3'";
     if (!(*eps > 0.0))
       return emitError() << "'eps' must be positive";
   }

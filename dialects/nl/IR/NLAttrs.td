@@ -105,8 +105,8 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     | `objective` | `dot`, `l2`, `lp`, `huber`, `linear` | inner objective L(M; k, v); `linear` is <g, M> for a given gradient g |
     | `retention` | `none`, `decay`, `l2_prox` | `decay`: the old state is multiplied by the `retain` gate |
     | `decay_order` | `decoupled`, `before_grad` | gradient at the old state (Titans) or at the decayed state (Gated DeltaNet) |
-    | `algorithm` | `gd`, `momentum`, `dgd`, `muon`, `adam` | how the gradient becomes an update |
-    | `via` | list of level symbols | the levels that keep the algorithm's memory: momentum and muon one (fed the gradient g), adam two (fed g and g*g); absent = fused buffers in this level's own states |
+    | `algorithm` | `gd`, `momentum`, `dgd`, `muon`, `adam`, `m3` | how the gradient becomes an update |
+    | `via` | list of level symbols | the levels that keep the algorithm's memory: momentum and muon one (fed the gradient g), adam two (fed g and g*g), m3 three (fast momentum fed g, second moment fed g*g, slow momentum fed g at a slower period); absent = fused buffers in this level's own states |
     | `grad_at` | `token`, `chunk_start` | state at which gradients are taken (A9) |
     | `read` | `after_write`, `before_write` | whether a read in the same step sees this step's write |
     | `l2` | `half`, `full` | L = 1/2 ||Mk-v||^2 or ||Mk-v||^2 (the factor 2) |
@@ -116,8 +116,9 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     | `precond` | `none`, `delta` | `delta`: M <- M (retain I - lr k k^T) - lr grad (Hope Eq 88, A19) |
     | `precond_target` | `first_layer`, `every_layer` | which weights of an MLP memory the preconditioner multiplies (A21) |
     | `dgd_step` | `sherman_morrison`, `unit_norm`, `undamped` | DGD step size lr' (A5) |
-    | `ns_steps` | int >= 1, 5 | Newton-Schulz iterations of `muon` |
-    | `eps` | float > 0, 1e-8 | epsilon of `adam` |
+    | `ns_steps` | int >= 1, 5 | Newton-Schulz iterations of `muon` and `m3` |
+    | `eps` | float > 0, 1e-8 | epsilon of `adam` and `m3` |
+    | `slow_weight` | float, 1 | weight of the slow momentum in `m3` (Algorithm 1's alpha) |
     | `write` | `stop_grad`, `differentiable` | whether outer gradients flow through writes (A24) |
     | `grad_source` | `local`, `task` | the level's own objective, or the task loss (A11) |
     | `lr_placement` | `per_token`, `per_chunk` | step size inside or outside a chunk's gradient sum (A10) |
@@ -146,6 +147,7 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     NL_DefaultEnum<NL_DgdStep, "sherman_morrison">:$dgd_step,
     DefaultValuedParameter<"int64_t", "5">:$ns_steps,
     NL_OptF64Param:$eps,
+    NL_OptF64Param:$slow_weight,
     NL_DefaultEnum<NL_WriteMode, "stop_grad">:$write,
     NL_DefaultEnum<NL_GradSource, "local">:$grad_source,
     NL_DefaultEnum<NL_LrPlacement, "per_token">:$lr_placement

@@ -50,7 +50,8 @@ def NL_Algorithm : NL_Enum<"Algorithm", "update algorithm", [
   I32EnumAttrCase<"momentum", 1>,
   I32EnumAttrCase<"dgd", 2>,     // delta / implicit GD (proximal delta step)
   I32EnumAttrCase<"muon", 3>,    // momentum through Newton-Schulz
-  I32EnumAttrCase<"adam", 4>
+  I32EnumAttrCase<"adam", 4>,
+  I32EnumAttrCase<"m3", 5>       // Multi-scale Momentum Muon (NL Algorithm 1)
 ]>;
 
 def NL_GradPoint : NL_Enum<"GradPoint", "state at which gradients are taken", [

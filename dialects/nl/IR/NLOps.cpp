@@ -465,6 +465,10 @@ LogicalResult MulOp::verify() {
   return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
                          getResult().getType());
 }
+LogicalResult DivOp::verify() {
+  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
+                         getResult().getType());
+}
 
 LogicalResult NormOp::verify() {
   auto input = getInput().getType();

@@ -397,6 +397,7 @@ class NL_BinaryOp<string mnemonic, string what> : NL_Op<mnemonic, [Pure]> {
 def NL_AddOp : NL_BinaryOp<"add", "sum">;
 def NL_SubOp : NL_BinaryOp<"sub", "difference">;
 def NL_MulOp : NL_BinaryOp<"mul", "product">;
+def NL_DivOp : NL_BinaryOp<"div", "quotient">;
 
 def NL_ActOp : NL_Op<"act", [Pure, SameOperandsAndResultType]> {
   let summary = "an elementwise activation";

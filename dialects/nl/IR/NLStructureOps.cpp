@@ -76,7 +76,23 @@ LogicalResult verifyVia(ModelOp model, LevelOp level,
       diag.attachNote(it->second.getLoc()) << "first use here";
       return diag;
     }
-    if (opt.getPeriod() != level.getPeriod()) {
+    // M3's slow momentum (its third level) runs at a multiple of the served
+    // period; every other optimizer level updates with the level it serves.
+    bool slowM3 = rule.getAlgorithm() == Algorithm::m3 &&
+                  ref == rule.getViaLevels().back();
+    if (slowM3) {
+      PeriodAttr fast = level.getPeriod(), slow = opt.getPeriod();
+      if (!fast.isChunk() || !slow.isChunk() ||
+          slow.getValue() % fast.getValue() != 0) {
+        InFlightDiagnostic diag =
+            level.emitOpError()
+            << "the slow momentum " << ref << " of 'm3' has period "
+            << periodStr(slow) << ", which must be a multiple of the period "
+            << periodStr(fast) << " of the level it serves";
+        diag.attachNote(opt.getLoc()) << ref << " is declared here";
+        return diag;
+      }
+    } else if (opt.getPeriod() != level.getPeriod()) {
       InFlightDiagnostic diag = level.emitOpError()
                                 << "optimizer level " << ref << " has period "
                                 << periodStr(opt.getPeriod())

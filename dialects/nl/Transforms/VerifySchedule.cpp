@@ -47,10 +47,16 @@ void VerifySchedulePass::runOnOperation() {
   for (auto [i, level] : llvm::enumerate(levels))
     period[i] = ownPeriod(level);
   for (auto [i, level] : llvm::enumerate(levels))
-    if (RuleAttr rule = level.getRuleAttr())
-      for (FlatSymbolRefAttr ref : rule.getViaLevels())
+    if (RuleAttr rule = level.getRuleAttr()) {
+      SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
+      for (FlatSymbolRefAttr ref : via) {
+        // M3's slow momentum keeps its own, slower period.
+        if (rule.getAlgorithm() == Algorithm::m3 && ref == via.back())
+          continue;
         if (std::optional<unsigned> j = graph.indexOf(ref.getValue()))
           period[*j] = period[i];
+      }
+    }
 
   // Hyper-period, with overflow and size checks.
   int64_t hyper = 1;

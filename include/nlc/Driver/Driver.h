@@ -1,0 +1,73 @@
+//===- Driver.h - The nlc compiler as a library -----------------*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// `nlc` is a thin command line over this library, so that a C API and
+// bindings can drive the same phases.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NLC_DRIVER_DRIVER_H
+#define NLC_DRIVER_DRIVER_H
+
+#include "nlc/Frontend/MLIRGen.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class MLIRContext;
+} // namespace mlir
+
+namespace nlc {
+
+enum class Target { CPU, CUDA };
+
+/// The phases of compilation, in order; `--emit=` stops after one.
+enum class Phase {
+  AST,       // the parsed description (text)
+  NL,        // nl dialect, graph form (verified)
+  Scheduled, // nl with periods, ranks, order and hyper-period annotated
+  Linalg,    // kernel form: linalg + scf.parallel            (not yet)
+  LLVM,      // LLVM IR                                       (not yet)
+  Obj,       // object file                                   (not yet)
+  Lib,       // shared library + manifest                     (not yet)
+  PTX,       // PTX, CUDA target                              (not yet)
+  CudaSrc,   // self-contained .cu + .h, CUDA target          (not yet)
+};
+
+/// The name of a phase as spelled by `--emit=` and in dumps.
+llvm::StringRef phaseName(Phase phase);
+/// Parses a `--emit=` value.
+std::optional<Phase> parsePhase(llvm::StringRef name);
+
+struct CompileOptions {
+  std::string inputFile = "-";
+  std::string outputFile = "-";
+  Target target = Target::CPU;
+  Phase emit = Phase::NL;
+  unsigned optLevel = 2;
+  std::string gpuArch = "sm_90";
+  std::vector<HyperOverride> overrides;
+  /// When set, the output of every phase is written to DIR/NN-phase.ext.
+  std::string dumpPhasesDir;
+};
+
+/// Compiles one file as `options` say. Diagnostics are printed to stderr as
+/// `file:line:col: error: ...` with the source line and a caret. Returns 0
+/// on success; on failure returns 1 and writes nothing to the output.
+int compile(const CompileOptions &options, mlir::MLIRContext &context);
+
+/// The built-in rule vocabulary: objectives, retentions, algorithms and
+/// every rule field with its values and default (`nlc --list-rules`).
+std::string listRules();
+
+/// "nlc X.Y.Z (LLVM/MLIR A.B.C)".
+std::string versionString();
+
+} // namespace nlc
+
+#endif // NLC_DRIVER_DRIVER_H

@@ -1,0 +1,343 @@
+//===- Driver.cpp - The nlc compiler as a library -------------------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlc/Driver/Driver.h"
+
+#include "nlc/Frontend/Parser.h"
+#include "nlc/Pipelines/Pipelines.h"
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#ifndef NLC_VERSION
+#define NLC_VERSION "0.0.0"
+#endif
+
+using namespace mlir;
+
+namespace {
+constexpr nlc::Phase kPhases[] = {
+    nlc::Phase::AST,  nlc::Phase::NL,  nlc::Phase::Scheduled,
+    nlc::Phase::Linalg, nlc::Phase::LLVM, nlc::Phase::Obj,
+    nlc::Phase::Lib,  nlc::Phase::PTX, nlc::Phase::CudaSrc};
+} // namespace
+
+llvm::StringRef nlc::phaseName(Phase phase) {
+  switch (phase) {
+  case Phase::AST: return "ast";
+  case Phase::NL: return "nl";
+  case Phase::Scheduled: return "scheduled";
+  case Phase::Linalg: return "linalg";
+  case Phase::LLVM: return "llvm";
+  case Phase::Obj: return "obj";
+  case Phase::Lib: return "lib";
+  case Phase::PTX: return "ptx";
+  case Phase::CudaSrc: return "cuda-src";
+  }
+  llvm_unreachable("unknown phase");
+}
+
+std::optional<nlc::Phase> nlc::parsePhase(llvm::StringRef name) {
+  for (Phase p : kPhases)
+    if (phaseName(p) == name)
+      return p;
+  return std::nullopt;
+}
+
+std::string nlc::versionString() {
+  return std::string("nlc ") + NLC_VERSION + " (LLVM/MLIR " +
+         LLVM_VERSION_STRING + ")";
+}
+
+namespace {
+
+/// The location of errors that belong to no line of the input.
+Location toolLoc(MLIRContext &ctx) {
+  return NameLoc::get(StringAttr::get(&ctx, "nlc"));
+}
+
+/// Writes `text` to `path` ("-" is stdout) in one go; returns failure with
+/// a diagnostic if the file cannot be written.
+LogicalResult writeOutput(llvm::StringRef path, llvm::StringRef text,
+                          MLIRContext &ctx) {
+  std::string message;
+  auto file = openOutputFile(path, &message);
+  if (!file)
+    return emitError(toolLoc(ctx)) << message;
+  file->os() << text;
+  file->keep();
+  return success();
+}
+
+/// Prints `module` to a string.
+std::string printModule(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return text;
+}
+
+class Compilation {
+public:
+  Compilation(const nlc::CompileOptions &options, MLIRContext &ctx)
+      : options(options), ctx(ctx) {}
+
+  int run();
+
+private:
+  /// Records the output of a phase: for --dump-phases-to, and as the result
+  /// when it is the phase asked for.
+  LogicalResult phaseDone(nlc::Phase phase, llvm::StringRef text);
+  LogicalResult loadInput(OwningOpRef<ModuleOp> &module);
+  LogicalResult runSchedule(ModuleOp module);
+
+  const nlc::CompileOptions &options;
+  MLIRContext &ctx;
+  llvm::SourceMgr sourceMgr;
+  std::string result;
+  unsigned phaseIndex = 0;
+};
+
+LogicalResult Compilation::phaseDone(nlc::Phase phase, llvm::StringRef text) {
+  if (phase == options.emit)
+    result = text.str();
+  if (options.dumpPhasesDir.empty())
+    return success();
+  if (std::error_code ec =
+          llvm::sys::fs::create_directories(options.dumpPhasesDir))
+    return emitError(toolLoc(ctx))
+           << "cannot create '" << options.dumpPhasesDir
+           << "' for --dump-phases-to: " << ec.message();
+  llvm::SmallString<128> path(options.dumpPhasesDir);
+  unsigned index = phaseIndex++;
+  std::string name = (llvm::Twine(index < 10 ? "0" : "") + llvm::Twine(index) +
+                      "-" + nlc::phaseName(phase) +
+                      (phase == nlc::Phase::AST ? ".txt" : ".mlir"))
+                         .str();
+  llvm::sys::path::append(path, name);
+  return writeOutput(path, text, ctx);
+}
+
+LogicalResult Compilation::loadInput(OwningOpRef<ModuleOp> &module) {
+  Location inputLoc = toolLoc(ctx);
+  if (options.inputFile != "-" &&
+      llvm::sys::fs::is_directory(options.inputFile))
+    return emitError(inputLoc) << "'" << options.inputFile
+                               << "' is a directory, not a model description";
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(options.inputFile,
+                                                   /*IsText=*/true);
+  if (std::error_code ec = buffer.getError())
+    return emitError(inputLoc) << "cannot read '" << options.inputFile
+                               << "': " << ec.message();
+  llvm::StringRef text = (*buffer)->getBuffer();
+  unsigned id = sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+
+  if (llvm::StringRef(options.inputFile).ends_with(".mlir")) {
+    if (options.emit == nlc::Phase::AST)
+      return emitError(inputLoc) << "--emit=ast needs a .nl description; "
+                                    "the input is already MLIR";
+    ParserConfig config(&ctx);
+    module = parseSourceFile<ModuleOp>(sourceMgr, config);
+    if (!module)
+      return failure();
+    return success();
+  }
+
+  auto reportAt = [&](llvm::SMLoc l, const llvm::Twine &message) {
+    auto [line, col] = sourceMgr.getLineAndColumn(l, id);
+    emitError(FileLineColLoc::get(&ctx, options.inputFile, line, col))
+        << message.str();
+  };
+  std::unique_ptr<nlc::ast::Model> ast = nlc::parseModel(text, reportAt);
+  if (!ast)
+    return failure();
+  {
+    std::string dump;
+    llvm::raw_string_ostream os(dump);
+    nlc::ast::dump(*ast, os);
+    if (failed(phaseDone(nlc::Phase::AST, dump)))
+      return failure();
+  }
+  if (options.emit == nlc::Phase::AST)
+    return success();
+  module = nlc::lowerToNL(*ast, ctx, sourceMgr, options.overrides);
+  return success(static_cast<bool>(module));
+}
+
+LogicalResult Compilation::runSchedule(ModuleOp module) {
+  PassManager pm(&ctx, ModuleOp::getOperationName());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
+  nlc::buildSchedulePipeline(pm);
+  return pm.run(module);
+}
+
+int Compilation::run() {
+  SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
+  // Errors that belong to no line of the input (options, missing files) are
+  // printed as "nlc: error: ..."; located ones go to the SourceMgr handler,
+  // which prints the line and a caret.
+  ScopedDiagnosticHandler toolHandler(&ctx, [](Diagnostic &diag) {
+    Location l = diag.getLocation();
+    if (!isa<UnknownLoc, NameLoc>(l))
+      return failure();
+    const char *kind = diag.getSeverity() == DiagnosticSeverity::Error ? "error"
+                       : diag.getSeverity() == DiagnosticSeverity::Warning
+                           ? "warning"
+                           : "note";
+    llvm::errs() << "nlc: " << kind << ": " << diag << "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> module;
+  if (failed(loadInput(module)))
+    return 1;
+
+  if (options.emit != nlc::Phase::AST) {
+    if (failed(phaseDone(nlc::Phase::NL, printModule(*module))))
+      return 1;
+    if (options.emit != nlc::Phase::NL) {
+      if (failed(runSchedule(*module)) ||
+          failed(phaseDone(nlc::Phase::Scheduled, printModule(*module))))
+        return 1;
+    }
+  }
+
+  if (options.emit > nlc::Phase::Scheduled) {
+    bool cudaOnly = options.emit == nlc::Phase::PTX ||
+                    options.emit == nlc::Phase::CudaSrc;
+    if (cudaOnly && options.target != nlc::Target::CUDA) {
+      emitError(toolLoc(ctx))
+          << "--emit=" << nlc::phaseName(options.emit)
+          << " needs --target=cuda";
+      return 1;
+    }
+    emitError(toolLoc(ctx))
+        << "--emit=" << nlc::phaseName(options.emit)
+        << " is not implemented yet for target "
+        << (options.target == nlc::Target::CPU ? "cpu" : "cuda")
+        << "; the phases available today are ast, nl and scheduled";
+    return 1;
+  }
+  if (failed(writeOutput(options.outputFile, result, ctx)))
+    return 1;
+  return 0;
+}
+
+} // namespace
+
+int nlc::compile(const CompileOptions &options, MLIRContext &context) {
+  context.getOrLoadDialect<mlir::nl::NLDialect>();
+  context.getOrLoadDialect<mlir::arith::ArithDialect>();
+  context.getOrLoadDialect<mlir::tensor::TensorDialect>();
+  Compilation compilation(options, context);
+  return compilation.run();
+}
+
+//===----------------------------------------------------------------------===//
+// --list-rules
+//===----------------------------------------------------------------------===//
+
+namespace {
+template <typename EnumT, typename StringifyFn>
+std::string values(uint64_t max, StringifyFn stringify) {
+  std::string s;
+  for (uint64_t i = 0; i <= max; ++i) {
+    if (i)
+      s += ", ";
+    s += stringify(static_cast<EnumT>(i)).str();
+  }
+  return s;
+}
+} // namespace
+
+std::string nlc::listRules() {
+  using namespace mlir::nl;
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "Learning rules: rule { field = value, ... } in a level "
+        "(#nl.rule<...> in nl IR).\n"
+     << "The first value listed is the default; 'objective' is required.\n\n";
+  auto row = [&](llvm::StringRef field, const std::string &vals,
+                 llvm::StringRef meaning) {
+    os << "  " << llvm::left_justify(field, 15) << vals << "\n"
+       << "  " << llvm::left_justify("", 15) << meaning << "\n";
+  };
+  row("objective",
+      values<Objective>(getMaxEnumValForObjective(), stringifyObjective),
+      "inner objective L(M; k, v); linear = <g, M> for a given gradient");
+  row("retention",
+      values<Retention>(getMaxEnumValForRetention(), stringifyRetention),
+      "decay multiplies the old state by the 'retain' gate");
+  row("decay_order",
+      values<DecayOrder>(getMaxEnumValForDecayOrder(), stringifyDecayOrder),
+      "gradient at the old state (Titans) or the decayed one (Gated "
+      "DeltaNet)");
+  row("algorithm",
+      values<Algorithm>(getMaxEnumValForAlgorithm(), stringifyAlgorithm),
+      "how the gradient becomes an update");
+  row("via", "[level, ...]",
+      "levels keeping the algorithm's memory (momentum/muon: 1, adam: 2, "
+      "m3: 3)");
+  row("grad_at",
+      values<GradPoint>(getMaxEnumValForGradPoint(), stringifyGradPoint),
+      "state at which gradients are taken");
+  row("read",
+      "after_write, before_write",
+      "whether a read in the same step sees this step's write");
+  row("l2", values<L2Convention>(getMaxEnumValForL2Convention(),
+                                 stringifyL2Convention),
+      "L = 1/2 ||Mk - v||^2 or ||Mk - v||^2");
+  row("p", "number >= 1", "exponent of the lp objective");
+  row("huber_delta", "number > 0", "threshold of the huber objective");
+  row("window", "integer >= 1 (1)", "Omega-rule window");
+  row("precond", values<Precond>(getMaxEnumValForPrecond(), stringifyPrecond),
+      "delta: M <- M (retain I - lr k k^T) - lr grad");
+  row("precond_target",
+      values<PrecondTarget>(getMaxEnumValForPrecondTarget(),
+                            stringifyPrecondTarget),
+      "which weights of an MLP memory the preconditioner multiplies");
+  row("dgd_step", values<DgdStep>(getMaxEnumValForDgdStep(), stringifyDgdStep),
+      "DGD step size");
+  row("ns_steps", "integer >= 1 (5)", "Newton-Schulz iterations of muon");
+  row("eps", "number > 0 (1e-8)", "epsilon of adam and m3");
+  row("slow_weight", "number (1)", "weight of m3's slow momentum");
+  row("write", values<WriteMode>(getMaxEnumValForWriteMode(),
+                                 stringifyWriteMode),
+      "whether outer gradients flow through writes");
+  row("grad_source",
+      values<GradSource>(getMaxEnumValForGradSource(), stringifyGradSource),
+      "the level's own objective or the task loss");
+  row("lr_placement",
+      values<LrPlacement>(getMaxEnumValForLrPlacement(),
+                          stringifyLrPlacement),
+      "step size inside or outside a chunk's gradient sum");
+  os << "\nLevels: level NAME period (C | inf | frozen) [phase online|offline]"
+        " [tail carry|flush|drop] { rule {...} state ... }\n"
+     << "Memories: matrix[out, in](heads, layout), mlp[w0, ..., wn](act, bias,"
+        " residual, norm, heads), kv_cache(key, value, window, heads), "
+        "[shape]\n"
+     << "Transfers: " << values<TransferKind>(getMaxEnumValForTransferKind(),
+                                                stringifyTransferKind)
+     << "\n";
+  return out;
+}

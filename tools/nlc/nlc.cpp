@@ -1,0 +1,117 @@
+//===- nlc.cpp - The nlc compiler driver ----------------------------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// Flag parsing only; the work happens in the NLCDriver library.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlc/Driver/Driver.h"
+#include "nlc/InitAll.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory mainCategory("Compilation");
+static cl::OptionCategory infoCategory("Information");
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<model.nl | model.mlir>"),
+                                      cl::init("-"), cl::cat(mainCategory));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' = stdout)"),
+                                       cl::value_desc("file"), cl::init("-"),
+                                       cl::cat(mainCategory));
+static cl::opt<nlc::Target> target(
+    "target", cl::desc("Code generation target"), cl::init(nlc::Target::CPU),
+    cl::values(clEnumValN(nlc::Target::CPU, "cpu", "host CPU (default)"),
+               clEnumValN(nlc::Target::CUDA, "cuda", "NVIDIA GPU")),
+    cl::cat(mainCategory));
+static cl::opt<std::string> emit(
+    "emit",
+    cl::desc("Stop after a phase: ast, nl (default), scheduled, linalg, llvm, "
+             "obj, lib, ptx, cuda-src"),
+    cl::value_desc("phase"), cl::init("nl"), cl::cat(mainCategory));
+enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
+static cl::opt<OptLevel> optLevel(cl::desc("Optimization level"),
+                                  cl::values(clEnumVal(O0, "no optimization"),
+                                             clEnumVal(O1, "basic"),
+                                             clEnumVal(O2, "default"),
+                                             clEnumVal(O3, "aggressive")),
+                                  cl::init(O2), cl::cat(mainCategory));
+static cl::list<std::string>
+    defines("D", cl::desc("Override a hyper-parameter: -D name=value"),
+            cl::value_desc("name=value"), cl::Prefix, cl::cat(mainCategory));
+static cl::opt<std::string>
+    gpuArch("gpu-arch", cl::desc("CUDA architecture (default sm_90)"),
+            cl::init("sm_90"), cl::cat(mainCategory));
+static cl::opt<std::string> dumpPhasesTo(
+    "dump-phases-to",
+    cl::desc("Write the output of every phase to numbered files in DIR"),
+    cl::value_desc("dir"), cl::cat(mainCategory));
+static cl::opt<bool> listRules("list-rules",
+                               cl::desc("Print the built-in rules and their "
+                                        "attributes"),
+                               cl::cat(infoCategory));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  cl::SetVersionPrinter(
+      [](llvm::raw_ostream &os) { os << nlc::versionString() << "\n"; });
+  // --help shows nlc's own flags; the standard --mlir-* flags still work and
+  // are listed by --help-hidden.
+  cl::HideUnrelatedOptions({&mainCategory, &infoCategory});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "nlc: the Nested Learning Compiler\n\n"
+      "  Compiles a model description (.nl, or nl-dialect .mlir).\n"
+      "  Standard MLIR options (--mlir-print-ir-after-all, --mlir-timing,\n"
+      "  --mlir-pass-pipeline-crash-reproducer, ...) are accepted; see "
+      "--help-hidden.\n");
+
+  if (listRules) {
+    llvm::outs() << nlc::listRules();
+    return 0;
+  }
+
+  nlc::CompileOptions options;
+  options.inputFile = inputFile;
+  options.outputFile = outputFile;
+  options.target = target;
+  options.optLevel = optLevel;
+  options.gpuArch = gpuArch;
+  options.dumpPhasesDir = dumpPhasesTo;
+  std::optional<nlc::Phase> phase = nlc::parsePhase(emit);
+  if (!phase) {
+    llvm::errs() << "nlc: error: unknown --emit value '" << emit
+                 << "'; expected ast, nl, scheduled, linalg, llvm, obj, lib, "
+                    "ptx or cuda-src\n";
+    return 1;
+  }
+  options.emit = *phase;
+  for (const std::string &d : defines) {
+    size_t eq = d.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      llvm::errs() << "nlc: error: -D expects name=value, got '" << d << "'\n";
+      return 1;
+    }
+    options.overrides.push_back({d.substr(0, eq), d.substr(eq + 1)});
+  }
+
+  mlir::DialectRegistry registry;
+  nlc::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  return nlc::compile(options, context);
+}
