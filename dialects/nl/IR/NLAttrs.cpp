@@ -13,6 +13,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <charconv>
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -36,9 +37,12 @@ void NLDialect::registerAttributes() {
 //===----------------------------------------------------------------------===//
 
 FailureOr<APFloat> mlir::nl::parseReal(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
   double value;
   if (parser.parseFloat(value))
     return failure();
+  if (!std::isfinite(value))
+    return parser.emitError(loc, "expected a finite number");
   return APFloat(value);
 }
 
@@ -100,8 +104,13 @@ PeriodAttr PeriodAttr::parseBare(AsmParser &parser) {
   }
   if (failed(*parsed))
     return {};
-  if (value.getSignificantBits() > 63 || value.isNegative() ||
-      value.isZero()) {
+  if (!value.isNegative() && value.getSignificantBits() > 63) {
+    parser.emitError(loc, "chunk size ")
+        << llvm::toString(value, 10, /*Signed=*/true)
+        << " is too large (at most 2^63 - 1)";
+    return {};
+  }
+  if (value.isNegative() || value.isZero()) {
     parser.emitError(loc, "chunk size must be a positive integer, got ")
         << llvm::toString(value, 10, /*Signed=*/true);
     return {};
@@ -222,6 +231,10 @@ LogicalResult RuleAttr::verify(
   if (slowWeightParam && algorithm != Algorithm::m3)
     return emitError() << "'slow_weight' is only meaningful with algorithm "
                           "'m3'";
+  if (slowWeightParam && slowWeightParam->isNegative())
+    return emitError() << "'slow_weight' must be >= 0 (Algorithm 1 takes "
+                          "alpha in [0, 1)), got "
+                       << slowWeightParam->convertToDouble();
   if (algorithm == Algorithm::m3 && !via)
     return emitError() << "algorithm 'm3' keeps its three memories in levels; "
                           "name them with 'via'";
@@ -230,7 +243,7 @@ LogicalResult RuleAttr::verify(
       return emitError() << "'eps' is only meaningful with algorithm 'adam' "
                             "or 'm3'";
     if (!(*eps > 0.0))
-      return emitError() << "'eps' must be positive";
+      return emitError() << "'eps' must be positive, got " << *eps;
   }
   if (precondTarget != PrecondTarget::first_layer &&
       precond == Precond::none)
@@ -254,6 +267,21 @@ LogicalResult RuleAttr::verify(
         return emitError() << "'via' must list level symbols (@name), got "
                            << a;
   }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ScheduleAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t period, int64_t rank, int64_t order,
+                                   int64_t fires) {
+  if (period < 0 || rank < 0 || order < 0 || fires < 0)
+    return emitError() << "schedule fields are counts and cannot be negative";
+  if ((period == 0) != (fires == 0))
+    return emitError() << "a level that never updates (period 0) fires 0 "
+                          "times, and only such a level";
   return success();
 }
 

@@ -273,6 +273,7 @@ def NL_ScheduleAttr : NL_Attr<"Schedule", "schedule"> {
   let parameters = (ins "int64_t":$period, "int64_t":$rank, "int64_t":$order,
                         "int64_t":$fires);
   let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
 }
 
 #endif // NL_ATTRS_TD

@@ -307,7 +307,10 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
   auto memory = dyn_cast<MemoryTypeInterface>(memoryType);
   int64_t heads = memory ? memory.getHeads() : 1;
   int64_t keyDim = memory ? memory.getKeyDim() : 0;
-  if (LevelOp served = servedLevel(level)) {
+  LevelOp served = servedLevel(level);
+  if (served == level)
+    served = {}; // `via` naming itself is reported by the model verifier
+  if (served) {
     std::string why = ("its context is the gradient of @" +
                        served.getSymName() + ", which it serves as 'via'")
                           .str();

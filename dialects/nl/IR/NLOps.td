@@ -62,7 +62,7 @@ def NL_ModelOp : NL_Op<"model", [
   let arguments = (ins SymbolNameAttr:$sym_name,
                        ConfinedAttr<I64Attr, [IntMinValue<1>]>:$dim,
                        DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>, "1">:$heads,
-                       OptionalAttr<I64Attr>:$hyper_period);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>>:$hyper_period);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
@@ -287,11 +287,13 @@ def NL_ReadOp : NL_Op<"read", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]
 }
 
 def NL_UpdateOp : NL_Op<"update", [
-    AttrSizedOperandSegments,
+    AttrSizedOperandSegments, HasParent<"StepOp">,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "feed one token of context and the gates to a level";
   let description = [{
-    Gives `level` this step's context and gates. The level's rule decides
+    Gives `level` this step's context and gates. It sits directly in the
+    step body (never under control flow), so every level is fed exactly once
+    per token. The level's rule decides
     what happens: a per-token level (period 1) updates now; a level of
     period C accumulates and applies its update after every C tokens.
 
@@ -426,7 +428,7 @@ def NL_NormOp : NL_Op<"norm", [Pure, AttrSizedOperandSegments]> {
     Example:
     ```mlir
     %qn = nl.norm l2 %q : (tensor<64xf32>) -> tensor<64xf32>
-    %h = nl.norm layer %x, scale %g, shift %b {eps = 1.0e-05 : f64}
+    %h = nl.norm layer %x scale %g shift %b {eps = 1.0e-05 : f64}
         : (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<64xf32>
     ```
   }];
@@ -435,7 +437,7 @@ def NL_NormOp : NL_Op<"norm", [Pure, AttrSizedOperandSegments]> {
                        DefaultValuedAttr<F64Attr, "1e-6">:$eps);
   let results = (outs NL_Tensor:$result);
   let assemblyFormat = [{
-    $kind $input (`,` `scale` $scale^)? (`,` `shift` $shift^)? attr-dict
+    $kind $input (`scale` $scale^)? (`shift` $shift^)? attr-dict
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;

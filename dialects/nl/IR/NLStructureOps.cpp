@@ -60,13 +60,17 @@ LogicalResult verifyVia(ModelOp model, LevelOp level,
   if (!rule)
     return success();
   StateOp memory = level.getMemory();
-  for (FlatSymbolRefAttr ref : rule.getViaLevels()) {
+  SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
+  for (auto [i, ref] : llvm::enumerate(via))
+    if (llvm::is_contained(ArrayRef(via).take_front(i), ref))
+      return level.emitOpError() << "'via' names " << ref
+                                 << " twice; each memory of the algorithm is "
+                                    "its own level";
+  for (FlatSymbolRefAttr ref : via) {
     LevelOp opt = model.lookupLevel(ref.getValue());
     if (!opt)
       return level.emitOpError() << "'via' names " << ref
                                  << ", which is not a level of this model";
-    if (opt == level)
-      return level.emitOpError() << "'via' cannot name the level itself";
     auto [it, inserted] = servedBy.try_emplace(opt.getSymName(), level);
     if (!inserted) {
       InFlightDiagnostic diag = level.emitOpError()
@@ -78,12 +82,21 @@ LogicalResult verifyVia(ModelOp model, LevelOp level,
     }
     // M3's slow momentum (its third level) runs at a multiple of the served
     // period; every other optimizer level updates with the level it serves.
-    bool slowM3 = rule.getAlgorithm() == Algorithm::m3 &&
-                  ref == rule.getViaLevels().back();
+    if (opt.getPhase() != level.getPhase()) {
+      InFlightDiagnostic diag = level.emitOpError()
+                                << "optimizer level " << ref << " learns "
+                                << stringifyPhase(opt.getPhase())
+                                << " but serves a level that learns "
+                                << stringifyPhase(level.getPhase());
+      diag.attachNote(opt.getLoc()) << ref << " is declared here";
+      return diag;
+    }
+    bool slowM3 = rule.getAlgorithm() == Algorithm::m3 && ref == via.back();
     if (slowM3) {
       PeriodAttr fast = level.getPeriod(), slow = opt.getPeriod();
-      if (!fast.isChunk() || !slow.isChunk() ||
-          slow.getValue() % fast.getValue() != 0) {
+      bool bothFrozen = fast.isFrozen() && slow.isFrozen();
+      if (!bothFrozen && (!fast.isChunk() || !slow.isChunk() ||
+                          slow.getValue() % fast.getValue() != 0)) {
         InFlightDiagnostic diag =
             level.emitOpError()
             << "the slow momentum " << ref << " of 'm3' has period "
@@ -177,6 +190,22 @@ LogicalResult ModelOp::verifyRegions() {
     return diag;
   }
 
+  // One transfer per (kind, from, to).
+  llvm::DenseMap<std::tuple<unsigned, StringRef, StringRef>, TransferOp>
+      transfers;
+  for (TransferOp t : getTransfers()) {
+    auto [it, inserted] = transfers.try_emplace(
+        {static_cast<unsigned>(t.getKind()), t.getFrom(), t.getTo()}, t);
+    if (!inserted) {
+      InFlightDiagnostic diag = t.emitOpError()
+                                << "repeats the " << stringifyTransferKind(t.getKind())
+                                << " transfer @" << t.getFrom() << " -> @"
+                                << t.getTo();
+      diag.attachNote(it->second.getLoc()) << "first declared here";
+      return diag;
+    }
+  }
+
   // Optimizer levels.
   llvm::DenseMap<StringRef, LevelOp> servedBy;
   for (LevelOp level : getLevels())
@@ -191,10 +220,15 @@ LogicalResult ModelOp::verifyRegions() {
     LevelOp first = levels[cycle.front().from];
     InFlightDiagnostic diag = first.emitOpError();
     diag << "dependency cycle within one time step: ";
-    for (const LevelDependency &d : cycle)
-      diag << "@" << levels[d.from].getSymName() << " needs @"
-           << levels[d.to].getSymName() << " at step t, ";
-    diag << "so neither can be updated first";
+    for (const LevelDependency &d : cycle) {
+      if (d.from == d.to)
+        diag << "@" << levels[d.from].getSymName()
+             << " needs its own state of step t to compute it, ";
+      else
+        diag << "@" << levels[d.from].getSymName() << " needs @"
+             << levels[d.to].getSymName() << " at step t, ";
+    }
+    diag << "so no update order exists";
     for (const LevelDependency &d : cycle) {
       if (isa<ReadOp>(d.witness))
         diag.attachNote(d.witness->getLoc())
@@ -268,7 +302,15 @@ LogicalResult LevelOp::verify() {
                                      : "'period inf' marks a non-parametric "
                                        "level, whose memory must be a "
                                        "!nl.kv_cache");
+  for (StateOp state : llvm::drop_begin(states))
+    if (isa<KvCacheType>(state.getType()))
+      return state.emitOpError() << "a KV cache must be the only state of its "
+                                    "level";
   RuleAttr rule = getRuleAttr();
+  if (rule)
+    for (FlatSymbolRefAttr ref : rule.getViaLevels())
+      if (ref.getValue() == getSymName())
+        return emitOpError() << "'via' cannot name the level itself";
   if (isCache) {
     if (rule)
       return emitOpError() << "a non-parametric level (KV cache) has no "
@@ -285,11 +327,6 @@ LogicalResult LevelOp::verify() {
                          << " but no learning rule; add 'rule <objective = "
                             "...>' or declare it 'period frozen'";
   }
-  for (StateOp state : states)
-    if (isa<KvCacheType>(state.getType()))
-      return state.emitOpError() << "a KV cache must be the only state of its "
-                                    "level";
-
   // Key/value objectives read the memory; they need a parametric map.
   if (rule.getObjective() != Objective::linear &&
       !isa<MatrixType, MlpType>(memory.getType()))
@@ -297,6 +334,11 @@ LogicalResult LevelOp::verify() {
                          << stringifyObjective(rule.getObjective())
                          << "' needs a memory (!nl.matrix or !nl.mlp), got "
                          << memory.getType();
+  if (rule.getPrecondTarget() != PrecondTarget::first_layer &&
+      !isa<MlpType>(memory.getType()))
+    return emitOpError() << "'precond_target' chooses among the layers of an "
+                            "MLP memory; @"
+                         << getSymName() << " holds " << memory.getType();
   if (rule.getAlgorithm() == Algorithm::dgd &&
       !isa<MatrixType, MlpType>(memory.getType()))
     return emitOpError() << "algorithm 'dgd' needs a matrix or MLP memory";

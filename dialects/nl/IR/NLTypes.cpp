@@ -9,6 +9,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -71,8 +72,9 @@ LogicalResult MatrixType::verify(function_ref<InFlightDiagnostic()> emitError,
                        << rows << "x" << cols;
   if (heads < 1)
     return emitError() << "'heads' must be a positive integer, got " << heads;
-  if (!isa<FloatType>(elementType))
-    return emitError() << "matrix memory elements must be floats, got "
+  if (!elementType.isF32())
+    return emitError() << "matrix memory elements are f32 (state stays in "
+                          "full precision), got "
                        << elementType;
   return success();
 }
@@ -94,11 +96,17 @@ Type MatrixType::parse(AsmParser &parser) {
   }
   int64_t heads = 1;
   Layout layout = Layout::out_in;
+  llvm::StringSet<> seen;
   while (succeeded(parser.parseOptionalComma())) {
     StringRef key;
     SMLoc keyLoc = parser.getCurrentLocation();
     if (parser.parseKeyword(&key))
       return {};
+    if (!seen.insert(key).second) {
+      parser.emitError(keyLoc, "matrix memory field '") << key
+                                                        << "' given twice";
+      return {};
+    }
     if (key == "heads") {
       if (parseIntField(parser, heads))
         return {};
@@ -180,11 +188,19 @@ Type MlpType::parse(AsmParser &parser) {
   NormKind norm = NormKind::none;
   bool bias = false, residual = false;
   int64_t heads = 1;
+  llvm::StringSet<> seen;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
     StringRef key;
     if (parser.parseKeyword(&key))
       return {};
+    // All activations are one field.
+    StringRef field = symbolizeActivation(key) ? "activation" : key;
+    if (!seen.insert(field).second) {
+      parser.emitError(keyLoc, "MLP memory field '")
+          << field << "' given twice";
+      return {};
+    }
     if (key == "bias") {
       bias = true;
     } else if (key == "residual") {
