@@ -20,6 +20,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -94,6 +95,37 @@ std::string printModule(ModuleOp module) {
   llvm::raw_string_ostream os(text);
   module.print(os);
   return text;
+}
+
+/// A table of every model's levels and schedule (`nlc --summary`).
+std::string summarize(ModuleOp module) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  module.walk([&](mlir::nl::ModelOp model) {
+    os << "model " << model.getSymName() << ": dim " << model.getDim()
+       << ", hyper-period " << model.getHyperPeriod().value_or(0)
+       << " tokens\n";
+    os << llvm::formatv("  {0,-14} {1,-7} {2,-5} {3,-6} {4,-6} {5,-40} {6}\n",
+                        "level", "period", "rank", "order", "fires",
+                        "memory", "rule");
+    for (mlir::nl::LevelOp level : model.getLevels()) {
+      std::string period, memory, rule;
+      llvm::raw_string_ostream ps(period), ms(memory), rs(rule);
+      level.getPeriod().printBare(ps);
+      if (mlir::nl::StateOp state = level.getMemory())
+        ms << state.getType();
+      if (mlir::nl::RuleAttr r = level.getRuleAttr())
+        rs << r;
+      mlir::nl::ScheduleAttr s = level.getScheduleAttr();
+      os << llvm::formatv("  {0,-14} {1,-7} {2,-5} {3,-6} {4,-6} {5,-40} {6}\n",
+                          level.getSymName(), period,
+                          s ? std::to_string(s.getRank()) : "-",
+                          s ? std::to_string(s.getOrder()) : "-",
+                          s ? std::to_string(s.getFires()) : "-", memory,
+                          rule.empty() ? "-" : rule);
+    }
+  });
+  return out;
 }
 
 class Compilation {
@@ -215,7 +247,7 @@ int Compilation::run() {
   if (options.emit != nlc::Phase::AST) {
     if (failed(phaseDone(nlc::Phase::NL, printModule(*module))))
       return 1;
-    if (options.emit != nlc::Phase::NL) {
+    if (options.emit != nlc::Phase::NL || options.summary) {
       if (failed(runSchedule(*module)) ||
           failed(phaseDone(nlc::Phase::Scheduled, printModule(*module))))
         return 1;
@@ -238,6 +270,8 @@ int Compilation::run() {
         << "; the phases available today are ast, nl and scheduled";
     return 1;
   }
+  if (options.summary)
+    result = summarize(*module);
   if (failed(writeOutput(options.outputFile, result, ctx)))
     return 1;
   return 0;

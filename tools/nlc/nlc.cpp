@@ -56,6 +56,10 @@ static cl::opt<std::string> dumpPhasesTo(
     "dump-phases-to",
     cl::desc("Write the output of every phase to numbered files in DIR"),
     cl::value_desc("dir"), cl::cat(mainCategory));
+static cl::opt<bool>
+    summary("summary",
+            cl::desc("Print the levels and their schedule instead of the IR"),
+            cl::cat(infoCategory));
 static cl::opt<bool> listRules("list-rules",
                                cl::desc("Print the built-in rules and their "
                                         "attributes"),
@@ -92,6 +96,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.gpuArch = gpuArch;
   options.dumpPhasesDir = dumpPhasesTo;
+  options.summary = summary;
   std::optional<nlc::Phase> phase = nlc::parsePhase(emit);
   if (!phase) {
     llvm::errs() << "nlc: error: unknown --emit value '" << emit

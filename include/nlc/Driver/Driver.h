@@ -54,6 +54,9 @@ struct CompileOptions {
   std::vector<HyperOverride> overrides;
   /// When set, the output of every phase is written to DIR/NN-phase.ext.
   std::string dumpPhasesDir;
+  /// Print a table of the levels and their schedule instead of the IR
+  /// (implies scheduling).
+  bool summary = false;
 };
 
 /// Compiles one file as `options` say. Diagnostics are printed to stderr as
