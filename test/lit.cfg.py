@@ -11,7 +11,8 @@ from lit.llvm.subst import ToolSubst
 config.name = "nlc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".nl", ".test"]
-config.excludes = ["Inputs", "Unit", "CMakeLists.txt", "README.md",
+config.excludes = ["Inputs", "Unit", "models", "reference", "CMakeLists.txt",
+                   "README.md",
                    "lit.cfg.py", "lit.site.cfg.py"]
 
 config.test_source_root = os.path.dirname(__file__)
@@ -22,12 +23,17 @@ config.substitutions.append(("%nlc_src_root", config.nlc_src_root))
 config.substitutions.append(("%nlc_obj_root", config.nlc_obj_root))
 config.substitutions.append(("%examples", os.path.join(config.nlc_src_root,
                                                        "examples")))
+# The float64 references are plain Python with NumPy (Debian's python3-numpy).
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%reference", os.path.join(config.nlc_src_root,
+                                                        "test", "reference")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.nlc_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("nl-opt", unresolved="fatal"),
-         ToolSubst("nlc", unresolved="fatal")]
+         ToolSubst("nlc", unresolved="fatal"),
+         ToolSubst("nl-run", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

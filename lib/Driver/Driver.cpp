@@ -8,6 +8,14 @@
 
 #include "nlc/Frontend/Parser.h"
 #include "nlc/Pipelines/Pipelines.h"
+#include "nlc/Target/CPUTarget.h"
+#include "nlc/Target/ModelABI.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/xxhash.h"
 
 #include "nl/IR/NLOps.h"
 
@@ -47,7 +55,7 @@ llvm::StringRef nlc::phaseName(Phase phase) {
   case Phase::AST: return "ast";
   case Phase::NL: return "nl";
   case Phase::Scheduled: return "scheduled";
-  case Phase::Linalg: return "linalg";
+  case Phase::Linalg: return "loops";
   case Phase::LLVM: return "llvm";
   case Phase::Obj: return "obj";
   case Phase::Lib: return "lib";
@@ -58,6 +66,8 @@ llvm::StringRef nlc::phaseName(Phase phase) {
 }
 
 std::optional<nlc::Phase> nlc::parsePhase(llvm::StringRef name) {
+  if (name == "linalg") // the issue tracker's name for the kernel form
+    return Phase::Linalg;
   for (Phase p : kPhases)
     if (phaseName(p) == name)
       return p;
@@ -141,6 +151,9 @@ private:
   LogicalResult phaseDone(nlc::Phase phase, llvm::StringRef text);
   LogicalResult loadInput(OwningOpRef<ModuleOp> &module);
   LogicalResult runSchedule(ModuleOp module);
+  LogicalResult runPipeline(ModuleOp module,
+                            function_ref<LogicalResult(OpPassManager &)> build);
+  int generateCPU(ModuleOp module);
 
   const nlc::CompileOptions &options;
   MLIRContext &ctx;
@@ -218,10 +231,146 @@ LogicalResult Compilation::loadInput(OwningOpRef<ModuleOp> &module) {
 LogicalResult Compilation::runSchedule(ModuleOp module) {
   PassManager pm(&ctx, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
-    return failure();
+    return emitError(toolLoc(ctx))
+           << "the pass manager options are not registered (a tool using "
+              "the driver library must call mlir::registerPassManagerCLOptions)";
   applyDefaultTimingPassManagerCLOptions(pm);
   nlc::buildSchedulePipeline(pm);
   return pm.run(module);
+}
+
+LogicalResult
+Compilation::runPipeline(ModuleOp module,
+                         function_ref<LogicalResult(OpPassManager &)> build) {
+  PassManager pm(&ctx, ModuleOp::getOperationName());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return emitError(toolLoc(ctx))
+           << "the pass manager options are not registered (a tool using "
+              "the driver library must call mlir::registerPassManagerCLOptions)";
+  applyDefaultTimingPassManagerCLOptions(pm);
+  if (failed(build(pm)))
+    return emitError(toolLoc(ctx)) << "cannot build the pass pipeline";
+  return pm.run(module);
+}
+
+namespace {
+std::string hex(uint64_t v) {
+  return llvm::utohexstr(v, /*LowerCase=*/true, /*Width=*/16);
+}
+} // namespace
+
+int Compilation::generateCPU(ModuleOp module) {
+  // The ABI and manifest come from the scheduled model, before lowering.
+  std::vector<nlc::ModelABI> abis;
+  std::string modelText;
+  {
+    llvm::raw_string_ostream os(modelText);
+    module.print(os, OpPrintingFlags().elideLargeElementsAttrs());
+  }
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
+    FailureOr<nlc::ModelABI> abi = nlc::computeABI(model);
+    if (failed(abi))
+      return 1;
+    abis.push_back(std::move(*abi));
+  }
+  if (abis.size() != 1) {
+    emitError(toolLoc(ctx)) << "the CPU back end compiles one nl.model per "
+                               "input, found "
+                            << abis.size();
+    return 1;
+  }
+  std::string modelHash = hex(llvm::xxh3_64bits(modelText));
+  std::string optionsHash = hex(llvm::xxh3_64bits(
+      (llvm::Twine(options.optLevel) + "|cpu|" + nlc::hostDescription() + "|" +
+       nlc::versionString())
+          .str()));
+  std::string manifest = nlc::writeManifest(abis[0], nlc::versionString(),
+                                            optionsHash, modelHash);
+
+  auto kernel = [](OpPassManager &pm) {
+    nlc::buildKernelPipeline(pm);
+    return success();
+  };
+  if (failed(runPipeline(module, kernel)) ||
+      failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
+    return 1;
+  if (options.emit == nlc::Phase::Linalg)
+    return 0;
+  if (failed(runPipeline(module, nlc::buildCPUToLLVMPipeline)))
+    return 1;
+
+  llvm::LLVMContext llvmContext;
+  std::string error;
+  std::unique_ptr<llvm::Module> llvmModule =
+      nlc::translateForHost(module, llvmContext, options.optLevel, &error);
+  if (!llvmModule) {
+    emitError(toolLoc(ctx)) << error;
+    return 1;
+  }
+  // The manifest travels inside the library too.
+  auto *text = llvm::ConstantDataArray::getString(llvmContext, manifest);
+  new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "nl_" + abis[0].model + "_manifest");
+  {
+    std::string ir;
+    llvm::raw_string_ostream os(ir);
+    llvmModule->print(os, nullptr);
+    if (failed(phaseDone(nlc::Phase::LLVM, ir)))
+      return 1;
+  }
+  if (options.emit == nlc::Phase::LLVM)
+    return 0;
+
+  llvm::SmallString<0> object;
+  if (failed(nlc::emitObject(*llvmModule, options.optLevel, object, &error))) {
+    emitError(toolLoc(ctx)) << error;
+    return 1;
+  }
+  if (options.emit == nlc::Phase::Obj) {
+    result = std::string(object.str());
+    return 0;
+  }
+
+  // A shared library and its manifest next to it.
+  if (options.outputFile == "-") {
+    emitError(toolLoc(ctx)) << "--emit=lib writes a shared library; give its "
+                               "path with -o";
+    return 1;
+  }
+  llvm::SmallString<128> objectPath;
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "nlc-model", "o", fd, objectPath)) {
+    emitError(toolLoc(ctx)) << "cannot create a temporary object file: "
+                            << ec.message();
+    return 1;
+  }
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << object;
+  }
+  llvm::SmallString<128> tmpLib(options.outputFile);
+  tmpLib += ".tmp";
+  LogicalResult linked =
+      nlc::linkSharedLibrary(objectPath, tmpLib, &error);
+  llvm::sys::fs::remove(objectPath);
+  if (failed(linked)) {
+    llvm::sys::fs::remove(tmpLib);
+    emitError(toolLoc(ctx)) << error;
+    return 1;
+  }
+  llvm::SmallString<128> manifestPath(options.outputFile);
+  llvm::sys::path::replace_extension(manifestPath, "json");
+  if (failed(writeOutput(manifestPath, manifest, ctx)))
+    return 1;
+  if (std::error_code ec = llvm::sys::fs::rename(tmpLib, options.outputFile)) {
+    emitError(toolLoc(ctx)) << "cannot write '" << options.outputFile
+                            << "': " << ec.message();
+    return 1;
+  }
+  result.clear();
+  return 0;
 }
 
 int Compilation::run() {
@@ -263,12 +412,17 @@ int Compilation::run() {
           << " needs --target=cuda";
       return 1;
     }
-    emitError(toolLoc(ctx))
-        << "--emit=" << nlc::phaseName(options.emit)
-        << " is not implemented yet for target "
-        << (options.target == nlc::Target::CPU ? "cpu" : "cuda")
-        << "; the phases available today are ast, nl and scheduled";
-    return 1;
+    if (options.target != nlc::Target::CPU) {
+      emitError(toolLoc(ctx))
+          << "--emit=" << nlc::phaseName(options.emit)
+          << " is not implemented yet for target cuda; the phases available "
+             "for cuda today are ast, nl and scheduled";
+      return 1;
+    }
+    if (int rc = generateCPU(*module))
+      return rc;
+    if (options.emit == nlc::Phase::Lib)
+      return 0;
   }
   if (options.summary)
     result = summarize(*module);

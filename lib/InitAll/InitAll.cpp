@@ -8,6 +8,7 @@
 
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
+#include "nlc/Conversion/Passes.h"
 #include "nlc/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -18,10 +19,13 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Transforms/Passes.h"
 
 void nlc::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::nl::NLDialect, mlir::arith::ArithDialect,
+                  mlir::LLVM::LLVMDialect,
                   mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::memref::MemRefDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
@@ -29,8 +33,8 @@ void nlc::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void nlc::registerAllPasses() {
   mlir::nl::registerNLPasses();
+  nlc::registerNLCConversionPasses();
   nlc::registerPipelines();
-  mlir::registerCanonicalizerPass();
-  mlir::registerCSEPass();
-  mlir::registerSymbolDCEPass();
+  // The upstream passes the CPU/CUDA pipelines are built from (by name).
+  mlir::registerAllPasses();
 }

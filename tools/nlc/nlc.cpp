@@ -114,6 +114,7 @@ int main(int argc, char **argv) {
     options.overrides.push_back({d.substr(0, eq), d.substr(eq + 1)});
   }
 
+  nlc::registerAllPasses();
   mlir::DialectRegistry registry;
   nlc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);

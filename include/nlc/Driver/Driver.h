@@ -31,10 +31,11 @@ enum class Phase {
   AST,       // the parsed description (text)
   NL,        // nl dialect, graph form (verified)
   Scheduled, // nl with periods, ranks, order and hyper-period annotated
-  Linalg,    // kernel form: linalg + scf.parallel            (not yet)
-  LLVM,      // LLVM IR                                       (not yet)
-  Obj,       // object file                                   (not yet)
-  Lib,       // shared library + manifest                     (not yet)
+  Linalg,    // kernel form: scf loops on memrefs (`--emit=loops`,
+             // alias `linalg`)
+  LLVM,      // LLVM IR for the host
+  Obj,       // object file for the host
+  Lib,       // shared library + JSON manifest
   PTX,       // PTX, CUDA target                              (not yet)
   CudaSrc,   // self-contained .cu + .h, CUDA target          (not yet)
 };

@@ -1,0 +1,29 @@
+//===- Passes.h - nlc conversion passes -------------------------*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NLC_CONVERSION_PASSES_H
+#define NLC_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace nlc {
+
+#define GEN_PASS_DECL
+#include "nlc/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "nlc/Conversion/Passes.h.inc"
+
+} // namespace nlc
+
+#endif // NLC_CONVERSION_PASSES_H

@@ -1,0 +1,56 @@
+//===- CPUTarget.h - Compiling nl models for the host CPU -------*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NLC_TARGET_CPUTARGET_H
+#define NLC_TARGET_CPUTARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace nlc {
+
+/// Scheduled nl -> kernel form (func/scf/memref/arith/math).
+void buildKernelPipeline(mlir::OpPassManager &pm);
+/// Kernel form -> LLVM dialect with the exported C entry points. Needs the
+/// upstream passes registered (nlc::registerAllPasses).
+mlir::LogicalResult buildCPUToLLVMPipeline(mlir::OpPassManager &pm);
+
+/// Translates an LLVM-dialect module to LLVM IR for the host, optimized at
+/// `optLevel`.
+std::unique_ptr<llvm::Module> translateForHost(mlir::ModuleOp module,
+                                               llvm::LLVMContext &llvmContext,
+                                               unsigned optLevel,
+                                               std::string *error);
+
+/// The host CPU name and features the code is compiled for.
+std::string hostDescription();
+
+/// Emits an object file for the host.
+mlir::LogicalResult emitObject(llvm::Module &module, unsigned optLevel,
+                               llvm::SmallVectorImpl<char> &object,
+                               std::string *error);
+
+/// Links `objectPath` into the shared library `libraryPath` with the
+/// system's C compiler driver (`cc -shared`).
+mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+                                      llvm::StringRef libraryPath,
+                                      std::string *error);
+
+} // namespace nlc
+
+#endif // NLC_TARGET_CPUTARGET_H

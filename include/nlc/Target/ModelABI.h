@@ -1,0 +1,83 @@
+//===- ModelABI.h - The C ABI and manifest of a compiled model --*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// A compiled model is a shared library with two entry points and a JSON
+// manifest. Both the lowering (which emits the entry points) and the
+// manifest writer derive the argument order from this one description.
+//
+//   void nl_<model>_step(const float *const *params, float *const *state,
+//                        const float *x, float *const *outputs,
+//                        uint64_t active, uint64_t fire);
+//   void nl_<model>_flush(const float *const *params, float *const *state,
+//                         uint64_t fire);
+//
+// `params` and `state` list the tensors of the manifest in order (one
+// stream's state; the runtime calls once per stream and token). Bit i of
+// `active` lets level i learn from this token; bit i of `fire` applies level
+// i's pending chunk after it (the runtime's clock decides both).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NLC_TARGET_MODELABI_H
+#define NLC_TARGET_MODELABI_H
+
+#include "nl/IR/NLOps.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
+
+namespace nlc {
+
+/// One tensor of the ABI: a parameter, a level's state, or an internal
+/// buffer the runtime holds for the compiled code (chunk accumulators,
+/// gates of the pending chunk).
+struct ABITensor {
+  enum class Role { Param, State, Accumulator, Gate };
+  Role role;
+  std::string name;              // "W_q", "memory.M", "slow.__acc"
+  llvm::SmallVector<int64_t> shape;
+  int level = -1;                // owning level index, -1 for params
+  mlir::Attribute init;          // an initializer attribute, or null (zeros)
+  mlir::Operation *def = nullptr;// nl.param / nl.state, if any
+};
+
+struct ABILevel {
+  std::string name;
+  mlir::nl::LevelOp op;
+  int64_t period;                // 0 = frozen/offline, 1 for inf
+  bool infinite = false;
+  std::string tail;
+  int64_t order = 0;
+};
+
+struct ModelABI {
+  std::string model;
+  int64_t dim = 0;
+  int64_t hyperPeriod = 1;
+  llvm::SmallVector<ABILevel> levels;
+  llvm::SmallVector<ABITensor> params;
+  llvm::SmallVector<ABITensor> state;
+  llvm::SmallVector<llvm::SmallVector<int64_t>> outputs;
+
+  std::string stepSymbol() const { return "nl_" + model + "_step"; }
+  std::string flushSymbol() const { return "nl_" + model + "_flush"; }
+  /// Index of the state tensor called `name`, or -1.
+  int stateIndex(llvm::StringRef name) const;
+};
+
+/// Computes the ABI of a verified, scheduled model. Fails (with a located
+/// error) on constructs the CPU back end does not support yet.
+mlir::FailureOr<ModelABI> computeABI(mlir::nl::ModelOp model);
+
+/// The manifest (JSON) of a compiled model: levels and periods, every
+/// parameter and state tensor with shape, dtype and initializer, the entry
+/// points, and the compiler version and options hash.
+std::string writeManifest(const ModelABI &abi, llvm::StringRef version,
+                          llvm::StringRef optionsHash,
+                          llvm::StringRef modelHash);
+
+} // namespace nlc
+
+#endif // NLC_TARGET_MODELABI_H

@@ -1,0 +1,93 @@
+//===- ExportCABI.cpp - The C entry points of compiled models -------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlc/Conversion/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace nlc {
+#define GEN_PASS_DEF_NLEXPORTCABI
+#include "nlc/Conversion/Passes.h.inc"
+} // namespace nlc
+
+using namespace mlir;
+
+namespace {
+
+struct NLExportCABIPass
+    : public nlc::impl::NLExportCABIBase<NLExportCABIPass> {
+  void runOnOperation() override;
+};
+
+/// Loads pointer `i` of the array `base` (of pointers).
+Value loadPointer(OpBuilder &b, Location loc, Value base, int64_t i) {
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, base,
+                                   ArrayRef<LLVM::GEPArg>{i});
+  return LLVM::LoadOp::create(b, loc, ptr, slot);
+}
+
+} // namespace
+
+void NLExportCABIPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = b.getI64Type();
+  auto voidTy = LLVM::LLVMVoidType::get(ctx);
+
+  SmallVector<LLVM::LLVMFuncOp> kernels;
+  module.walk([&](LLVM::LLVMFuncOp fn) {
+    if (fn->hasAttr("nl.c_symbol"))
+      kernels.push_back(fn);
+  });
+  for (LLVM::LLVMFuncOp kernel : kernels) {
+    auto symbol = kernel->getAttrOfType<StringAttr>("nl.c_symbol");
+    auto count = [&](StringRef name) {
+      return kernel->getAttrOfType<IntegerAttr>(name).getInt();
+    };
+    int64_t numParams = count("nl.num_params");
+    int64_t numState = count("nl.num_state");
+    int64_t numOutputs = count("nl.num_outputs");
+    bool isStep = kernel.getNumArguments() !=
+                  static_cast<unsigned>(numParams + numState + 1);
+    Location loc = kernel.getLoc();
+
+    SmallVector<Type> args = {ptr, ptr};
+    if (isStep)
+      args.append({ptr, ptr, i64});
+    args.push_back(i64);
+    b.setInsertionPointAfter(kernel);
+    auto entry = LLVM::LLVMFuncOp::create(
+        b, loc, symbol.getValue(), LLVM::LLVMFunctionType::get(voidTy, args));
+    Block *body = entry.addEntryBlock(b);
+    b.setInsertionPointToStart(body);
+    SmallVector<Value> callArgs;
+    for (int64_t i = 0; i < numParams; ++i)
+      callArgs.push_back(loadPointer(b, loc, body->getArgument(0), i));
+    for (int64_t i = 0; i < numState; ++i)
+      callArgs.push_back(loadPointer(b, loc, body->getArgument(1), i));
+    unsigned next = 2;
+    if (isStep) {
+      callArgs.push_back(body->getArgument(next++));
+      Value outputs = body->getArgument(next++);
+      for (int64_t i = 0; i < numOutputs; ++i)
+        callArgs.push_back(loadPointer(b, loc, outputs, i));
+      callArgs.push_back(body->getArgument(next++));
+    }
+    callArgs.push_back(body->getArgument(next++));
+    if (callArgs.size() != kernel.getNumArguments()) {
+      kernel.emitOpError() << "does not have the ABI its attributes describe";
+      return signalPassFailure();
+    }
+    LLVM::CallOp::create(b, loc, kernel, callArgs);
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+    kernel.setLinkage(LLVM::Linkage::Internal);
+    ++numEntryPoints;
+  }
+}

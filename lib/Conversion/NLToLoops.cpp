@@ -1,0 +1,830 @@
+//===- NLToLoops.cpp - Lower nl models to loops on memrefs ----------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// Turns every scheduled nl.model into two functions on memrefs (scf loops,
+// arith, math), the kernel form both targets start from:
+//
+//   @<model>_step_impl(params..., state..., x, outputs..., active, fire)
+//   @<model>_flush_impl(params..., state..., fire)
+//
+// The step runs the model's ops in an order that respects the time
+// semantics: a read that sees this step's write comes after the level's
+// update, a read of the previous state before it. A level's update adds its
+// gradient contribution to the level's accumulator (bit `active`) and, when
+// its chunk ends (bit `fire`), applies the accumulated update with the rule's
+// algorithm and retention. Every per-head loop is independent (the CUDA back
+// end maps them to threads).
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlc/Conversion/Passes.h"
+#include "nlc/Target/ModelABI.h"
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/STLExtras.h"
+
+namespace nlc {
+#define GEN_PASS_DEF_NLTOLOOPS
+#include "nlc/Conversion/Passes.h.inc"
+} // namespace nlc
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+
+using Shape = SmallVector<int64_t>;
+
+/// Builds the two entry functions of one model.
+class ModelLowering {
+public:
+  ModelLowering(ModelOp model, const nlc::ModelABI &abi, OpBuilder &builder)
+      : model(model), abi(abi), b(builder), loc(model.getLoc()) {}
+
+  LogicalResult run();
+
+private:
+  //===--- Small builders --------------------------------------------------===//
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  MemRefType memTy(ArrayRef<int64_t> shape) {
+    return MemRefType::get(shape, b.getF32Type());
+  }
+  /// A scratch buffer, allocated once at function entry.
+  Value scratch(ArrayRef<int64_t> shape) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(entry);
+    return memref::AllocaOp::create(b, loc, memTy(shape));
+  }
+  /// Runs `body` over every index of `shape` (row-major loop nest).
+  void forEach(ArrayRef<int64_t> shape,
+               function_ref<void(ValueRange)> body) {
+    SmallVector<Value> ivs;
+    std::function<void(unsigned)> rec = [&](unsigned d) {
+      if (d == shape.size()) {
+        body(ivs);
+        return;
+      }
+      auto loop = scf::ForOp::create(b, loc, idx(0), idx(shape[d]), idx(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      ivs.push_back(loop.getInductionVar());
+      rec(d + 1);
+      ivs.pop_back();
+    };
+    rec(0);
+  }
+  /// sum_{i < n} f(i), as an scf.for with an accumulator.
+  Value sum(int64_t n, function_ref<Value(Value)> term) {
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(1),
+                                   ValueRange{f32(0.0)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value acc = loop.getRegionIterArgs()[0];
+    Value next = arith::AddFOp::create(b, loc, acc,
+                                       term(loop.getInductionVar()));
+    scf::YieldOp::create(b, loc, next);
+    return loop.getResult(0);
+  }
+  /// Loads `buffer` (of `shape`) at the broadcast of `ivs` (indices into a
+  /// result of rank ivs.size()), NumPy style.
+  Value loadBroadcast(Value buffer, ValueRange ivs) {
+    auto shape = cast<MemRefType>(buffer.getType()).getShape();
+    SmallVector<Value> indices;
+    size_t offset = ivs.size() - shape.size();
+    for (auto [d, size] : llvm::enumerate(shape))
+      indices.push_back(size == 1 ? idx(0) : ivs[offset + d]);
+    return memref::LoadOp::create(b, loc, buffer, indices);
+  }
+  /// Whether bit `i` of `mask` is set.
+  Value bit(Value mask, int64_t i) {
+    Value shifted = arith::ShRUIOp::create(
+        b, loc, mask, arith::ConstantIntOp::create(b, loc, i, 64));
+    Value one = arith::ConstantIntOp::create(b, loc, 1, 64);
+    Value lsb = arith::AndIOp::create(b, loc, shifted, one);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, lsb,
+                                 arith::ConstantIntOp::create(b, loc, 0, 64));
+  }
+  Value sigmoid(Value x) {
+    Value neg = arith::NegFOp::create(b, loc, x);
+    Value e = math::ExpOp::create(b, loc, neg);
+    Value den = arith::AddFOp::create(b, loc, f32(1.0), e);
+    return arith::DivFOp::create(b, loc, f32(1.0), den);
+  }
+
+  //===--- Values ----------------------------------------------------------===//
+
+  /// The memref holding nl value `v`.
+  Value buf(Value v) { return buffers.lookup(v); }
+  Shape shapeOf(Value v) {
+    return llvm::to_vector(cast<ShapedType>(v.getType()).getShape());
+  }
+
+  LogicalResult lowerOp(Operation *op);
+  LogicalResult lowerConstant(arith::ConstantOp op);
+  void lowerLinear(LinearOp op);
+  void lowerBinary(Operation *op);
+  void lowerAct(ActOp op);
+  LogicalResult lowerNorm(NormOp op);
+  void lowerRead(ReadOp op);
+  LogicalResult lowerUpdate(UpdateOp op, bool inFlush);
+
+  /// Emits the gradient contribution and, behind `fire`, the apply of
+  /// level `levelIndex` (the level of `update`).
+  void emitLevelUpdate(UpdateOp update, int levelIndex, Value active,
+                       Value fire, bool contribute);
+
+  LogicalResult orderStep(StepOp step, SmallVector<Operation *> &order);
+  func::FuncOp makeFunction(StringRef name, bool isStep);
+
+  ModelOp model;
+  const nlc::ModelABI &abi;
+  OpBuilder &b;
+  Location loc;
+  Block *entry = nullptr;
+  SmallVector<Value> paramArgs, stateArgs, outputArgs;
+  Value xArg, activeArg, fireArg;
+  DenseMap<Value, Value> buffers;
+  llvm::StringMap<UpdateOp> updates;
+  llvm::StringMap<int> levelIndex;
+};
+
+func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep) {
+  SmallVector<Type> args;
+  for (const nlc::ABITensor &t : abi.params)
+    args.push_back(memTy(t.shape));
+  for (const nlc::ABITensor &t : abi.state)
+    args.push_back(memTy(t.shape));
+  if (isStep) {
+    args.push_back(memTy({abi.dim}));
+    for (const auto &shape : abi.outputs)
+      args.push_back(memTy(shape));
+    args.push_back(b.getI64Type());
+  }
+  args.push_back(b.getI64Type());
+  auto fn = func::FuncOp::create(b, loc, name,
+                                 b.getFunctionType(args, TypeRange{}));
+  fn->setAttr("nl.c_symbol",
+              b.getStringAttr(isStep ? abi.stepSymbol() : abi.flushSymbol()));
+  fn->setAttr("nl.num_params", b.getI64IntegerAttr(abi.params.size()));
+  fn->setAttr("nl.num_state", b.getI64IntegerAttr(abi.state.size()));
+  fn->setAttr("nl.num_outputs",
+              b.getI64IntegerAttr(isStep ? abi.outputs.size() : 0));
+  entry = fn.addEntryBlock();
+  unsigned a = 0;
+  paramArgs.clear();
+  stateArgs.clear();
+  outputArgs.clear();
+  for (size_t i = 0; i < abi.params.size(); ++i)
+    paramArgs.push_back(entry->getArgument(a++));
+  for (size_t i = 0; i < abi.state.size(); ++i)
+    stateArgs.push_back(entry->getArgument(a++));
+  if (isStep) {
+    xArg = entry->getArgument(a++);
+    for (size_t i = 0; i < abi.outputs.size(); ++i)
+      outputArgs.push_back(entry->getArgument(a++));
+    activeArg = entry->getArgument(a++);
+  }
+  fireArg = entry->getArgument(a++);
+  return fn;
+}
+
+//===----------------------------------------------------------------------===//
+// Ordering the step
+//===----------------------------------------------------------------------===//
+
+/// Whether a read of `level` in step t returns its step-t state.
+static bool readSeesWrite(LevelOp level) {
+  RuleAttr rule = level.getRuleAttr();
+  return rule && level.learnsOnline() &&
+         rule.getRead() == ReadOrder::after_write;
+}
+
+LogicalResult ModelLowering::orderStep(StepOp step,
+                                       SmallVector<Operation *> &order) {
+  Block &body = step.getBody().front();
+  llvm::MapVector<Operation *, SmallVector<Operation *>> deps;
+  for (Operation &op : body.without_terminator()) {
+    SmallVector<Operation *> &d = deps[&op];
+    for (Value operand : op.getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        d.push_back(def);
+  }
+  for (Operation &op : body.without_terminator()) {
+    if (auto read = dyn_cast<ReadOp>(op)) {
+      UpdateOp update = updates.lookup(read.getLevel());
+      LevelOp level = model.lookupLevel(read.getLevel());
+      if (!update)
+        continue;
+      if (readSeesWrite(level))
+        deps[read].push_back(update);
+      else
+        deps[update].push_back(read);
+    }
+    if (auto update = dyn_cast<UpdateOp>(op)) {
+      // The served level's update runs the optimizer; its gates come first.
+      LevelOp level = model.lookupLevel(update.getLevel());
+      if (RuleAttr rule = level.getRuleAttr())
+        for (FlatSymbolRefAttr ref : rule.getViaLevels())
+          if (UpdateOp opt = updates.lookup(ref.getValue()))
+            deps[update].push_back(opt);
+    }
+  }
+  // Kahn's algorithm, stable in program order.
+  DenseSet<Operation *> done;
+  while (order.size() < deps.size()) {
+    bool progress = false;
+    for (auto &[op, d] : deps) {
+      if (done.contains(op) ||
+          llvm::any_of(d, [&](Operation *x) {
+            return x->getBlock() == &body && !done.contains(x);
+          }))
+        continue;
+      done.insert(op);
+      order.push_back(op);
+      progress = true;
+      break;
+    }
+    if (!progress)
+      return step.emitOpError() << "has no order of its ops that respects "
+                                   "the read/update semantics";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Compute ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ModelLowering::lowerConstant(arith::ConstantOp op) {
+  auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
+  auto type = dyn_cast<RankedTensorType>(op.getType());
+  if (!dense || !type || !dense.isSplat() ||
+      !type.getElementType().isF32())
+    return op.emitOpError()
+           << "the CPU back end lowers only f32 splat tensor constants";
+  Value out = scratch(type.getShape());
+  Value v = arith::ConstantOp::create(b, loc, dense.getSplatValue<FloatAttr>());
+  forEach(type.getShape(),
+          [&](ValueRange ivs) { memref::StoreOp::create(b, loc, v, out, ivs); });
+  buffers[op.getResult()] = out;
+  return success();
+}
+
+void ModelLowering::lowerLinear(LinearOp op) {
+  Shape out = shapeOf(op.getResult());
+  Value x = buf(op.getInput()), w = buf(op.getWeight());
+  Value bias = op.getBias() ? buf(op.getBias()) : Value();
+  int64_t in = shapeOf(op.getWeight())[1];
+  Value y = scratch(out);
+  forEach(out, [&](ValueRange ivs) {
+    Value o = ivs.back();
+    Value acc = sum(in, [&](Value i) {
+      SmallVector<Value> xi(ivs.drop_back());
+      xi.push_back(i);
+      Value wv = memref::LoadOp::create(b, loc, w, ValueRange{o, i});
+      Value xv = memref::LoadOp::create(b, loc, x, xi);
+      return arith::MulFOp::create(b, loc, wv, xv);
+    });
+    if (bias)
+      acc = arith::AddFOp::create(
+          b, loc, acc, memref::LoadOp::create(b, loc, bias, ValueRange{o}));
+    memref::StoreOp::create(b, loc, acc, y, ivs);
+  });
+  buffers[op.getResult()] = y;
+}
+
+void ModelLowering::lowerBinary(Operation *op) {
+  Value result = op->getResult(0);
+  Value lhs = buf(op->getOperand(0)), rhs = buf(op->getOperand(1));
+  Value out = scratch(shapeOf(result));
+  forEach(shapeOf(result), [&](ValueRange ivs) {
+    Value a = loadBroadcast(lhs, ivs), c = loadBroadcast(rhs, ivs);
+    Value r;
+    if (isa<AddOp>(op))
+      r = arith::AddFOp::create(b, loc, a, c);
+    else if (isa<SubOp>(op))
+      r = arith::SubFOp::create(b, loc, a, c);
+    else if (isa<MulOp>(op))
+      r = arith::MulFOp::create(b, loc, a, c);
+    else
+      r = arith::DivFOp::create(b, loc, a, c);
+    memref::StoreOp::create(b, loc, r, out, ivs);
+  });
+  buffers[result] = out;
+}
+
+void ModelLowering::lowerAct(ActOp op) {
+  Value in = buf(op.getInput());
+  Value out = scratch(shapeOf(op.getResult()));
+  forEach(shapeOf(op.getResult()), [&](ValueRange ivs) {
+    Value x = memref::LoadOp::create(b, loc, in, ivs);
+    Value y;
+    switch (op.getKind()) {
+    case Activation::identity:
+      y = x;
+      break;
+    case Activation::relu:
+      y = arith::MaximumFOp::create(b, loc, x, f32(0.0));
+      break;
+    case Activation::sigmoid:
+      y = sigmoid(x);
+      break;
+    case Activation::silu:
+      y = arith::MulFOp::create(b, loc, x, sigmoid(x));
+      break;
+    case Activation::tanh:
+      y = math::TanhOp::create(b, loc, x);
+      break;
+    case Activation::exp:
+      y = math::ExpOp::create(b, loc, x);
+      break;
+    case Activation::softplus: {
+      // max(x, 0) + log1p(exp(-|x|)): exact and overflow-free.
+      Value m = arith::MaximumFOp::create(b, loc, x, f32(0.0));
+      Value a = math::AbsFOp::create(b, loc, x);
+      Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, a));
+      y = arith::AddFOp::create(b, loc, m, math::Log1pOp::create(b, loc, e));
+      break;
+    }
+    case Activation::gelu: {
+      Value s = arith::MulFOp::create(b, loc, x, f32(0.7071067811865476));
+      Value e = arith::AddFOp::create(b, loc, f32(1.0),
+                                      math::ErfOp::create(b, loc, s));
+      y = arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, f32(0.5), x), e);
+      break;
+    }
+    case Activation::gelu_tanh: {
+      Value x3 = arith::MulFOp::create(
+          b, loc, x, arith::MulFOp::create(b, loc, x, x));
+      Value inner = arith::AddFOp::create(
+          b, loc, x, arith::MulFOp::create(b, loc, f32(0.044715), x3));
+      Value t = math::TanhOp::create(
+          b, loc, arith::MulFOp::create(b, loc, f32(0.7978845608028654),
+                                        inner));
+      y = arith::MulFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, f32(0.5), x),
+          arith::AddFOp::create(b, loc, f32(1.0), t));
+      break;
+    }
+    }
+    memref::StoreOp::create(b, loc, y, out, ivs);
+  });
+  buffers[op.getResult()] = out;
+}
+
+LogicalResult ModelLowering::lowerNorm(NormOp op) {
+  Shape shape = shapeOf(op.getResult());
+  Value in = buf(op.getInput());
+  Value scale = op.getScale() ? buf(op.getScale()) : Value();
+  Value shift = op.getShift() ? buf(op.getShift()) : Value();
+  Value out = scratch(shape);
+  int64_t n = shape.back();
+  Value eps = f32(op.getEps().convertToDouble());
+  Shape rows(shape.begin(), shape.end() - 1);
+  forEach(rows, [&](ValueRange ivs) {
+    auto at = [&](Value i) {
+      SmallVector<Value> ix(ivs);
+      ix.push_back(i);
+      return ix;
+    };
+    Value mean = f32(0.0);
+    if (op.getKind() == NormKind::layer)
+      mean = arith::DivFOp::create(
+          b, loc,
+          sum(n, [&](Value i) {
+            return memref::LoadOp::create(b, loc, in, at(i));
+          }),
+          f32(static_cast<double>(n)));
+    Value sq = sum(n, [&](Value i) {
+      Value x = memref::LoadOp::create(b, loc, in, at(i));
+      Value c = arith::SubFOp::create(b, loc, x, mean);
+      return arith::MulFOp::create(b, loc, c, c);
+    });
+    Value inv;
+    if (op.getKind() == NormKind::l2) {
+      Value norm = math::SqrtOp::create(b, loc, sq);
+      inv = arith::DivFOp::create(b, loc, f32(1.0),
+                                  arith::MaximumFOp::create(b, loc, norm, eps));
+    } else {
+      Value var = arith::DivFOp::create(b, loc, sq,
+                                        f32(static_cast<double>(n)));
+      inv = math::RsqrtOp::create(b, loc,
+                                  arith::AddFOp::create(b, loc, var, eps));
+    }
+    forEach({n}, [&](ValueRange j) {
+      Value x = memref::LoadOp::create(b, loc, in, at(j[0]));
+      Value y = arith::MulFOp::create(
+          b, loc, arith::SubFOp::create(b, loc, x, mean), inv);
+      if (scale)
+        y = arith::MulFOp::create(b, loc, y,
+                                  memref::LoadOp::create(b, loc, scale, j));
+      if (shift)
+        y = arith::AddFOp::create(b, loc, y,
+                                  memref::LoadOp::create(b, loc, shift, j));
+      memref::StoreOp::create(b, loc, y, out, at(j[0]));
+    });
+  });
+  buffers[op.getResult()] = out;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Levels
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Index helpers for a matrix memory of `heads` heads: storage
+/// [heads?, rows, cols], vectors [heads?, n].
+struct MatrixView {
+  int64_t heads, rows, cols;
+  SmallVector<Value> at(Value h, Value r, Value c) const {
+    if (heads == 1)
+      return {r, c};
+    return {h, r, c};
+  }
+  SmallVector<Value> vec(Value h, Value i) const {
+    if (heads == 1)
+      return {i};
+    return {h, i};
+  }
+};
+} // namespace
+
+void ModelLowering::lowerRead(ReadOp op) {
+  LevelOp level = model.lookupLevel(op.getLevel());
+  auto type = cast<MatrixType>(level.getMemory().getType());
+  MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
+  int s = abi.stateIndex((level.getSymName() + "." +
+                          level.getMemory().getSymName())
+                             .str());
+  Value mem = stateArgs[s], q = buf(op.getQuery());
+  Value out = scratch(shapeOf(op.getResult()));
+  forEach({m.heads, m.rows}, [&](ValueRange hr) {
+    Value acc = sum(m.cols, [&](Value c) {
+      Value mv = memref::LoadOp::create(b, loc, mem, m.at(hr[0], hr[1], c));
+      Value qv = memref::LoadOp::create(b, loc, q, m.vec(hr[0], c));
+      return arith::MulFOp::create(b, loc, mv, qv);
+    });
+    memref::StoreOp::create(b, loc, acc, out, m.vec(hr[0], hr[1]));
+  });
+  buffers[op.getResult()] = out;
+}
+
+void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
+                                    Value fire, bool contribute) {
+  const nlc::ABILevel &info = abi.levels[li];
+  LevelOp level = info.op;
+  RuleAttr rule = level.getRuleAttr();
+  auto type = cast<MatrixType>(level.getMemory().getType());
+  MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
+  bool chunked = info.period > 1;
+  std::string name = level.getSymName().str();
+  auto state = [&](StringRef n) { return stateArgs[abi.stateIndex(n)]; };
+  SmallVector<StateOp> states = llvm::to_vector(level.getStates());
+  Value mem = state(name + "." + states[0].getSymName().str());
+  Value acc = state(name + ".__acc");
+  SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
+  Algorithm algorithm = rule.getAlgorithm();
+
+  // A gate of update `u` (this level's or an optimizer level's): the live
+  // value in the step, or the one stored with the pending chunk.
+  auto gate = [&](UpdateOp u, StringRef gateName, Value live) -> Value {
+    if (!live)
+      return {};
+    if (!chunked || !contribute)
+      return chunked ? state((name + ".__gate." + u.getLevel() + "." +
+                              gateName)
+                                 .str())
+                     : buf(live);
+    return buf(live);
+  };
+  auto stored = [&](UpdateOp u, StringRef gateName) -> Value {
+    return state((name + ".__gate." + u.getLevel() + "." + gateName).str());
+  };
+  // The gate value for head h and key channel c.
+  auto gateAt = [&](Value g, Value h, Value c) -> Value {
+    if (!g)
+      return f32(1.0);
+    auto shape = cast<MemRefType>(g.getType()).getShape();
+    int64_t numel = 1;
+    for (int64_t d : shape)
+      numel *= d;
+    SmallVector<Value> ix;
+    if (numel == 1) {
+      ix.assign(shape.size(), idx(0));
+    } else if (shape.size() == 1 && shape[0] == m.heads && m.heads > 1) {
+      ix = {h};
+    } else if (shape.size() == 2 && shape[1] == 1) {
+      ix = {h, idx(0)};
+    } else {
+      ix = m.vec(h, c);
+    }
+    return memref::LoadOp::create(b, loc, g, ix);
+  };
+
+  UpdateOp momentumUpdate =
+      via.empty() ? UpdateOp() : updates.lookup(via[0].getValue());
+  // The lr that scales each gradient into the accumulator.
+  Value lrLive = update.getLr();
+  UpdateOp lrOwner = update;
+  if (algorithm == Algorithm::momentum && momentumUpdate) {
+    lrLive = momentumUpdate.getLr();
+    lrOwner = momentumUpdate;
+  }
+  bool perToken = rule.getLrPlacement() == LrPlacement::per_token &&
+                  algorithm != Algorithm::adam;
+
+  if (contribute) {
+    auto ifActive = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifActive.getThenRegion().front());
+    Value k = update.getKey() ? buf(update.getKey()) : Value();
+    Value v = update.getValue() ? buf(update.getValue()) : Value();
+    Value g = update.getGrad() ? buf(update.getGrad()) : Value();
+    Value retain = update.getRetain() ? buf(update.getRetain()) : Value();
+    Value lr = buf(lrLive);
+    bool beforeGrad = rule.getDecayOrder() == DecayOrder::before_grad &&
+                      rule.getRetention() == Retention::decay;
+    double scale2 = rule.getL2() == L2Convention::full ? 2.0 : 1.0;
+    forEach({m.heads, m.rows}, [&](ValueRange hr) {
+      Value h = hr[0], r = hr[1];
+      Value coef; // the row factor e_r of the gradient e k^T
+      if (rule.getObjective() == Objective::l2) {
+        Value pred = sum(m.cols, [&](Value c) {
+          Value mv = memref::LoadOp::create(b, loc, mem, m.at(h, r, c));
+          if (beforeGrad)
+            mv = arith::MulFOp::create(b, loc, mv, gateAt(retain, h, c));
+          Value kv = memref::LoadOp::create(b, loc, k, m.vec(h, c));
+          return arith::MulFOp::create(b, loc, mv, kv);
+        });
+        Value e = arith::SubFOp::create(
+            b, loc, pred, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
+        coef = arith::MulFOp::create(b, loc, e, f32(scale2));
+      } else if (rule.getObjective() == Objective::dot) {
+        coef = arith::NegFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
+      }
+      forEach({m.cols}, [&](ValueRange cs) {
+        Value c = cs[0];
+        Value grad;
+        if (coef)
+          grad = arith::MulFOp::create(
+              b, loc, coef, memref::LoadOp::create(b, loc, k, m.vec(h, c)));
+        else
+          grad = memref::LoadOp::create(b, loc, g, m.at(h, r, c));
+        if (perToken)
+          grad = arith::MulFOp::create(b, loc, grad, gateAt(lr, h, c));
+        Value old = memref::LoadOp::create(b, loc, acc, m.at(h, r, c));
+        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, grad),
+                                acc, m.at(h, r, c));
+      });
+    });
+    if (chunked) {
+      // Keep this token's gates for the end of the chunk.
+      SmallVector<UpdateOp> owners = {update};
+      if (momentumUpdate)
+        owners.push_back(momentumUpdate);
+      for (UpdateOp u : owners)
+        for (auto [gateName, live] :
+             {std::pair<StringRef, Value>{"lr", u.getLr()},
+              {"retain", u.getRetain()},
+              {"momentum_decay", u.getMomentumDecay()}}) {
+          if (!live)
+            continue;
+          Value src = buf(live), dst = stored(u, gateName);
+          forEach(shapeOf(live), [&](ValueRange ivs) {
+            memref::StoreOp::create(
+                b, loc, memref::LoadOp::create(b, loc, src, ivs), dst, ivs);
+          });
+        }
+    }
+  }
+
+  // Apply at the end of the chunk.
+  Value cond = contribute ? arith::AndIOp::create(b, loc, active, fire) : fire;
+  auto ifFire = scf::IfOp::create(b, loc, cond, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifFire.getThenRegion().front());
+  Value retain = gate(update, "retain", update.getRetain());
+  Value lrSelf = gate(update, "lr", update.getLr());
+  Value lrAcc = gate(lrOwner, "lr", lrLive);
+  Value mdecay = gate(update, "momentum_decay", update.getMomentumDecay());
+  Value optRetain = momentumUpdate
+                        ? gate(momentumUpdate, "retain",
+                               momentumUpdate.getRetain())
+                        : Value();
+  if (rule.getRetention() != Retention::decay)
+    retain = Value();
+  Value buffer; // the momentum memory: a fused state or a via level's state
+  if (algorithm == Algorithm::momentum) {
+    if (via.empty()) {
+      buffer = state(name + "." + states[1].getSymName().str());
+    } else {
+      LevelOp opt = model.lookupLevel(via[0].getValue());
+      buffer = state((opt.getSymName() + "." +
+                      opt.getMemory().getSymName())
+                         .str());
+    }
+  }
+  SmallVector<Value> moments;
+  SmallVector<UpdateOp> momentUpdates;
+  if (algorithm == Algorithm::adam)
+    for (FlatSymbolRefAttr ref : via) {
+      LevelOp opt = model.lookupLevel(ref.getValue());
+      moments.push_back(state(
+          (opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
+      momentUpdates.push_back(updates.lookup(ref.getValue()));
+    }
+  double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
+
+  forEach({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+    Value h = ix[0], c = ix[2];
+    SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+    Value a = memref::LoadOp::create(b, loc, acc, at);
+    if (!perToken && algorithm != Algorithm::adam)
+      a = arith::MulFOp::create(b, loc, a, gateAt(lrAcc, h, c));
+    Value old = memref::LoadOp::create(b, loc, mem, at);
+    Value kept = arith::MulFOp::create(b, loc, old, gateAt(retain, h, c));
+    Value next;
+    switch (algorithm) {
+    case Algorithm::gd:
+      next = arith::SubFOp::create(b, loc, kept, a);
+      break;
+    case Algorithm::momentum: {
+      Value s = memref::LoadOp::create(b, loc, buffer, at);
+      Value decay = via.empty() ? gateAt(mdecay, h, c) : gateAt(optRetain, h, c);
+      Value sNew = arith::SubFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, decay, s), a);
+      memref::StoreOp::create(b, loc, sNew, buffer, at);
+      Value step = via.empty()
+                       ? sNew
+                       : arith::MulFOp::create(b, loc, sNew,
+                                               gateAt(lrSelf, h, c));
+      next = arith::AddFOp::create(b, loc, kept, step);
+      break;
+    }
+    case Algorithm::adam: {
+      Value m1 = memref::LoadOp::create(b, loc, moments[0], at);
+      Value m2 = memref::LoadOp::create(b, loc, moments[1], at);
+      auto moment = [&](Value mold, UpdateOp u, Value term) {
+        Value r = u.getRetain() ? gateAt(buf(u.getRetain()), h, c) : f32(1.0);
+        Value l = gateAt(buf(u.getLr()), h, c);
+        return arith::AddFOp::create(b, loc,
+                                     arith::MulFOp::create(b, loc, r, mold),
+                                     arith::MulFOp::create(b, loc, l, term));
+      };
+      Value m1n = moment(m1, momentUpdates[0], a);
+      Value m2n =
+          moment(m2, momentUpdates[1], arith::MulFOp::create(b, loc, a, a));
+      memref::StoreOp::create(b, loc, m1n, moments[0], at);
+      memref::StoreOp::create(b, loc, m2n, moments[1], at);
+      Value den = arith::AddFOp::create(b, loc, math::SqrtOp::create(b, loc, m2n),
+                                        f32(eps));
+      Value stepv = arith::MulFOp::create(
+          b, loc, gateAt(lrSelf, h, c),
+          arith::DivFOp::create(b, loc, m1n, den));
+      next = arith::SubFOp::create(b, loc, kept, stepv);
+      break;
+    }
+    default:
+      llvm_unreachable("rejected by computeABI");
+    }
+    memref::StoreOp::create(b, loc, next, mem, at);
+    memref::StoreOp::create(b, loc, f32(0.0), acc, at);
+  });
+}
+
+LogicalResult ModelLowering::lowerUpdate(UpdateOp op, bool inFlush) {
+  LevelOp level = model.lookupLevel(op.getLevel());
+  int li = levelIndex.lookup(level.getSymName());
+  if (abi.stateIndex((level.getSymName() + ".__acc").str()) < 0)
+    return success(); // optimizer levels: their served level runs them
+  Value active = bit(activeArg, li);
+  Value fire = bit(fireArg, li);
+  emitLevelUpdate(op, li, active, fire, /*contribute=*/!inFlush);
+  return success();
+}
+
+LogicalResult ModelLowering::lowerOp(Operation *op) {
+  if (auto c = dyn_cast<arith::ConstantOp>(op))
+    return lowerConstant(c);
+  if (auto p = dyn_cast<GetParamOp>(op)) {
+    for (auto [i, t] : llvm::enumerate(abi.params))
+      if (t.name == p.getName())
+        buffers[p.getResult()] = paramArgs[i];
+    return success();
+  }
+  if (auto l = dyn_cast<LinearOp>(op)) {
+    lowerLinear(l);
+    return success();
+  }
+  if (isa<AddOp, SubOp, MulOp, DivOp>(op)) {
+    lowerBinary(op);
+    return success();
+  }
+  if (auto a = dyn_cast<ActOp>(op)) {
+    lowerAct(a);
+    return success();
+  }
+  if (auto n = dyn_cast<NormOp>(op))
+    return lowerNorm(n);
+  if (auto e = dyn_cast<tensor::ExpandShapeOp>(op)) {
+    buffers[e.getResult()] = memref::ExpandShapeOp::create(
+        b, loc, shapeOf(e.getResult()), buf(e.getSrc()),
+        e.getReassociationIndices());
+    return success();
+  }
+  if (auto c = dyn_cast<tensor::CollapseShapeOp>(op)) {
+    buffers[c.getResult()] = memref::CollapseShapeOp::create(
+        b, loc, buf(c.getSrc()), c.getReassociationIndices());
+    return success();
+  }
+  if (auto r = dyn_cast<ReadOp>(op)) {
+    lowerRead(r);
+    return success();
+  }
+  if (auto u = dyn_cast<UpdateOp>(op))
+    return lowerUpdate(u, /*inFlush=*/false);
+  return op->emitOpError() << "is not supported by the CPU back end yet";
+}
+
+LogicalResult ModelLowering::run() {
+  StepOp step = model.getStep();
+  for (auto [i, l] : llvm::enumerate(abi.levels))
+    levelIndex[l.name] = i;
+  step.walk([&](UpdateOp u) { updates[u.getLevel()] = u; });
+
+  SmallVector<Operation *> order;
+  if (failed(orderStep(step, order)))
+    return failure();
+
+  // The step.
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfter(model);
+  func::FuncOp stepFn = makeFunction(abi.model + "_step_impl", true);
+  b.setInsertionPointToEnd(entry);
+  buffers[step.getInput()] = xArg;
+  for (Operation *op : order)
+    if (failed(lowerOp(op)))
+      return failure();
+  auto yield = cast<YieldOp>(step.getBody().front().getTerminator());
+  for (auto [value, out] : llvm::zip(yield.getValues(), outputArgs)) {
+    Value src = buf(value);
+    forEach(shapeOf(value), [&](ValueRange ivs) {
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, src, ivs),
+                              out, ivs);
+    });
+  }
+  func::ReturnOp::create(b, loc);
+
+  // The flush: applies the pending chunks of the levels in `fire`.
+  b.setInsertionPointAfter(stepFn);
+  makeFunction(abi.model + "_flush_impl", false);
+  b.setInsertionPointToEnd(entry);
+  for (Operation *op : order)
+    if (auto u = dyn_cast<UpdateOp>(op)) {
+      LevelOp level = model.lookupLevel(u.getLevel());
+      int li = levelIndex.lookup(level.getSymName());
+      if (abi.levels[li].period > 1 &&
+          abi.stateIndex((level.getSymName() + ".__acc").str()) >= 0)
+        emitLevelUpdate(u, li, Value(), bit(fireArg, li),
+                        /*contribute=*/false);
+    }
+  func::ReturnOp::create(b, loc);
+  return success();
+}
+
+struct NLToLoopsPass : public nlc::impl::NLToLoopsBase<NLToLoopsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder builder(module.getContext());
+    SmallVector<ModelOp> models =
+        llvm::to_vector(module.getBody()->getOps<ModelOp>());
+    for (ModelOp model : models) {
+      FailureOr<nlc::ModelABI> abi = nlc::computeABI(model);
+      if (failed(abi))
+        return signalPassFailure();
+      ModelLowering lowering(model, *abi, builder);
+      if (failed(lowering.run()))
+        return signalPassFailure();
+      model.erase();
+    }
+  }
+};
+
+} // namespace

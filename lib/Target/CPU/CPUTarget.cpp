@@ -1,0 +1,144 @@
+//===- CPUTarget.cpp - Compiling nl models for the host CPU ---------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlc/Target/CPUTarget.h"
+
+#include "nlc/Conversion/Passes.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+
+void nlc::buildKernelPipeline(OpPassManager &pm) {
+  pm.addPass(createNLToLoops());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm) {
+  // Upstream conversions, by name (stable across API renames).
+  const char *pipeline =
+      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+      "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
+      "finalize-memref-to-llvm,"
+      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+      "convert-cf-to-llvm,reconcile-unrealized-casts";
+  if (failed(parsePassPipeline(pipeline, pm)))
+    return failure();
+  pm.addPass(createNLExportCABI());
+  pm.addPass(createCanonicalizerPass());
+  return success();
+}
+
+namespace {
+std::unique_ptr<llvm::TargetMachine> hostMachine(unsigned optLevel,
+                                                 std::string *error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, *error);
+  if (!target)
+    return nullptr;
+  llvm::SubtargetFeatures features;
+  for (const auto &f : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(f.getKey(), f.getValue());
+  llvm::CodeGenOptLevel level = optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+                                : optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                                : llvm::CodeGenOptLevel::Default;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features.getString(),
+      llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, level));
+  if (!tm)
+    *error = "cannot create a target machine for " + triple.str();
+  return tm;
+}
+} // namespace
+
+std::string nlc::hostDescription() {
+  return (llvm::sys::getProcessTriple() + " " + llvm::sys::getHostCPUName())
+      .str();
+}
+
+std::unique_ptr<llvm::Module>
+nlc::translateForHost(ModuleOp module, llvm::LLVMContext &llvmContext,
+                      unsigned optLevel, std::string *error) {
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "nlc-model");
+  if (!llvmModule) {
+    *error = "translation to LLVM IR failed";
+    return nullptr;
+  }
+  std::unique_ptr<llvm::TargetMachine> tm = hostMachine(optLevel, error);
+  if (!tm)
+    return nullptr;
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(tm->getTargetTriple());
+  auto optimize = makeOptimizingTransformer(optLevel, 0, tm.get());
+  if (llvm::Error err = optimize(llvmModule.get())) {
+    *error = llvm::toString(std::move(err));
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+LogicalResult nlc::emitObject(llvm::Module &module, unsigned optLevel,
+                              llvm::SmallVectorImpl<char> &object,
+                              std::string *error) {
+  std::unique_ptr<llvm::TargetMachine> tm = hostMachine(optLevel, error);
+  if (!tm)
+    return failure();
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, os, nullptr,
+                              llvm::CodeGenFileType::ObjectFile)) {
+    *error = "the target cannot emit object files";
+    return failure();
+  }
+  pm.run(module);
+  return success();
+}
+
+LogicalResult nlc::linkSharedLibrary(llvm::StringRef objectPath,
+                                     llvm::StringRef libraryPath,
+                                     std::string *error) {
+  llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
+  if (!cc) {
+    *error = "no C compiler driver ('cc') on PATH to link the shared library";
+    return failure();
+  }
+  llvm::SmallVector<llvm::StringRef> args = {
+      *cc, "-shared", "-o", libraryPath, objectPath, "-lm"};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    *error = "linking " + libraryPath.str() + " failed" +
+             (message.empty() ? "" : ": " + message);
+    return failure();
+  }
+  return success();
+}

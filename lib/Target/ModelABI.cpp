@@ -1,0 +1,295 @@
+//===- ModelABI.cpp - The C ABI and manifest of a compiled model ----------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlc/Target/ModelABI.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <charconv>
+
+using namespace mlir;
+using namespace mlir::nl;
+
+int nlc::ModelABI::stateIndex(llvm::StringRef name) const {
+  for (auto [i, t] : llvm::enumerate(state))
+    if (t.name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+/// Why the CPU back end cannot compile `level` yet, or empty.
+std::string unsupported(LevelOp level, bool chunked) {
+  StateOp memory = level.getMemory();
+  if (!memory)
+    return "a level without state";
+  Type type = memory.getType();
+  if (isa<MlpType>(type))
+    return "MLP memories (!nl.mlp) need compiler-derived gradients";
+  if (isa<KvCacheType>(type))
+    return "non-parametric levels (!nl.kv_cache)";
+  if (auto matrix = dyn_cast<MatrixType>(type))
+    if (matrix.getLayout() != Layout::out_in)
+      return "matrix memories with layout = in_out";
+  RuleAttr rule = level.getRuleAttr();
+  if (!rule)
+    return {};
+  switch (rule.getObjective()) {
+  case Objective::dot:
+  case Objective::l2:
+  case Objective::linear:
+    break;
+  default:
+    return ("objective '" + stringifyObjective(rule.getObjective()) + "'")
+        .str();
+  }
+  if (rule.getRetention() == Retention::l2_prox)
+    return "retention 'l2_prox'";
+  if (rule.getWindow() != 1)
+    return "Omega-rule windows";
+  if (rule.getPrecond() != Precond::none)
+    return "'precond = delta'";
+  switch (rule.getAlgorithm()) {
+  case Algorithm::gd:
+  case Algorithm::momentum:
+    break;
+  case Algorithm::adam:
+    if (chunked)
+      return "algorithm 'adam' on a level with a period above 1";
+    break;
+  default:
+    return ("algorithm '" + stringifyAlgorithm(rule.getAlgorithm()) + "'")
+        .str();
+  }
+  if (chunked && rule.getDecayOrder() == DecayOrder::before_grad)
+    return "'decay_order = before_grad' on a level with a period above 1";
+  return {};
+}
+
+} // namespace
+
+FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
+  ModelABI abi;
+  abi.model = model.getSymName().str();
+  abi.dim = model.getDim();
+  abi.hyperPeriod = model.getHyperPeriod().value_or(1);
+
+  for (ParamOp p : model.getParams()) {
+    auto type = cast<RankedTensorType>(p.getType());
+    abi.params.push_back({ABITensor::Role::Param, p.getSymName().str(),
+                          llvm::to_vector(type.getShape()), -1,
+                          p.getInitAttr(), p});
+  }
+
+  // Levels that keep another level's optimizer memory.
+  llvm::StringSet<> optimizerLevels;
+  for (LevelOp level : model.getLevels())
+    if (RuleAttr rule = level.getRuleAttr())
+      for (FlatSymbolRefAttr ref : rule.getViaLevels())
+        optimizerLevels.insert(ref.getValue());
+
+  llvm::DenseMap<StringRef, UpdateOp> updates;
+  if (StepOp step = model.getStep())
+    step.walk([&](UpdateOp u) { updates[u.getLevel()] = u; });
+
+  for (auto [i, level] : llvm::enumerate(model.getLevels())) {
+    ScheduleAttr schedule = level.getScheduleAttr();
+    if (!schedule)
+      return level.emitOpError()
+             << "has no schedule; run nl-verify-schedule before lowering";
+    ABILevel info;
+    info.name = level.getSymName().str();
+    info.op = level;
+    info.period = schedule.getPeriod();
+    info.infinite = level.getPeriod().isInfinite();
+    info.tail = stringifyTailPolicy(level.getTail()).str();
+    info.order = schedule.getOrder();
+    bool chunked = info.period > 1;
+    std::string why = unsupported(level, chunked);
+    if (!why.empty())
+      return level.emitOpError()
+             << "uses " << why
+             << ", which the CPU back end does not compile yet";
+
+    for (StateOp s : level.getStates()) {
+      RankedTensorType storage = getStorageTensorType(s.getType());
+      abi.state.push_back({ABITensor::Role::State,
+                           info.name + "." + s.getSymName().str(),
+                           llvm::to_vector(storage.getShape()),
+                           static_cast<int>(i), s.getInitAttr(), s});
+    }
+    bool learns = level.learnsOnline() && level.getRuleAttr() &&
+                  !optimizerLevels.contains(level.getSymName());
+    if (learns) {
+      RankedTensorType storage =
+          getStorageTensorType(level.getMemory().getType());
+      abi.state.push_back({ABITensor::Role::Accumulator, info.name + ".__acc",
+                           llvm::to_vector(storage.getShape()),
+                           static_cast<int>(i), Attribute(), nullptr});
+      if (chunked) {
+        // The gates of the pending chunk, applied when it ends.
+        SmallVector<UpdateOp> sources = {updates.lookup(level.getSymName())};
+        for (FlatSymbolRefAttr ref : level.getRuleAttr().getViaLevels())
+          sources.push_back(updates.lookup(ref.getValue()));
+        for (UpdateOp u : sources) {
+          if (!u)
+            continue;
+          for (auto [gateName, gate] :
+               {std::pair<StringRef, Value>{"lr", u.getLr()},
+                {"retain", u.getRetain()},
+                {"momentum_decay", u.getMomentumDecay()}}) {
+            if (!gate)
+              continue;
+            auto type = cast<RankedTensorType>(gate.getType());
+            abi.state.push_back(
+                {ABITensor::Role::Gate,
+                 (info.name + ".__gate." + u.getLevel() + "." + gateName)
+                     .str(),
+                 llvm::to_vector(type.getShape()), static_cast<int>(i),
+                 Attribute(), nullptr});
+          }
+        }
+      }
+    }
+    abi.levels.push_back(std::move(info));
+  }
+  if (abi.levels.size() > 64)
+    return model.emitOpError() << "has " << abi.levels.size()
+                               << " levels; the CPU ABI supports 64";
+  if (StepOp step = model.getStep())
+    for (Type t : step.getOutputTypeList())
+      abi.outputs.push_back(
+          llvm::to_vector(cast<RankedTensorType>(t).getShape()));
+  return abi;
+}
+
+//===----------------------------------------------------------------------===//
+// Manifest
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+void writeNumber(llvm::raw_ostream &os, double v) {
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), v);
+  os << llvm::StringRef(buffer, ec == std::errc() ? end - buffer : 0);
+}
+
+void writeString(llvm::raw_ostream &os, llvm::StringRef s) {
+  os << '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      os << '\\' << c;
+    else if (static_cast<unsigned char>(c) < 0x20)
+      os << llvm::format("\\u%04x", c);
+    else
+      os << c;
+  }
+  os << '"';
+}
+
+void writeShape(llvm::raw_ostream &os, llvm::ArrayRef<int64_t> shape) {
+  os << '[';
+  llvm::interleaveComma(shape, os);
+  os << ']';
+}
+
+void writeInit(llvm::raw_ostream &os, Attribute init) {
+  os << "{\"kind\": ";
+  if (!init || isa<ZerosAttr>(init)) {
+    os << "\"zeros\"}";
+  } else if (isa<OnesAttr>(init)) {
+    os << "\"ones\"}";
+  } else if (isa<IdentityAttr>(init)) {
+    os << "\"identity\"}";
+  } else if (auto fill = dyn_cast<FillAttr>(init)) {
+    os << "\"fill\", \"value\": ";
+    writeNumber(os, fill.getValue().convertToDouble());
+    os << '}';
+  } else if (auto normal = dyn_cast<NormalAttr>(init)) {
+    os << "\"normal\", \"std\": ";
+    writeNumber(os, normal.getStd().convertToDouble());
+    os << ", \"mean\": ";
+    writeNumber(os, normal.getMean() ? normal.getMean()->convertToDouble()
+                                     : 0.0);
+    os << '}';
+  } else if (auto uniform = dyn_cast<UniformAttr>(init)) {
+    os << "\"uniform\", \"low\": ";
+    writeNumber(os, uniform.getLow().convertToDouble());
+    os << ", \"high\": ";
+    writeNumber(os, uniform.getHigh().convertToDouble());
+    os << '}';
+  } else if (auto file = dyn_cast<FromFileAttr>(init)) {
+    os << "\"file\", \"name\": ";
+    writeString(os, file.getName());
+    os << '}';
+  } else {
+    llvm_unreachable("unknown initializer");
+  }
+}
+
+void writeTensor(llvm::raw_ostream &os, const nlc::ABITensor &t) {
+  static const char *roles[] = {"param", "state", "accumulator", "gate"};
+  os << "    {\"name\": ";
+  writeString(os, t.name);
+  os << ", \"role\": \"" << roles[static_cast<int>(t.role)]
+     << "\", \"dtype\": \"f32\", \"shape\": ";
+  writeShape(os, t.shape);
+  if (t.level >= 0)
+    os << ", \"level\": " << t.level;
+  os << ", \"init\": ";
+  writeInit(os, t.init);
+  os << '}';
+}
+
+} // namespace
+
+std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
+                               llvm::StringRef optionsHash,
+                               llvm::StringRef modelHash) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "{\n  \"format\": \"nlc-model/1\",\n  \"model\": ";
+  writeString(os, abi.model);
+  os << ",\n  \"dim\": " << abi.dim << ",\n  \"hyper_period\": "
+     << abi.hyperPeriod << ",\n  \"model_hash\": ";
+  writeString(os, modelHash);
+  os << ",\n  \"compiler\": {\"version\": ";
+  writeString(os, version);
+  os << ", \"options_hash\": ";
+  writeString(os, optionsHash);
+  os << "},\n  \"entry_points\": {\"step\": ";
+  writeString(os, abi.stepSymbol());
+  os << ", \"flush\": ";
+  writeString(os, abi.flushSymbol());
+  os << "},\n  \"outputs\": [";
+  llvm::interleaveComma(abi.outputs, os,
+                        [&](const auto &shape) { writeShape(os, shape); });
+  os << "],\n  \"levels\": [\n";
+  llvm::interleave(
+      abi.levels, os,
+      [&](const ABILevel &l) {
+        os << "    {\"name\": ";
+        writeString(os, l.name);
+        os << ", \"period\": " << l.period
+           << ", \"infinite\": " << (l.infinite ? "true" : "false")
+           << ", \"tail\": \"" << l.tail << "\", \"order\": " << l.order
+           << '}';
+      },
+      ",\n");
+  os << "\n  ],\n  \"params\": [\n";
+  llvm::interleave(
+      abi.params, os, [&](const ABITensor &t) { writeTensor(os, t); }, ",\n");
+  os << "\n  ],\n  \"state\": [\n";
+  llvm::interleave(
+      abi.state, os, [&](const ABITensor &t) { writeTensor(os, t); }, ",\n");
+  os << "\n  ]\n}\n";
+  return out;
+}
