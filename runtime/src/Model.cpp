@@ -1,0 +1,200 @@
+//===- Model.cpp - A compiled model: manifest and entry points ------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlrt/Model.h"
+
+#include "nlrt/Json.h"
+#include "nlrt/Tensor.h"
+
+#include <dlfcn.h>
+#include <fstream>
+#include <sstream>
+
+using namespace nlrt;
+
+int Manifest::levelIndex(const std::string &name) const {
+  for (size_t i = 0; i < levels.size(); ++i)
+    if (levels[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+bool fail(std::string *error, const std::string &message) {
+  if (error)
+    *error = "manifest: " + message;
+  return false;
+}
+
+bool getString(const JsonValue &obj, const char *key, std::string &out,
+               std::string *error) {
+  const JsonValue *v = obj.get(key);
+  if (!v || !v->asString(out))
+    return fail(error, std::string("missing string '") + key + "'");
+  return true;
+}
+
+bool getInt(const JsonValue &obj, const char *key, int64_t &out,
+            std::string *error) {
+  const JsonValue *v = obj.get(key);
+  if (!v || !v->asInt(out))
+    return fail(error, std::string("missing integer '") + key + "'");
+  return true;
+}
+
+bool getShape(const JsonValue &v, std::vector<int64_t> &shape,
+              std::string *error) {
+  if (!v.isArray() || v.elements().size() > kMaxRank)
+    return fail(error, "a shape must be an array of at most 8 integers");
+  for (const JsonValue &d : v.elements()) {
+    int64_t n;
+    if (!d.asInt(n) || n < 1)
+      return fail(error, "shape dimensions must be positive integers");
+    shape.push_back(n);
+  }
+  return true;
+}
+
+bool parseTensor(const JsonValue &v, TensorSpec &t, std::string *error) {
+  if (!v.isObject() || !getString(v, "name", t.name, error) ||
+      !getString(v, "role", t.role, error))
+    return fail(error, "malformed tensor entry");
+  const JsonValue *shape = v.get("shape");
+  if (!shape || !getShape(*shape, t.shape, error))
+    return false;
+  std::optional<int64_t> numel = checkedNumel(t.shape, 4);
+  if (!numel)
+    return fail(error, "tensor '" + t.name + "' is too large");
+  t.numel = *numel;
+  int64_t level = -1;
+  if (v.get("level") && !getInt(v, "level", level, error))
+    return false;
+  t.level = static_cast<int>(level);
+  const JsonValue *init = v.get("init");
+  if (!init || !getString(*init, "kind", t.init.kind, error))
+    return fail(error, "tensor '" + t.name + "' has no initializer");
+  auto number = [&](const char *key, double &out) {
+    if (const JsonValue *n = init->get(key))
+      n->asDouble(out);
+  };
+  number("value", t.init.value);
+  number("std", t.init.std);
+  number("mean", t.init.mean);
+  number("low", t.init.low);
+  number("high", t.init.high);
+  if (t.init.kind == "file" && !getString(*init, "name", t.init.file, error))
+    return false;
+  return true;
+}
+
+} // namespace
+
+bool nlrt::parseManifest(const std::string &json, Manifest &out,
+                         std::string *error) {
+  std::string parseError;
+  std::optional<JsonValue> root = parseJson(json, &parseError);
+  if (!root)
+    return fail(error, parseError);
+  std::string format;
+  if (!root->isObject() || !getString(*root, "format", format, error))
+    return false;
+  if (format != "nlc-model/1")
+    return fail(error, "unsupported format '" + format + "'");
+  out.json = json;
+  if (!getString(*root, "model", out.model, error) ||
+      !getString(*root, "model_hash", out.modelHash, error) ||
+      !getInt(*root, "dim", out.dim, error))
+    return false;
+  if (const JsonValue *c = root->get("compiler"))
+    getString(*c, "version", out.compilerVersion, error);
+  const JsonValue *entry = root->get("entry_points");
+  if (!entry || !getString(*entry, "step", out.stepSymbol, error) ||
+      !getString(*entry, "flush", out.flushSymbol, error))
+    return fail(error, "missing entry points");
+  const JsonValue *outputs = root->get("outputs");
+  if (!outputs || !outputs->isArray())
+    return fail(error, "missing outputs");
+  for (const JsonValue &o : outputs->elements()) {
+    out.outputs.emplace_back();
+    if (!getShape(o, out.outputs.back(), error))
+      return false;
+  }
+  const JsonValue *levels = root->get("levels");
+  if (!levels || !levels->isArray() || levels->elements().size() > 64)
+    return fail(error, "missing or too many levels");
+  for (const JsonValue &l : levels->elements()) {
+    LevelSpec spec;
+    std::string tail;
+    if (!getString(l, "name", spec.name, error) ||
+        !getInt(l, "period", spec.period, error) ||
+        !getString(l, "tail", tail, error) || spec.period < 0)
+      return fail(error, "malformed level entry");
+    if (const JsonValue *inf = l.get("infinite"))
+      inf->asBool(spec.infinite);
+    spec.tail = tail == "flush"  ? TailPolicy::Flush
+                : tail == "drop" ? TailPolicy::Drop
+                                 : TailPolicy::Carry;
+    out.levels.push_back(spec);
+  }
+  for (const char *key : {"params", "state"}) {
+    const JsonValue *list = root->get(key);
+    if (!list || !list->isArray())
+      return fail(error, std::string("missing '") + key + "'");
+    for (const JsonValue &t : list->elements()) {
+      TensorSpec spec;
+      if (!parseTensor(t, spec, error))
+        return false;
+      (std::string(key) == "params" ? out.params : out.state)
+          .push_back(std::move(spec));
+    }
+  }
+  return true;
+}
+
+std::unique_ptr<Model> Model::load(const std::string &libraryPath,
+                                   std::string *error) {
+  std::string manifestPath = libraryPath;
+  size_t dot = manifestPath.rfind('.');
+  size_t slash = manifestPath.rfind('/');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+    manifestPath.resize(dot);
+  manifestPath += ".json";
+  std::ifstream in(manifestPath, std::ios::binary);
+  if (!in) {
+    *error = "cannot read the manifest '" + manifestPath + "'";
+    return nullptr;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+
+  std::unique_ptr<Model> model(new Model());
+  if (!parseManifest(text.str(), model->info, error)) {
+    *error = manifestPath + ": " + *error;
+    return nullptr;
+  }
+  model->handle = dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!model->handle) {
+    const char *why = dlerror();
+    *error = "cannot load '" + libraryPath + "': " + (why ? why : "unknown");
+    return nullptr;
+  }
+  model->stepFn = reinterpret_cast<StepFn>(
+      dlsym(model->handle, model->info.stepSymbol.c_str()));
+  model->flushFn = reinterpret_cast<FlushFn>(
+      dlsym(model->handle, model->info.flushSymbol.c_str()));
+  if (!model->stepFn || !model->flushFn) {
+    *error = "'" + libraryPath + "' does not export " + model->info.stepSymbol +
+             " and " + model->info.flushSymbol;
+    return nullptr;
+  }
+  return model;
+}
+
+Model::~Model() {
+  if (handle)
+    dlclose(handle);
+}

@@ -1,0 +1,335 @@
+//===- Session.cpp - Running a compiled model on streams ------------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlrt/Session.h"
+
+#include "nlrt/Safetensors.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+using namespace nlrt;
+
+namespace {
+
+/// splitmix64: a small, portable generator, so that a seed gives the same
+/// parameters on every machine and standard library.
+struct Random {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return (next() >> 11) * (1.0 / 9007199254740992.0); }
+  double normal() {
+    double u1 = uniform(), u2 = uniform();
+    if (u1 < 1e-300)
+      u1 = 1e-300;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+};
+
+uint64_t hashName(const std::string &name) {
+  uint64_t h = 1469598103934665603ull; // FNV-1a
+  for (unsigned char c : name)
+    h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+int64_t outputNumel(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+} // namespace
+
+Session::Session(const Model &model, int64_t batch, Clock clock)
+    : model(model), streams(batch), timer(std::move(clock)) {}
+
+std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
+                                         uint64_t seed, std::string *error) {
+  const Manifest &m = model.manifest();
+  if (batch < 1) {
+    *error = "the batch must hold at least one stream";
+    return nullptr;
+  }
+  std::vector<LevelTiming> timings;
+  for (const LevelSpec &l : m.levels)
+    timings.push_back({l.name, l.period == 0 ? LevelTiming::kFrozen : l.period,
+                       l.tail});
+  std::optional<Clock> clock = Clock::create(timings, error);
+  if (!clock)
+    return nullptr;
+  std::unique_ptr<Session> s(new Session(model, batch, std::move(*clock)));
+  s->seed = seed;
+  for (const TensorSpec &p : m.params) {
+    s->params.emplace_back(p.numel);
+    s->paramSet.push_back(p.init.kind != "file");
+    s->initTensor(p, seed, s->params.back().data());
+  }
+  for (const TensorSpec &t : m.state) {
+    std::vector<float> one(t.numel);
+    s->initTensor(t, seed, one.data());
+    std::vector<float> all(t.numel * batch);
+    for (int64_t b = 0; b < batch; ++b)
+      std::copy(one.begin(), one.end(), all.begin() + b * t.numel);
+    s->state.push_back(std::move(all));
+  }
+  return s;
+}
+
+void Session::initTensor(const TensorSpec &spec, uint64_t seedValue,
+                         float *out) const {
+  const InitSpec &init = spec.init;
+  std::fill(out, out + spec.numel, 0.0f);
+  if (init.kind == "ones" || init.kind == "fill") {
+    std::fill(out, out + spec.numel,
+              static_cast<float>(init.kind == "ones" ? 1.0 : init.value));
+  } else if (init.kind == "identity") {
+    int64_t n = spec.shape.back();
+    int64_t rows = spec.shape.size() >= 2 ? spec.shape[spec.shape.size() - 2]
+                                          : 1;
+    for (int64_t base = 0; base < spec.numel; base += rows * n)
+      for (int64_t i = 0; i < std::min(rows, n); ++i)
+        out[base + i * n + i] = 1.0f;
+  } else if (init.kind == "normal" || init.kind == "uniform") {
+    Random rng{seedValue ^ hashName(spec.name)};
+    for (int64_t i = 0; i < spec.numel; ++i)
+      out[i] = static_cast<float>(
+          init.kind == "normal"
+              ? init.mean + init.std * rng.normal()
+              : init.low + (init.high - init.low) * rng.uniform());
+  }
+}
+
+bool Session::loadParams(const std::string &path, std::string *error) {
+  TensorFile file;
+  if (!readSafetensors(path, file, error))
+    return false;
+  const Manifest &m = model.manifest();
+  for (size_t i = 0; i < m.params.size(); ++i) {
+    const TensorSpec &p = m.params[i];
+    std::string key = p.init.kind == "file" ? p.init.file : p.name;
+    auto it = file.tensors.find(key);
+    if (it == file.tensors.end())
+      it = file.tensors.find(p.name);
+    if (it == file.tensors.end())
+      continue;
+    if (it->second.shape != p.shape) {
+      *error = path + ": tensor '" + it->first + "' has shape " +
+               shapeToString(it->second.shape) + " but parameter '" + p.name +
+               "' needs " + shapeToString(p.shape);
+      return false;
+    }
+    params[i] = it->second.data;
+    paramSet[i] = true;
+  }
+  return paramsComplete(error);
+}
+
+bool Session::paramsComplete(std::string *error) const {
+  const Manifest &m = model.manifest();
+  for (size_t i = 0; i < m.params.size(); ++i)
+    if (!paramSet[i]) {
+      *error = "parameter '" + m.params[i].name + "' is initialized from '" +
+               m.params[i].init.file + "' of a params file; pass --params";
+      return false;
+    }
+  return true;
+}
+
+uint64_t Session::activeMask() const {
+  uint64_t mask = 0;
+  for (size_t i = 0; i < model.manifest().levels.size(); ++i)
+    if (model.manifest().levels[i].period > 0 && !timer.frozen(i))
+      mask |= uint64_t(1) << i;
+  return mask;
+}
+
+void Session::zeroPending(size_t level) {
+  const Manifest &m = model.manifest();
+  for (size_t j = 0; j < m.state.size(); ++j)
+    if (m.state[j].level == static_cast<int>(level) &&
+        (m.state[j].role == "accumulator" || m.state[j].role == "gate"))
+      std::fill(state[j].begin(), state[j].end(), 0.0f);
+}
+
+bool Session::run(const float *x, int64_t tokens,
+                  const std::vector<float *> &outputs, int threads,
+                  std::string *error) {
+  const Manifest &m = model.manifest();
+  if (outputs.size() != m.outputs.size()) {
+    *error = "the model has " + std::to_string(m.outputs.size()) +
+             " output(s)";
+    return false;
+  }
+  if (!paramsComplete(error))
+    return false;
+  // The clock is shared by all streams: compute the masks once.
+  uint64_t active = activeMask();
+  std::vector<uint64_t> fire(tokens);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (size_t i : timer.tick())
+      fire[t] |= uint64_t(1) << i;
+  std::vector<size_t> dropped;
+  for (size_t i = 0; i < m.levels.size(); ++i)
+    if (m.levels[i].tail == TailPolicy::Drop && timer.pending(i) > 0)
+      dropped.push_back(i);
+  uint64_t flush = 0;
+  for (size_t i : timer.endOfCall())
+    flush |= uint64_t(1) << i;
+
+  std::vector<const float *> paramPtrs;
+  for (const auto &p : params)
+    paramPtrs.push_back(p.data());
+  std::vector<int64_t> outNumel;
+  for (const auto &o : m.outputs)
+    outNumel.push_back(outputNumel(o));
+
+  auto runStreams = [&](int64_t begin, int64_t end) {
+    std::vector<float *> statePtrs(state.size());
+    std::vector<float *> outPtrs(outputs.size());
+    for (int64_t b = begin; b < end; ++b) {
+      for (size_t j = 0; j < state.size(); ++j)
+        statePtrs[j] = state[j].data() + b * m.state[j].numel;
+      for (int64_t t = 0; t < tokens; ++t) {
+        for (size_t o = 0; o < outputs.size(); ++o)
+          outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o];
+        model.step()(paramPtrs.data(), statePtrs.data(),
+                     x + (b * tokens + t) * m.dim, outPtrs.data(), active,
+                     fire[t]);
+      }
+      if (flush)
+        model.flush()(paramPtrs.data(), statePtrs.data(), flush);
+    }
+  };
+  int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, streams));
+  std::vector<std::thread> pool;
+  for (int64_t w = 1; w < workers; ++w)
+    pool.emplace_back(runStreams, streams * w / workers,
+                      streams * (w + 1) / workers);
+  runStreams(0, streams / workers);
+  for (std::thread &th : pool)
+    th.join();
+  for (size_t i : dropped)
+    zeroPending(i);
+  return true;
+}
+
+bool Session::saveState(const std::string &path, std::string *error) const {
+  const Manifest &m = model.manifest();
+  TensorFile file;
+  for (size_t j = 0; j < m.state.size(); ++j) {
+    Tensor t;
+    t.shape.push_back(streams);
+    t.shape.insert(t.shape.end(), m.state[j].shape.begin(),
+                   m.state[j].shape.end());
+    t.data = state[j];
+    file.tensors[m.state[j].name] = std::move(t);
+  }
+  std::ostringstream clockText;
+  for (int64_t v : timer.saveState())
+    clockText << v << ',';
+  file.metadata["nlc.model"] = m.model;
+  file.metadata["nlc.model_hash"] = m.modelHash;
+  file.metadata["nlc.clock"] = clockText.str();
+  return writeSafetensors(path, file, error);
+}
+
+bool Session::loadState(const std::string &path, std::string *error) {
+  const Manifest &m = model.manifest();
+  TensorFile file;
+  if (!readSafetensors(path, file, error))
+    return false;
+  auto hash = file.metadata.find("nlc.model_hash");
+  if (hash == file.metadata.end() || hash->second != m.modelHash) {
+    auto name = file.metadata.find("nlc.model");
+    *error = path + ": this state belongs to model '" +
+             (name == file.metadata.end() ? std::string("?") : name->second) +
+             "' (hash " +
+             (hash == file.metadata.end() ? std::string("none")
+                                          : hash->second) +
+             "), not to '" + m.model + "' (hash " + m.modelHash + ")";
+    return false;
+  }
+  std::vector<std::vector<float>> loaded;
+  for (size_t j = 0; j < m.state.size(); ++j) {
+    auto it = file.tensors.find(m.state[j].name);
+    std::vector<int64_t> shape = {streams};
+    shape.insert(shape.end(), m.state[j].shape.begin(),
+                 m.state[j].shape.end());
+    if (it == file.tensors.end() || it->second.shape != shape) {
+      *error = path + ": state '" + m.state[j].name + "' is missing or not " +
+               shapeToString(shape) + " (batch " + std::to_string(streams) +
+               ")";
+      return false;
+    }
+    loaded.push_back(it->second.data);
+  }
+  std::vector<int64_t> clockState;
+  auto clockText = file.metadata.find("nlc.clock");
+  if (clockText == file.metadata.end()) {
+    *error = path + ": no clock state (nlc.clock)";
+    return false;
+  }
+  std::stringstream in(clockText->second);
+  std::string item;
+  while (std::getline(in, item, ','))
+    clockState.push_back(std::strtoll(item.c_str(), nullptr, 10));
+  if (!timer.loadState(clockState, error)) {
+    *error = path + ": " + *error;
+    return false;
+  }
+  state = std::move(loaded);
+  return true;
+}
+
+bool Session::resetLevel(const std::string &name, std::string *error) {
+  const Manifest &m = model.manifest();
+  int level = m.levelIndex(name);
+  if (level < 0) {
+    *error = "no level '" + name + "'";
+    return false;
+  }
+  for (size_t j = 0; j < m.state.size(); ++j) {
+    if (m.state[j].level != level)
+      continue;
+    std::vector<float> one(m.state[j].numel);
+    initTensor(m.state[j], seed, one.data());
+    for (int64_t b = 0; b < streams; ++b)
+      std::copy(one.begin(), one.end(), state[j].begin() + b * one.size());
+  }
+  timer.reset(level);
+  return true;
+}
+
+bool Session::freezeLevel(const std::string &name, bool frozen,
+                          std::string *error) {
+  int level = model.manifest().levelIndex(name);
+  if (level < 0) {
+    *error = "no level '" + name + "'";
+    return false;
+  }
+  if (frozen)
+    timer.freeze(level);
+  else
+    timer.unfreeze(level);
+  return true;
+}
+
+double Session::stateNorm(size_t i) const {
+  double s = 0;
+  for (float v : state[i])
+    s += static_cast<double>(v) * v;
+  return std::sqrt(s);
+}
