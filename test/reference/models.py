@@ -1,0 +1,149 @@
+"""Float64 NumPy references for the runtime models in test/Runtime/models/*.nl.
+
+Each model is a plain per-token loop written from the equations in the .nl
+header comments; it is never derived from nlc.
+
+    y, states = MODEL(params, x, state=None)
+
+params: {name: array} (the .nl `param`s); x: [T, dim] or [B, T, dim].
+y: [T, out] or [B, T, out] (float64).  states: {"<level>.<state>": [B, ...]}.
+`state` (optional) is a states dict from an earlier call to continue from.
+Names starting with "_" are private carry (the pending partial chunk of a
+chunked level); they are not part of the compiled model's state.
+
+Conventions: memory M is [d_out, d_in], read y = M k (read after write);
+l2 objective grad = (M k - v) k^T, dot objective grad = -v k^T;
+gd step: M <- retain * M - lr * grad.
+"""
+import numpy as np
+
+SPECS = {  # model -> (dim, [(param, shape, std)])  (as declared in the .nl files)
+    "la": (16, [("W_q", (16, 16), 0.3), ("W_k", (16, 16), 0.3), ("W_v", (16, 16), 0.3)]),
+    "deltanet": (16, [("W_q", (16, 16), 0.3), ("W_k", (16, 16), 0.3), ("W_v", (16, 16), 0.3),
+                      ("W_b", (2, 16), 0.3)]),
+    "titans": (16, [("W_q", (16, 16), 0.3), ("W_k", (16, 16), 0.3), ("W_v", (16, 16), 0.3),
+                    ("w_lr", (1, 16), 0.3), ("w_m", (1, 16), 0.3), ("w_r", (1, 16), 0.3)]),
+    "cms2": (16, [("W_t", (16, 16), 0.3)]),
+}
+
+
+# ---- primitives -------------------------------------------------------------
+def sigmoid(z):
+    e = np.exp(-np.abs(z))  # stable: exact 0 / 1 at large |z|, no overflow
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def l2norm(x, eps=1e-6):
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), eps)
+
+
+def split_heads(v, H):
+    return v.reshape(H, -1)
+
+
+def merge_heads(v):
+    return v.reshape(-1)
+
+
+def read(M, q):  # y = M q, per head if M is [H, d_out, d_in]
+    return np.einsum("...oi,...i->...o", M, q)
+
+
+def outer(a, b):
+    return np.einsum("...o,...i->...oi", a, b)
+
+
+def grad_l2(M, k, v):  # d/dM 1/2 ||M k - v||^2
+    return outer(read(M, k) - v, k)
+
+
+def grad_dot(M, k, v):  # d/dM -<M k, v>
+    return -outer(v, k)
+
+
+# ---- driver -------------------------------------------------------------------
+def _run(step, init, params, x, state):
+    """Run step(p, x_t, st) -> y_t over [B, T, dim] streams; st is one stream's dict."""
+    p = {k: np.asarray(v, np.float64) for k, v in params.items()}
+    x = np.asarray(x, np.float64)
+    squeeze = x.ndim == 2
+    xb = x[None] if squeeze else x
+    ys, finals = [], []
+    for b in range(xb.shape[0]):
+        st = {k: np.array(v[b], np.float64) for k, v in state.items()} if state else init()
+        ys.append(np.stack([step(p, xt, st) for xt in xb[b]]))  # needs T >= 1
+        finals.append(st)
+    y = np.stack(ys)
+    states = {k: np.stack([f[k] for f in finals]) for k in finals[0]}
+    return (y[0] if squeeze else y), states
+
+
+# ---- models -------------------------------------------------------------------
+def la(params, x, state=None):
+    """S_t = S_{t-1} + v_t k_t^T (dot, lr 1); y_t = S_t q_t."""
+    def step(p, x, st):
+        q, k, v = p["W_q"] @ x, p["W_k"] @ x, p["W_v"] @ x
+        st["S.S"] = st["S.S"] - 1.0 * grad_dot(st["S.S"], k, v)
+        return read(st["S.S"], q)
+    return _run(step, lambda: {"S.S": np.zeros((16, 16))}, params, x, state)
+
+
+def deltanet(params, x, state=None, H=2):
+    """Per head h: S_h <- S_h - beta_h (S_h k_h - v_h) k_h^T; y = concat_h S_h q_h."""
+    def step(p, x, st):
+        q = split_heads(p["W_q"] @ x, H)
+        k = l2norm(split_heads(p["W_k"] @ x, H))
+        v = split_heads(p["W_v"] @ x, H)
+        beta = sigmoid(p["W_b"] @ x)  # [H], one gate per head
+        st["S.S"] = st["S.S"] - beta[:, None, None] * grad_l2(st["S.S"], k, v)
+        return merge_heads(read(st["S.S"], q))
+    return _run(step, lambda: {"S.S": np.zeros((H, 8, 8))}, params, x, state)
+
+
+def titans(params, x, state=None):
+    """theta = 0.1 sig(w_lr.x), eta = sig(w_m.x), a = sig(w_r.x), k = l2norm(W_k x)
+    S_t = eta S_{t-1} - theta (M_{t-1} k - v) k^T;  M_t = a M_{t-1} + 1.0 S_t;  y = M_t q."""
+    def step(p, x, st):
+        q, k, v = p["W_q"] @ x, l2norm(p["W_k"] @ x), p["W_v"] @ x
+        theta = 0.1 * sigmoid(p["w_lr"] @ x)[0]
+        eta = sigmoid(p["w_m"] @ x)[0]
+        a = sigmoid(p["w_r"] @ x)[0]
+        M, S = st["memory.M"], st["momentum.S"]
+        S = eta * S - theta * grad_l2(M, k, v)  # gradient at M_{t-1}
+        M = a * M + 1.0 * S
+        st["momentum.S"], st["memory.M"] = S, M
+        return read(M, q)
+    init = lambda: {"momentum.S": np.zeros((16, 16)), "memory.M": np.zeros((16, 16))}
+    return _run(step, init, params, x, state)
+
+
+def cms2(params, x, state=None, slow_period=8, lr=0.01):
+    """t = W_t x; fast (period 1): F <- F - lr (F x - t) x^T; h = F x;
+    slow (period C): pending += lr (L_c h - t) h^T with L_c the chunk-start state;
+    at the chunk's last token L <- L - pending; y = L h (sees the applied state).
+    A partial chunk at the end is carried (kept in _slow.L.pending / _slow.count)."""
+    def step(p, x, st):
+        t = p["W_t"] @ x
+        st["fast.F"] = st["fast.F"] - lr * grad_l2(st["fast.F"], x, t)
+        h = read(st["fast.F"], x)
+        st["_slow.L.pending"] = st["_slow.L.pending"] + lr * grad_l2(st["slow.L"], h, t)
+        st["_slow.count"] = st["_slow.count"] + 1
+        if st["_slow.count"] == slow_period:
+            st["slow.L"] = st["slow.L"] - st["_slow.L.pending"]
+            st["_slow.L.pending"] = np.zeros((16, 16))
+            st["_slow.count"] = np.array(0.0)
+        return read(st["slow.L"], h)
+    init = lambda: {"fast.F": np.eye(16), "slow.L": np.eye(16),
+                    "_slow.L.pending": np.zeros((16, 16)), "_slow.count": np.array(0.0)}
+    return _run(step, init, params, x, state)
+
+
+MODELS = {"la": la, "deltanet": deltanet, "titans": titans, "cms2": cms2}
+
+
+def check_params(model, params):
+    """Raise if params do not have exactly the declared names and shapes."""
+    want = {n: s for n, s, _ in SPECS[model][1]}
+    got = {n: tuple(np.shape(v)) for n, v in params.items()}
+    if got != want:
+        raise ValueError(f"{model}: params {got} do not match the declared {want}")

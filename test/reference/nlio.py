@@ -1,0 +1,76 @@
+"""Minimal .npy and safetensors I/O (standard library + NumPy only).
+
+safetensors layout: u64 little-endian header length N, N bytes of JSON
+{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}},
+then the byte buffer (offsets are relative to its start), little-endian, C order.
+"""
+import json
+import struct
+
+import numpy as np
+
+_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_NAMES = {v: k for k, v in _DTYPES.items()}
+
+
+def load_npy(path):
+    return np.load(path, allow_pickle=False)
+
+
+def save_npy(path, array):
+    np.save(path, np.asarray(array), allow_pickle=False)
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n].decode("utf-8"))
+    buf = memoryview(data)[8 + n:]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] not in _DTYPES:
+            raise ValueError(f"{path}: {name}: unsupported dtype {info['dtype']}")
+        dt = _DTYPES[info["dtype"]]
+        begin, end = info["data_offsets"]
+        shape = tuple(info["shape"])
+        if end - begin != dt.itemsize * int(np.prod(shape, dtype=np.int64)):
+            raise ValueError(f"{path}: {name}: data_offsets do not match shape")
+        out[name] = np.frombuffer(buf[begin:end], dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
+    return out
+
+
+def save_safetensors(path, tensors, dtype="F64"):
+    """tensors: {name: array}; all written as dtype ("F32" or "F64")."""
+    dt = _DTYPES[dtype]
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        a = np.asarray(tensors[name], dtype=dt, order="C")  # keeps 0-d shapes
+        raw = a.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h += b" " * (-len(h) % 8)  # pad so the buffer starts 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for raw in chunks:
+            f.write(raw)
+
+
+def load_states(path):
+    """Load a state file (.safetensors or .npz) as {name: float64 array}."""
+    if str(path).endswith(".npz"):
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k].astype(np.float64) for k in z.files}
+    return {k: v.astype(np.float64) for k, v in load_safetensors(path).items()}
+
+
+def save_states(path, states):
+    if str(path).endswith(".npz"):
+        np.savez(path, **{k: np.asarray(v, np.float64) for k, v in states.items()})
+    else:
+        save_safetensors(path, states, "F64")
