@@ -11,7 +11,7 @@ trap 'rm -f "$log"' EXIT
 status=${PIPESTATUS[0]}
 
 # Sums lit's summary lines such as "  Passed: 12 (100.00%)".
-count() { awk -v k="$1" '$0 ~ "^ *" k ": +[0-9]+" { sub(/^[^:]*: */, ""); s += $1 } END { print s + 0 }' "$log"; }
+count() { awk -v k="$1" '$0 ~ "^ *" k " *: +[0-9]+" { sub(/^[^:]*: */, ""); s += $1 } END { print s + 0 }' "$log"; }
 passed=$(( $(count Passed) + $(count "Expectedly Failed") ))
 failed=$(( $(count Failed) + $(count "Unexpectedly Passed") + $(count Unresolved) + $(count "Timed Out") ))
 skipped=$(( $(count Unsupported) + $(count Skipped) + $(count Excluded) ))
