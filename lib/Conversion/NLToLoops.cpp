@@ -140,6 +140,10 @@ private:
   void lowerAct(ActOp op);
   LogicalResult lowerNorm(NormOp op);
   void lowerRead(ReadOp op);
+  void lowerConv(ConvOp op);
+  /// `buffer` seen as the [heads?, rows, cols] storage of a memory: a matrix
+  /// memory as it is, a plain buffer as a [1, numel] matrix.
+  Value asMatrix(Value buffer);
   LogicalResult lowerUpdate(UpdateOp op, bool inFlush);
 
   /// Emits the gradient contribution and, behind `fire`, the apply of
@@ -160,6 +164,7 @@ private:
   DenseMap<Value, Value> buffers;
   llvm::StringMap<UpdateOp> updates;
   llvm::StringMap<int> levelIndex;
+  DenseMap<Operation *, int> convIndex;
 };
 
 func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep) {
@@ -465,6 +470,60 @@ struct MatrixView {
 };
 } // namespace
 
+Value ModelLowering::asMatrix(Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getRank() == 2 && type.getDimSize(0) == 1)
+    return buffer;
+  Value flat = buffer;
+  if (type.getRank() > 1) {
+    ReassociationIndices all;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      all.push_back(d);
+    flat = memref::CollapseShapeOp::create(b, loc, buffer,
+                                           ArrayRef<ReassociationIndices>{all});
+  }
+  int64_t n = type.getNumElements();
+  return memref::ExpandShapeOp::create(b, loc, SmallVector<int64_t>{1, n},
+                                       flat,
+                                       ArrayRef<ReassociationIndices>{{0, 1}});
+}
+
+void ModelLowering::lowerConv(ConvOp op) {
+  // y[c] = sum_i W[i, c] x_{t-i}[c]; hist[j] holds x_{t-1-j}.
+  Shape wShape = shapeOf(op.getWeight());
+  int64_t width = wShape[0], channels = wShape[1];
+  Value x = buf(op.getInput()), w = buf(op.getWeight());
+  Value out = scratch({channels});
+  Value hist = width > 1 ? stateArgs[abi.stateIndex(
+                               "__conv" + std::to_string(convIndex[op]))]
+                         : Value();
+  forEach({channels}, [&](ValueRange cs) {
+    Value c = cs[0];
+    Value y = arith::MulFOp::create(
+        b, loc, memref::LoadOp::create(b, loc, w, ValueRange{idx(0), c}),
+        memref::LoadOp::create(b, loc, x, ValueRange{c}));
+    for (int64_t i = 1; i < width; ++i)
+      y = arith::AddFOp::create(
+          b, loc, y,
+          arith::MulFOp::create(
+              b, loc,
+              memref::LoadOp::create(b, loc, w, ValueRange{idx(i), c}),
+              memref::LoadOp::create(b, loc, hist, ValueRange{idx(i - 1), c})));
+    memref::StoreOp::create(b, loc, y, out, ValueRange{c});
+    // Shift the history by one token.
+    for (int64_t j = width - 2; j >= 1; --j)
+      memref::StoreOp::create(
+          b, loc,
+          memref::LoadOp::create(b, loc, hist, ValueRange{idx(j - 1), c}),
+          hist, ValueRange{idx(j), c});
+    if (width > 1)
+      memref::StoreOp::create(b, loc,
+                              memref::LoadOp::create(b, loc, x, ValueRange{c}),
+                              hist, ValueRange{idx(0), c});
+  });
+  buffers[op.getResult()] = out;
+}
+
 void ModelLowering::lowerRead(ReadOp op) {
   LevelOp level = model.lookupLevel(op.getLevel());
   auto type = cast<MatrixType>(level.getMemory().getType());
@@ -490,11 +549,24 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   const nlc::ABILevel &info = abi.levels[li];
   LevelOp level = info.op;
   RuleAttr rule = level.getRuleAttr();
-  auto type = cast<MatrixType>(level.getMemory().getType());
-  MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
+  Type memoryType = level.getMemory().getType();
+  MatrixView m{1, 1, 0};
+  bool plain = !isa<MatrixType>(memoryType);
+  if (auto type = dyn_cast<MatrixType>(memoryType))
+    m = {type.getHeads(), type.getRows(), type.getCols()};
+  else
+    m.cols = cast<RankedTensorType>(memoryType).getNumElements();
   bool chunked = info.period > 1;
   std::string name = level.getSymName().str();
-  auto state = [&](StringRef n) { return stateArgs[abi.stateIndex(n)]; };
+  // Memories, accumulators and moment buffers all have the memory's shape;
+  // a plain buffer is seen as a [1, numel] matrix.
+  auto state = [&](StringRef n) {
+    Value v = stateArgs[abi.stateIndex(n)];
+    return plain && abi.state[abi.stateIndex(n)].role !=
+                        nlc::ABITensor::Role::Gate
+               ? asMatrix(v)
+               : v;
+  };
   SmallVector<StateOp> states = llvm::to_vector(level.getStates());
   Value mem = state(name + "." + states[0].getSymName().str());
   Value acc = state(name + ".__acc");
@@ -556,6 +628,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     Value k = update.getKey() ? buf(update.getKey()) : Value();
     Value v = update.getValue() ? buf(update.getValue()) : Value();
     Value g = update.getGrad() ? buf(update.getGrad()) : Value();
+    if (g && plain)
+      g = asMatrix(g);
     Value retain = update.getRetain() ? buf(update.getRetain()) : Value();
     Value lr = buf(lrLive);
     bool beforeGrad = rule.getDecayOrder() == DecayOrder::before_grad &&
@@ -758,6 +832,10 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     lowerRead(r);
     return success();
   }
+  if (auto c = dyn_cast<ConvOp>(op)) {
+    lowerConv(c);
+    return success();
+  }
   if (auto u = dyn_cast<UpdateOp>(op))
     return lowerUpdate(u, /*inFlush=*/false);
   return op->emitOpError() << "is not supported by the CPU back end yet";
@@ -768,6 +846,10 @@ LogicalResult ModelLowering::run() {
   for (auto [i, l] : llvm::enumerate(abi.levels))
     levelIndex[l.name] = i;
   step.walk([&](UpdateOp u) { updates[u.getLevel()] = u; });
+  step.walk([&](ConvOp c) {
+    int n = convIndex.size();
+    convIndex[c] = n;
+  });
 
   SmallVector<Operation *> order;
   if (failed(orderStep(step, order)))

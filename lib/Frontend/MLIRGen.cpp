@@ -69,6 +69,13 @@ std::string suggest(StringRef name, ArrayRef<StringRef> candidates) {
   return best;
 }
 
+/// The fields of a rule, as written in a `rule { ... }` block.
+const StringRef kFields[] = {
+    "objective", "retention", "decay_order", "algorithm", "via", "grad_at",
+    "read", "l2", "p", "huber_delta", "window", "precond", "precond_target",
+    "dgd_step", "ns_steps", "eps", "slow_weight", "write", "grad_source",
+    "lr_placement"};
+
 struct Hyper {
   double value;
   bool isInteger;
@@ -126,6 +133,8 @@ private:
   FailureOr<RuleAttr> genRule(const nlc::ast::Level &level,
                               ArrayRef<nlc::ast::KeyValue> defaults);
   FailureOr<PeriodAttr> genPeriod(const nlc::ast::Value &v);
+  LogicalResult checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults);
+  LogicalResult checkVia(const nlc::ast::Level &level);
   LogicalResult genLevel(const nlc::ast::Level &level,
                          ArrayRef<nlc::ast::KeyValue> defaults);
   LogicalResult genTransfer(const nlc::ast::Transfer &transfer);
@@ -203,6 +212,9 @@ FailureOr<int64_t> MLIRGen::evalInt(const nlc::ast::Value &v,
     return error(v.loc) << what << " must be an integer, got "
                         << numStr(*value);
   }
+  if (std::fabs(*value) > 9007199254740992.0)
+    return error(v.loc) << what << " " << numStr(*value)
+                        << " is too large (at most 2^53)";
   if (*value < static_cast<double>(min))
     return error(v.loc) << what << " must be an integer >= " << min
                         << ", got " << static_cast<int64_t>(*value);
@@ -248,6 +260,10 @@ MLIRGen::applyOverrides(ArrayRef<nlc::HyperOverride> overrides) {
       return mlir::emitError(NameLoc::get(StringAttr::get(&ctx, "nlc")))
              << "-D " << o.name << "=" << o.value << ": '" << o.name
              << "' is an integer hyper-parameter";
+    if (std::fabs(value) > 9007199254740992.0)
+      return mlir::emitError(NameLoc::get(StringAttr::get(&ctx, "nlc")))
+             << "-D " << o.name << "=" << o.value
+             << ": the value is too large (at most 2^53 in magnitude)";
     it->second.value = value;
   }
   return success();
@@ -541,11 +557,6 @@ MLIRGen::genRule(const nlc::ast::Level &level,
     fields[kv.key] = &kv;
   }
 
-  static const StringRef kFields[] = {
-      "objective", "retention", "decay_order", "algorithm", "via", "grad_at",
-      "read", "l2", "p", "huber_delta", "window", "precond", "precond_target",
-      "dgd_step", "ns_steps", "eps", "slow_weight", "write", "grad_source",
-      "lr_placement"};
   for (auto &entry : fields) {
     if (llvm::is_contained(kFields, entry.getKey()))
       continue;
@@ -670,6 +681,90 @@ MLIRGen::genRule(const nlc::ast::Level &level,
   return rule;
 }
 
+LogicalResult
+MLIRGen::checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults) {
+  // Defaults are checked where they are written, even if no level uses them.
+  llvm::StringSet<> seen;
+  for (const nlc::ast::KeyValue &kv : defaults) {
+    if (!seen.insert(kv.key).second)
+      return error(kv.loc) << "rule field '" << kv.key << "' given twice";
+    if (!llvm::is_contained(kFields, kv.key)) {
+      InFlightDiagnostic diag = error(kv.loc)
+                                << "unknown rule field '" << kv.key
+                                << "'; expected one of "
+                                << llvm::join(ArrayRef<StringRef>(kFields),
+                                              ", ");
+      std::string hint = suggest(kv.key, kFields);
+      if (!hint.empty())
+        diag << " (did you mean '" << hint << "'?)";
+      return diag;
+    }
+    if (kv.value->kind != nlc::ast::Value::Kind::Word ||
+        hypers.count(kv.value->text))
+      continue;
+    StringRef w = kv.value->text;
+    bool known = true;
+    if (kv.key == "objective")
+      known = symbolizeObjective(w).has_value();
+    else if (kv.key == "retention")
+      known = symbolizeRetention(w).has_value();
+    else if (kv.key == "decay_order")
+      known = symbolizeDecayOrder(w).has_value();
+    else if (kv.key == "algorithm")
+      known = symbolizeAlgorithm(w).has_value();
+    else if (kv.key == "grad_at")
+      known = symbolizeGradPoint(w).has_value();
+    else if (kv.key == "read")
+      known = symbolizeReadOrder(w).has_value();
+    else if (kv.key == "l2")
+      known = symbolizeL2Convention(w).has_value();
+    else if (kv.key == "precond")
+      known = symbolizePrecond(w).has_value();
+    else if (kv.key == "precond_target")
+      known = symbolizePrecondTarget(w).has_value();
+    else if (kv.key == "dgd_step")
+      known = symbolizeDgdStep(w).has_value();
+    else if (kv.key == "write")
+      known = symbolizeWriteMode(w).has_value();
+    else if (kv.key == "grad_source")
+      known = symbolizeGradSource(w).has_value();
+    else if (kv.key == "lr_placement")
+      known = symbolizeLrPlacement(w).has_value();
+    if (!known)
+      return error(kv.value->loc) << "unknown " << kv.key << " '" << w
+                                  << "' in defaults; see nlc --list-rules";
+  }
+  return success();
+}
+
+LogicalResult MLIRGen::checkVia(const nlc::ast::Level &level) {
+  for (const nlc::ast::KeyValue &kv : level.rule) {
+    if (kv.key != "via")
+      continue;
+    SmallVector<const nlc::ast::Value *> names;
+    if (kv.value->kind == nlc::ast::Value::Kind::List)
+      for (const nlc::ast::Value &e : kv.value->elements)
+        names.push_back(&e);
+    else
+      names.push_back(&*kv.value);
+    for (const nlc::ast::Value *n : names) {
+      if (n->kind != nlc::ast::Value::Kind::Word || levels.count(n->text))
+        continue;
+      SmallVector<StringRef> known;
+      for (auto &lv : levels)
+        known.push_back(lv.getKey());
+      InFlightDiagnostic diag = error(n->loc)
+                                << "'via' names unknown level '" << n->text
+                                << "'";
+      std::string hint = suggest(n->text, known);
+      if (!hint.empty())
+        diag << " (did you mean '" << hint << "'?)";
+      return diag;
+    }
+  }
+  return success();
+}
+
 LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
                                 ArrayRef<nlc::ast::KeyValue> defaults) {
   if (failed(checkUnique(level.name, level.loc, "level")))
@@ -701,6 +796,16 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
       return failure();
     tail = *t;
   }
+  bool isCache = llvm::any_of(level.states, [](const nlc::ast::State &s) {
+    return s.type.kind == "kv_cache";
+  });
+  if (!level.ruleLoc && period->isChunk() && phase == Phase::online &&
+      !isCache)
+    return error(level.loc) << "level '" << level.name << "' has period "
+                            << period->getValue()
+                            << " but no learning rule; add 'rule { "
+                               "objective = ... }' or declare it 'period "
+                               "frozen'";
   RuleAttr rule;
   if (level.ruleLoc) {
     FailureOr<RuleAttr> r = genRule(level, defaults);
@@ -729,6 +834,10 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
       if (failed(i))
         return failure();
       init = *i;
+    } else if (state.type.kind != "kv_cache") {
+      return error(state.loc) << "state '" << state.name
+                              << "' has no initializer; add one, e.g. "
+                                 "'= zeros' or '= normal(std = 0.02)'";
     }
     StateOp::create(builder, loc(state.loc), state.name, *type, init);
   }
@@ -975,6 +1084,10 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
     FailureOr<Value> x = genExpr(*e.args[0].value);
     if (failed(x))
       return failure();
+    if (shapeOf(*x).empty())
+      return error(e.loc) << "'" << e.name
+                          << "' normalizes the last dimension of a vector; "
+                             "got a scalar";
     Value scale, shift;
     double eps = 1e-6;
     if (const nlc::ast::Expr *s = namedArg(e, "scale")) {
@@ -990,9 +1103,15 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
       shift = *v;
     }
     if (const nlc::ast::Expr *s = namedArg(e, "eps")) {
-      if (s->kind != nlc::ast::Expr::Kind::Number || !(s->number > 0))
-        return error(s->loc) << "'eps' must be a positive number";
-      eps = s->number;
+      std::optional<double> v;
+      if (s->kind == nlc::ast::Expr::Kind::Number)
+        v = s->number;
+      else if (s->kind == nlc::ast::Expr::Kind::Name && hypers.count(s->name))
+        v = hypers[s->name].value;
+      if (!v || !(*v > 0))
+        return error(s->loc) << "'eps' must be a positive number or a "
+                                "hyper-parameter holding one";
+      eps = *v;
     }
     for (Value v : {scale, shift})
       if (v && shapeOf(v) != ArrayRef<int64_t>{shapeOf(*x).back()})
@@ -1259,18 +1378,25 @@ OwningOpRef<ModuleOp> MLIRGen::run(const nlc::ast::Model &m,
         return nullptr;
       shape.push_back(*v);
     }
-    InitializerAttrInterface init;
-    if (p.init) {
-      FailureOr<InitializerAttrInterface> i = genInit(*p.init);
-      if (failed(i))
-        return nullptr;
-      init = *i;
+    if (!p.init) {
+      error(p.loc) << "parameter '" << p.name
+                   << "' has no initializer; add one, e.g. '= zeros', "
+                      "'= normal(std = 0.02)' or '= file(\"name\")'";
+      return nullptr;
     }
+    FailureOr<InitializerAttrInterface> init = genInit(*p.init);
+    if (failed(init))
+      return nullptr;
     params[p.name] = ParamOp::create(builder, loc(p.loc), p.name, f32(shape),
-                                     init);
+                                     *init);
   }
+  if (failed(checkDefaults(m.defaults)))
+    return nullptr;
   for (const nlc::ast::Level &level : m.levels)
     if (failed(genLevel(level, m.defaults)))
+      return nullptr;
+  for (const nlc::ast::Level &level : m.levels)
+    if (failed(checkVia(level)))
       return nullptr;
   for (const nlc::ast::Transfer &t : m.transfers)
     if (failed(genTransfer(t)))

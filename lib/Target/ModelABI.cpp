@@ -32,12 +32,16 @@ std::string unsupported(LevelOp level, bool chunked) {
     return "a level without state";
   Type type = memory.getType();
   if (isa<MlpType>(type))
-    return "MLP memories (!nl.mlp) need compiler-derived gradients";
+    return "an MLP memory (!nl.mlp; its gradients must be derived by the "
+           "compiler first)";
   if (isa<KvCacheType>(type))
-    return "non-parametric levels (!nl.kv_cache)";
+    return "a non-parametric level (!nl.kv_cache)";
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    if (tensor.getRank() == 0)
+      return "a rank-0 state";
   if (auto matrix = dyn_cast<MatrixType>(type))
     if (matrix.getLayout() != Layout::out_in)
-      return "matrix memories with layout = in_out";
+      return "a matrix memory with layout = in_out";
   RuleAttr rule = level.getRuleAttr();
   if (!rule)
     return {};
@@ -116,7 +120,7 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     if (!why.empty())
       return level.emitOpError()
              << "uses " << why
-             << ", which the CPU back end does not compile yet";
+             << "; the CPU back end does not compile that yet";
 
     for (StateOp s : level.getStates()) {
       RankedTensorType storage = getStorageTensorType(s.getType());
@@ -159,6 +163,29 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       }
     }
     abi.levels.push_back(std::move(info));
+  }
+  // The last w - 1 inputs of every short convolution, in step order.
+  if (StepOp step = model.getStep()) {
+    int64_t n = 0;
+    WalkResult walk = step.walk([&](ConvOp conv) {
+      auto in = cast<RankedTensorType>(conv.getInput().getType());
+      auto w = cast<RankedTensorType>(conv.getWeight().getType());
+      if (in.getRank() != 1) {
+        conv.emitOpError() << "on a value of rank " << in.getRank()
+                           << " is not compiled by the CPU back end yet "
+                              "(apply it before split_heads)";
+        return WalkResult::interrupt();
+      }
+      if (w.getDimSize(0) > 1)
+        abi.state.push_back({ABITensor::Role::History,
+                             "__conv" + std::to_string(n),
+                             {w.getDimSize(0) - 1, in.getDimSize(0)},
+                             -1, Attribute(), conv});
+      ++n;
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
   }
   if (abi.levels.size() > 64)
     return model.emitOpError() << "has " << abi.levels.size()
@@ -236,7 +263,8 @@ void writeInit(llvm::raw_ostream &os, Attribute init) {
 }
 
 void writeTensor(llvm::raw_ostream &os, const nlc::ABITensor &t) {
-  static const char *roles[] = {"param", "state", "accumulator", "gate"};
+  static const char *roles[] = {"param", "state", "accumulator", "gate",
+                                "history"};
   os << "    {\"name\": ";
   writeString(os, t.name);
   os << ", \"role\": \"" << roles[static_cast<int>(t.role)]

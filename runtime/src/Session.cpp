@@ -84,6 +84,7 @@ std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
     for (int64_t b = 0; b < batch; ++b)
       std::copy(one.begin(), one.end(), all.begin() + b * t.numel);
     s->state.push_back(std::move(all));
+    s->stateSet.push_back(t.init.kind != "file");
   }
   return s;
 }
@@ -134,6 +135,26 @@ bool Session::loadParams(const std::string &path, std::string *error) {
     params[i] = it->second.data;
     paramSet[i] = true;
   }
+  // States may start from the file too (e.g. a weight served by optimizer
+  // levels); every stream starts from the same value.
+  for (size_t j = 0; j < m.state.size(); ++j) {
+    const TensorSpec &s = m.state[j];
+    if (s.init.kind != "file")
+      continue;
+    auto it = file.tensors.find(s.init.file);
+    if (it == file.tensors.end())
+      continue;
+    if (it->second.shape != s.shape) {
+      *error = path + ": tensor '" + it->first + "' has shape " +
+               shapeToString(it->second.shape) + " but state '" + s.name +
+               "' needs " + shapeToString(s.shape);
+      return false;
+    }
+    for (int64_t b = 0; b < streams; ++b)
+      std::copy(it->second.data.begin(), it->second.data.end(),
+                state[j].begin() + b * s.numel);
+    stateSet[j] = true;
+  }
   return paramsComplete(error);
 }
 
@@ -143,6 +164,12 @@ bool Session::paramsComplete(std::string *error) const {
     if (!paramSet[i]) {
       *error = "parameter '" + m.params[i].name + "' is initialized from '" +
                m.params[i].init.file + "' of a params file; pass --params";
+      return false;
+    }
+  for (size_t j = 0; j < m.state.size(); ++j)
+    if (!stateSet[j]) {
+      *error = "state '" + m.state[j].name + "' is initialized from '" +
+               m.state[j].init.file + "' of a params file; pass --params";
       return false;
     }
   return true;
@@ -291,6 +318,7 @@ bool Session::loadState(const std::string &path, std::string *error) {
     return false;
   }
   state = std::move(loaded);
+  std::fill(stateSet.begin(), stateSet.end(), true);
   return true;
 }
 

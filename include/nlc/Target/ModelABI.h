@@ -32,9 +32,9 @@ namespace nlc {
 
 /// One tensor of the ABI: a parameter, a level's state, or an internal
 /// buffer the runtime holds for the compiled code (chunk accumulators,
-/// gates of the pending chunk).
+/// gates of the pending chunk, the input history of short convolutions).
 struct ABITensor {
-  enum class Role { Param, State, Accumulator, Gate };
+  enum class Role { Param, State, Accumulator, Gate, History };
   Role role;
   std::string name;              // "W_q", "memory.M", "slow.__acc"
   llvm::SmallVector<int64_t> shape;

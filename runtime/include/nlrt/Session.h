@@ -70,6 +70,7 @@ private:
   std::vector<std::vector<float>> params;
   std::vector<bool> paramSet;
   std::vector<std::vector<float>> state; // [B * numel] each
+  std::vector<bool> stateSet;            // false until a file-init arrives
 };
 
 } // namespace nlrt

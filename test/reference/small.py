@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""Float64 references for small runtime tests, written from the equations.
+
+  small.py conv PARAMS X Y            causal depthwise conv, width = C.shape[0]
+  small.py sgdm PARAMS X STATE        momentum: m = b m - lr g; W = W + m
+  small.py adam PARAMS X STATE        m1 = b1 m1 + (1-b1) g; m2 = b2 m2 + (1-b2) g^2;
+                                      W = W - lr m1 / (sqrt(m2) + eps)
+Writes the output (.npy) or the final state (safetensors, F64, leading [1]).
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nlio  # noqa: E402
+
+
+def main():
+    kind, params, x, out = sys.argv[1:5]
+    p = {k: v.astype(np.float64) for k, v in nlio.load_safetensors(params).items()}
+    x = nlio.load_npy(x).astype(np.float64)
+    if kind == "conv":
+        C = p["C"]
+        y = np.zeros_like(x)
+        for t in range(x.shape[0]):
+            for i in range(C.shape[0]):
+                if t - i >= 0:
+                    y[t] += C[i] * x[t - i]
+        nlio.save_npy(out, y)
+        return
+    W = p["W"].copy()
+    if kind == "sgdm":
+        m = np.zeros_like(W)
+        for g in x:
+            m = 0.9 * m - 0.01 * g
+            W = W + m
+        nlio.save_safetensors(out, {"W.W": W[None], "m.m": m[None]})
+    elif kind == "adam":
+        m1, m2 = np.zeros_like(W), np.zeros_like(W)
+        for g in x:
+            m1 = 0.9 * m1 + (1 - 0.9) * g
+            m2 = 0.999 * m2 + (1 - 0.999) * g * g
+            W = W - 0.001 * m1 / (np.sqrt(m2) + 1e-8)
+        nlio.save_safetensors(out, {"W.W": W[None], "m1.m": m1[None], "m2.v": m2[None]})
+
+
+if __name__ == "__main__":
+    main()
