@@ -1,0 +1,111 @@
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops --canonicalize --cse | FileCheck %s
+
+// A delta-rule level with decay: per row, the prediction is a reduction over
+// the key, the gradient row (M k - v) k^T is scaled by lr into the
+// accumulator, and on fire the state becomes retain * M - acc.
+// CHECK-LABEL: func.func @delta_step_impl(
+// CHECK-SAME:    %[[W:[^:]+]]: memref<4x4xf32>,
+// CHECK-SAME:    %[[M:[^:]+]]: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>,
+// CHECK-SAME:    %[[X:[^:]+]]: memref<4xf32>, %[[Y:[^:]+]]: memref<4xf32>,
+// CHECK-SAME:    %[[ACTIVE:[^:]+]]: i64, %[[FIRE:[^:]+]]: i64)
+// CHECK-SAME:    nl.c_symbol = "nl_delta_step", nl.num_outputs = 1 : i64, nl.num_params = 1 : i64, nl.num_state = 2 : i64
+// The key k = W x.
+// CHECK:         scf.for
+// CHECK:           scf.for {{.*}} iter_args
+// CHECK:             memref.load %[[W]]
+// CHECK:             memref.load %[[X]]
+// The contribution, when the level is active.
+// CHECK:         %[[ON:.+]] = arith.cmpi ne
+// CHECK:         scf.if %[[ON]] {
+// CHECK:           scf.for %[[R:.+]] = 
+// CHECK:             %[[PRED:.+]] = scf.for {{.*}} iter_args
+// CHECK:               memref.load %[[M]]
+// CHECK:             %[[E:.+]] = arith.subf %[[PRED]]
+// CHECK:             scf.for
+// CHECK:               arith.mulf %[[E]]
+// CHECK:               memref.load %[[ACC]]
+// CHECK:               arith.addf
+// CHECK:               memref.store {{.*}}, %[[ACC]]
+// The apply, when the chunk ends.
+// CHECK:         %[[APPLY:.+]] = arith.andi %[[ON]], %{{.+}} : i1
+// CHECK:         scf.if %[[APPLY]] {
+// CHECK:               %[[A:.+]] = memref.load %[[ACC]]
+// CHECK:               %[[OLD:.+]] = memref.load %[[M]]
+// CHECK:               %[[KEPT:.+]] = arith.mulf %[[OLD]]
+// CHECK:               %[[NEW:.+]] = arith.subf %[[KEPT]], %[[A]]
+// CHECK:               memref.store %[[NEW]], %[[M]]
+// CHECK:               memref.store %{{.+}}, %[[ACC]]
+// The read after the write.
+// CHECK:         memref.load %[[M]]
+// CHECK:         memref.store {{.*}}, %[[Y]]
+// CHECK:       func.func @delta_flush_impl(
+// CHECK-SAME:    nl.c_symbol = "nl_delta_flush"
+nl.model @delta attributes {dim = 4} {
+  nl.param @W : tensor<4x4xf32> = #nl.normal<std = 0.1>
+  nl.level @L period 1 rule <objective = l2, retention = decay> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %W = nl.get_param @W : tensor<4x4xf32>
+    %k = nl.linear %x, %W : (tensor<4xf32>, tensor<4x4xf32>) -> tensor<4xf32>
+    %lr = arith.constant dense<0.5> : tensor<f32>
+    %r = arith.constant dense<0.9> : tensor<f32>
+    nl.update @L key(%k : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) retain(%r : tensor<f32>)
+    %y = nl.read @L(%k) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A period-4 level keeps the gates of its pending chunk in state buffers and
+// applies them in the flush entry point too.
+// CHECK-LABEL: func.func @chunk_step_impl(
+// CHECK-SAME:    %{{[^:]+}}: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>, %[[GATE:[^:]+]]: memref<f32>,
+// CHECK:         memref.store %{{.+}}, %[[GATE]][]
+// CHECK-LABEL: func.func @chunk_flush_impl(
+// CHECK-SAME:    %{{[^:]+}}: memref<4x4xf32>, %[[FACC:[^:]+]]: memref<4x4xf32>, %[[FGATE:[^:]+]]: memref<f32>, %{{[^:]+}}: i64)
+// CHECK:         scf.if
+// CHECK:           memref.load %[[FGATE]][]
+// CHECK:           memref.store %{{.+}}, %[[FACC]]
+nl.model @chunk attributes {dim = 4} {
+  nl.level @L period 4 rule <objective = dot, lr_placement = per_chunk> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.5> : tensor<f32>
+    nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
+
+// -----
+
+// A momentum kept in its own level: the served level's update runs the
+// optimizer (S = retain_S S - acc; M = M + lr S) and the optimizer level's
+// own nl.update only supplies gates.
+// CHECK-LABEL: func.func @titans_step_impl(
+// CHECK-SAME:    %[[S:[^:]+]]: memref<4x4xf32>, %[[M:[^:]+]]: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>
+// CHECK:         scf.if
+// CHECK:               %[[SOLD:.+]] = memref.load %[[S]]
+// CHECK:               %[[SNEW:.+]] = arith.subf
+// CHECK:               memref.store %[[SNEW]], %[[S]]
+// CHECK:               %[[STEP:.+]] = arith.mulf %[[SNEW]]
+// CHECK:               arith.addf %{{.+}}, %[[STEP]]
+// CHECK:               memref.store %{{.+}}, %[[M]]
+nl.model @titans attributes {dim = 4} {
+  nl.level @S period 1 rule <objective = linear, retention = decay> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.level @M period 1 rule <objective = l2, algorithm = momentum, via = [@S]> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    %one = arith.constant dense<1.0> : tensor<f32>
+    %eta = arith.constant dense<0.9> : tensor<f32>
+    nl.update @S lr(%lr : tensor<f32>) retain(%eta : tensor<f32>)
+    nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%one : tensor<f32>)
+    nl.yield
+  }
+}
