@@ -428,8 +428,10 @@ LogicalResult ModelLowering::lowerNorm(NormOp op) {
     } else {
       Value var = arith::DivFOp::create(b, loc, sq,
                                         f32(static_cast<double>(n)));
-      inv = math::RsqrtOp::create(b, loc,
-                                  arith::AddFOp::create(b, loc, var, eps));
+      // 1 / sqrt: libm has no rsqrtf for math.rsqrt to call.
+      inv = arith::DivFOp::create(
+          b, loc, f32(1.0),
+          math::SqrtOp::create(b, loc, arith::AddFOp::create(b, loc, var, eps)));
     }
     forEach({n}, [&](ValueRange j) {
       Value x = memref::LoadOp::create(b, loc, in, at(j[0]));

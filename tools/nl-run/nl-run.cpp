@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
       y.shape.push_back(B);
     y.shape.push_back(T);
     y.shape.insert(y.shape.end(), m.outputs[0].begin(), m.outputs[0].end());
-    y.data = std::move(outputs[0]);
+    y.data = outputs[0];
     if (!nlrt::writeNpy(outputPath, y, &error))
       return fail(error);
   }
@@ -244,6 +244,20 @@ int main(int argc, char **argv) {
                    << m.levels[i].period << ", " << session->clock().updates(i)
                    << " update(s), " << session->clock().pending(i)
                    << " token(s) pending\n";
+    if (!outputs.empty() && !outputs[0].empty()) {
+      double sum = 0;
+      for (float v : outputs[0])
+        sum += v;
+      llvm::outs() << "  output checksum: sum " << llvm::format("%.9g", sum)
+                   << ", xxh3 "
+                   << llvm::utohexstr(
+                          llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
+                              reinterpret_cast<const uint8_t *>(
+                                  outputs[0].data()),
+                              outputs[0].size() * sizeof(float))),
+                          true, 16)
+                   << "\n";
+    }
     for (size_t j = 0; j < m.state.size(); ++j)
       if (m.state[j].role == "state")
         llvm::outs() << "  |" << m.state[j].name << "| = "

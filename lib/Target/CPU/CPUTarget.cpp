@@ -131,7 +131,8 @@ LogicalResult nlc::linkSharedLibrary(llvm::StringRef objectPath,
     return failure();
   }
   llvm::SmallVector<llvm::StringRef> args = {
-      *cc, "-shared", "-o", libraryPath, objectPath, "-lm"};
+      *cc, "-shared", "-Wl,--no-undefined", "-o", libraryPath, objectPath,
+      "-lm"};
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0,
                                      &message);
