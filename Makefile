@@ -39,6 +39,7 @@ docs: build
 	cmake --build $(BUILD_DIR) --target nlc-doc
 	cp $(BUILD_DIR)/docs/Dialects/NL.md docs/dialect/NL.md
 	cp $(BUILD_DIR)/docs/Passes/NLPasses.md docs/dialect/NLPasses.md
+	cp $(BUILD_DIR)/docs/Passes/NLCConversionPasses.md docs/dialect/NLCConversionPasses.md
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -48,7 +48,8 @@ nl.model @titans_momentum attributes {dim = 64} {
     %decay = nl.act sigmoid %zm : tensor<1xf32>
 
     nl.update @momentum lr(%lr : tensor<1xf32>) retain(%decay : tensor<1xf32>)
-    nl.update @memory key(%k : tensor<64xf32>) value(%v : tensor<64xf32>) lr(%lr : tensor<1xf32>) retain(%retain : tensor<1xf32>)
+    %one = arith.constant dense<1.0> : tensor<f32>
+    nl.update @memory key(%k : tensor<64xf32>) value(%v : tensor<64xf32>) lr(%one : tensor<f32>) retain(%retain : tensor<1xf32>)
     %y = nl.read @memory(%q) : tensor<64xf32> -> tensor<64xf32>
     nl.yield %y : tensor<64xf32>
   }

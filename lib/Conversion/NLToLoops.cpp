@@ -87,6 +87,21 @@ private:
     };
     rec(0);
   }
+  /// Runs `body` over every index of `shape` as one scf.parallel: the
+  /// iterations are independent (heads, rows of a memory), which is what the
+  /// CUDA back end maps to blocks and threads.
+  void forAll(ArrayRef<int64_t> shape, function_ref<void(ValueRange)> body) {
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t n : shape) {
+      lbs.push_back(idx(0));
+      ubs.push_back(idx(n));
+      steps.push_back(idx(1));
+    }
+    auto loop = scf::ParallelOp::create(b, loc, lbs, ubs, steps);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVars());
+  }
   /// sum_{i < n} f(i), as an scf.for with an accumulator.
   Value sum(int64_t n, function_ref<Value(Value)> term) {
     auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(1),
@@ -535,7 +550,7 @@ void ModelLowering::lowerRead(ReadOp op) {
                              .str());
   Value mem = stateArgs[s], q = buf(op.getQuery());
   Value out = scratch(shapeOf(op.getResult()));
-  forEach({m.heads, m.rows}, [&](ValueRange hr) {
+  forAll({m.heads, m.rows}, [&](ValueRange hr) {
     Value acc = sum(m.cols, [&](Value c) {
       Value mv = memref::LoadOp::create(b, loc, mem, m.at(hr[0], hr[1], c));
       Value qv = memref::LoadOp::create(b, loc, q, m.vec(hr[0], c));
@@ -637,7 +652,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     bool beforeGrad = rule.getDecayOrder() == DecayOrder::before_grad &&
                       rule.getRetention() == Retention::decay;
     double scale2 = rule.getL2() == L2Convention::full ? 2.0 : 1.0;
-    forEach({m.heads, m.rows}, [&](ValueRange hr) {
+    forAll({m.heads, m.rows}, [&](ValueRange hr) {
       Value h = hr[0], r = hr[1];
       Value coef; // the row factor e_r of the gradient e k^T
       if (rule.getObjective() == Objective::l2) {
@@ -728,7 +743,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     }
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
 
-  forEach({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+  forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
     Value h = ix[0], c = ix[2];
     SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
     Value a = memref::LoadOp::create(b, loc, acc, at);

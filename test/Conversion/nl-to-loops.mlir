@@ -14,10 +14,10 @@
 // CHECK:           scf.for {{.*}} iter_args
 // CHECK:             memref.load %[[W]]
 // CHECK:             memref.load %[[X]]
-// The contribution, when the level is active.
+// The contribution, when the level is active: rows are independent.
 // CHECK:         %[[ON:.+]] = arith.cmpi ne
 // CHECK:         scf.if %[[ON]] {
-// CHECK:           scf.for %[[R:.+]] = 
+// CHECK:           scf.parallel (%[[R:.+]]) = 
 // CHECK:             %[[PRED:.+]] = scf.for {{.*}} iter_args
 // CHECK:               memref.load %[[M]]
 // CHECK:             %[[E:.+]] = arith.subf %[[PRED]]
@@ -29,6 +29,7 @@
 // The apply, when the chunk ends.
 // CHECK:         %[[APPLY:.+]] = arith.andi %[[ON]], %{{.+}} : i1
 // CHECK:         scf.if %[[APPLY]] {
+// CHECK:           scf.parallel (%{{.+}}, %{{.+}}) = 
 // CHECK:               %[[A:.+]] = memref.load %[[ACC]]
 // CHECK:               %[[OLD:.+]] = memref.load %[[M]]
 // CHECK:               %[[KEPT:.+]] = arith.mulf %[[OLD]]
@@ -36,7 +37,8 @@
 // CHECK:               memref.store %[[NEW]], %[[M]]
 // CHECK:               memref.store %{{.+}}, %[[ACC]]
 // The read after the write.
-// CHECK:         memref.load %[[M]]
+// CHECK:         scf.parallel
+// CHECK:           memref.load %[[M]]
 // CHECK:         memref.store {{.*}}, %[[Y]]
 // CHECK:       func.func @delta_flush_impl(
 // CHECK-SAME:    nl.c_symbol = "nl_delta_flush"

@@ -307,7 +307,10 @@ def NL_UpdateOp : NL_Op<"update", [
     Gates: `lr` (step size, required by every learning level), `retain`
     (required with `retention = decay`), `momentum_decay` (required by a
     fused `momentum`/`muon` rule). A gate is a scalar (`tensor<f32>`,
-    `tensor<1xf32>`), one value per head, or one value per key channel.
+    `tensor<1xf32>`), one value per head, or one value per key channel. For
+    a level whose algorithm lives in `via` levels, the optimizer level's `lr`
+    scales the gradient it receives and this level's `lr` scales the
+    optimizer's output as it is applied.
 
     Example:
     ```mlir
