@@ -15,6 +15,8 @@ Conventions: memory M is [d_out, d_in], read y = M k (read after write);
 l2 objective grad = (M k - v) k^T, dot objective grad = -v k^T;
 gd step: M <- retain * M - lr * grad.
 """
+import math
+
 import numpy as np
 
 SPECS = {  # model -> (dim, [(param, shape, std)])  (as declared in the .nl files)
@@ -24,6 +26,9 @@ SPECS = {  # model -> (dim, [(param, shape, std)])  (as declared in the .nl file
     "titans": (16, [("W_q", (16, 16), 0.3), ("W_k", (16, 16), 0.3), ("W_v", (16, 16), 0.3),
                     ("w_lr", (1, 16), 0.3), ("w_m", (1, 16), 0.3), ("w_r", (1, 16), 0.3)]),
     "cms2": (16, [("W_t", (16, 16), 0.3)]),
+    "gdn": (16, [("C", (3, 16), 0.5), ("W_q", (16, 16), 0.3), ("W_k", (16, 16), 0.3),
+                 ("W_v", (16, 16), 0.3), ("W_a", (2, 16), 0.3), ("W_b", (2, 16), 0.3),
+                 ("W_g", (16, 16), 0.3), ("g", (16,), 0.3)]),
 }
 
 
@@ -138,7 +143,36 @@ def cms2(params, x, state=None, slow_period=8, lr=0.01):
     return _run(step, init, params, x, state)
 
 
-MODELS = {"la": la, "deltanet": deltanet, "titans": titans, "cms2": cms2}
+def gdn(params, x, state=None, H=2):
+    """Gated DeltaNet (spec 5.4) with decay before the delta step:
+    xc = causal conv of width 3; k = l2norm(silu(W_k xc)) per head; q, v = W xc;
+    alpha = exp(-softplus(W_a x)), beta = sigmoid(W_b x) per head;
+    S_h <- alpha S_h - beta (alpha S_h k - v) k^T;
+    y = rmsnorm(concat_h S_h q_h) * g * gelu(W_g x) (gelu with erf, eps 1e-6)."""
+    erf = np.vectorize(math.erf)
+
+    def step(p, x, st):
+        C = p["C"]
+        xc = C[0] * x + C[1] * st["_conv.hist"][0] + C[2] * st["_conv.hist"][1]
+        st["_conv.hist"] = np.stack([x, st["_conv.hist"][0]])
+        q = split_heads(p["W_q"] @ xc, H)
+        z = p["W_k"] @ xc
+        k = l2norm(split_heads(z * sigmoid(z), H))
+        v = split_heads(p["W_v"] @ xc, H)
+        alpha = np.exp(-np.logaddexp(0.0, p["W_a"] @ x))
+        beta = sigmoid(p["W_b"] @ x)
+        S = alpha[:, None, None] * st["S.S"]  # decay first
+        S = S - beta[:, None, None] * grad_l2(S, k, v)
+        st["S.S"] = S
+        o = merge_heads(read(S, q))
+        o = o / np.sqrt(np.mean(o * o) + 1e-6) * p["g"]
+        u = p["W_g"] @ x
+        return o * (0.5 * u * (1.0 + erf(u / math.sqrt(2.0))))
+    init = lambda: {"S.S": np.zeros((H, 8, 8)), "_conv.hist": np.zeros((2, 16))}
+    return _run(step, init, params, x, state)
+
+
+MODELS = {"la": la, "deltanet": deltanet, "titans": titans, "cms2": cms2, "gdn": gdn}
 
 
 def check_params(model, params):
