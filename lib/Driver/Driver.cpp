@@ -7,6 +7,7 @@
 #include "nlc/Driver/Driver.h"
 
 #include "nlc/Frontend/Parser.h"
+#include "nlc/InitAll.h"
 #include "nlc/Pipelines/Pipelines.h"
 #include "nlc/Target/CPUTarget.h"
 #include "nlc/Target/ModelABI.h"
@@ -229,14 +230,10 @@ LogicalResult Compilation::loadInput(OwningOpRef<ModuleOp> &module) {
 }
 
 LogicalResult Compilation::runSchedule(ModuleOp module) {
-  PassManager pm(&ctx, ModuleOp::getOperationName());
-  if (failed(applyPassManagerCLOptions(pm)))
-    return emitError(toolLoc(ctx))
-           << "the pass manager options are not registered (a tool using "
-              "the driver library must call mlir::registerPassManagerCLOptions)";
-  applyDefaultTimingPassManagerCLOptions(pm);
-  nlc::buildSchedulePipeline(pm);
-  return pm.run(module);
+  return runPipeline(module, [](OpPassManager &pm) {
+    nlc::buildSchedulePipeline(pm);
+    return success();
+  });
 }
 
 LogicalResult
@@ -432,6 +429,23 @@ int Compilation::run() {
 }
 
 } // namespace
+
+std::optional<nlc::HyperOverride>
+nlc::parseHyperOverride(llvm::StringRef text) {
+  size_t eq = text.find('=');
+  if (eq == llvm::StringRef::npos || eq == 0)
+    return std::nullopt;
+  return HyperOverride{text.take_front(eq).str(), text.drop_front(eq + 1).str()};
+}
+
+int nlc::compileStandalone(const CompileOptions &options) {
+  nlc::registerAllPasses();
+  DialectRegistry registry;
+  nlc::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  return compile(options, context);
+}
 
 int nlc::compile(const CompileOptions &options, MLIRContext &context) {
   context.getOrLoadDialect<mlir::nl::NLDialect>();

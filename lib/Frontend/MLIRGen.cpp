@@ -133,6 +133,9 @@ private:
   FailureOr<RuleAttr> genRule(const nlc::ast::Level &level,
                               ArrayRef<nlc::ast::KeyValue> defaults);
   FailureOr<PeriodAttr> genPeriod(const nlc::ast::Value &v);
+  /// Reports `name` as an unknown level at `l`, suggesting a close one.
+  InFlightDiagnostic unknownLevel(SMLoc l, const llvm::Twine &what,
+                                  StringRef name);
   LogicalResult checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults);
   LogicalResult checkVia(const nlc::ast::Level &level);
   LogicalResult genLevel(const nlc::ast::Level &level,
@@ -681,6 +684,18 @@ MLIRGen::genRule(const nlc::ast::Level &level,
   return rule;
 }
 
+InFlightDiagnostic MLIRGen::unknownLevel(SMLoc l, const llvm::Twine &what,
+                                         StringRef name) {
+  SmallVector<StringRef> known;
+  for (auto &lv : levels)
+    known.push_back(lv.getKey());
+  InFlightDiagnostic diag = error(l) << what << " '" << name << "'";
+  std::string hint = suggest(name, known);
+  if (!hint.empty())
+    diag << " (did you mean '" << hint << "'?)";
+  return diag;
+}
+
 LogicalResult
 MLIRGen::checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults) {
   // Defaults are checked where they are written, even if no level uses them.
@@ -747,20 +762,9 @@ LogicalResult MLIRGen::checkVia(const nlc::ast::Level &level) {
         names.push_back(&e);
     else
       names.push_back(&*kv.value);
-    for (const nlc::ast::Value *n : names) {
-      if (n->kind != nlc::ast::Value::Kind::Word || levels.count(n->text))
-        continue;
-      SmallVector<StringRef> known;
-      for (auto &lv : levels)
-        known.push_back(lv.getKey());
-      InFlightDiagnostic diag = error(n->loc)
-                                << "'via' names unknown level '" << n->text
-                                << "'";
-      std::string hint = suggest(n->text, known);
-      if (!hint.empty())
-        diag << " (did you mean '" << hint << "'?)";
-      return diag;
-    }
+    for (const nlc::ast::Value *n : names)
+      if (n->kind == nlc::ast::Value::Kind::Word && !levels.count(n->text))
+        return unknownLevel(n->loc, "'via' names unknown level", n->text);
   }
   return success();
 }
@@ -853,16 +857,8 @@ LogicalResult MLIRGen::genTransfer(const nlc::ast::Transfer &t) {
     return failure();
   for (auto [name, l] : {std::pair<StringRef, SMLoc>{t.from, t.fromLoc},
                          {t.to, t.toLoc}}) {
-    if (levels.count(name))
-      continue;
-    SmallVector<StringRef> names;
-    for (auto &lv : levels)
-      names.push_back(lv.getKey());
-    InFlightDiagnostic diag = error(l) << "unknown level '" << name << "'";
-    std::string hint = suggest(name, names);
-    if (!hint.empty())
-      diag << " (did you mean '" << hint << "'?)";
-    return diag;
+    if (!levels.count(name))
+      return unknownLevel(l, "unknown level", name);
   }
   TransferOp::create(builder, loc(t.loc), *kind, t.from, t.to, t.reset);
   return success();
@@ -1024,17 +1020,8 @@ FailureOr<Value> MLIRGen::genRead(const nlc::ast::Expr &e) {
     return error(levelArg.loc) << "the first argument of 'read' is a level "
                                   "name";
   auto it = levels.find(levelArg.name);
-  if (it == levels.end()) {
-    SmallVector<StringRef> names;
-    for (auto &lv : levels)
-      names.push_back(lv.getKey());
-    InFlightDiagnostic diag = error(levelArg.loc)
-                              << "unknown level '" << levelArg.name << "'";
-    std::string hint = suggest(levelArg.name, names);
-    if (!hint.empty())
-      diag << " (did you mean '" << hint << "'?)";
-    return diag;
-  }
+  if (it == levels.end())
+    return unknownLevel(levelArg.loc, "unknown level", levelArg.name);
   LevelOp level = it->second;
   StateOp memory = level.getMemory();
   auto type = memory ? dyn_cast<MemoryTypeInterface>(memory.getType())
@@ -1228,17 +1215,8 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
 
 LogicalResult MLIRGen::genUpdate(const nlc::ast::Stmt &stmt) {
   auto it = levels.find(stmt.name);
-  if (it == levels.end()) {
-    SmallVector<StringRef> names;
-    for (auto &lv : levels)
-      names.push_back(lv.getKey());
-    InFlightDiagnostic diag = error(stmt.loc)
-                              << "unknown level '" << stmt.name << "'";
-    std::string hint = suggest(stmt.name, names);
-    if (!hint.empty())
-      diag << " (did you mean '" << hint << "'?)";
-    return diag;
-  }
+  if (it == levels.end())
+    return unknownLevel(stmt.loc, "unknown level", stmt.name);
   static const StringRef kOperands[] = {"key",    "value",  "grad",
                                         "lr",     "retain", "momentum_decay"};
   Value operands[6];

@@ -114,19 +114,14 @@ static std::string compileCached(std::string *error) {
   options.emit = nlc::Phase::Lib;
   options.optLevel = 3;
   for (const std::string &d : defines) {
-    size_t eq = d.find('=');
-    if (eq == std::string::npos || eq == 0) {
+    std::optional<nlc::HyperOverride> o = nlc::parseHyperOverride(d);
+    if (!o) {
       *error = "-D expects name=value, got '" + d + "'";
       return {};
     }
-    options.overrides.push_back({d.substr(0, eq), d.substr(eq + 1)});
+    options.overrides.push_back(*o);
   }
-  nlc::registerAllPasses();
-  mlir::DialectRegistry registry;
-  nlc::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  if (nlc::compile(options, context) != 0) {
+  if (nlc::compileStandalone(options) != 0) {
     *error = "compiling '" + modelPath + "' failed";
     return {};
   }

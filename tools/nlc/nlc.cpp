@@ -106,18 +106,12 @@ int main(int argc, char **argv) {
   }
   options.emit = *phase;
   for (const std::string &d : defines) {
-    size_t eq = d.find('=');
-    if (eq == std::string::npos || eq == 0) {
+    std::optional<nlc::HyperOverride> o = nlc::parseHyperOverride(d);
+    if (!o) {
       llvm::errs() << "nlc: error: -D expects name=value, got '" << d << "'\n";
       return 1;
     }
-    options.overrides.push_back({d.substr(0, eq), d.substr(eq + 1)});
+    options.overrides.push_back(*o);
   }
-
-  nlc::registerAllPasses();
-  mlir::DialectRegistry registry;
-  nlc::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  return nlc::compile(options, context);
+  return nlc::compileStandalone(options);
 }

@@ -65,6 +65,13 @@ struct CompileOptions {
 /// on success; on failure returns 1 and writes nothing to the output.
 int compile(const CompileOptions &options, mlir::MLIRContext &context);
 
+/// Parses `-D name=value`; returns nullopt for a malformed one.
+std::optional<HyperOverride> parseHyperOverride(llvm::StringRef text);
+
+/// Compiles with the options registered for standalone use: registers the
+/// dialects and passes, creates a context, and runs `compile`.
+int compileStandalone(const CompileOptions &options);
+
 /// The built-in rule vocabulary: objectives, retentions, algorithms and
 /// every rule field with its values and default (`nlc --list-rules`).
 std::string listRules();
