@@ -909,6 +909,7 @@ LogicalResult ModelLowering::run() {
 }
 
 struct NLToLoopsPass : public nlc::impl::NLToLoopsBase<NLToLoopsPass> {
+  using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
     OpBuilder builder(module.getContext());
@@ -922,6 +923,14 @@ struct NLToLoopsPass : public nlc::impl::NLToLoopsBase<NLToLoopsPass> {
       if (failed(lowering.run()))
         return signalPassFailure();
       model.erase();
+    }
+    if (fastMath) {
+      auto flags = arith::FastMathFlagsAttr::get(
+          module.getContext(),
+          arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+      module.walk([&](arith::ArithFastMathInterface op) {
+        op->setAttr(op.getFastMathAttrName(), flags);
+      });
     }
   }
 };

@@ -54,6 +54,12 @@ def NLToLoops : Pass<"nl-to-loops", "::mlir::ModuleOp"> {
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect"
   ];
+  let options = [
+    Option<"fastMath", "fast-math", "bool", /*default=*/"true",
+           "Mark float arithmetic `reassoc,contract`, so that LLVM may "
+           "reorder reductions and fuse multiply-adds (vectorizes; results "
+           "differ from strict order by float rounding only)">
+  ];
 }
 
 #endif // NLC_CONVERSION_PASSES_TD
