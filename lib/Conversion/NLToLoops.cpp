@@ -155,6 +155,8 @@ private:
   void lowerAct(ActOp op);
   LogicalResult lowerNorm(NormOp op);
   void lowerRead(ReadOp op);
+  void lowerAttend(ReadOp op, LevelOp level, KvCacheType cache);
+  void lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache, int li);
   void lowerConv(ConvOp op);
   /// `buffer` seen as the [heads?, rows, cols] storage of a memory: a matrix
   /// memory as it is, a plain buffer as a [1, numel] matrix.
@@ -226,8 +228,11 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep) {
 // Ordering the step
 //===----------------------------------------------------------------------===//
 
-/// Whether a read of `level` in step t returns its step-t state.
+/// Whether a read of `level` in step t returns its step-t state. A KV cache
+/// read includes the current token.
 static bool readSeesWrite(LevelOp level) {
+  if (isa<KvCacheType>(level.getMemory().getType()))
+    return true;
   RuleAttr rule = level.getRuleAttr();
   return rule && level.learnsOnline() &&
          rule.getRead() == ReadOrder::after_write;
@@ -541,8 +546,148 @@ void ModelLowering::lowerConv(ConvOp op) {
   buffers[op.getResult()] = out;
 }
 
+void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
+                                int li) {
+  std::string base =
+      (level.getSymName() + "." + level.getMemory().getSymName()).str();
+  Value keys = stateArgs[abi.stateIndex(base + ".keys")];
+  Value values = stateArgs[abi.stateIndex(base + ".values")];
+  Value pos = stateArgs[abi.stateIndex(base + ".pos")];
+  Value fill = stateArgs[abi.stateIndex(base + ".fill")];
+  auto ifActive = scf::IfOp::create(b, loc, bit(activeArg, li), false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifActive.getThenRegion().front());
+  // Slots are small integers held exactly in f32 (window < 2^24).
+  Value p = memref::LoadOp::create(b, loc, pos, ValueRange{idx(0)});
+  Value slot = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      arith::FPToSIOp::create(b, loc, b.getI64Type(), p));
+  int64_t heads = cache.getHeads();
+  auto store = [&](Value src, Value ring, int64_t width) {
+    forAll({heads, width}, [&](ValueRange hc) {
+      SmallVector<Value> from, to;
+      if (heads != 1) {
+        from.push_back(hc[0]);
+        to.push_back(hc[0]);
+      }
+      from.push_back(hc[1]);
+      to.append({slot, hc[1]});
+      memref::StoreOp::create(b, loc,
+                              memref::LoadOp::create(b, loc, src, from), ring,
+                              to);
+    });
+  };
+  store(buf(op.getKey()), keys, cache.getKey());
+  store(buf(op.getValue()), values, cache.getValue());
+  double window = static_cast<double>(cache.getWindow());
+  Value next = arith::AddFOp::create(b, loc, p, f32(1.0));
+  Value wrapped = arith::SelectOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, next,
+                            f32(window)),
+      f32(0.0), next);
+  memref::StoreOp::create(b, loc, wrapped, pos, ValueRange{idx(0)});
+  Value f = memref::LoadOp::create(b, loc, fill, ValueRange{idx(0)});
+  Value grown = arith::MinimumFOp::create(
+      b, loc, arith::AddFOp::create(b, loc, f, f32(1.0)), f32(window));
+  memref::StoreOp::create(b, loc, grown, fill, ValueRange{idx(0)});
+}
+
+void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
+  // y = sum_i softmax_i(q . k_i) v_i over the filled slots (no score
+  // scaling: scale q in the step if you want 1/sqrt(d)).
+  std::string base =
+      (level.getSymName() + "." + level.getMemory().getSymName()).str();
+  Value keys = stateArgs[abi.stateIndex(base + ".keys")];
+  Value values = stateArgs[abi.stateIndex(base + ".values")];
+  Value fill = stateArgs[abi.stateIndex(base + ".fill")];
+  Value q = buf(op.getQuery());
+  int64_t heads = cache.getHeads(), window = cache.getWindow();
+  Value out = scratch(shapeOf(op.getResult()));
+  Value scores = scratch({heads, window});
+  Value n = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(),
+      arith::FPToSIOp::create(
+          b, loc, b.getI64Type(),
+          memref::LoadOp::create(b, loc, fill, ValueRange{idx(0)})));
+  auto at = [&](Value h, Value i, Value c) {
+    SmallVector<Value> ix;
+    if (heads != 1)
+      ix.push_back(h);
+    ix.append({i, c});
+    return ix;
+  };
+  auto vecAt = [&](Value h, Value c) {
+    return heads != 1 ? SmallVector<Value>{h, c} : SmallVector<Value>{c};
+  };
+  forAll({heads}, [&](ValueRange hs) {
+    Value h = hs[0];
+    // Scores and their maximum.
+    auto maxLoop = scf::ForOp::create(b, loc, idx(0), n, idx(1),
+                                      ValueRange{f32(-3.0e38)});
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(maxLoop.getBody());
+      Value i = maxLoop.getInductionVar();
+      Value s = sum(cache.getKey(), [&](Value c) {
+        return arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, keys, at(h, i, c)),
+            memref::LoadOp::create(b, loc, q, vecAt(h, c)));
+      });
+      memref::StoreOp::create(b, loc, s, scores, ValueRange{h, i});
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::MaximumFOp::create(
+              b, loc, maxLoop.getRegionIterArgs()[0], s)});
+    }
+    Value mx = maxLoop.getResult(0);
+    // Normalizer.
+    auto zLoop = scf::ForOp::create(b, loc, idx(0), n, idx(1),
+                                    ValueRange{f32(0.0)});
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(zLoop.getBody());
+      Value i = zLoop.getInductionVar();
+      Value e = math::ExpOp::create(
+          b, loc,
+          arith::SubFOp::create(
+              b, loc, memref::LoadOp::create(b, loc, scores, ValueRange{h, i}),
+              mx));
+      memref::StoreOp::create(b, loc, e, scores, ValueRange{h, i});
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::AddFOp::create(b, loc, zLoop.getRegionIterArgs()[0],
+                                           e)});
+    }
+    Value z = zLoop.getResult(0);
+    forEach({cache.getValue()}, [&](ValueRange cs) {
+      Value c = cs[0];
+      auto acc = scf::ForOp::create(b, loc, idx(0), n, idx(1),
+                                    ValueRange{f32(0.0)});
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(acc.getBody());
+        Value i = acc.getInductionVar();
+        Value t = arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, scores, ValueRange{h, i}),
+            memref::LoadOp::create(b, loc, values, at(h, i, c)));
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{arith::AddFOp::create(b, loc, acc.getRegionIterArgs()[0],
+                                             t)});
+      }
+      memref::StoreOp::create(b, loc,
+                              arith::DivFOp::create(b, loc, acc.getResult(0), z),
+                              out, vecAt(h, c));
+    });
+  });
+  buffers[op.getResult()] = out;
+}
+
 void ModelLowering::lowerRead(ReadOp op) {
   LevelOp level = model.lookupLevel(op.getLevel());
+  if (auto cache = dyn_cast<KvCacheType>(level.getMemory().getType()))
+    return lowerAttend(op, level, cache);
   auto type = cast<MatrixType>(level.getMemory().getType());
   MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
   int s = abi.stateIndex((level.getSymName() + "." +
@@ -803,6 +948,10 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
 LogicalResult ModelLowering::lowerUpdate(UpdateOp op, bool inFlush) {
   LevelOp level = model.lookupLevel(op.getLevel());
   int li = levelIndex.lookup(level.getSymName());
+  if (auto cache = dyn_cast<KvCacheType>(level.getMemory().getType())) {
+    lowerAppend(op, level, cache, li);
+    return success();
+  }
   if (abi.stateIndex((level.getSymName() + ".__acc").str()) < 0)
     return success(); // optimizer levels: their served level runs them
   Value active = bit(activeArg, li);

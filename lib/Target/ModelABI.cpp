@@ -34,8 +34,10 @@ std::string unsupported(LevelOp level, bool chunked) {
   if (isa<MlpType>(type))
     return "an MLP memory (!nl.mlp; its gradients must be derived by the "
            "compiler first)";
-  if (isa<KvCacheType>(type))
-    return "a non-parametric level (!nl.kv_cache)";
+  if (auto cache = dyn_cast<KvCacheType>(type))
+    if (cache.getWindow() == 0)
+      return "an unbounded KV cache (window = 0; the CPU back end keeps a "
+             "fixed-size ring buffer)";
   if (auto tensor = dyn_cast<RankedTensorType>(type))
     if (tensor.getRank() == 0)
       return "a rank-0 state";
@@ -123,6 +125,30 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
              << "; the CPU back end does not compile that yet";
 
     for (StateOp s : level.getStates()) {
+      if (auto cache = dyn_cast<KvCacheType>(s.getType())) {
+        // A ring buffer of the last `window` keys and values per head, the
+        // next slot to write and how many slots hold tokens.
+        std::string base = info.name + "." + s.getSymName().str();
+        SmallVector<int64_t> lead;
+        if (cache.getHeads() != 1)
+          lead.push_back(cache.getHeads());
+        auto ring = [&](int64_t width) {
+          SmallVector<int64_t> shape(lead);
+          shape.append({cache.getWindow(), width});
+          return shape;
+        };
+        abi.state.push_back({ABITensor::Role::State, base + ".keys",
+                             ring(cache.getKey()), static_cast<int>(i),
+                             Attribute(), s});
+        abi.state.push_back({ABITensor::Role::State, base + ".values",
+                             ring(cache.getValue()), static_cast<int>(i),
+                             Attribute(), s});
+        abi.state.push_back({ABITensor::Role::State, base + ".pos", {1},
+                             static_cast<int>(i), Attribute(), s});
+        abi.state.push_back({ABITensor::Role::State, base + ".fill", {1},
+                             static_cast<int>(i), Attribute(), s});
+        continue;
+      }
       RankedTensorType storage = getStorageTensorType(s.getType());
       abi.state.push_back({ABITensor::Role::State,
                            info.name + "." + s.getSymName().str(),

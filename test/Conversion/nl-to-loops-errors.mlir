@@ -17,9 +17,9 @@ nl.model @mlp attributes {dim = 4} {
 // -----
 
 nl.model @cache attributes {dim = 4} {
-  // expected-error @below {{uses a non-parametric level (!nl.kv_cache); the CPU back end does not compile that yet}}
+  // expected-error @below {{uses an unbounded KV cache (window = 0; the CPU back end keeps a fixed-size ring buffer); the CPU back end does not compile that yet}}
   nl.level @A period inf {
-    nl.state @C : !nl.kv_cache<key = 4, value = 4, window = 8>
+    nl.state @C : !nl.kv_cache<key = 4, value = 4>
   }
   nl.step(%x : tensor<4xf32>) {
     nl.update @A key(%x : tensor<4xf32>) value(%x : tensor<4xf32>)

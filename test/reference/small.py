@@ -5,6 +5,9 @@
   small.py sgdm PARAMS X STATE        momentum: m = b m - lr g; W = W + m
   small.py adam PARAMS X STATE        m1 = b1 m1 + (1-b1) g; m2 = b2 m2 + (1-b2) g^2;
                                       W = W - lr m1 / (sqrt(m2) + eps)
+  small.py swa PARAMS X Y             sliding-window attention, window 5, 2 heads:
+                                      y_h = sum_i softmax_i(q_h . k_hi) v_hi over the
+                                      last 5 tokens, the current one included
 Writes the output (.npy) or the final state (safetensors, F64, leading [1]).
 """
 import os
@@ -27,6 +30,19 @@ def main():
             for i in range(C.shape[0]):
                 if t - i >= 0:
                     y[t] += C[i] * x[t - i]
+        nlio.save_npy(out, y)
+        return
+    if kind == "swa":
+        y = np.zeros_like(x)
+        for t in range(x.shape[0]):
+            q = (p["W_q"] @ x[t]).reshape(2, 4)
+            lo = max(0, t - 4)
+            ks = np.stack([(p["W_k"] @ x[s]).reshape(2, 4) for s in range(lo, t + 1)])
+            vs = np.stack([(p["W_v"] @ x[s]).reshape(2, 4) for s in range(lo, t + 1)])
+            for h in range(2):
+                sc = ks[:, h] @ q[h]
+                w = np.exp(sc - sc.max())
+                y[t, 4 * h:4 * h + 4] = (w / w.sum()) @ vs[:, h]
         nlio.save_npy(out, y)
         return
     W = p["W"].copy()
