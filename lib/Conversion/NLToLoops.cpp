@@ -815,6 +815,40 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
         coef = arith::NegFOp::create(
             b, loc, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
       }
+      // DGD, the proximal (implicit) step of the l2 objective, scales the
+      // gradient by lr' = lr / (1 + lr ||k||^2) (Sherman-Morrison), or
+      // lr / (1 + lr) for unit keys; `undamped` (camera-ready Eq 28) is
+      // M (I - k k^T) - lr (M k - v) k^T.
+      Value rowScale;
+      if (algorithm == Algorithm::dgd) {
+        Value l = gateAt(lr, h, idx(0));
+        switch (rule.getDgdStep()) {
+        case DgdStep::sherman_morrison: {
+          Value kk = sum(m.cols, [&](Value c) {
+            Value kv = memref::LoadOp::create(b, loc, k, m.vec(h, c));
+            return arith::MulFOp::create(b, loc, kv, kv);
+          });
+          rowScale = arith::DivFOp::create(
+              b, loc, l,
+              arith::AddFOp::create(b, loc, f32(1.0),
+                                    arith::MulFOp::create(b, loc, l, kk)));
+          break;
+        }
+        case DgdStep::unit_norm:
+          rowScale = arith::DivFOp::create(
+              b, loc, l, arith::AddFOp::create(b, loc, f32(1.0), l));
+          break;
+        case DgdStep::undamped: {
+          // (M k) k^T + lr (M k - v) k^T = (pred + lr e) k^T.
+          Value pred = arith::AddFOp::create(
+              b, loc, coef, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
+          coef = arith::AddFOp::create(b, loc, pred,
+                                       arith::MulFOp::create(b, loc, l, coef));
+          rowScale = f32(1.0);
+          break;
+        }
+        }
+      }
       forEach({m.cols}, [&](ValueRange cs) {
         Value c = cs[0];
         Value grad;
@@ -823,7 +857,9 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
               b, loc, coef, memref::LoadOp::create(b, loc, k, m.vec(h, c)));
         else
           grad = memref::LoadOp::create(b, loc, g, m.at(h, r, c));
-        if (perToken)
+        if (rowScale)
+          grad = arith::MulFOp::create(b, loc, grad, rowScale);
+        else if (perToken)
           grad = arith::MulFOp::create(b, loc, grad, gateAt(lr, h, c));
         Value old = memref::LoadOp::create(b, loc, acc, m.at(h, r, c));
         memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, grad),
@@ -899,6 +935,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     Value next;
     switch (algorithm) {
     case Algorithm::gd:
+    case Algorithm::dgd:
       next = arith::SubFOp::create(b, loc, kept, a);
       break;
     case Algorithm::momentum: {

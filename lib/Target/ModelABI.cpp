@@ -66,6 +66,14 @@ std::string unsupported(LevelOp level, bool chunked) {
   case Algorithm::gd:
   case Algorithm::momentum:
     break;
+  case Algorithm::dgd:
+    if (chunked)
+      return "algorithm 'dgd' on a level with a period above 1";
+    if (!isa<MatrixType>(type))
+      return "algorithm 'dgd' on a memory that is not a matrix";
+    if (rule.getLrPlacement() != LrPlacement::per_token)
+      return "algorithm 'dgd' with lr_placement = per_chunk";
+    break;
   case Algorithm::adam:
     if (chunked)
       return "algorithm 'adam' on a level with a period above 1";

@@ -5,6 +5,10 @@
   small.py sgdm PARAMS X STATE        momentum: m = b m - lr g; W = W + m
   small.py adam PARAMS X STATE        m1 = b1 m1 + (1-b1) g; m2 = b2 m2 + (1-b2) g^2;
                                       W = W - lr m1 / (sqrt(m2) + eps)
+  small.py dgd-STEP PARAMS X Y        delta gradient descent, lr 0.5, STEP in
+                                      sherman_morrison (lr' = lr/(1+lr|k|^2)),
+                                      unit_norm (lr' = lr/(1+lr)), undamped
+                                      (M (I - k k^T) - lr (M k - v) k^T; k = l2norm(W_k x))
   small.py swa PARAMS X Y             sliding-window attention, window 5, 2 heads:
                                       y_h = sum_i softmax_i(q_h . k_hi) v_hi over the
                                       last 5 tokens, the current one included
@@ -30,6 +34,21 @@ def main():
             for i in range(C.shape[0]):
                 if t - i >= 0:
                     y[t] += C[i] * x[t - i]
+        nlio.save_npy(out, y)
+        return
+    if kind.startswith("dgd-"):
+        step = kind[4:]
+        M = np.zeros((8, 8))
+        y = np.zeros_like(x)
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            if step == "undamped":
+                k = k / max(np.linalg.norm(k), 1e-6)
+                M = M - np.outer(M @ k, k) - 0.5 * np.outer(M @ k - v, k)
+            else:
+                lr = 0.5 / (1 + 0.5 * (k @ k)) if step == "sherman_morrison" else 0.5 / 1.5
+                M = M - lr * np.outer(M @ k - v, k)
+            y[t] = M @ q
         nlio.save_npy(out, y)
         return
     if kind == "swa":
