@@ -44,6 +44,21 @@ using namespace mlir::nl;
 namespace {
 
 using Shape = SmallVector<int64_t>;
+/// Index helpers for a matrix memory of `heads` heads: storage
+/// [heads?, rows, cols], vectors [heads?, n].
+struct MatrixView {
+  int64_t heads, rows, cols;
+  SmallVector<Value> at(Value h, Value r, Value c) const {
+    if (heads == 1)
+      return {r, c};
+    return {h, r, c};
+  }
+  SmallVector<Value> vec(Value h, Value i) const {
+    if (heads == 1)
+      return {i};
+    return {h, i};
+  }
+};
 
 /// Builds the two entry functions of one model.
 class ModelLowering {
@@ -162,6 +177,12 @@ private:
   /// memory as it is, a plain buffer as a [1, numel] matrix.
   Value asMatrix(Value buffer);
   LogicalResult lowerUpdate(UpdateOp op, bool inFlush);
+
+  /// NS_k of every head of `matrix` (stored like a memory of view `m`): the
+  /// quintic Newton-Schulz iteration (3.4445, -4.7750, 2.0315) on the
+  /// Frobenius-normalized matrix, transposed when it has more rows than
+  /// columns. Returns a scratch buffer of the same shape.
+  Value newtonSchulz(Value matrix, const MatrixView &m, int64_t steps);
 
   /// Emits the gradient contribution and, behind `fire`, the apply of
   /// level `levelIndex` (the level of `update`).
@@ -474,23 +495,6 @@ LogicalResult ModelLowering::lowerNorm(NormOp op) {
 // Levels
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// Index helpers for a matrix memory of `heads` heads: storage
-/// [heads?, rows, cols], vectors [heads?, n].
-struct MatrixView {
-  int64_t heads, rows, cols;
-  SmallVector<Value> at(Value h, Value r, Value c) const {
-    if (heads == 1)
-      return {r, c};
-    return {h, r, c};
-  }
-  SmallVector<Value> vec(Value h, Value i) const {
-    if (heads == 1)
-      return {i};
-    return {h, i};
-  }
-};
-} // namespace
 
 Value ModelLowering::asMatrix(Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
@@ -684,6 +688,84 @@ void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
   buffers[op.getResult()] = out;
 }
 
+Value ModelLowering::newtonSchulz(Value matrix, const MatrixView &m,
+                                  int64_t steps) {
+  bool transposed = m.rows > m.cols;
+  int64_t p = std::min(m.rows, m.cols), q = std::max(m.rows, m.cols);
+  Value out = scratch(cast<MemRefType>(matrix.getType()).getShape());
+  Value x = scratch({p, q}), a = scratch({p, p}), bm = scratch({p, p}),
+        t = scratch({p, q});
+  auto element = [&](Value h, Value i, Value j) {
+    return transposed ? m.at(h, j, i) : m.at(h, i, j);
+  };
+  forEach({m.heads}, [&](ValueRange hs) {
+    Value h = hs[0];
+    Value sq = sum(p, [&](Value i) {
+      return sum(q, [&](Value j) {
+        Value v = memref::LoadOp::create(b, loc, matrix, element(h, i, j));
+        return arith::MulFOp::create(b, loc, v, v);
+      });
+    });
+    Value inv = arith::DivFOp::create(
+        b, loc, f32(1.0),
+        arith::AddFOp::create(b, loc, math::SqrtOp::create(b, loc, sq),
+                              f32(1e-7)));
+    forAll({p, q}, [&](ValueRange ij) {
+      Value v = memref::LoadOp::create(b, loc, matrix, element(h, ij[0], ij[1]));
+      memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, v, inv), x,
+                              ij);
+    });
+    auto iterate = scf::ForOp::create(b, loc, idx(0), idx(steps), idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(iterate.getBody());
+    // A = X X^T; B = b A + c A A; X = a X + B X.
+    forAll({p, p}, [&](ValueRange ij) {
+      Value s = sum(q, [&](Value k) {
+        return arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, x, ValueRange{ij[0], k}),
+            memref::LoadOp::create(b, loc, x, ValueRange{ij[1], k}));
+      });
+      memref::StoreOp::create(b, loc, s, a, ij);
+    });
+    forAll({p, p}, [&](ValueRange ij) {
+      Value aa = sum(p, [&](Value k) {
+        return arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, a, ValueRange{ij[0], k}),
+            memref::LoadOp::create(b, loc, a, ValueRange{k, ij[1]}));
+      });
+      Value v = arith::AddFOp::create(
+          b, loc,
+          arith::MulFOp::create(b, loc, f32(-4.7750),
+                                memref::LoadOp::create(b, loc, a, ij)),
+          arith::MulFOp::create(b, loc, f32(2.0315), aa));
+      memref::StoreOp::create(b, loc, v, bm, ij);
+    });
+    forAll({p, q}, [&](ValueRange ij) {
+      Value bx = sum(p, [&](Value k) {
+        return arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, bm, ValueRange{ij[0], k}),
+            memref::LoadOp::create(b, loc, x, ValueRange{k, ij[1]}));
+      });
+      Value v = arith::AddFOp::create(
+          b, loc,
+          arith::MulFOp::create(b, loc, f32(3.4445),
+                                memref::LoadOp::create(b, loc, x, ij)),
+          bx);
+      memref::StoreOp::create(b, loc, v, t, ij);
+    });
+    forAll({p, q}, [&](ValueRange ij) {
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, t, ij), x,
+                              ij);
+    });
+    b.setInsertionPointAfter(iterate);
+    forAll({p, q}, [&](ValueRange ij) {
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, x, ij),
+                              out, element(h, ij[0], ij[1]));
+    });
+  });
+  return out;
+}
+
 void ModelLowering::lowerRead(ReadOp op) {
   LevelOp level = model.lookupLevel(op.getLevel());
   if (auto cache = dyn_cast<KvCacheType>(level.getMemory().getType()))
@@ -776,7 +858,9 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   // The lr that scales each gradient into the accumulator.
   Value lrLive = update.getLr();
   UpdateOp lrOwner = update;
-  if (algorithm == Algorithm::momentum && momentumUpdate) {
+  bool momentumLike =
+      algorithm == Algorithm::momentum || algorithm == Algorithm::muon;
+  if (momentumLike && momentumUpdate) {
     lrLive = momentumUpdate.getLr();
     lrOwner = momentumUpdate;
   }
@@ -903,7 +987,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   if (rule.getRetention() != Retention::decay)
     retain = Value();
   Value buffer; // the momentum memory: a fused state or a via level's state
-  if (algorithm == Algorithm::momentum) {
+  if (momentumLike) {
     if (via.empty()) {
       buffer = state(name + "." + states[1].getSymName().str());
     } else {
@@ -923,6 +1007,36 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       momentUpdates.push_back(updates.lookup(ref.getValue()));
     }
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
+
+  if (algorithm == Algorithm::muon) {
+    // S = decay S - acc; M = retain M + lr NS_k(S) (NL Eq 42, 52).
+    forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+      SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+      Value a = memref::LoadOp::create(b, loc, acc, at);
+      Value decay = via.empty() ? gateAt(mdecay, ix[0], ix[2])
+                                : gateAt(optRetain, ix[0], ix[2]);
+      Value s = memref::LoadOp::create(b, loc, buffer, at);
+      memref::StoreOp::create(
+          b, loc,
+          arith::SubFOp::create(b, loc, arith::MulFOp::create(b, loc, decay, s),
+                                a),
+          buffer, at);
+      memref::StoreOp::create(b, loc, f32(0.0), acc, at);
+    });
+    Value orth = newtonSchulz(buffer, m, rule.getNsSteps());
+    forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+      SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+      Value kept = arith::MulFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, mem, at),
+          gateAt(retain, ix[0], ix[2]));
+      Value o = memref::LoadOp::create(b, loc, orth, at);
+      if (!via.empty())
+        o = arith::MulFOp::create(b, loc, o, gateAt(lrSelf, ix[0], ix[2]));
+      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, kept, o),
+                              mem, at);
+    });
+    return;
+  }
 
   forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
     Value h = ix[0], c = ix[2];

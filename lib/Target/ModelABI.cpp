@@ -66,6 +66,12 @@ std::string unsupported(LevelOp level, bool chunked) {
   case Algorithm::gd:
   case Algorithm::momentum:
     break;
+  case Algorithm::muon:
+    if (chunked)
+      return "algorithm 'muon' on a level with a period above 1";
+    if (!isa<MatrixType>(type))
+      return "algorithm 'muon' on a memory that is not a matrix";
+    break;
   case Algorithm::dgd:
     if (chunked)
       return "algorithm 'dgd' on a level with a period above 1";

@@ -29,19 +29,14 @@ nl.model @cache attributes {dim = 4} {
 
 // -----
 
-nl.model @muon attributes {dim = 16} {
-  nl.level @m period 1 rule <objective = linear, retention = decay> {
-    nl.state @m : !nl.matrix<4x4xf32> = #nl.zeros
-  }
-  // expected-error @below {{uses algorithm 'muon'; the CPU back end does not compile that yet}}
-  nl.level @W period 1 rule <objective = l2, algorithm = muon, via = [@m]> {
+nl.model @dgd_chunked attributes {dim = 4} {
+  // expected-error @below {{uses algorithm 'dgd' on a level with a period above 1; the CPU back end does not compile that yet}}
+  nl.level @W period 4 rule <objective = l2, algorithm = dgd> {
     nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
   }
-  nl.step(%x : tensor<16xf32>) {
-    %k = tensor.extract_slice %x[0] [4] [1] : tensor<16xf32> to tensor<4xf32>
+  nl.step(%x : tensor<4xf32>) {
     %lr = arith.constant dense<0.1> : tensor<f32>
-    nl.update @m lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
-    nl.update @W key(%k : tensor<4xf32>) value(%k : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.update @W key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield
   }
 }

@@ -9,6 +9,9 @@
                                       sherman_morrison (lr' = lr/(1+lr|k|^2)),
                                       unit_norm (lr' = lr/(1+lr)), undamped
                                       (M (I - k k^T) - lr (M k - v) k^T; k = l2norm(W_k x))
+  small.py muon PARAMS X Y            S = 0.9 S - 0.1 (M k - v) k^T; M = M + 0.1 NS5(S), NS5
+                                      the quintic Newton-Schulz (3.4445, -4.7750, 2.0315)
+                                      on S / (|S|_F + 1e-7), transposed if rows > cols
   small.py swa PARAMS X Y             sliding-window attention, window 5, 2 heads:
                                       y_h = sum_i softmax_i(q_h . k_hi) v_hi over the
                                       last 5 tokens, the current one included
@@ -48,6 +51,25 @@ def main():
             else:
                 lr = 0.5 / (1 + 0.5 * (k @ k)) if step == "sherman_morrison" else 0.5 / 1.5
                 M = M - lr * np.outer(M @ k - v, k)
+            y[t] = M @ q
+        nlio.save_npy(out, y)
+        return
+    if kind == "muon":
+        def ns5(G):
+            X = G / (np.linalg.norm(G) + 1e-7)
+            t = X.shape[0] > X.shape[1]
+            if t:
+                X = X.T
+            for _ in range(5):
+                A = X @ X.T
+                X = 3.4445 * X + (-4.7750 * A + 2.0315 * A @ A) @ X
+            return X.T if t else X
+        M, S = np.zeros((8, 6)), np.zeros((8, 6))
+        y = np.zeros((x.shape[0], 8))
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            S = 0.9 * S - 0.1 * np.outer(M @ k - v, k)
+            M = M + 0.1 * ns5(S)
             y[t] = M @ q
         nlio.save_npy(out, y)
         return
