@@ -223,8 +223,8 @@ def test_cli(d):  # end to end through the command-line tools
 
 def test_specs():  # (h) hard-coded SPECS == the .nl declarations
     for name in m.MODELS:
-        check(f"(h) {name}: SPECS match {name}.nl",
-              make_inputs.parse_nl(os.path.join(make_inputs.NL_DIR, name + ".nl")) == m.SPECS[name])
+        path = make_inputs.nl_path(name)
+        check(f"(h) {name}: SPECS match {os.path.basename(path)}", make_inputs.parse_nl(path) == m.SPECS[name])
 
 
 if __name__ == "__main__":
