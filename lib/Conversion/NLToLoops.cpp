@@ -184,6 +184,14 @@ private:
   /// columns. Returns a scratch buffer of the same shape.
   Value newtonSchulz(Value matrix, const MatrixView &m, int64_t steps);
 
+  /// The apply of an `m3` level (NL §7.2, Algorithm 1) from the gradient in
+  /// `acc`: M1 += lr1 g, V += lr2 g^2, pending += g;
+  /// W = retain W - lr (NS(M1) + alpha O2) / (sqrt(V) + eps); and when the
+  /// slow level fires, M2 += lr3 pending, O2 = NS(M2) (used from the next
+  /// token on).
+  void emitM3(UpdateOp update, const MatrixView &m, Value mem, Value acc,
+              Value retain, Value lr, function_ref<Value(StringRef)> state);
+
   /// Emits the gradient contribution and, behind `fire`, the apply of
   /// level `levelIndex` (the level of `update`).
   void emitLevelUpdate(UpdateOp update, int levelIndex, Value active,
@@ -766,6 +774,104 @@ Value ModelLowering::newtonSchulz(Value matrix, const MatrixView &m,
   return out;
 }
 
+void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
+                           Value acc, Value retain, Value lr,
+                           function_ref<Value(StringRef)> state) {
+  LevelOp level = model.lookupLevel(update.getLevel());
+  RuleAttr rule = level.getRuleAttr();
+  SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
+  std::string name = level.getSymName().str();
+  SmallVector<Value> memories;
+  SmallVector<UpdateOp> owners;
+  for (FlatSymbolRefAttr ref : via) {
+    LevelOp opt = model.lookupLevel(ref.getValue());
+    memories.push_back(state(
+        (opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
+    owners.push_back(updates.lookup(ref.getValue()));
+  }
+  Value pending = state(name + ".__m3_pending");
+  Value o2 = state(name + ".__m3_o2");
+  auto gateOf = [&](UpdateOp u, Value live, Value h, Value c) -> Value {
+    if (!live)
+      return f32(1.0);
+    auto shape = cast<MemRefType>(buf(live).getType()).getShape();
+    SmallVector<Value> ix(shape.size(), idx(0));
+    if (llvm::any_of(shape, [](int64_t d) { return d != 1; }))
+      ix = m.vec(h, c);
+    return memref::LoadOp::create(b, loc, buf(live), ix);
+  };
+  auto moment = [&](unsigned i, Value h, Value c, Value term,
+                    ArrayRef<Value> at) {
+    Value old = memref::LoadOp::create(b, loc, memories[i], at);
+    Value r = gateOf(owners[i], owners[i].getRetain(), h, c);
+    Value l = gateOf(owners[i], owners[i].getLr(), h, c);
+    Value v = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, r, old),
+                                    arith::MulFOp::create(b, loc, l, term));
+    memref::StoreOp::create(b, loc, v, memories[i], at);
+  };
+  forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+    SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+    Value g = memref::LoadOp::create(b, loc, acc, at);
+    moment(0, ix[0], ix[2], g, at);
+    moment(1, ix[0], ix[2], arith::MulFOp::create(b, loc, g, g), at);
+    memref::StoreOp::create(
+        b, loc,
+        arith::AddFOp::create(b, loc, memref::LoadOp::create(b, loc, pending, at),
+                              g),
+        pending, at);
+    memref::StoreOp::create(b, loc, f32(0.0), acc, at);
+  });
+  Value o1 = newtonSchulz(memories[0], m, rule.getNsSteps());
+  double alpha =
+      rule.getSlowWeight() ? rule.getSlowWeight()->convertToDouble() : 1.0;
+  double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
+  auto gateAtLr = [&](Value g, Value h, Value c) -> Value {
+    if (!g)
+      return f32(1.0);
+    auto shape = cast<MemRefType>(g.getType()).getShape();
+    SmallVector<Value> ix(shape.size(), idx(0));
+    if (llvm::any_of(shape, [](int64_t d) { return d != 1; }))
+      ix = m.vec(h, c);
+    return memref::LoadOp::create(b, loc, g, ix);
+  };
+  forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+    SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+    Value num = arith::AddFOp::create(
+        b, loc, memref::LoadOp::create(b, loc, o1, at),
+        arith::MulFOp::create(b, loc, f32(alpha),
+                              memref::LoadOp::create(b, loc, o2, at)));
+    Value den = arith::AddFOp::create(
+        b, loc,
+        math::SqrtOp::create(b, loc,
+                             memref::LoadOp::create(b, loc, memories[1], at)),
+        f32(eps));
+    Value stepv = arith::MulFOp::create(
+        b, loc, gateAtLr(lr, ix[0], ix[2]),
+        arith::DivFOp::create(b, loc, num, den));
+    Value kept = arith::MulFOp::create(
+        b, loc, memref::LoadOp::create(b, loc, mem, at),
+        gateAtLr(retain, ix[0], ix[2]));
+    memref::StoreOp::create(b, loc, arith::SubFOp::create(b, loc, kept, stepv),
+                            mem, at);
+  });
+  // The slow momentum, when its chunk ends.
+  int slowIndex = levelIndex.lookup(via.back().getValue());
+  auto ifSlow = scf::IfOp::create(b, loc, bit(fireArg, slowIndex), false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&ifSlow.getThenRegion().front());
+  forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+    SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+    moment(2, ix[0], ix[2], memref::LoadOp::create(b, loc, pending, at), at);
+    memref::StoreOp::create(b, loc, f32(0.0), pending, at);
+  });
+  Value fresh = newtonSchulz(memories[2], m, rule.getNsSteps());
+  forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+    SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+    memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, fresh, at),
+                            o2, at);
+  });
+}
+
 void ModelLowering::lowerRead(ReadOp op) {
   LevelOp level = model.lookupLevel(op.getLevel());
   if (auto cache = dyn_cast<KvCacheType>(level.getMemory().getType()))
@@ -865,7 +971,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     lrOwner = momentumUpdate;
   }
   bool perToken = rule.getLrPlacement() == LrPlacement::per_token &&
-                  algorithm != Algorithm::adam;
+                  algorithm != Algorithm::adam && algorithm != Algorithm::m3;
 
   if (contribute) {
     auto ifActive = scf::IfOp::create(b, loc, active, /*withElse=*/false);
@@ -1007,6 +1113,11 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       momentUpdates.push_back(updates.lookup(ref.getValue()));
     }
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
+
+  if (algorithm == Algorithm::m3) {
+    emitM3(update, m, mem, acc, retain, lrSelf, state);
+    return;
+  }
 
   if (algorithm == Algorithm::muon) {
     // S = decay S - acc; M = retain M + lr NS_k(S) (NL Eq 42, 52).

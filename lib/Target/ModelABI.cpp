@@ -66,6 +66,17 @@ std::string unsupported(LevelOp level, bool chunked) {
   case Algorithm::gd:
   case Algorithm::momentum:
     break;
+  case Algorithm::m3: {
+    if (chunked)
+      return "algorithm 'm3' on a level with a period above 1";
+    if (!isa<MatrixType>(type))
+      return "algorithm 'm3' on a memory that is not a matrix";
+    auto model = level->getParentOfType<ModelOp>();
+    LevelOp slow = model.lookupLevel(rule.getViaLevels().back().getValue());
+    if (slow && slow.getTail() == TailPolicy::flush)
+      return "algorithm 'm3' whose slow momentum has 'tail flush'";
+    break;
+  }
   case Algorithm::muon:
     if (chunked)
       return "algorithm 'muon' on a level with a period above 1";
@@ -177,6 +188,24 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       abi.state.push_back({ABITensor::Role::Accumulator, info.name + ".__acc",
                            llvm::to_vector(storage.getShape()),
                            static_cast<int>(i), Attribute(), nullptr});
+      RuleAttr rule = level.getRuleAttr();
+      if (rule.getAlgorithm() == Algorithm::m3) {
+        // The gradient sum of the slow momentum's pending chunk (owned by
+        // the slow level, so that its tail policy applies) and NS(M2), used
+        // until the slow level fires again.
+        StringRef slow = rule.getViaLevels().back().getValue();
+        int slowIndex = 0;
+        for (auto [j, l] : llvm::enumerate(model.getLevels()))
+          if (l.getSymName() == slow)
+            slowIndex = static_cast<int>(j);
+        abi.state.push_back({ABITensor::Role::Accumulator,
+                             info.name + ".__m3_pending",
+                             llvm::to_vector(storage.getShape()), slowIndex,
+                             Attribute(), nullptr});
+        abi.state.push_back({ABITensor::Role::State, info.name + ".__m3_o2",
+                             llvm::to_vector(storage.getShape()),
+                             static_cast<int>(i), Attribute(), nullptr});
+      }
       if (chunked) {
         // The gates of the pending chunk, applied when it ends.
         SmallVector<UpdateOp> sources = {updates.lookup(level.getSymName())};

@@ -12,6 +12,9 @@
   small.py muon PARAMS X Y            S = 0.9 S - 0.1 (M k - v) k^T; M = M + 0.1 NS5(S), NS5
                                       the quintic Newton-Schulz (3.4445, -4.7750, 2.0315)
                                       on S / (|S|_F + 1e-7), transposed if rows > cols
+  small.py m3 PARAMS X STATE          M3, Algorithm 1 (see models/m3.nl): NS3 with the quintic
+                                      coefficients; the slow momentum's O2 is used from the
+                                      token after its chunk ends
   small.py swa PARAMS X Y             sliding-window attention, window 5, 2 heads:
                                       y_h = sum_i softmax_i(q_h . k_hi) v_hi over the
                                       last 5 tokens, the current one included
@@ -53,6 +56,31 @@ def main():
                 M = M - lr * np.outer(M @ k - v, k)
             y[t] = M @ q
         nlio.save_npy(out, y)
+        return
+    if kind == "m3":
+        def ns(G, steps=3):
+            X = G / (np.linalg.norm(G) + 1e-7)
+            t = X.shape[0] > X.shape[1]
+            if t:
+                X = X.T
+            for _ in range(steps):
+                A = X @ X.T
+                X = 3.4445 * X + (-4.7750 * A + 2.0315 * A @ A) @ X
+            return X.T if t else X
+        W = p["W"].copy()
+        M1, V, M2, O2, pend = (np.zeros((8, 6)) for _ in range(5))
+        for i, gt in enumerate(x):
+            g = gt.reshape(8, 6)
+            M1 = M1 + 0.9 * g
+            V = V + 0.999 * g * g
+            pend = pend + g
+            W = W - 0.02 * (ns(M1) + 1.0 * O2) / (np.sqrt(V) + 1e-8)
+            if (i + 1) % 4 == 0:
+                M2 = M2 + 0.9 * pend
+                pend = np.zeros((8, 6))
+                O2 = ns(M2)
+        nlio.save_safetensors(out, {"W.W": W[None], "fast.M1": M1[None],
+                                    "second.V": V[None], "slow.M2": M2[None]})
         return
     if kind == "muon":
         def ns5(G):
