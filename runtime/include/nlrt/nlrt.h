@@ -59,6 +59,51 @@ int64_t nlrt_clock_end_of_call(nlrt_clock_t *clk, uint8_t *fired);
 /// Number of tokens seen so far, or -1 if `clk` is NULL.
 int64_t nlrt_clock_time(const nlrt_clock_t *clk);
 
+/*===--------------------------------------------------------------------===*
+ * Compiled models and sessions
+ *
+ * A model is the shared library `nlc --emit=lib -o m.so` writes, with its
+ * manifest `m.json` next to it. A session holds the state of `batch`
+ * independent streams of one model. Every function returns 0 on success and
+ * -1 on failure, with a message in `err` (truncated to `errlen`); none
+ * throws or aborts on bad input.
+ *===--------------------------------------------------------------------===*/
+
+typedef struct nlrt_model nlrt_model_t;
+typedef struct nlrt_session nlrt_session_t;
+
+/** Loads a compiled model; NULL on failure. */
+nlrt_model_t *nlrt_model_load(const char *library_path, char *err,
+                              size_t errlen);
+void nlrt_model_destroy(nlrt_model_t *model);
+/** The width of one input token, and the number of values of output 0. */
+int64_t nlrt_model_dim(const nlrt_model_t *model);
+int64_t nlrt_model_output_size(const nlrt_model_t *model);
+/** The manifest (JSON), owned by the model. */
+const char *nlrt_model_manifest(const nlrt_model_t *model);
+
+/** A session of `batch` streams, initialized with `seed`; NULL on failure. */
+nlrt_session_t *nlrt_session_create(const nlrt_model_t *model, int64_t batch,
+                                    uint64_t seed, char *err, size_t errlen);
+void nlrt_session_destroy(nlrt_session_t *session);
+/** Parameters (and file-initialized states) from a safetensors file. */
+int nlrt_session_load_params(nlrt_session_t *session, const char *path,
+                             char *err, size_t errlen);
+/** Runs `tokens` tokens of every stream: x is [batch, tokens, dim]; y (may
+ *  be NULL) receives output 0 as [batch, tokens, output_size]. */
+int nlrt_session_run(nlrt_session_t *session, const float *x, int64_t tokens,
+                     float *y, int threads, char *err, size_t errlen);
+int nlrt_session_save_state(const nlrt_session_t *session, const char *path,
+                            char *err, size_t errlen);
+int nlrt_session_load_state(nlrt_session_t *session, const char *path,
+                            char *err, size_t errlen);
+int nlrt_session_reset_level(nlrt_session_t *session, const char *level,
+                             char *err, size_t errlen);
+int nlrt_session_freeze_level(nlrt_session_t *session, const char *level,
+                              int frozen, char *err, size_t errlen);
+/** How many times level `level` (manifest index) has fired; -1 if none. */
+int64_t nlrt_session_updates(const nlrt_session_t *session, size_t level);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif

@@ -1,0 +1,197 @@
+//===- SessionCApi.cpp - Plain-C API of models and sessions ---------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlrt/Model.h"
+#include "nlrt/Session.h"
+#include "nlrt/nlrt.h"
+
+#include <cstring>
+#include <exception>
+#include <string>
+
+struct nlrt_model {
+  std::unique_ptr<nlrt::Model> model;
+  int64_t outputSize = 0;
+};
+
+struct nlrt_session {
+  const nlrt_model *owner;
+  std::unique_ptr<nlrt::Session> session;
+};
+
+namespace {
+
+void setError(char *err, size_t errlen, const std::string &message) {
+  if (!err || errlen == 0)
+    return;
+  size_t n = message.size() < errlen - 1 ? message.size() : errlen - 1;
+  std::memcpy(err, message.data(), n);
+  err[n] = '\0';
+}
+
+/// Runs `body` and turns failures and exceptions into -1 and a message.
+template <typename Fn>
+int guarded(char *err, size_t errlen, Fn body) {
+  setError(err, errlen, "");
+  try {
+    std::string error;
+    if (body(error))
+      return 0;
+    setError(err, errlen, error.empty() ? "failed" : error);
+  } catch (const std::exception &e) {
+    setError(err, errlen, e.what());
+  } catch (...) {
+    setError(err, errlen, "unknown error");
+  }
+  return -1;
+}
+
+} // namespace
+
+extern "C" {
+
+nlrt_model_t *nlrt_model_load(const char *path, char *err, size_t errlen) {
+  nlrt_model_t *result = nullptr;
+  guarded(err, errlen, [&](std::string &error) {
+    if (!path) {
+      error = "library_path is NULL";
+      return false;
+    }
+    auto model = nlrt::Model::load(path, &error);
+    if (!model)
+      return false;
+    result = new nlrt_model{std::move(model), 0};
+    int64_t n = 1;
+    const auto &outputs = result->model->manifest().outputs;
+    for (int64_t d : outputs.empty() ? std::vector<int64_t>{0} : outputs[0])
+      n *= d;
+    result->outputSize = n;
+    return true;
+  });
+  return result;
+}
+
+void nlrt_model_destroy(nlrt_model_t *model) { delete model; }
+
+int64_t nlrt_model_dim(const nlrt_model_t *model) {
+  return model ? model->model->manifest().dim : -1;
+}
+
+int64_t nlrt_model_output_size(const nlrt_model_t *model) {
+  return model ? model->outputSize : -1;
+}
+
+const char *nlrt_model_manifest(const nlrt_model_t *model) {
+  return model ? model->model->manifest().json.c_str() : nullptr;
+}
+
+nlrt_session_t *nlrt_session_create(const nlrt_model_t *model, int64_t batch,
+                                    uint64_t seed, char *err, size_t errlen) {
+  nlrt_session_t *result = nullptr;
+  guarded(err, errlen, [&](std::string &error) {
+    if (!model) {
+      error = "model is NULL";
+      return false;
+    }
+    auto session = nlrt::Session::create(*model->model, batch, seed, &error);
+    if (!session)
+      return false;
+    result = new nlrt_session{model, std::move(session)};
+    return true;
+  });
+  return result;
+}
+
+void nlrt_session_destroy(nlrt_session_t *session) { delete session; }
+
+int nlrt_session_load_params(nlrt_session_t *s, const char *path, char *err,
+                             size_t errlen) {
+  return guarded(err, errlen, [&](std::string &error) {
+    if (!s || !path) {
+      error = "session or path is NULL";
+      return false;
+    }
+    return s->session->loadParams(path, &error);
+  });
+}
+
+int nlrt_session_run(nlrt_session_t *s, const float *x, int64_t tokens,
+                     float *y, int threads, char *err, size_t errlen) {
+  return guarded(err, errlen, [&](std::string &error) {
+    if (!s || (!x && tokens > 0) || tokens < 0) {
+      error = "session or x is NULL, or tokens < 0";
+      return false;
+    }
+    const nlrt::Manifest &m = s->owner->model->manifest();
+    // Outputs the caller does not want still need somewhere to go.
+    std::vector<std::vector<float>> scratch;
+    std::vector<float *> outputs;
+    for (size_t i = 0; i < m.outputs.size(); ++i) {
+      int64_t n = 1;
+      for (int64_t d : m.outputs[i])
+        n *= d;
+      if (i == 0 && y) {
+        outputs.push_back(y);
+        continue;
+      }
+      scratch.emplace_back(static_cast<size_t>(s->session->batch() * tokens * n));
+      outputs.push_back(scratch.back().data());
+    }
+    return s->session->run(x, tokens, outputs, threads, &error);
+  });
+}
+
+int nlrt_session_save_state(const nlrt_session_t *s, const char *path,
+                            char *err, size_t errlen) {
+  return guarded(err, errlen, [&](std::string &error) {
+    if (!s || !path) {
+      error = "session or path is NULL";
+      return false;
+    }
+    return s->session->saveState(path, &error);
+  });
+}
+
+int nlrt_session_load_state(nlrt_session_t *s, const char *path, char *err,
+                            size_t errlen) {
+  return guarded(err, errlen, [&](std::string &error) {
+    if (!s || !path) {
+      error = "session or path is NULL";
+      return false;
+    }
+    return s->session->loadState(path, &error);
+  });
+}
+
+int nlrt_session_reset_level(nlrt_session_t *s, const char *level, char *err,
+                             size_t errlen) {
+  return guarded(err, errlen, [&](std::string &error) {
+    if (!s || !level) {
+      error = "session or level is NULL";
+      return false;
+    }
+    return s->session->resetLevel(level, &error);
+  });
+}
+
+int nlrt_session_freeze_level(nlrt_session_t *s, const char *level,
+                              int frozen, char *err, size_t errlen) {
+  return guarded(err, errlen, [&](std::string &error) {
+    if (!s || !level) {
+      error = "session or level is NULL";
+      return false;
+    }
+    return s->session->freezeLevel(level, frozen != 0, &error);
+  });
+}
+
+int64_t nlrt_session_updates(const nlrt_session_t *s, size_t level) {
+  if (!s || level >= s->owner->model->manifest().levels.size())
+    return -1;
+  return s->session->clock().updates(level);
+}
+
+} // extern "C"
