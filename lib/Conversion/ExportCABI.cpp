@@ -18,16 +18,15 @@ using namespace mlir;
 
 namespace {
 
-struct NLExportCABIPass
-    : public nlc::impl::NLExportCABIBase<NLExportCABIPass> {
+struct NLExportCABIPass : public nlc::impl::NLExportCABIBase<NLExportCABIPass> {
   void runOnOperation() override;
 };
 
 /// Loads pointer `i` of the array `base` (of pointers).
 Value loadPointer(OpBuilder &b, Location loc, Value base, int64_t i) {
   auto ptr = LLVM::LLVMPointerType::get(b.getContext());
-  Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, base,
-                                   ArrayRef<LLVM::GEPArg>{i});
+  Value slot =
+      LLVM::GEPOp::create(b, loc, ptr, ptr, base, ArrayRef<LLVM::GEPArg>{i});
   return LLVM::LoadOp::create(b, loc, ptr, slot);
 }
 

@@ -69,7 +69,8 @@ public:
   LogicalResult run();
 
 private:
-  //===--- Small builders --------------------------------------------------===//
+  //===--- Small builders
+  //--------------------------------------------------===//
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value f32(double v) {
@@ -85,8 +86,7 @@ private:
     return memref::AllocaOp::create(b, loc, memTy(shape));
   }
   /// Runs `body` over every index of `shape` (row-major loop nest).
-  void forEach(ArrayRef<int64_t> shape,
-               function_ref<void(ValueRange)> body) {
+  void forEach(ArrayRef<int64_t> shape, function_ref<void(ValueRange)> body) {
     SmallVector<Value> ivs;
     std::function<void(unsigned)> rec = [&](unsigned d) {
       if (d == shape.size()) {
@@ -124,8 +124,8 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value acc = loop.getRegionIterArgs()[0];
-    Value next = arith::AddFOp::create(b, loc, acc,
-                                       term(loop.getInductionVar()));
+    Value next =
+        arith::AddFOp::create(b, loc, acc, term(loop.getInductionVar()));
     scf::YieldOp::create(b, loc, next);
     return loop.getResult(0);
   }
@@ -155,7 +155,8 @@ private:
     return arith::DivFOp::create(b, loc, f32(1.0), den);
   }
 
-  //===--- Values ----------------------------------------------------------===//
+  //===--- Values
+  //----------------------------------------------------------===//
 
   /// The memref holding nl value `v`.
   Value buf(Value v) { return buffers.lookup(v); }
@@ -226,8 +227,8 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep) {
     args.push_back(b.getI64Type());
   }
   args.push_back(b.getI64Type());
-  auto fn = func::FuncOp::create(b, loc, name,
-                                 b.getFunctionType(args, TypeRange{}));
+  auto fn =
+      func::FuncOp::create(b, loc, name, b.getFunctionType(args, TypeRange{}));
   fn->setAttr("nl.c_symbol",
               b.getStringAttr(isStep ? abi.stepSymbol() : abi.flushSymbol()));
   fn->setAttr("nl.num_params", b.getI64IntegerAttr(abi.params.size()));
@@ -302,8 +303,7 @@ LogicalResult ModelLowering::orderStep(StepOp step,
   while (order.size() < deps.size()) {
     bool progress = false;
     for (auto &[op, d] : deps) {
-      if (done.contains(op) ||
-          llvm::any_of(d, [&](Operation *x) {
+      if (done.contains(op) || llvm::any_of(d, [&](Operation *x) {
             return x->getBlock() == &body && !done.contains(x);
           }))
         continue;
@@ -326,14 +326,14 @@ LogicalResult ModelLowering::orderStep(StepOp step,
 LogicalResult ModelLowering::lowerConstant(arith::ConstantOp op) {
   auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
   auto type = dyn_cast<RankedTensorType>(op.getType());
-  if (!dense || !type || !dense.isSplat() ||
-      !type.getElementType().isF32())
+  if (!dense || !type || !dense.isSplat() || !type.getElementType().isF32())
     return op.emitOpError()
            << "the CPU back end lowers only f32 splat tensor constants";
   Value out = scratch(type.getShape());
   Value v = arith::ConstantOp::create(b, loc, dense.getSplatValue<FloatAttr>());
-  forEach(type.getShape(),
-          [&](ValueRange ivs) { memref::StoreOp::create(b, loc, v, out, ivs); });
+  forEach(type.getShape(), [&](ValueRange ivs) {
+    memref::StoreOp::create(b, loc, v, out, ivs);
+  });
   buffers[op.getResult()] = out;
   return success();
 }
@@ -418,21 +418,21 @@ void ModelLowering::lowerAct(ActOp op) {
       Value s = arith::MulFOp::create(b, loc, x, f32(0.7071067811865476));
       Value e = arith::AddFOp::create(b, loc, f32(1.0),
                                       math::ErfOp::create(b, loc, s));
-      y = arith::MulFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, f32(0.5), x), e);
+      y = arith::MulFOp::create(b, loc,
+                                arith::MulFOp::create(b, loc, f32(0.5), x), e);
       break;
     }
     case Activation::gelu_tanh: {
-      Value x3 = arith::MulFOp::create(
-          b, loc, x, arith::MulFOp::create(b, loc, x, x));
+      Value x3 =
+          arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
       Value inner = arith::AddFOp::create(
           b, loc, x, arith::MulFOp::create(b, loc, f32(0.044715), x3));
       Value t = math::TanhOp::create(
-          b, loc, arith::MulFOp::create(b, loc, f32(0.7978845608028654),
-                                        inner));
-      y = arith::MulFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, f32(0.5), x),
-          arith::AddFOp::create(b, loc, f32(1.0), t));
+          b, loc,
+          arith::MulFOp::create(b, loc, f32(0.7978845608028654), inner));
+      y = arith::MulFOp::create(b, loc,
+                                arith::MulFOp::create(b, loc, f32(0.5), x),
+                                arith::AddFOp::create(b, loc, f32(1.0), t));
       break;
     }
     }
@@ -458,12 +458,13 @@ LogicalResult ModelLowering::lowerNorm(NormOp op) {
     };
     Value mean = f32(0.0);
     if (op.getKind() == NormKind::layer)
-      mean = arith::DivFOp::create(
-          b, loc,
-          sum(n, [&](Value i) {
-            return memref::LoadOp::create(b, loc, in, at(i));
-          }),
-          f32(static_cast<double>(n)));
+      mean = arith::DivFOp::create(b, loc,
+                                   sum(n,
+                                       [&](Value i) {
+                                         return memref::LoadOp::create(
+                                             b, loc, in, at(i));
+                                       }),
+                                   f32(static_cast<double>(n)));
     Value sq = sum(n, [&](Value i) {
       Value x = memref::LoadOp::create(b, loc, in, at(i));
       Value c = arith::SubFOp::create(b, loc, x, mean);
@@ -475,12 +476,13 @@ LogicalResult ModelLowering::lowerNorm(NormOp op) {
       inv = arith::DivFOp::create(b, loc, f32(1.0),
                                   arith::MaximumFOp::create(b, loc, norm, eps));
     } else {
-      Value var = arith::DivFOp::create(b, loc, sq,
-                                        f32(static_cast<double>(n)));
+      Value var =
+          arith::DivFOp::create(b, loc, sq, f32(static_cast<double>(n)));
       // 1 / sqrt: libm has no rsqrtf for math.rsqrt to call.
       inv = arith::DivFOp::create(
           b, loc, f32(1.0),
-          math::SqrtOp::create(b, loc, arith::AddFOp::create(b, loc, var, eps)));
+          math::SqrtOp::create(b, loc,
+                               arith::AddFOp::create(b, loc, var, eps)));
     }
     forEach({n}, [&](ValueRange j) {
       Value x = memref::LoadOp::create(b, loc, in, at(j[0]));
@@ -503,7 +505,6 @@ LogicalResult ModelLowering::lowerNorm(NormOp op) {
 // Levels
 //===----------------------------------------------------------------------===//
 
-
 Value ModelLowering::asMatrix(Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   if (type.getRank() == 2 && type.getDimSize(0) == 1)
@@ -517,8 +518,7 @@ Value ModelLowering::asMatrix(Value buffer) {
                                            ArrayRef<ReassociationIndices>{all});
   }
   int64_t n = type.getNumElements();
-  return memref::ExpandShapeOp::create(b, loc, SmallVector<int64_t>{1, n},
-                                       flat,
+  return memref::ExpandShapeOp::create(b, loc, SmallVector<int64_t>{1, n}, flat,
                                        ArrayRef<ReassociationIndices>{{0, 1}});
 }
 
@@ -528,9 +528,10 @@ void ModelLowering::lowerConv(ConvOp op) {
   int64_t width = wShape[0], channels = wShape[1];
   Value x = buf(op.getInput()), w = buf(op.getWeight());
   Value out = scratch({channels});
-  Value hist = width > 1 ? stateArgs[abi.stateIndex(
-                               "__conv" + std::to_string(convIndex[op]))]
-                         : Value();
+  Value hist =
+      width > 1
+          ? stateArgs[abi.stateIndex("__conv" + std::to_string(convIndex[op]))]
+          : Value();
   forEach({channels}, [&](ValueRange cs) {
     Value c = cs[0];
     Value y = arith::MulFOp::create(
@@ -540,16 +541,15 @@ void ModelLowering::lowerConv(ConvOp op) {
       y = arith::AddFOp::create(
           b, loc, y,
           arith::MulFOp::create(
-              b, loc,
-              memref::LoadOp::create(b, loc, w, ValueRange{idx(i), c}),
+              b, loc, memref::LoadOp::create(b, loc, w, ValueRange{idx(i), c}),
               memref::LoadOp::create(b, loc, hist, ValueRange{idx(i - 1), c})));
     memref::StoreOp::create(b, loc, y, out, ValueRange{c});
     // Shift the history by one token.
     for (int64_t j = width - 2; j >= 1; --j)
       memref::StoreOp::create(
           b, loc,
-          memref::LoadOp::create(b, loc, hist, ValueRange{idx(j - 1), c}),
-          hist, ValueRange{idx(j), c});
+          memref::LoadOp::create(b, loc, hist, ValueRange{idx(j - 1), c}), hist,
+          ValueRange{idx(j), c});
     if (width > 1)
       memref::StoreOp::create(b, loc,
                               memref::LoadOp::create(b, loc, x, ValueRange{c}),
@@ -584,9 +584,8 @@ void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
       }
       from.push_back(hc[1]);
       to.append({slot, hc[1]});
-      memref::StoreOp::create(b, loc,
-                              memref::LoadOp::create(b, loc, src, from), ring,
-                              to);
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, src, from),
+                              ring, to);
     });
   };
   store(buf(op.getKey()), keys, cache.getKey());
@@ -635,8 +634,8 @@ void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
   forAll({heads}, [&](ValueRange hs) {
     Value h = hs[0];
     // Scores and their maximum.
-    auto maxLoop = scf::ForOp::create(b, loc, idx(0), n, idx(1),
-                                      ValueRange{f32(-3.0e38)});
+    auto maxLoop =
+        scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{f32(-3.0e38)});
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(maxLoop.getBody());
@@ -647,15 +646,14 @@ void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
             memref::LoadOp::create(b, loc, q, vecAt(h, c)));
       });
       memref::StoreOp::create(b, loc, s, scores, ValueRange{h, i});
-      scf::YieldOp::create(
-          b, loc,
-          ValueRange{arith::MaximumFOp::create(
-              b, loc, maxLoop.getRegionIterArgs()[0], s)});
+      scf::YieldOp::create(b, loc,
+                           ValueRange{arith::MaximumFOp::create(
+                               b, loc, maxLoop.getRegionIterArgs()[0], s)});
     }
     Value mx = maxLoop.getResult(0);
     // Normalizer.
-    auto zLoop = scf::ForOp::create(b, loc, idx(0), n, idx(1),
-                                    ValueRange{f32(0.0)});
+    auto zLoop =
+        scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{f32(0.0)});
     {
       OpBuilder::InsertionGuard g(b);
       b.setInsertionPointToStart(zLoop.getBody());
@@ -666,16 +664,15 @@ void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
               b, loc, memref::LoadOp::create(b, loc, scores, ValueRange{h, i}),
               mx));
       memref::StoreOp::create(b, loc, e, scores, ValueRange{h, i});
-      scf::YieldOp::create(
-          b, loc,
-          ValueRange{arith::AddFOp::create(b, loc, zLoop.getRegionIterArgs()[0],
-                                           e)});
+      scf::YieldOp::create(b, loc,
+                           ValueRange{arith::AddFOp::create(
+                               b, loc, zLoop.getRegionIterArgs()[0], e)});
     }
     Value z = zLoop.getResult(0);
     forEach({cache.getValue()}, [&](ValueRange cs) {
       Value c = cs[0];
-      auto acc = scf::ForOp::create(b, loc, idx(0), n, idx(1),
-                                    ValueRange{f32(0.0)});
+      auto acc =
+          scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{f32(0.0)});
       {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(acc.getBody());
@@ -683,14 +680,13 @@ void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
         Value t = arith::MulFOp::create(
             b, loc, memref::LoadOp::create(b, loc, scores, ValueRange{h, i}),
             memref::LoadOp::create(b, loc, values, at(h, i, c)));
-        scf::YieldOp::create(
-            b, loc,
-            ValueRange{arith::AddFOp::create(b, loc, acc.getRegionIterArgs()[0],
-                                             t)});
+        scf::YieldOp::create(b, loc,
+                             ValueRange{arith::AddFOp::create(
+                                 b, loc, acc.getRegionIterArgs()[0], t)});
       }
-      memref::StoreOp::create(b, loc,
-                              arith::DivFOp::create(b, loc, acc.getResult(0), z),
-                              out, vecAt(h, c));
+      memref::StoreOp::create(
+          b, loc, arith::DivFOp::create(b, loc, acc.getResult(0), z), out,
+          vecAt(h, c));
     });
   });
   buffers[op.getResult()] = out;
@@ -719,7 +715,8 @@ Value ModelLowering::newtonSchulz(Value matrix, const MatrixView &m,
         arith::AddFOp::create(b, loc, math::SqrtOp::create(b, loc, sq),
                               f32(1e-7)));
     forAll({p, q}, [&](ValueRange ij) {
-      Value v = memref::LoadOp::create(b, loc, matrix, element(h, ij[0], ij[1]));
+      Value v =
+          memref::LoadOp::create(b, loc, matrix, element(h, ij[0], ij[1]));
       memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, v, inv), x,
                               ij);
     });
@@ -785,8 +782,8 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
   SmallVector<UpdateOp> owners;
   for (FlatSymbolRefAttr ref : via) {
     LevelOp opt = model.lookupLevel(ref.getValue());
-    memories.push_back(state(
-        (opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
+    memories.push_back(
+        state((opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
     owners.push_back(updates.lookup(ref.getValue()));
   }
   Value pending = state(name + ".__m3_pending");
@@ -805,8 +802,9 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
     Value old = memref::LoadOp::create(b, loc, memories[i], at);
     Value r = gateOf(owners[i], owners[i].getRetain(), h, c);
     Value l = gateOf(owners[i], owners[i].getLr(), h, c);
-    Value v = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, r, old),
-                                    arith::MulFOp::create(b, loc, l, term));
+    Value v =
+        arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, r, old),
+                              arith::MulFOp::create(b, loc, l, term));
     memref::StoreOp::create(b, loc, v, memories[i], at);
   };
   forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
@@ -816,8 +814,8 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
     moment(1, ix[0], ix[2], arith::MulFOp::create(b, loc, g, g), at);
     memref::StoreOp::create(
         b, loc,
-        arith::AddFOp::create(b, loc, memref::LoadOp::create(b, loc, pending, at),
-                              g),
+        arith::AddFOp::create(b, loc,
+                              memref::LoadOp::create(b, loc, pending, at), g),
         pending, at);
     memref::StoreOp::create(b, loc, f32(0.0), acc, at);
   });
@@ -845,12 +843,12 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
         math::SqrtOp::create(b, loc,
                              memref::LoadOp::create(b, loc, memories[1], at)),
         f32(eps));
-    Value stepv = arith::MulFOp::create(
-        b, loc, gateAtLr(lr, ix[0], ix[2]),
-        arith::DivFOp::create(b, loc, num, den));
-    Value kept = arith::MulFOp::create(
-        b, loc, memref::LoadOp::create(b, loc, mem, at),
-        gateAtLr(retain, ix[0], ix[2]));
+    Value stepv =
+        arith::MulFOp::create(b, loc, gateAtLr(lr, ix[0], ix[2]),
+                              arith::DivFOp::create(b, loc, num, den));
+    Value kept =
+        arith::MulFOp::create(b, loc, memref::LoadOp::create(b, loc, mem, at),
+                              gateAtLr(retain, ix[0], ix[2]));
     memref::StoreOp::create(b, loc, arith::SubFOp::create(b, loc, kept, stepv),
                             mem, at);
   });
@@ -878,9 +876,8 @@ void ModelLowering::lowerRead(ReadOp op) {
     return lowerAttend(op, level, cache);
   auto type = cast<MatrixType>(level.getMemory().getType());
   MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
-  int s = abi.stateIndex((level.getSymName() + "." +
-                          level.getMemory().getSymName())
-                             .str());
+  int s = abi.stateIndex(
+      (level.getSymName() + "." + level.getMemory().getSymName()).str());
   Value mem = stateArgs[s], q = buf(op.getQuery());
   Value out = scratch(shapeOf(op.getResult()));
   forAll({m.heads, m.rows}, [&](ValueRange hr) {
@@ -929,8 +926,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     if (!live)
       return {};
     if (!chunked || !contribute)
-      return chunked ? state((name + ".__gate." + u.getLevel() + "." +
-                              gateName)
+      return chunked ? state((name + ".__gate." + u.getLevel() + "." + gateName)
                                  .str())
                      : buf(live);
     return buf(live);
@@ -1052,8 +1048,9 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
         else if (perToken)
           grad = arith::MulFOp::create(b, loc, grad, gateAt(lr, h, c));
         Value old = memref::LoadOp::create(b, loc, acc, m.at(h, r, c));
-        memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, grad),
-                                acc, m.at(h, r, c));
+        memref::StoreOp::create(b, loc,
+                                arith::AddFOp::create(b, loc, old, grad), acc,
+                                m.at(h, r, c));
       });
     });
     if (chunked) {
@@ -1086,10 +1083,9 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   Value lrSelf = gate(update, "lr", update.getLr());
   Value lrAcc = gate(lrOwner, "lr", lrLive);
   Value mdecay = gate(update, "momentum_decay", update.getMomentumDecay());
-  Value optRetain = momentumUpdate
-                        ? gate(momentumUpdate, "retain",
-                               momentumUpdate.getRetain())
-                        : Value();
+  Value optRetain = momentumUpdate ? gate(momentumUpdate, "retain",
+                                          momentumUpdate.getRetain())
+                                   : Value();
   if (rule.getRetention() != Retention::decay)
     retain = Value();
   Value buffer; // the momentum memory: a fused state or a via level's state
@@ -1098,9 +1094,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       buffer = state(name + "." + states[1].getSymName().str());
     } else {
       LevelOp opt = model.lookupLevel(via[0].getValue());
-      buffer = state((opt.getSymName() + "." +
-                      opt.getMemory().getSymName())
-                         .str());
+      buffer =
+          state((opt.getSymName() + "." + opt.getMemory().getSymName()).str());
     }
   }
   SmallVector<Value> moments;
@@ -1108,8 +1103,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   if (algorithm == Algorithm::adam)
     for (FlatSymbolRefAttr ref : via) {
       LevelOp opt = model.lookupLevel(ref.getValue());
-      moments.push_back(state(
-          (opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
+      moments.push_back(
+          state((opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
       momentUpdates.push_back(updates.lookup(ref.getValue()));
     }
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
@@ -1137,9 +1132,9 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     Value orth = newtonSchulz(buffer, m, rule.getNsSteps());
     forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
       SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
-      Value kept = arith::MulFOp::create(
-          b, loc, memref::LoadOp::create(b, loc, mem, at),
-          gateAt(retain, ix[0], ix[2]));
+      Value kept =
+          arith::MulFOp::create(b, loc, memref::LoadOp::create(b, loc, mem, at),
+                                gateAt(retain, ix[0], ix[2]));
       Value o = memref::LoadOp::create(b, loc, orth, at);
       if (!via.empty())
         o = arith::MulFOp::create(b, loc, o, gateAt(lrSelf, ix[0], ix[2]));
@@ -1165,14 +1160,14 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       break;
     case Algorithm::momentum: {
       Value s = memref::LoadOp::create(b, loc, buffer, at);
-      Value decay = via.empty() ? gateAt(mdecay, h, c) : gateAt(optRetain, h, c);
+      Value decay =
+          via.empty() ? gateAt(mdecay, h, c) : gateAt(optRetain, h, c);
       Value sNew = arith::SubFOp::create(
           b, loc, arith::MulFOp::create(b, loc, decay, s), a);
       memref::StoreOp::create(b, loc, sNew, buffer, at);
-      Value step = via.empty()
-                       ? sNew
-                       : arith::MulFOp::create(b, loc, sNew,
-                                               gateAt(lrSelf, h, c));
+      Value step = via.empty() ? sNew
+                               : arith::MulFOp::create(b, loc, sNew,
+                                                       gateAt(lrSelf, h, c));
       next = arith::AddFOp::create(b, loc, kept, step);
       break;
     }
@@ -1191,11 +1186,11 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           moment(m2, momentUpdates[1], arith::MulFOp::create(b, loc, a, a));
       memref::StoreOp::create(b, loc, m1n, moments[0], at);
       memref::StoreOp::create(b, loc, m2n, moments[1], at);
-      Value den = arith::AddFOp::create(b, loc, math::SqrtOp::create(b, loc, m2n),
-                                        f32(eps));
-      Value stepv = arith::MulFOp::create(
-          b, loc, gateAt(lrSelf, h, c),
-          arith::DivFOp::create(b, loc, m1n, den));
+      Value den = arith::AddFOp::create(
+          b, loc, math::SqrtOp::create(b, loc, m2n), f32(eps));
+      Value stepv =
+          arith::MulFOp::create(b, loc, gateAt(lrSelf, h, c),
+                                arith::DivFOp::create(b, loc, m1n, den));
       next = arith::SubFOp::create(b, loc, kept, stepv);
       break;
     }

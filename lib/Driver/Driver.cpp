@@ -29,9 +29,9 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -46,22 +46,31 @@ using namespace mlir;
 
 namespace {
 constexpr nlc::Phase kPhases[] = {
-    nlc::Phase::AST,  nlc::Phase::NL,  nlc::Phase::Scheduled,
+    nlc::Phase::AST,    nlc::Phase::NL,   nlc::Phase::Scheduled,
     nlc::Phase::Linalg, nlc::Phase::LLVM, nlc::Phase::Obj,
-    nlc::Phase::Lib,  nlc::Phase::PTX, nlc::Phase::CudaSrc};
+    nlc::Phase::Lib,    nlc::Phase::PTX,  nlc::Phase::CudaSrc};
 } // namespace
 
 llvm::StringRef nlc::phaseName(Phase phase) {
   switch (phase) {
-  case Phase::AST: return "ast";
-  case Phase::NL: return "nl";
-  case Phase::Scheduled: return "scheduled";
-  case Phase::Linalg: return "loops";
-  case Phase::LLVM: return "llvm";
-  case Phase::Obj: return "obj";
-  case Phase::Lib: return "lib";
-  case Phase::PTX: return "ptx";
-  case Phase::CudaSrc: return "cuda-src";
+  case Phase::AST:
+    return "ast";
+  case Phase::NL:
+    return "nl";
+  case Phase::Scheduled:
+    return "scheduled";
+  case Phase::Linalg:
+    return "loops";
+  case Phase::LLVM:
+    return "llvm";
+  case Phase::Obj:
+    return "obj";
+  case Phase::Lib:
+    return "lib";
+  case Phase::PTX:
+    return "ptx";
+  case Phase::CudaSrc:
+    return "cuda-src";
   }
   llvm_unreachable("unknown phase");
 }
@@ -117,8 +126,8 @@ std::string summarize(ModuleOp module) {
        << ", hyper-period " << model.getHyperPeriod().value_or(0)
        << " tokens\n";
     os << llvm::formatv("  {0,-14} {1,-7} {2,-5} {3,-6} {4,-6} {5,-40} {6}\n",
-                        "level", "period", "rank", "order", "fires",
-                        "memory", "rule");
+                        "level", "period", "rank", "order", "fires", "memory",
+                        "rule");
     for (mlir::nl::LevelOp level : model.getLevels()) {
       std::string period, memory, rule;
       llvm::raw_string_ostream ps(period), ms(memory), rs(rule);
@@ -175,10 +184,10 @@ LogicalResult Compilation::phaseDone(nlc::Phase phase, llvm::StringRef text) {
            << "' for --dump-phases-to: " << ec.message();
   llvm::SmallString<128> path(options.dumpPhasesDir);
   unsigned index = phaseIndex++;
-  std::string name = (llvm::Twine(index < 10 ? "0" : "") + llvm::Twine(index) +
-                      "-" + nlc::phaseName(phase) +
-                      (phase == nlc::Phase::AST ? ".txt" : ".mlir"))
-                         .str();
+  std::string name =
+      (llvm::Twine(index < 10 ? "0" : "") + llvm::Twine(index) + "-" +
+       nlc::phaseName(phase) + (phase == nlc::Phase::AST ? ".txt" : ".mlir"))
+          .str();
   llvm::sys::path::append(path, name);
   return writeOutput(path, text, ctx);
 }
@@ -192,8 +201,8 @@ LogicalResult Compilation::loadInput(OwningOpRef<ModuleOp> &module) {
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(options.inputFile,
                                                    /*IsText=*/true);
   if (std::error_code ec = buffer.getError())
-    return emitError(inputLoc) << "cannot read '" << options.inputFile
-                               << "': " << ec.message();
+    return emitError(inputLoc)
+           << "cannot read '" << options.inputFile << "': " << ec.message();
   llvm::StringRef text = (*buffer)->getBuffer();
   unsigned id = sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
 
@@ -243,7 +252,8 @@ Compilation::runPipeline(ModuleOp module,
   if (failed(applyPassManagerCLOptions(pm)))
     return emitError(toolLoc(ctx))
            << "the pass manager options are not registered (a tool using "
-              "the driver library must call mlir::registerPassManagerCLOptions)";
+              "the driver library must call "
+              "mlir::registerPassManagerCLOptions)";
   applyDefaultTimingPassManagerCLOptions(pm);
   if (failed(build(pm)))
     return emitError(toolLoc(ctx)) << "cannot build the pass pipeline";
@@ -277,12 +287,12 @@ int Compilation::generateCPU(ModuleOp module) {
     return 1;
   }
   std::string modelHash = hex(llvm::xxh3_64bits(modelText));
-  std::string optionsHash = hex(llvm::xxh3_64bits(
-      (llvm::Twine(options.optLevel) + "|cpu|" + nlc::hostDescription() + "|" +
-       nlc::versionString())
-          .str()));
-  std::string manifest = nlc::writeManifest(abis[0], nlc::versionString(),
-                                            optionsHash, modelHash);
+  std::string optionsHash = hex(
+      llvm::xxh3_64bits((llvm::Twine(options.optLevel) + "|cpu|" +
+                         nlc::hostDescription() + "|" + nlc::versionString())
+                            .str()));
+  std::string manifest =
+      nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
 
   auto kernel = [](OpPassManager &pm) {
     nlc::buildKernelPipeline(pm);
@@ -337,10 +347,10 @@ int Compilation::generateCPU(ModuleOp module) {
   }
   llvm::SmallString<128> objectPath;
   int fd;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "nlc-model", "o", fd, objectPath)) {
-    emitError(toolLoc(ctx)) << "cannot create a temporary object file: "
-                            << ec.message();
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("nlc-model", "o",
+                                                              fd, objectPath)) {
+    emitError(toolLoc(ctx))
+        << "cannot create a temporary object file: " << ec.message();
     return 1;
   }
   {
@@ -349,8 +359,7 @@ int Compilation::generateCPU(ModuleOp module) {
   }
   llvm::SmallString<128> tmpLib(options.outputFile);
   tmpLib += ".tmp";
-  LogicalResult linked =
-      nlc::linkSharedLibrary(objectPath, tmpLib, &error);
+  LogicalResult linked = nlc::linkSharedLibrary(objectPath, tmpLib, &error);
   llvm::sys::fs::remove(objectPath);
   if (failed(linked)) {
     llvm::sys::fs::remove(tmpLib);
@@ -362,8 +371,8 @@ int Compilation::generateCPU(ModuleOp module) {
   if (failed(writeOutput(manifestPath, manifest, ctx)))
     return 1;
   if (std::error_code ec = llvm::sys::fs::rename(tmpLib, options.outputFile)) {
-    emitError(toolLoc(ctx)) << "cannot write '" << options.outputFile
-                            << "': " << ec.message();
+    emitError(toolLoc(ctx))
+        << "cannot write '" << options.outputFile << "': " << ec.message();
     return 1;
   }
   result.clear();
@@ -401,12 +410,11 @@ int Compilation::run() {
   }
 
   if (options.emit > nlc::Phase::Scheduled) {
-    bool cudaOnly = options.emit == nlc::Phase::PTX ||
-                    options.emit == nlc::Phase::CudaSrc;
+    bool cudaOnly =
+        options.emit == nlc::Phase::PTX || options.emit == nlc::Phase::CudaSrc;
     if (cudaOnly && options.target != nlc::Target::CUDA) {
-      emitError(toolLoc(ctx))
-          << "--emit=" << nlc::phaseName(options.emit)
-          << " needs --target=cuda";
+      emitError(toolLoc(ctx)) << "--emit=" << nlc::phaseName(options.emit)
+                              << " needs --target=cuda";
       return 1;
     }
     if (options.target != nlc::Target::CPU) {
@@ -435,7 +443,8 @@ nlc::parseHyperOverride(llvm::StringRef text) {
   size_t eq = text.find('=');
   if (eq == llvm::StringRef::npos || eq == 0)
     return std::nullopt;
-  return HyperOverride{text.take_front(eq).str(), text.drop_front(eq + 1).str()};
+  return HyperOverride{text.take_front(eq).str(),
+                       text.drop_front(eq + 1).str()};
 }
 
 int nlc::compileStandalone(const CompileOptions &options) {
@@ -503,11 +512,11 @@ std::string nlc::listRules() {
   row("grad_at",
       values<GradPoint>(getMaxEnumValForGradPoint(), stringifyGradPoint),
       "state at which gradients are taken");
-  row("read",
-      "after_write, before_write",
+  row("read", "after_write, before_write",
       "whether a read in the same step sees this step's write");
-  row("l2", values<L2Convention>(getMaxEnumValForL2Convention(),
-                                 stringifyL2Convention),
+  row("l2",
+      values<L2Convention>(getMaxEnumValForL2Convention(),
+                           stringifyL2Convention),
       "L = 1/2 ||Mk - v||^2 or ||Mk - v||^2");
   row("p", "number >= 1", "exponent of the lp objective");
   row("huber_delta", "number > 0", "threshold of the huber objective");
@@ -523,23 +532,23 @@ std::string nlc::listRules() {
   row("ns_steps", "integer >= 1 (5)", "Newton-Schulz iterations of muon");
   row("eps", "number > 0 (1e-8)", "epsilon of adam and m3");
   row("slow_weight", "number (1)", "weight of m3's slow momentum");
-  row("write", values<WriteMode>(getMaxEnumValForWriteMode(),
-                                 stringifyWriteMode),
+  row("write",
+      values<WriteMode>(getMaxEnumValForWriteMode(), stringifyWriteMode),
       "whether outer gradients flow through writes");
   row("grad_source",
       values<GradSource>(getMaxEnumValForGradSource(), stringifyGradSource),
       "the level's own objective or the task loss");
   row("lr_placement",
-      values<LrPlacement>(getMaxEnumValForLrPlacement(),
-                          stringifyLrPlacement),
+      values<LrPlacement>(getMaxEnumValForLrPlacement(), stringifyLrPlacement),
       "step size inside or outside a chunk's gradient sum");
   os << "\nLevels: level NAME period (C | inf | frozen) [phase online|offline]"
         " [tail carry|flush|drop] { rule {...} state ... }\n"
      << "Memories: matrix[out, in](heads, layout), mlp[w0, ..., wn](act, bias,"
         " residual, norm, heads), kv_cache(key, value, window, heads), "
         "[shape]\n"
-     << "Transfers: " << values<TransferKind>(getMaxEnumValForTransferKind(),
-                                                stringifyTransferKind)
+     << "Transfers: "
+     << values<TransferKind>(getMaxEnumValForTransferKind(),
+                             stringifyTransferKind)
      << "\n";
   return out;
 }

@@ -31,27 +31,48 @@ Token Lexer::error(const char *at, llvm::StringRef message) {
 
 const char *Lexer::describe(Token::Kind kind) {
   switch (kind) {
-  case Token::Eof: return "end of file";
-  case Token::Error: return "invalid token";
-  case Token::Identifier: return "a name";
-  case Token::Integer: return "an integer";
-  case Token::Float: return "a number";
-  case Token::String: return "a string";
-  case Token::LParen: return "'('";
-  case Token::RParen: return "')'";
-  case Token::LBracket: return "'['";
-  case Token::RBracket: return "']'";
-  case Token::LBrace: return "'{'";
-  case Token::RBrace: return "'}'";
-  case Token::Comma: return "','";
-  case Token::Colon: return "':'";
-  case Token::Equal: return "'='";
-  case Token::Arrow: return "'->'";
-  case Token::At: return "'@'";
-  case Token::Plus: return "'+'";
-  case Token::Minus: return "'-'";
-  case Token::Star: return "'*'";
-  case Token::Slash: return "'/'";
+  case Token::Eof:
+    return "end of file";
+  case Token::Error:
+    return "invalid token";
+  case Token::Identifier:
+    return "a name";
+  case Token::Integer:
+    return "an integer";
+  case Token::Float:
+    return "a number";
+  case Token::String:
+    return "a string";
+  case Token::LParen:
+    return "'('";
+  case Token::RParen:
+    return "')'";
+  case Token::LBracket:
+    return "'['";
+  case Token::RBracket:
+    return "']'";
+  case Token::LBrace:
+    return "'{'";
+  case Token::RBrace:
+    return "'}'";
+  case Token::Comma:
+    return "','";
+  case Token::Colon:
+    return "':'";
+  case Token::Equal:
+    return "'='";
+  case Token::Arrow:
+    return "'->'";
+  case Token::At:
+    return "'@'";
+  case Token::Plus:
+    return "'+'";
+  case Token::Minus:
+    return "'-'";
+  case Token::Star:
+    return "'*'";
+  case Token::Slash:
+    return "'/'";
   }
   return "token";
 }
@@ -112,19 +133,32 @@ Token Lexer::next() {
     return lexNumber(start);
   }
   switch (c) {
-  case '(': return make(Token::LParen, start);
-  case ')': return make(Token::RParen, start);
-  case '[': return make(Token::LBracket, start);
-  case ']': return make(Token::RBracket, start);
-  case '{': return make(Token::LBrace, start);
-  case '}': return make(Token::RBrace, start);
-  case ',': return make(Token::Comma, start);
-  case ':': return make(Token::Colon, start);
-  case '=': return make(Token::Equal, start);
-  case '@': return make(Token::At, start);
-  case '+': return make(Token::Plus, start);
-  case '*': return make(Token::Star, start);
-  case '/': return make(Token::Slash, start);
+  case '(':
+    return make(Token::LParen, start);
+  case ')':
+    return make(Token::RParen, start);
+  case '[':
+    return make(Token::LBracket, start);
+  case ']':
+    return make(Token::RBracket, start);
+  case '{':
+    return make(Token::LBrace, start);
+  case '}':
+    return make(Token::RBrace, start);
+  case ',':
+    return make(Token::Comma, start);
+  case ':':
+    return make(Token::Colon, start);
+  case '=':
+    return make(Token::Equal, start);
+  case '@':
+    return make(Token::At, start);
+  case '+':
+    return make(Token::Plus, start);
+  case '*':
+    return make(Token::Star, start);
+  case '/':
+    return make(Token::Slash, start);
   case '-':
     if (cur != end && *cur == '>') {
       ++cur;

@@ -70,11 +70,26 @@ std::string suggest(StringRef name, ArrayRef<StringRef> candidates) {
 }
 
 /// The fields of a rule, as written in a `rule { ... }` block.
-const StringRef kFields[] = {
-    "objective", "retention", "decay_order", "algorithm", "via", "grad_at",
-    "read", "l2", "p", "huber_delta", "window", "precond", "precond_target",
-    "dgd_step", "ns_steps", "eps", "slow_weight", "write", "grad_source",
-    "lr_placement"};
+const StringRef kFields[] = {"objective",
+                             "retention",
+                             "decay_order",
+                             "algorithm",
+                             "via",
+                             "grad_at",
+                             "read",
+                             "l2",
+                             "p",
+                             "huber_delta",
+                             "window",
+                             "precond",
+                             "precond_target",
+                             "dgd_step",
+                             "ns_steps",
+                             "eps",
+                             "slow_weight",
+                             "write",
+                             "grad_source",
+                             "lr_placement"};
 
 struct Hyper {
   double value;
@@ -111,13 +126,15 @@ private:
     auto [it, inserted] = declared.try_emplace(name, l);
     if (inserted)
       return success();
-    InFlightDiagnostic diag = error(l) << "duplicate name '" << name
-                                       << "': a " << what << " cannot reuse it";
-    diag.attachNote(loc(it->second)) << "'" << name << "' is first declared here";
+    InFlightDiagnostic diag = error(l) << "duplicate name '" << name << "': a "
+                                       << what << " cannot reuse it";
+    diag.attachNote(loc(it->second))
+        << "'" << name << "' is first declared here";
     return diag;
   }
 
-  //===--- Values of declarations ------------------------------------------===//
+  //===--- Values of declarations
+  //------------------------------------------===//
 
   FailureOr<double> evalNumber(const nlc::ast::Value &v,
                                const llvm::Twine &what,
@@ -143,7 +160,8 @@ private:
   LogicalResult genTransfer(const nlc::ast::Transfer &transfer);
   LogicalResult genStep(const nlc::ast::Step &step);
 
-  //===--- Step bodies -----------------------------------------------------===//
+  //===--- Step bodies
+  //-----------------------------------------------------===//
 
   FailureOr<Value> genExpr(const nlc::ast::Expr &e);
   FailureOr<Value> genName(const nlc::ast::Expr &e);
@@ -170,11 +188,11 @@ private:
   ModelOp model;
   int64_t dim = 0;
   llvm::StringMap<Hyper> hypers;
-  llvm::StringMap<SMLoc> declared;                 // model-level names
+  llvm::StringMap<SMLoc> declared; // model-level names
   llvm::StringMap<ParamOp> params;
   llvm::StringMap<LevelOp> levels;
-  llvm::StringMap<Value> locals;                   // step values
-  llvm::StringMap<Value> paramValues;              // nl.get_param, once each
+  llvm::StringMap<Value> locals;      // step values
+  llvm::StringMap<Value> paramValues; // nl.get_param, once each
   Operation *lastParamRead = nullptr;
 };
 
@@ -219,8 +237,8 @@ FailureOr<int64_t> MLIRGen::evalInt(const nlc::ast::Value &v,
     return error(v.loc) << what << " " << numStr(*value)
                         << " is too large (at most 2^53)";
   if (*value < static_cast<double>(min))
-    return error(v.loc) << what << " must be an integer >= " << min
-                        << ", got " << static_cast<int64_t>(*value);
+    return error(v.loc) << what << " must be an integer >= " << min << ", got "
+                        << static_cast<int64_t>(*value);
   return static_cast<int64_t>(*value);
 }
 
@@ -231,8 +249,7 @@ FailureOr<std::string> MLIRGen::evalWord(const nlc::ast::Value &v,
   return v.text;
 }
 
-LogicalResult
-MLIRGen::applyOverrides(ArrayRef<nlc::HyperOverride> overrides) {
+LogicalResult MLIRGen::applyOverrides(ArrayRef<nlc::HyperOverride> overrides) {
   for (const nlc::HyperOverride &o : overrides) {
     auto it = hypers.find(o.name);
     if (it == hypers.end()) {
@@ -240,10 +257,10 @@ MLIRGen::applyOverrides(ArrayRef<nlc::HyperOverride> overrides) {
       for (auto &h : hypers)
         names.push_back(h.getKey());
       llvm::sort(names);
-      InFlightDiagnostic diag = mlir::emitError(NameLoc::get(StringAttr::get(&ctx, "nlc")))
-                                << "-D " << o.name << "=" << o.value
-                                << ": the model declares no hyper-parameter '"
-                                << o.name << "'";
+      InFlightDiagnostic diag =
+          mlir::emitError(NameLoc::get(StringAttr::get(&ctx, "nlc")))
+          << "-D " << o.name << "=" << o.value
+          << ": the model declares no hyper-parameter '" << o.name << "'";
       if (names.empty())
         diag << " (it declares none)";
       else
@@ -287,13 +304,13 @@ MLIRGen::genInit(const nlc::ast::Init &init) {
       StringRef key = kv.key;
       if (key.empty()) {
         if (i >= names.size())
-          return error(kv.loc) << "too many arguments for '" << init.kind
-                               << "'";
+          return error(kv.loc)
+                 << "too many arguments for '" << init.kind << "'";
         key = names[i];
       }
       if (!llvm::is_contained(names, key))
-        return error(kv.loc) << "'" << init.kind << "' takes no argument '"
-                             << key << "'";
+        return error(kv.loc)
+               << "'" << init.kind << "' takes no argument '" << key << "'";
       if (!args.try_emplace(key, &kv).second)
         return error(kv.loc) << "argument '" << key << "' given twice";
     }
@@ -302,8 +319,7 @@ MLIRGen::genInit(const nlc::ast::Init &init) {
   auto need = [&](StringRef name) -> FailureOr<APFloat> {
     auto it = args.find(name);
     if (it == args.end())
-      return error(init.loc) << "'" << init.kind << "' needs '" << name
-                             << "'";
+      return error(init.loc) << "'" << init.kind << "' needs '" << name << "'";
     return real(*it->second);
   };
 
@@ -366,8 +382,8 @@ MLIRGen::genInit(const nlc::ast::Init &init) {
         it->second->value->kind != nlc::ast::Value::Kind::String)
       return error(init.loc) << "'file' needs the tensor's name as a string, "
                                 "e.g. file(\"layer0.W_q\")";
-    FromFileAttr attr =
-        FromFileAttr::getChecked(emit, &ctx, StringRef(it->second->value->text));
+    FromFileAttr attr = FromFileAttr::getChecked(
+        emit, &ctx, StringRef(it->second->value->text));
     if (!attr)
       return failure();
     return InitializerAttrInterface(attr);
@@ -427,8 +443,8 @@ FailureOr<Type> MLIRGen::genStateType(const nlc::ast::StateType &type) {
           return failure();
         std::optional<Layout> l = symbolizeLayout(*w);
         if (!l)
-          return error(kv.value->loc) << "unknown layout '" << *w
-                                      << "'; expected out_in or in_out";
+          return error(kv.value->loc)
+                 << "unknown layout '" << *w << "'; expected out_in or in_out";
         layout = *l;
       }
     }
@@ -448,8 +464,8 @@ FailureOr<Type> MLIRGen::genStateType(const nlc::ast::StateType &type) {
         return failure();
       if (kv.key == "bias" || kv.key == "residual") {
         if (kv.value)
-          return error(kv.loc) << "'" << kv.key
-                               << "' is a flag and takes no value";
+          return error(kv.loc)
+                 << "'" << kv.key << "' is a flag and takes no value";
         (kv.key == "bias" ? bias : residual) = true;
         continue;
       }
@@ -481,8 +497,8 @@ FailureOr<Type> MLIRGen::genStateType(const nlc::ast::StateType &type) {
         norm = *n;
       }
     }
-    Type t = MlpType::getChecked(emit, &ctx, ArrayRef<int64_t>(dims), act,
-                                 bias, residual, norm, heads);
+    Type t = MlpType::getChecked(emit, &ctx, ArrayRef<int64_t>(dims), act, bias,
+                                 residual, norm, heads);
     if (!t)
       return failure();
     return t;
@@ -499,8 +515,8 @@ FailureOr<Type> MLIRGen::genStateType(const nlc::ast::StateType &type) {
         evalInt(*kv.value, "'" + kv.key + "'", kv.key == "window" ? 0 : 1);
     if (failed(v))
       return failure();
-    (kv.key == "key"     ? key
-     : kv.key == "value" ? value
+    (kv.key == "key"      ? key
+     : kv.key == "value"  ? value
      : kv.key == "window" ? window
                           : heads) = *v;
   }
@@ -508,8 +524,8 @@ FailureOr<Type> MLIRGen::genStateType(const nlc::ast::StateType &type) {
     return error(type.loc) << "a kv_cache needs 'key' and 'value' widths";
   Type t = KvCacheType::getChecked(emit, &ctx, key, value, window, heads);
   if (!t)
-      return failure();
-    return t;
+    return failure();
+  return t;
 }
 
 FailureOr<PeriodAttr> MLIRGen::genPeriod(const nlc::ast::Value &v) {
@@ -536,9 +552,9 @@ FailureOr<EnumT> parseEnum(StringRef word, SymbolizeFn fn, StringRef field,
                            function_ref<InFlightDiagnostic()> emit) {
   if (std::optional<EnumT> v = fn(word))
     return *v;
-  InFlightDiagnostic diag = emit() << "unknown " << field << " '" << word
-                                   << "'; expected one of "
-                                   << llvm::join(valid, ", ");
+  InFlightDiagnostic diag = emit()
+                            << "unknown " << field << " '" << word
+                            << "'; expected one of " << llvm::join(valid, ", ");
   std::string hint = suggest(word, valid);
   if (!hint.empty())
     diag << " (did you mean '" << hint << "'?)";
@@ -546,9 +562,8 @@ FailureOr<EnumT> parseEnum(StringRef word, SymbolizeFn fn, StringRef field,
 }
 } // namespace
 
-FailureOr<RuleAttr>
-MLIRGen::genRule(const nlc::ast::Level &level,
-                 ArrayRef<nlc::ast::KeyValue> defaults) {
+FailureOr<RuleAttr> MLIRGen::genRule(const nlc::ast::Level &level,
+                                     ArrayRef<nlc::ast::KeyValue> defaults) {
   // Level fields override model defaults.
   llvm::StringMap<const nlc::ast::KeyValue *> fields;
   for (const nlc::ast::KeyValue &kv : defaults)
@@ -607,36 +622,45 @@ MLIRGen::genRule(const nlc::ast::Level &level,
     return evalInt(*it->second->value, "'" + name + "'", 1);
   };
 
-  auto objective = enumField("objective", [](StringRef w) { return symbolizeObjective(w); }, Objective::dot,
-                             {"dot", "l2", "lp", "huber", "linear"});
-  auto retention = enumField("retention", [](StringRef w) { return symbolizeRetention(w); }, Retention::none,
-                             {"none", "decay", "l2_prox"});
-  auto decayOrder =
-      enumField("decay_order", [](StringRef w) { return symbolizeDecayOrder(w); }, DecayOrder::decoupled,
-                {"decoupled", "before_grad"});
-  auto algorithm = enumField("algorithm", [](StringRef w) { return symbolizeAlgorithm(w); }, Algorithm::gd,
-                             {"gd", "momentum", "dgd", "muon", "adam", "m3"});
-  auto gradAt = enumField("grad_at", [](StringRef w) { return symbolizeGradPoint(w); }, GradPoint::token,
-                          {"token", "chunk_start"});
-  auto read = enumField("read", [](StringRef w) { return symbolizeReadOrder(w); }, ReadOrder::after_write,
-                        {"before_write", "after_write"});
-  auto l2 = enumField("l2", [](StringRef w) { return symbolizeL2Convention(w); }, L2Convention::half,
-                      {"half", "full"});
-  auto precond = enumField("precond", [](StringRef w) { return symbolizePrecond(w); }, Precond::none,
-                           {"none", "delta"});
-  auto precondTarget =
-      enumField("precond_target", [](StringRef w) { return symbolizePrecondTarget(w); },
-                PrecondTarget::first_layer, {"first_layer", "every_layer"});
-  auto dgdStep = enumField("dgd_step", [](StringRef w) { return symbolizeDgdStep(w); },
-                           DgdStep::sherman_morrison,
-                           {"sherman_morrison", "unit_norm", "undamped"});
-  auto write = enumField("write", [](StringRef w) { return symbolizeWriteMode(w); }, WriteMode::stop_grad,
-                         {"stop_grad", "differentiable"});
-  auto gradSource = enumField("grad_source", [](StringRef w) { return symbolizeGradSource(w); },
-                              GradSource::local, {"local", "task"});
-  auto lrPlacement =
-      enumField("lr_placement", [](StringRef w) { return symbolizeLrPlacement(w); }, LrPlacement::per_token,
-                {"per_token", "per_chunk"});
+  auto objective =
+      enumField("objective", [](StringRef w) { return symbolizeObjective(w); },
+                Objective::dot, {"dot", "l2", "lp", "huber", "linear"});
+  auto retention =
+      enumField("retention", [](StringRef w) { return symbolizeRetention(w); },
+                Retention::none, {"none", "decay", "l2_prox"});
+  auto decayOrder = enumField(
+      "decay_order", [](StringRef w) { return symbolizeDecayOrder(w); },
+      DecayOrder::decoupled, {"decoupled", "before_grad"});
+  auto algorithm =
+      enumField("algorithm", [](StringRef w) { return symbolizeAlgorithm(w); },
+                Algorithm::gd, {"gd", "momentum", "dgd", "muon", "adam", "m3"});
+  auto gradAt =
+      enumField("grad_at", [](StringRef w) { return symbolizeGradPoint(w); },
+                GradPoint::token, {"token", "chunk_start"});
+  auto read =
+      enumField("read", [](StringRef w) { return symbolizeReadOrder(w); },
+                ReadOrder::after_write, {"before_write", "after_write"});
+  auto l2 =
+      enumField("l2", [](StringRef w) { return symbolizeL2Convention(w); },
+                L2Convention::half, {"half", "full"});
+  auto precond =
+      enumField("precond", [](StringRef w) { return symbolizePrecond(w); },
+                Precond::none, {"none", "delta"});
+  auto precondTarget = enumField(
+      "precond_target", [](StringRef w) { return symbolizePrecondTarget(w); },
+      PrecondTarget::first_layer, {"first_layer", "every_layer"});
+  auto dgdStep = enumField(
+      "dgd_step", [](StringRef w) { return symbolizeDgdStep(w); },
+      DgdStep::sherman_morrison, {"sherman_morrison", "unit_norm", "undamped"});
+  auto write =
+      enumField("write", [](StringRef w) { return symbolizeWriteMode(w); },
+                WriteMode::stop_grad, {"stop_grad", "differentiable"});
+  auto gradSource = enumField(
+      "grad_source", [](StringRef w) { return symbolizeGradSource(w); },
+      GradSource::local, {"local", "task"});
+  auto lrPlacement = enumField(
+      "lr_placement", [](StringRef w) { return symbolizeLrPlacement(w); },
+      LrPlacement::per_token, {"per_token", "per_chunk"});
   if (failed(objective) || failed(retention) || failed(decayOrder) ||
       failed(algorithm) || failed(gradAt) || failed(read) || failed(l2) ||
       failed(precond) || failed(precondTarget) || failed(dgdStep) ||
@@ -649,8 +673,7 @@ MLIRGen::genRule(const nlc::ast::Level &level,
   auto window = intField("window", 1);
   auto nsSteps = intField("ns_steps", 5);
   if (failed(p) || failed(huber) || failed(eps) || failed(slowWeight) ||
-      failed(window) ||
-      failed(nsSteps))
+      failed(window) || failed(nsSteps))
     return failure();
 
   ArrayAttr via;
@@ -675,9 +698,9 @@ MLIRGen::genRule(const nlc::ast::Level &level,
 
   SMLoc ruleLoc = *level.ruleLoc;
   RuleAttr rule = RuleAttr::getChecked(
-      [&] { return error(ruleLoc); }, &ctx, *objective, *retention,
-      *decayOrder, *algorithm, via, *gradAt, *read, *l2, *p, *huber, *window,
-      *precond, *precondTarget, *dgdStep, *nsSteps, *eps, *slowWeight, *write,
+      [&] { return error(ruleLoc); }, &ctx, *objective, *retention, *decayOrder,
+      *algorithm, via, *gradAt, *read, *l2, *p, *huber, *window, *precond,
+      *precondTarget, *dgdStep, *nsSteps, *eps, *slowWeight, *write,
       *gradSource, *lrPlacement);
   if (!rule)
     return failure();
@@ -696,19 +719,17 @@ InFlightDiagnostic MLIRGen::unknownLevel(SMLoc l, const llvm::Twine &what,
   return diag;
 }
 
-LogicalResult
-MLIRGen::checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults) {
+LogicalResult MLIRGen::checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults) {
   // Defaults are checked where they are written, even if no level uses them.
   llvm::StringSet<> seen;
   for (const nlc::ast::KeyValue &kv : defaults) {
     if (!seen.insert(kv.key).second)
       return error(kv.loc) << "rule field '" << kv.key << "' given twice";
     if (!llvm::is_contained(kFields, kv.key)) {
-      InFlightDiagnostic diag = error(kv.loc)
-                                << "unknown rule field '" << kv.key
-                                << "'; expected one of "
-                                << llvm::join(ArrayRef<StringRef>(kFields),
-                                              ", ");
+      InFlightDiagnostic diag =
+          error(kv.loc) << "unknown rule field '" << kv.key
+                        << "'; expected one of "
+                        << llvm::join(ArrayRef<StringRef>(kFields), ", ");
       std::string hint = suggest(kv.key, kFields);
       if (!hint.empty())
         diag << " (did you mean '" << hint << "'?)";
@@ -782,9 +803,9 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
     FailureOr<std::string> w = evalWord(*level.phase->value, "'phase'");
     if (failed(w))
       return failure();
-    FailureOr<Phase> p =
-        parseEnum<Phase>(*w, [](StringRef w) { return symbolizePhase(w); }, "phase", {"online", "offline"},
-                         [&] { return error(level.phase->value->loc); });
+    FailureOr<Phase> p = parseEnum<Phase>(
+        *w, [](StringRef w) { return symbolizePhase(w); }, "phase",
+        {"online", "offline"}, [&] { return error(level.phase->value->loc); });
     if (failed(p))
       return failure();
     phase = *p;
@@ -794,7 +815,8 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
     if (failed(w))
       return failure();
     FailureOr<TailPolicy> t = parseEnum<TailPolicy>(
-        *w, [](StringRef w) { return symbolizeTailPolicy(w); }, "tail policy", {"carry", "flush", "drop"},
+        *w, [](StringRef w) { return symbolizeTailPolicy(w); }, "tail policy",
+        {"carry", "flush", "drop"},
         [&] { return error(level.tail->value->loc); });
     if (failed(t))
       return failure();
@@ -803,13 +825,12 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
   bool isCache = llvm::any_of(level.states, [](const nlc::ast::State &s) {
     return s.type.kind == "kv_cache";
   });
-  if (!level.ruleLoc && period->isChunk() && phase == Phase::online &&
-      !isCache)
-    return error(level.loc) << "level '" << level.name << "' has period "
-                            << period->getValue()
-                            << " but no learning rule; add 'rule { "
-                               "objective = ... }' or declare it 'period "
-                               "frozen'";
+  if (!level.ruleLoc && period->isChunk() && phase == Phase::online && !isCache)
+    return error(level.loc)
+           << "level '" << level.name << "' has period " << period->getValue()
+           << " but no learning rule; add 'rule { "
+              "objective = ... }' or declare it 'period "
+              "frozen'";
   RuleAttr rule;
   if (level.ruleLoc) {
     FailureOr<RuleAttr> r = genRule(level, defaults);
@@ -818,17 +839,17 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
     rule = *r;
   }
 
-  auto op = LevelOp::create(builder, loc(level.loc), level.name, *period,
-                            phase, tail, rule, ScheduleAttr());
+  auto op = LevelOp::create(builder, loc(level.loc), level.name, *period, phase,
+                            tail, rule, ScheduleAttr());
   levels[level.name] = op;
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(&op.getBody().emplaceBlock());
   llvm::StringSet<> stateNames;
   for (const nlc::ast::State &state : level.states) {
     if (!stateNames.insert(state.name).second)
-      return error(state.loc) << "level '" << level.name
-                              << "' has two states named '" << state.name
-                              << "'";
+      return error(state.loc)
+             << "level '" << level.name << "' has two states named '"
+             << state.name << "'";
     FailureOr<Type> type = genStateType(state.type);
     if (failed(type))
       return failure();
@@ -850,13 +871,14 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
 
 LogicalResult MLIRGen::genTransfer(const nlc::ast::Transfer &t) {
   FailureOr<TransferKind> kind = parseEnum<TransferKind>(
-      t.kind, [](StringRef w) { return symbolizeTransferKind(w); }, "transfer kind",
+      t.kind, [](StringRef w) { return symbolizeTransferKind(w); },
+      "transfer kind",
       {"parametric", "nonparametric", "backprop", "init", "generation"},
       [&] { return error(t.kindLoc); });
   if (failed(kind))
     return failure();
-  for (auto [name, l] : {std::pair<StringRef, SMLoc>{t.from, t.fromLoc},
-                         {t.to, t.toLoc}}) {
+  for (auto [name, l] :
+       {std::pair<StringRef, SMLoc>{t.from, t.fromLoc}, {t.to, t.toLoc}}) {
     if (!levels.count(name))
       return unknownLevel(l, "unknown level", name);
   }
@@ -887,9 +909,9 @@ LogicalResult MLIRGen::checkArgs(const nlc::ast::Expr &call,
       continue;
     }
     if (!llvm::is_contained(names, a.name)) {
-      InFlightDiagnostic diag = error(a.loc) << "'" << call.name
-                                             << "' takes no argument '"
-                                             << a.name << "'";
+      InFlightDiagnostic diag = error(a.loc)
+                                << "'" << call.name << "' takes no argument '"
+                                << a.name << "'";
       if (!names.empty())
         diag << "; it takes " << llvm::join(names, ", ");
       return diag;
@@ -945,8 +967,8 @@ FailureOr<Value> MLIRGen::genName(const nlc::ast::Expr &e) {
         builder.setInsertionPointAfter(lastParamRead);
       else
         builder.setInsertionPointToStart(builder.getInsertionBlock());
-      auto read = GetParamOp::create(builder, loc(e.loc),
-                                     it->second.getType(), e.name);
+      auto read =
+          GetParamOp::create(builder, loc(e.loc), it->second.getType(), e.name);
       lastParamRead = read;
       cached = read;
     }
@@ -991,8 +1013,7 @@ FailureOr<Value> MLIRGen::genBinary(const nlc::ast::Expr &e) {
                           << ": its last dimension must be " << a[1];
     SmallVector<int64_t> out(b);
     out.back() = a[0];
-    return Value(
-        LinearOp::create(builder, l, f32(out), *rhs, *lhs, Value()));
+    return Value(LinearOp::create(builder, l, f32(out), *rhs, *lhs, Value()));
   }
   SmallVector<int64_t> shape;
   if (!OpTrait::util::getBroadcastedShape(a, b, shape))
@@ -1102,9 +1123,9 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
     }
     for (Value v : {scale, shift})
       if (v && shapeOf(v) != ArrayRef<int64_t>{shapeOf(*x).back()})
-        return error(e.loc) << "the scale and shift of '" << e.name
-                            << "' must have shape [" << shapeOf(*x).back()
-                            << "], got " << shapeStr(shapeOf(v));
+        return error(e.loc)
+               << "the scale and shift of '" << e.name << "' must have shape ["
+               << shapeOf(*x).back() << "], got " << shapeStr(shapeOf(v));
     return Value(NormOp::create(builder, l, x->getType(), kind, *x, scale,
                                 shift, APFloat(eps)));
   }
@@ -1199,17 +1220,18 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
   }
 
   static const StringRef kFunctions[] = {
-      "read",     "linear",    "conv",       "l2norm",    "layernorm",
+      "read",     "linear",      "conv",        "l2norm",   "layernorm",
       "rmsnorm",  "split_heads", "merge_heads", "identity", "relu",
-      "silu",     "gelu",      "gelu_tanh",  "sigmoid",   "tanh",
+      "silu",     "gelu",        "gelu_tanh",   "sigmoid",  "tanh",
       "softplus", "exp"};
-  InFlightDiagnostic diag = error(e.loc) << "unknown function '" << e.name
-                                         << "'";
+  InFlightDiagnostic diag = error(e.loc)
+                            << "unknown function '" << e.name << "'";
   std::string hint = suggest(e.name, kFunctions);
   if (!hint.empty())
     diag << " (did you mean '" << hint << "'?)";
   else
-    diag << "; the functions are " << llvm::join(ArrayRef<StringRef>(kFunctions), ", ");
+    diag << "; the functions are "
+         << llvm::join(ArrayRef<StringRef>(kFunctions), ", ");
   return diag;
 }
 
@@ -1217,14 +1239,15 @@ LogicalResult MLIRGen::genUpdate(const nlc::ast::Stmt &stmt) {
   auto it = levels.find(stmt.name);
   if (it == levels.end())
     return unknownLevel(stmt.loc, "unknown level", stmt.name);
-  static const StringRef kOperands[] = {"key",    "value",  "grad",
-                                        "lr",     "retain", "momentum_decay"};
+  static const StringRef kOperands[] = {"key", "value",  "grad",
+                                        "lr",  "retain", "momentum_decay"};
   Value operands[6];
   for (const nlc::ast::Arg &a : stmt.args) {
     const StringRef *slot = llvm::find(kOperands, a.name);
     if (slot == std::end(kOperands))
       return error(a.loc) << "update takes no argument '" << a.name
-                          << "'; it takes " << llvm::join(ArrayRef<StringRef>(kOperands), ", ");
+                          << "'; it takes "
+                          << llvm::join(ArrayRef<StringRef>(kOperands), ", ");
     Value &v = operands[slot - std::begin(kOperands)];
     if (v)
       return error(a.loc) << "argument '" << a.name << "' given twice";
@@ -1333,16 +1356,15 @@ OwningOpRef<ModuleOp> MLIRGen::run(const nlc::ast::Model &m,
     }
   }
   if (!haveDim) {
-    error(m.loc) << "model '" << m.name
-                 << "' needs its token width: model " << m.name
-                 << "(dim = D)";
+    error(m.loc) << "model '" << m.name << "' needs its token width: model "
+                 << m.name << "(dim = D)";
     return nullptr;
   }
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc(m.loc));
   builder.setInsertionPointToEnd(module->getBody());
-  model = ModelOp::create(builder, loc(m.loc), m.name, dim, heads,
-                          IntegerAttr());
+  model =
+      ModelOp::create(builder, loc(m.loc), m.name, dim, heads, IntegerAttr());
   model.getBody().emplaceBlock();
   builder.setInsertionPointToEnd(&model.getBody().front());
 
@@ -1365,8 +1387,8 @@ OwningOpRef<ModuleOp> MLIRGen::run(const nlc::ast::Model &m,
     FailureOr<InitializerAttrInterface> init = genInit(*p.init);
     if (failed(init))
       return nullptr;
-    params[p.name] = ParamOp::create(builder, loc(p.loc), p.name, f32(shape),
-                                     *init);
+    params[p.name] =
+        ParamOp::create(builder, loc(p.loc), p.name, f32(shape), *init);
   }
   if (failed(checkDefaults(m.defaults)))
     return nullptr;
@@ -1397,10 +1419,10 @@ OwningOpRef<ModuleOp> MLIRGen::run(const nlc::ast::Model &m,
   return module;
 }
 
-OwningOpRef<ModuleOp>
-nlc::lowerToNL(const ast::Model &model, MLIRContext &context,
-               const llvm::SourceMgr &sourceMgr,
-               ArrayRef<HyperOverride> overrides) {
+OwningOpRef<ModuleOp> nlc::lowerToNL(const ast::Model &model,
+                                     MLIRContext &context,
+                                     const llvm::SourceMgr &sourceMgr,
+                                     ArrayRef<HyperOverride> overrides) {
   context.getOrLoadDialect<NLDialect>();
   context.getOrLoadDialect<arith::ArithDialect>();
   context.getOrLoadDialect<tensor::TensorDialect>();

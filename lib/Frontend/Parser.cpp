@@ -47,8 +47,8 @@ private:
   bool expected(const llvm::Twine &what) {
     if (tok.is(Token::Error))
       return false; // already reported
-    std::string found = tok.is(Token::Eof) ? "end of file"
-                                           : ("'" + tok.text + "'").str();
+    std::string found =
+        tok.is(Token::Eof) ? "end of file" : ("'" + tok.text + "'").str();
     return fail(tok.loc, "expected " + what + ", found " + found);
   }
 
@@ -149,8 +149,8 @@ bool Parser::parseNumber(double &value, bool &isInteger, SMLoc loc,
   if (isInteger) {
     unsigned long long v;
     if (llvm::getAsUnsignedInteger(tok.text, 10, v) || v > (1ull << 53))
-      return fail(tok.loc, "integer " + tok.text +
-                               " is too large (at most 2^53)");
+      return fail(tok.loc,
+                  "integer " + tok.text + " is too large (at most 2^53)");
     value = static_cast<double>(v);
   } else {
     char *end = nullptr;
@@ -242,9 +242,10 @@ bool Parser::parseKeyValueList(std::vector<ast::KeyValue> &list,
 
 bool Parser::parseInit(std::optional<ast::Init> &init) {
   init.emplace();
-  if (!parseName(init->kind, init->loc,
-                 "an initializer (zeros, ones, identity, fill(v), "
-                 "normal(std = s), uniform(low = a, high = b), file(\"name\"))"))
+  if (!parseName(
+          init->kind, init->loc,
+          "an initializer (zeros, ones, identity, fill(v), "
+          "normal(std = s), uniform(low = a, high = b), file(\"name\"))"))
     return false;
   if (consumeIf(Token::LParen))
     return parseKeyValueList(init->args, Token::RParen, /*allowFlag=*/false,

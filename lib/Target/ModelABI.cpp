@@ -115,8 +115,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
   for (ParamOp p : model.getParams()) {
     auto type = cast<RankedTensorType>(p.getType());
     abi.params.push_back({ABITensor::Role::Param, p.getSymName().str(),
-                          llvm::to_vector(type.getShape()), -1,
-                          p.getInitAttr(), p});
+                          llvm::to_vector(type.getShape()), -1, p.getInitAttr(),
+                          p});
   }
 
   // Levels that keep another level's optimizer memory.
@@ -168,10 +168,18 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         abi.state.push_back({ABITensor::Role::State, base + ".values",
                              ring(cache.getValue()), static_cast<int>(i),
                              Attribute(), s});
-        abi.state.push_back({ABITensor::Role::State, base + ".pos", {1},
-                             static_cast<int>(i), Attribute(), s});
-        abi.state.push_back({ABITensor::Role::State, base + ".fill", {1},
-                             static_cast<int>(i), Attribute(), s});
+        abi.state.push_back({ABITensor::Role::State,
+                             base + ".pos",
+                             {1},
+                             static_cast<int>(i),
+                             Attribute(),
+                             s});
+        abi.state.push_back({ABITensor::Role::State,
+                             base + ".fill",
+                             {1},
+                             static_cast<int>(i),
+                             Attribute(),
+                             s});
         continue;
       }
       RankedTensorType storage = getStorageTensorType(s.getType());
@@ -223,8 +231,7 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
             auto type = cast<RankedTensorType>(gate.getType());
             abi.state.push_back(
                 {ABITensor::Role::Gate,
-                 (info.name + ".__gate." + u.getLevel() + "." + gateName)
-                     .str(),
+                 (info.name + ".__gate." + u.getLevel() + "." + gateName).str(),
                  llvm::to_vector(type.getShape()), static_cast<int>(i),
                  Attribute(), nullptr});
           }
@@ -249,7 +256,9 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         abi.state.push_back({ABITensor::Role::History,
                              "__conv" + std::to_string(n),
                              {w.getDimSize(0) - 1, in.getDimSize(0)},
-                             -1, Attribute(), conv});
+                             -1,
+                             Attribute(),
+                             conv});
       ++n;
       return WalkResult::advance();
     });
@@ -257,8 +266,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       return failure();
   }
   if (abi.levels.size() > 64)
-    return model.emitOpError() << "has " << abi.levels.size()
-                               << " levels; the CPU ABI supports 64";
+    return model.emitOpError()
+           << "has " << abi.levels.size() << " levels; the CPU ABI supports 64";
   if (StepOp step = model.getStep())
     for (Type t : step.getOutputTypeList())
       abi.outputs.push_back(
@@ -313,8 +322,8 @@ void writeInit(llvm::raw_ostream &os, Attribute init) {
     os << "\"normal\", \"std\": ";
     writeNumber(os, normal.getStd().convertToDouble());
     os << ", \"mean\": ";
-    writeNumber(os, normal.getMean() ? normal.getMean()->convertToDouble()
-                                     : 0.0);
+    writeNumber(os,
+                normal.getMean() ? normal.getMean()->convertToDouble() : 0.0);
     os << '}';
   } else if (auto uniform = dyn_cast<UniformAttr>(init)) {
     os << "\"uniform\", \"low\": ";
@@ -355,8 +364,8 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
   llvm::raw_string_ostream os(out);
   os << "{\n  \"format\": \"nlc-model/1\",\n  \"model\": ";
   writeString(os, abi.model);
-  os << ",\n  \"dim\": " << abi.dim << ",\n  \"hyper_period\": "
-     << abi.hyperPeriod << ",\n  \"model_hash\": ";
+  os << ",\n  \"dim\": " << abi.dim
+     << ",\n  \"hyper_period\": " << abi.hyperPeriod << ",\n  \"model_hash\": ";
   writeString(os, modelHash);
   os << ",\n  \"compiler\": {\"version\": ";
   writeString(os, version);
@@ -377,8 +386,7 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
         writeString(os, l.name);
         os << ", \"period\": " << l.period
            << ", \"infinite\": " << (l.infinite ? "true" : "false")
-           << ", \"tail\": \"" << l.tail << "\", \"order\": " << l.order
-           << '}';
+           << ", \"tail\": \"" << l.tail << "\", \"order\": " << l.order << '}';
       },
       ",\n");
   os << "\n  ],\n  \"params\": [\n";

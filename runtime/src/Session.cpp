@@ -65,8 +65,8 @@ std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
   }
   std::vector<LevelTiming> timings;
   for (const LevelSpec &l : m.levels)
-    timings.push_back({l.name, l.period == 0 ? LevelTiming::kFrozen : l.period,
-                       l.tail});
+    timings.push_back(
+        {l.name, l.period == 0 ? LevelTiming::kFrozen : l.period, l.tail});
   std::optional<Clock> clock = Clock::create(timings, error);
   if (!clock)
     return nullptr;
@@ -98,18 +98,18 @@ void Session::initTensor(const TensorSpec &spec, uint64_t seedValue,
               static_cast<float>(init.kind == "ones" ? 1.0 : init.value));
   } else if (init.kind == "identity") {
     int64_t n = spec.shape.back();
-    int64_t rows = spec.shape.size() >= 2 ? spec.shape[spec.shape.size() - 2]
-                                          : 1;
+    int64_t rows =
+        spec.shape.size() >= 2 ? spec.shape[spec.shape.size() - 2] : 1;
     for (int64_t base = 0; base < spec.numel; base += rows * n)
       for (int64_t i = 0; i < std::min(rows, n); ++i)
         out[base + i * n + i] = 1.0f;
   } else if (init.kind == "normal" || init.kind == "uniform") {
     Random rng{seedValue ^ hashName(spec.name)};
     for (int64_t i = 0; i < spec.numel; ++i)
-      out[i] = static_cast<float>(
-          init.kind == "normal"
-              ? init.mean + init.std * rng.normal()
-              : init.low + (init.high - init.low) * rng.uniform());
+      out[i] = static_cast<float>(init.kind == "normal"
+                                      ? init.mean + init.std * rng.normal()
+                                      : init.low + (init.high - init.low) *
+                                                       rng.uniform());
   }
 }
 
@@ -196,8 +196,7 @@ bool Session::run(const float *x, int64_t tokens,
                   std::string *error) {
   const Manifest &m = model.manifest();
   if (outputs.size() != m.outputs.size()) {
-    *error = "the model has " + std::to_string(m.outputs.size()) +
-             " output(s)";
+    *error = "the model has " + std::to_string(m.outputs.size()) + " output(s)";
     return false;
   }
   if (!paramsComplete(error))
@@ -281,20 +280,19 @@ bool Session::loadState(const std::string &path, std::string *error) {
   auto hash = file.metadata.find("nlc.model_hash");
   if (hash == file.metadata.end() || hash->second != m.modelHash) {
     auto name = file.metadata.find("nlc.model");
-    *error = path + ": this state belongs to model '" +
-             (name == file.metadata.end() ? std::string("?") : name->second) +
-             "' (hash " +
-             (hash == file.metadata.end() ? std::string("none")
-                                          : hash->second) +
-             "), not to '" + m.model + "' (hash " + m.modelHash + ")";
+    *error =
+        path + ": this state belongs to model '" +
+        (name == file.metadata.end() ? std::string("?") : name->second) +
+        "' (hash " +
+        (hash == file.metadata.end() ? std::string("none") : hash->second) +
+        "), not to '" + m.model + "' (hash " + m.modelHash + ")";
     return false;
   }
   std::vector<std::vector<float>> loaded;
   for (size_t j = 0; j < m.state.size(); ++j) {
     auto it = file.tensors.find(m.state[j].name);
     std::vector<int64_t> shape = {streams};
-    shape.insert(shape.end(), m.state[j].shape.begin(),
-                 m.state[j].shape.end());
+    shape.insert(shape.end(), m.state[j].shape.begin(), m.state[j].shape.end());
     if (it == file.tensors.end() || it->second.shape != shape) {
       *error = path + ": state '" + m.state[j].name + "' is missing or not " +
                shapeToString(shape) + " (batch " + std::to_string(streams) +

@@ -33,8 +33,7 @@ void setError(char *err, size_t errlen, const std::string &message) {
 }
 
 /// Runs `body` and turns failures and exceptions into -1 and a message.
-template <typename Fn>
-int guarded(char *err, size_t errlen, Fn body) {
+template <typename Fn> int guarded(char *err, size_t errlen, Fn body) {
   setError(err, errlen, "");
   try {
     std::string error;
@@ -137,7 +136,8 @@ int nlrt_session_run(nlrt_session_t *s, const float *x, int64_t tokens,
         outputs.push_back(y);
         continue;
       }
-      scratch.emplace_back(static_cast<size_t>(s->session->batch() * tokens * n));
+      scratch.emplace_back(
+          static_cast<size_t>(s->session->batch() * tokens * n));
       outputs.push_back(scratch.back().data());
     }
     return s->session->run(x, tokens, outputs, threads, &error);
@@ -177,8 +177,8 @@ int nlrt_session_reset_level(nlrt_session_t *s, const char *level, char *err,
   });
 }
 
-int nlrt_session_freeze_level(nlrt_session_t *s, const char *level,
-                              int frozen, char *err, size_t errlen) {
+int nlrt_session_freeze_level(nlrt_session_t *s, const char *level, int frozen,
+                              char *err, size_t errlen) {
   return guarded(err, errlen, [&](std::string &error) {
     if (!s || !level) {
       error = "session or level is NULL";

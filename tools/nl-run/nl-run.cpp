@@ -21,9 +21,9 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -41,31 +41,47 @@
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("nl-run");
-static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.nl | model.mlir | model.so>"),
-                                      cl::cat(category));
-static cl::opt<std::string> inputPath("input", cl::desc("Tokens: float32 .npy of [T, dim] or [B, T, dim]"),
-                                      cl::value_desc("x.npy"), cl::cat(category));
-static cl::opt<std::string> outputPath("output", cl::desc("Write the outputs (.npy)"),
-                                       cl::value_desc("y.npy"), cl::cat(category));
-static cl::opt<std::string> paramsPath("params", cl::desc("Parameters (safetensors)"),
-                                       cl::value_desc("p.safetensors"), cl::cat(category));
-static cl::opt<std::string> stateIn("state-in", cl::desc("Start from this state (safetensors)"),
-                                    cl::value_desc("s.safetensors"), cl::cat(category));
-static cl::opt<std::string> stateOut("state-out", cl::desc("Save the final state (safetensors)"),
-                                     cl::value_desc("s.safetensors"), cl::cat(category));
-static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the initializers (default 0)"),
+static cl::opt<std::string>
+    modelPath(cl::Positional, cl::Required,
+              cl::desc("<model.nl | model.mlir | model.so>"),
+              cl::cat(category));
+static cl::opt<std::string>
+    inputPath("input",
+              cl::desc("Tokens: float32 .npy of [T, dim] or [B, T, dim]"),
+              cl::value_desc("x.npy"), cl::cat(category));
+static cl::opt<std::string> outputPath("output",
+                                       cl::desc("Write the outputs (.npy)"),
+                                       cl::value_desc("y.npy"),
+                                       cl::cat(category));
+static cl::opt<std::string> paramsPath("params",
+                                       cl::desc("Parameters (safetensors)"),
+                                       cl::value_desc("p.safetensors"),
+                                       cl::cat(category));
+static cl::opt<std::string>
+    stateIn("state-in", cl::desc("Start from this state (safetensors)"),
+            cl::value_desc("s.safetensors"), cl::cat(category));
+static cl::opt<std::string>
+    stateOut("state-out", cl::desc("Save the final state (safetensors)"),
+             cl::value_desc("s.safetensors"), cl::cat(category));
+static cl::opt<uint64_t> seed("seed",
+                              cl::desc("Seed of the initializers (default 0)"),
                               cl::init(0), cl::cat(category));
-static cl::opt<unsigned> threads("num-threads", cl::desc("Threads over streams (default: all cores)"),
-                                 cl::init(0), cl::cat(category));
-static cl::list<std::string> resetLevels("reset", cl::desc("Reset a level before running"),
-                                         cl::value_desc("level"), cl::cat(category));
-static cl::list<std::string> freezeLevels("freeze", cl::desc("Freeze a level for this run"),
-                                          cl::value_desc("level"), cl::cat(category));
-static cl::list<std::string> defines("D", cl::desc("Hyper-parameter override when compiling"),
-                                     cl::value_desc("name=value"), cl::Prefix, cl::cat(category));
-static cl::opt<std::string> cacheDir("cache-dir", cl::desc("Where compiled models are cached"),
-                                     cl::value_desc("dir"), cl::cat(category));
+static cl::opt<unsigned>
+    threads("num-threads",
+            cl::desc("Threads over streams (default: all cores)"), cl::init(0),
+            cl::cat(category));
+static cl::list<std::string>
+    resetLevels("reset", cl::desc("Reset a level before running"),
+                cl::value_desc("level"), cl::cat(category));
+static cl::list<std::string>
+    freezeLevels("freeze", cl::desc("Freeze a level for this run"),
+                 cl::value_desc("level"), cl::cat(category));
+static cl::list<std::string>
+    defines("D", cl::desc("Hyper-parameter override when compiling"),
+            cl::value_desc("name=value"), cl::Prefix, cl::cat(category));
+static cl::opt<std::string>
+    cacheDir("cache-dir", cl::desc("Where compiled models are cached"),
+             cl::value_desc("dir"), cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "nl-run: error: " << message << "\n";
@@ -98,11 +114,13 @@ static std::string compileCached(std::string *error) {
       dir = "/tmp/nlc-cache";
   }
   if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
-    *error = "cannot create the cache '" + dir.str().str() + "': " + ec.message();
+    *error =
+        "cannot create the cache '" + dir.str().str() + "': " + ec.message();
     return {};
   }
   llvm::SmallString<256> lib(dir);
-  llvm::sys::path::append(lib, llvm::sys::path::stem(modelPath) + "-" + hash + ".so");
+  llvm::sys::path::append(lib, llvm::sys::path::stem(modelPath) + "-" + hash +
+                                   ".so");
   llvm::SmallString<256> manifest(lib);
   llvm::sys::path::replace_extension(manifest, "json");
   if (llvm::sys::fs::exists(lib) && llvm::sys::fs::exists(manifest))
@@ -151,7 +169,8 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv, "nl-run: run a compiled nested-learning model\n");
+  cl::ParseCommandLineOptions(argc, argv,
+                              "nl-run: run a compiled nested-learning model\n");
 
   std::string error;
   std::string lib = modelPath;
@@ -180,13 +199,15 @@ int main(int argc, char **argv) {
                 "] or [B, T, " + std::to_string(m.dim) + "], got " +
                 nlrt::shapeToString(x.shape));
   if (x.shape.back() != m.dim)
-    return fail(inputPath + ": each token has " + std::to_string(x.shape.back()) +
-                " values but model '" + m.model + "' takes " + std::to_string(m.dim));
+    return fail(inputPath + ": each token has " +
+                std::to_string(x.shape.back()) + " values but model '" +
+                m.model + "' takes " + std::to_string(m.dim));
   bool batched = x.shape.size() == 3;
   int64_t B = batched ? x.shape[0] : 1;
   int64_t T = x.shape[x.shape.size() - 2];
 
-  std::unique_ptr<nlrt::Session> session = nlrt::Session::create(*model, B, seed, &error);
+  std::unique_ptr<nlrt::Session> session =
+      nlrt::Session::create(*model, B, seed, &error);
   if (!session)
     return fail(error);
   if (!paramsPath.empty() && !session->loadParams(paramsPath, &error))
@@ -209,11 +230,14 @@ int main(int argc, char **argv) {
     outputs.emplace_back(static_cast<size_t>(B * T * n));
     outPtrs.push_back(outputs.back().data());
   }
-  unsigned nthreads = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned nthreads =
+      threads ? threads : std::max(1u, std::thread::hardware_concurrency());
   auto start = std::chrono::steady_clock::now();
   if (!session->run(x.data.data(), T, outPtrs, nthreads, &error))
     return fail(error);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
 
   if (!outputPath.empty()) {
     if (m.outputs.empty())
@@ -245,18 +269,18 @@ int main(int argc, char **argv) {
         sum += v;
       llvm::outs() << "  output checksum: sum " << llvm::format("%.9g", sum)
                    << ", xxh3 "
-                   << llvm::utohexstr(
-                          llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
-                              reinterpret_cast<const uint8_t *>(
-                                  outputs[0].data()),
-                              outputs[0].size() * sizeof(float))),
-                          true, 16)
+                   << llvm::utohexstr(llvm::xxh3_64bits(llvm::ArrayRef<uint8_t>(
+                                          reinterpret_cast<const uint8_t *>(
+                                              outputs[0].data()),
+                                          outputs[0].size() * sizeof(float))),
+                                      true, 16)
                    << "\n";
     }
     for (size_t j = 0; j < m.state.size(); ++j)
       if (m.state[j].role == "state")
-        llvm::outs() << "  |" << m.state[j].name << "| = "
-                     << llvm::format("%.6g", session->stateNorm(j)) << "\n";
+        llvm::outs() << "  |" << m.state[j].name
+                     << "| = " << llvm::format("%.6g", session->stateNorm(j))
+                     << "\n";
   }
   return 0;
 }

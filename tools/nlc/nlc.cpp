@@ -26,14 +26,16 @@ static cl::OptionCategory infoCategory("Information");
 static cl::opt<std::string> inputFile(cl::Positional,
                                       cl::desc("<model.nl | model.mlir>"),
                                       cl::init("-"), cl::cat(mainCategory));
-static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' = stdout)"),
+static cl::opt<std::string> outputFile("o",
+                                       cl::desc("Output file ('-' = stdout)"),
                                        cl::value_desc("file"), cl::init("-"),
                                        cl::cat(mainCategory));
-static cl::opt<nlc::Target> target(
-    "target", cl::desc("Code generation target"), cl::init(nlc::Target::CPU),
-    cl::values(clEnumValN(nlc::Target::CPU, "cpu", "host CPU (default)"),
-               clEnumValN(nlc::Target::CUDA, "cuda", "NVIDIA GPU")),
-    cl::cat(mainCategory));
+static cl::opt<nlc::Target>
+    target("target", cl::desc("Code generation target"),
+           cl::init(nlc::Target::CPU),
+           cl::values(clEnumValN(nlc::Target::CPU, "cpu", "host CPU (default)"),
+                      clEnumValN(nlc::Target::CUDA, "cuda", "NVIDIA GPU")),
+           cl::cat(mainCategory));
 static cl::opt<std::string> emit(
     "emit",
     cl::desc("Stop after a phase: ast, nl (default), scheduled, linalg, llvm, "

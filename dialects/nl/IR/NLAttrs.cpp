@@ -56,8 +56,8 @@ mlir::nl::parseOptionalReal(AsmParser &parser) {
 
 void mlir::nl::printReal(AsmPrinter &printer, const APFloat &value) {
   char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer),
-                                 value.convertToDouble());
+  auto [end, ec] =
+      std::to_chars(buffer, buffer + sizeof(buffer), value.convertToDouble());
   StringRef text(buffer, ec == std::errc() ? end - buffer : 0);
   // MLIR float literals need a dot: `1` and `1e-08` would not parse back.
   if (text.contains('.') || text.find_first_of("ni") != StringRef::npos) {
@@ -170,12 +170,12 @@ SmallVector<FlatSymbolRefAttr> RuleAttr::getViaLevels() const {
 
 LogicalResult RuleAttr::verify(
     function_ref<InFlightDiagnostic()> emitError, Objective objective,
-    Retention retention, DecayOrder decayOrder, Algorithm algorithm, ArrayAttr via, GradPoint gradAt,
-    ReadOrder read, L2Convention l2, std::optional<APFloat> pParam,
-    std::optional<APFloat> huberParam, int64_t window, Precond precond,
-    PrecondTarget precondTarget, DgdStep dgdStep, int64_t nsSteps,
-    std::optional<APFloat> epsParam, std::optional<APFloat> slowWeightParam,
-    WriteMode write,
+    Retention retention, DecayOrder decayOrder, Algorithm algorithm,
+    ArrayAttr via, GradPoint gradAt, ReadOrder read, L2Convention l2,
+    std::optional<APFloat> pParam, std::optional<APFloat> huberParam,
+    int64_t window, Precond precond, PrecondTarget precondTarget,
+    DgdStep dgdStep, int64_t nsSteps, std::optional<APFloat> epsParam,
+    std::optional<APFloat> slowWeightParam, WriteMode write,
     GradSource gradSource, LrPlacement lrPlacement) {
   auto toDouble = [](const std::optional<APFloat> &f) {
     return f ? std::optional<double>(f->convertToDouble()) : std::nullopt;
@@ -209,8 +209,7 @@ LogicalResult RuleAttr::verify(
     return emitError() << "'l2' convention is only meaningful with "
                           "objective 'l2'";
   if (window < 1)
-    return emitError() << "'window' must be a positive integer, got "
-                       << window;
+    return emitError() << "'window' must be a positive integer, got " << window;
   if (window > 1 && objective == Objective::linear)
     return emitError() << "a 'window' (Omega rule) needs a key/value "
                           "objective, not 'linear'";
@@ -224,7 +223,8 @@ LogicalResult RuleAttr::verify(
   if (nsSteps < 1)
     return emitError() << "'ns_steps' must be a positive integer, got "
                        << nsSteps;
-  bool newtonSchulz = algorithm == Algorithm::muon || algorithm == Algorithm::m3;
+  bool newtonSchulz =
+      algorithm == Algorithm::muon || algorithm == Algorithm::m3;
   if (nsSteps != 5 && !newtonSchulz)
     return emitError() << "'ns_steps' is only meaningful with algorithm "
                           "'muon' or 'm3'";
@@ -245,8 +245,7 @@ LogicalResult RuleAttr::verify(
     if (!(*eps > 0.0))
       return emitError() << "'eps' must be positive, got " << *eps;
   }
-  if (precondTarget != PrecondTarget::first_layer &&
-      precond == Precond::none)
+  if (precondTarget != PrecondTarget::first_layer && precond == Precond::none)
     return emitError() << "'precond_target' needs 'precond = delta'";
   if (precond == Precond::delta && objective == Objective::linear)
     return emitError() << "'precond = delta' multiplies by (retain I - lr k "
@@ -316,8 +315,8 @@ LogicalResult FillAttr::verifyFor(Type type,
   return verifyFillable(type, "#nl.fill", e);
 }
 
-LogicalResult NormalAttr::verifyFor(Type type,
-                                    function_ref<InFlightDiagnostic()> e) const {
+LogicalResult
+NormalAttr::verifyFor(Type type, function_ref<InFlightDiagnostic()> e) const {
   return verifyFillable(type, "#nl.normal", e);
 }
 

@@ -7,11 +7,11 @@
 #ifndef NL_IR_NLATTRS_H
 #define NL_IR_NLATTRS_H
 
-#include "llvm/ADT/APFloat.h"
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/APFloat.h"
 
 #include "nl/IR/NLEnums.h.inc"
 

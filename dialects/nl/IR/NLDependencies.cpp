@@ -115,7 +115,8 @@ FailureOr<SmallVector<unsigned>> LevelGraph::topologicalOrder(
   while (order.size() < levels.size()) {
     std::optional<unsigned> next;
     for (unsigned i = 0; i < levels.size(); ++i) {
-      if (done[i] || llvm::any_of(needs[i], [&](unsigned j) { return !done[j]; }))
+      if (done[i] ||
+          llvm::any_of(needs[i], [&](unsigned j) { return !done[j]; }))
         continue;
       if (!next || before(i, *next))
         next = i;

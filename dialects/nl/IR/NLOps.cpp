@@ -90,11 +90,11 @@ MemoryTypeInterface getReadableMemory(Operation *op, LevelOp level) {
     return {};
   auto type = dyn_cast<MemoryTypeInterface>(memory.getType());
   if (!type) {
-    InFlightDiagnostic diag =
-        op->emitOpError() << "level @" << level.getSymName()
-                          << " holds a tensor buffer (" << memory.getType()
-                          << "), which cannot be read or given keys; only "
-                             "!nl.matrix, !nl.mlp and !nl.kv_cache can";
+    InFlightDiagnostic diag = op->emitOpError()
+                              << "level @" << level.getSymName()
+                              << " holds a tensor buffer (" << memory.getType()
+                              << "), which cannot be read or given keys; only "
+                                 "!nl.matrix, !nl.mlp and !nl.kv_cache can";
     diag.attachNote(memory.getLoc()) << "the level's memory is declared here";
   }
   return type;
@@ -107,8 +107,7 @@ LogicalResult checkShape(Operation *op, StringRef what, Value value,
   if (type.getShape() == expected)
     return success();
   return op->emitOpError() << what << " has shape " << shapeStr(type.getShape())
-                           << " but " << why << " needs "
-                           << shapeStr(expected);
+                           << " but " << why << " needs " << shapeStr(expected);
 }
 
 /// Whether `level` is named in the `via` of another level of its model.
@@ -145,10 +144,9 @@ ParseResult StepOp::parse(OpAsmParser &parser, OperationState &result) {
 
 void StepOp::print(OpAsmPrinter &printer) {
   printer << '(';
-  llvm::interleaveComma(getBody().getArguments(), printer,
-                        [&](BlockArgument arg) {
-                          printer.printRegionArgument(arg);
-                        });
+  llvm::interleaveComma(
+      getBody().getArguments(), printer,
+      [&](BlockArgument arg) { printer.printRegionArgument(arg); });
   printer << ')';
   printer.printOptionalArrowTypeList(getOutputTypeList());
   printer.printOptionalAttrDictWithKeyword((*this)->getAttrs(),
@@ -184,8 +182,8 @@ LogicalResult YieldOp::verify() {
                             << "returns " << getValues().size()
                             << " value(s) whose types do not match the "
                                "step's declared outputs";
-  diag.attachNote(step.getLoc()) << "the step declares " << expected.size()
-                                 << " output(s)";
+  diag.attachNote(step.getLoc())
+      << "the step declares " << expected.size() << " output(s)";
   return diag;
 }
 
@@ -223,15 +221,14 @@ LogicalResult checkGate(Operation *op, StringRef name, Value gate,
   bool scalar = llvm::all_of(shape, [](int64_t d) { return d == 1; });
   bool perHead = heads > 1 && (shape == ArrayRef<int64_t>{heads} ||
                                shape == ArrayRef<int64_t>{heads, 1});
-  bool perChannel =
-      channels > 0 && (shape == ArrayRef<int64_t>(perHeadShape(heads, channels)));
+  bool perChannel = channels > 0 &&
+                    (shape == ArrayRef<int64_t>(perHeadShape(heads, channels)));
   if (scalar || perHead || perChannel)
     return success();
-  InFlightDiagnostic diag = op->emitOpError()
-                            << "gate '" << name << "' has shape "
-                            << shapeStr(shape)
-                            << "; expected a scalar (tensor<f32> or "
-                               "tensor<1xf32>)";
+  InFlightDiagnostic diag =
+      op->emitOpError() << "gate '" << name << "' has shape " << shapeStr(shape)
+                        << "; expected a scalar (tensor<f32> or "
+                           "tensor<1xf32>)";
   if (heads > 1)
     diag << ", one value per head (tensor<" << heads << "xf32>)";
   if (channels > 0)
@@ -282,10 +279,9 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
         failed(expectOperand(*this, level, "value", getValue(), true, why)) ||
         failed(expectOperand(*this, level, "grad", getGrad(), false, why)))
       return failure();
-    for (auto [name, gate] :
-         {std::pair<StringRef, Value>{"lr", getLr()},
-          {"retain", getRetain()},
-          {"momentum_decay", getMomentumDecay()}})
+    for (auto [name, gate] : {std::pair<StringRef, Value>{"lr", getLr()},
+                              {"retain", getRetain()},
+                              {"momentum_decay", getMomentumDecay()}})
       if (failed(expectOperand(*this, level, name, gate, false,
                                "a non-parametric level has no gates")))
         return failure();
@@ -334,8 +330,7 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
                           "the level's state")))
       return failure();
   } else {
-    std::string why = ("objective '" +
-                       stringifyObjective(rule.getObjective()) +
+    std::string why = ("objective '" + stringifyObjective(rule.getObjective()) +
                        "' takes (key, value) pairs")
                           .str();
     if (failed(expectOperand(*this, level, "key", getKey(), true, why)) ||
@@ -366,9 +361,9 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
                            decays ? "its rule has 'retention = decay'"
                                   : "its rule has no decay retention")))
     return failure();
-  bool fusedMomentum = !rule.getVia() &&
-                       (rule.getAlgorithm() == Algorithm::momentum ||
-                        rule.getAlgorithm() == Algorithm::muon);
+  bool fusedMomentum =
+      !rule.getVia() && (rule.getAlgorithm() == Algorithm::momentum ||
+                         rule.getAlgorithm() == Algorithm::muon);
   if (failed(expectOperand(
           *this, level, "momentum_decay", getMomentumDecay(), fusedMomentum,
           fusedMomentum ? "its rule keeps a fused momentum buffer"
@@ -433,8 +428,7 @@ LogicalResult LinearOp::verify() {
   if (getResult().getType().getShape() != ArrayRef<int64_t>(expected))
     return emitOpError() << "result has shape "
                          << shapeStr(getResult().getType().getShape())
-                         << " but the projection yields "
-                         << shapeStr(expected);
+                         << " but the projection yields " << shapeStr(expected);
   return success();
 }
 
@@ -444,14 +438,13 @@ LogicalResult verifyBroadcast(Operation *op, RankedTensorType lhs,
   SmallVector<int64_t> shape;
   if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),
                                           shape))
-    return op->emitOpError() << "operand shapes " << shapeStr(lhs.getShape())
-                             << " and " << shapeStr(rhs.getShape())
-                             << " do not broadcast";
+    return op->emitOpError()
+           << "operand shapes " << shapeStr(lhs.getShape()) << " and "
+           << shapeStr(rhs.getShape()) << " do not broadcast";
   if (result.getShape() != ArrayRef<int64_t>(shape))
-    return op->emitOpError() << "result has shape "
-                             << shapeStr(result.getShape())
-                             << " but the operands broadcast to "
-                             << shapeStr(shape);
+    return op->emitOpError()
+           << "result has shape " << shapeStr(result.getShape())
+           << " but the operands broadcast to " << shapeStr(shape);
   return success();
 }
 } // namespace
@@ -476,7 +469,8 @@ LogicalResult DivOp::verify() {
 LogicalResult NormOp::verify() {
   auto input = getInput().getType();
   if (getKind() == NormKind::none)
-    return emitOpError() << "norm kind 'none' normalizes nothing; remove the op";
+    return emitOpError()
+           << "norm kind 'none' normalizes nothing; remove the op";
   if (input.getRank() < 1)
     return emitOpError() << "input must have at least one dimension";
   if (getResult().getType() != input)

@@ -69,8 +69,8 @@ LogicalResult verifyVia(ModelOp model, LevelOp level,
   for (FlatSymbolRefAttr ref : via) {
     LevelOp opt = model.lookupLevel(ref.getValue());
     if (!opt)
-      return level.emitOpError() << "'via' names " << ref
-                                 << ", which is not a level of this model";
+      return level.emitOpError()
+             << "'via' names " << ref << ", which is not a level of this model";
     auto [it, inserted] = servedBy.try_emplace(opt.getSymName(), level);
     if (!inserted) {
       InFlightDiagnostic diag = level.emitOpError()
@@ -106,12 +106,11 @@ LogicalResult verifyVia(ModelOp model, LevelOp level,
         return diag;
       }
     } else if (opt.getPeriod() != level.getPeriod()) {
-      InFlightDiagnostic diag = level.emitOpError()
-                                << "optimizer level " << ref << " has period "
-                                << periodStr(opt.getPeriod())
-                                << " but serves a level of period "
-                                << periodStr(level.getPeriod())
-                                << "; the two must update together";
+      InFlightDiagnostic diag =
+          level.emitOpError()
+          << "optimizer level " << ref << " has period "
+          << periodStr(opt.getPeriod()) << " but serves a level of period "
+          << periodStr(level.getPeriod()) << "; the two must update together";
       diag.attachNote(opt.getLoc()) << ref << " is declared here";
       return diag;
     }
@@ -160,17 +159,16 @@ LogicalResult ModelOp::verifyRegions() {
                          << " has no nl.step; a model needs one step body";
   if (steps.size() > 1) {
     InFlightDiagnostic diag = steps[1].emitOpError()
-                              << "is the second step of model @"
-                              << getSymName() << "; a model has one step";
+                              << "is the second step of model @" << getSymName()
+                              << "; a model has one step";
     diag.attachNote(steps[0].getLoc()) << "first step here";
     return diag;
   }
 
   // One update per level and step; every online level is updated.
   llvm::MapVector<StringRef, SmallVector<UpdateOp>> updates;
-  steps[0].walk([&](UpdateOp update) {
-    updates[update.getLevel()].push_back(update);
-  });
+  steps[0].walk(
+      [&](UpdateOp update) { updates[update.getLevel()].push_back(update); });
   for (auto &[name, list] : updates) {
     if (list.size() > 1) {
       InFlightDiagnostic diag = list[1].emitOpError()
@@ -197,10 +195,10 @@ LogicalResult ModelOp::verifyRegions() {
     auto [it, inserted] = transfers.try_emplace(
         {static_cast<unsigned>(t.getKind()), t.getFrom(), t.getTo()}, t);
     if (!inserted) {
-      InFlightDiagnostic diag = t.emitOpError()
-                                << "repeats the " << stringifyTransferKind(t.getKind())
-                                << " transfer @" << t.getFrom() << " -> @"
-                                << t.getTo();
+      InFlightDiagnostic diag =
+          t.emitOpError() << "repeats the "
+                          << stringifyTransferKind(t.getKind()) << " transfer @"
+                          << t.getFrom() << " -> @" << t.getTo();
       diag.attachNote(it->second.getLoc()) << "first declared here";
       return diag;
     }

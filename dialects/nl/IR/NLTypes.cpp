@@ -103,8 +103,8 @@ Type MatrixType::parse(AsmParser &parser) {
     if (parser.parseKeyword(&key))
       return {};
     if (!seen.insert(key).second) {
-      parser.emitError(keyLoc, "matrix memory field '") << key
-                                                        << "' given twice";
+      parser.emitError(keyLoc, "matrix memory field '")
+          << key << "' given twice";
       return {};
     }
     if (key == "heads") {
@@ -130,9 +130,8 @@ Type MatrixType::parse(AsmParser &parser) {
   }
   if (parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), dims[0], dims[1], elementType, heads,
-                    layout);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    dims[0], dims[1], elementType, heads, layout);
 }
 
 void MatrixType::print(AsmPrinter &printer) const {
@@ -232,9 +231,8 @@ Type MlpType::parse(AsmParser &parser) {
   }
   if (parser.parseGreater())
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), widths, activation, bias, residual,
-                    norm, heads);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    widths, activation, bias, residual, norm, heads);
 }
 
 void MlpType::print(AsmPrinter &printer) const {

@@ -88,8 +88,7 @@ void VerifySchedulePass::runOnOperation() {
     if (p != 0)
       distinct.push_back(p);
   llvm::sort(distinct);
-  distinct.erase(std::unique(distinct.begin(), distinct.end()),
-                 distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   auto rankOf = [&](unsigned i) -> int64_t {
     if (period[i] == 0)
       return distinct.size();

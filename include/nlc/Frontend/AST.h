@@ -34,8 +34,8 @@ struct Value {
   llvm::SMLoc loc;
   double number = 0;
   bool isInteger = false;
-  std::string text;             // Word, String
-  std::vector<Value> elements;  // List
+  std::string text;            // Word, String
+  std::vector<Value> elements; // List
 };
 
 /// `name = value`, or a bare `name` (a flag such as `residual`).
@@ -62,21 +62,21 @@ struct Arg {
 struct Expr {
   enum class Kind { Number, Name, Call, Binary, Negate } kind;
   llvm::SMLoc loc;
-  double number = 0;          // Number
-  bool isInteger = false;     // Number
-  std::string name;           // Name, Call (callee)
-  char op = 0;                // Binary: '+', '-', '*', '/', '@'
-  ExprPtr lhs, rhs;           // Binary (lhs, rhs), Negate (lhs)
-  std::vector<Arg> args;      // Call
-  unsigned depth = 1;         // height of this subtree (bounded by the parser)
+  double number = 0;      // Number
+  bool isInteger = false; // Number
+  std::string name;       // Name, Call (callee)
+  char op = 0;            // Binary: '+', '-', '*', '/', '@'
+  ExprPtr lhs, rhs;       // Binary (lhs, rhs), Negate (lhs)
+  std::vector<Arg> args;  // Call
+  unsigned depth = 1;     // height of this subtree (bounded by the parser)
 };
 
 struct Stmt {
   enum class Kind { Assign, Update, Return } kind;
   llvm::SMLoc loc;
-  std::string name;           // Assign: target; Update: level
-  ExprPtr value;              // Assign
-  std::vector<Arg> args;      // Update (named)
+  std::string name;             // Assign: target; Update: level
+  ExprPtr value;                // Assign
+  std::vector<Arg> args;        // Update (named)
   std::vector<ExprPtr> results; // Return
 };
 
@@ -147,7 +147,7 @@ struct Step {
 struct Model {
   llvm::SMLoc loc;
   std::string name;
-  std::vector<KeyValue> attrs; // dim, heads
+  std::vector<KeyValue> attrs;    // dim, heads
   std::vector<KeyValue> defaults; // rule fields applied to every level
   std::vector<Hyper> hypers;
   std::vector<Param> params;

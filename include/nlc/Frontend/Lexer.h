@@ -15,13 +15,26 @@ namespace nlc {
 struct Token {
   enum Kind {
     Eof,
-    Error,      // text holds the message
+    Error, // text holds the message
     Identifier,
     Integer,
     Float,
-    String,     // text holds the contents, without quotes
-    LParen, RParen, LBracket, RBracket, LBrace, RBrace,
-    Comma, Colon, Equal, Arrow, At, Plus, Minus, Star, Slash,
+    String, // text holds the contents, without quotes
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    LBrace,
+    RBrace,
+    Comma,
+    Colon,
+    Equal,
+    Arrow,
+    At,
+    Plus,
+    Minus,
+    Star,
+    Slash,
   };
   Kind kind = Eof;
   llvm::StringRef text;

@@ -36,17 +36,17 @@ namespace nlc {
 struct ABITensor {
   enum class Role { Param, State, Accumulator, Gate, History };
   Role role;
-  std::string name;              // "W_q", "memory.M", "slow.__acc"
+  std::string name; // "W_q", "memory.M", "slow.__acc"
   llvm::SmallVector<int64_t> shape;
-  int level = -1;                // owning level index, -1 for params
-  mlir::Attribute init;          // an initializer attribute, or null (zeros)
-  mlir::Operation *def = nullptr;// nl.param / nl.state, if any
+  int level = -1;                 // owning level index, -1 for params
+  mlir::Attribute init;           // an initializer attribute, or null (zeros)
+  mlir::Operation *def = nullptr; // nl.param / nl.state, if any
 };
 
 struct ABILevel {
   std::string name;
   mlir::nl::LevelOp op;
-  int64_t period;                // 0 = frozen/offline, 1 for inf
+  int64_t period; // 0 = frozen/offline, 1 for inf
   bool infinite = false;
   std::string tail;
   int64_t order = 0;

@@ -56,15 +56,17 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(unsigned optLevel,
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getProcessTriple());
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, *error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, *error);
   if (!target)
     return nullptr;
   llvm::SubtargetFeatures features;
   for (const auto &f : llvm::sys::getHostCPUFeatures())
     features.AddFeature(f.getKey(), f.getValue());
-  llvm::CodeGenOptLevel level = optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
-                                : optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                                : llvm::CodeGenOptLevel::Default;
+  llvm::CodeGenOptLevel level =
+      optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : optLevel == 0 ? llvm::CodeGenOptLevel::None
+                      : llvm::CodeGenOptLevel::Default;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, llvm::sys::getHostCPUName(), features.getString(),
       llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, level));
@@ -131,11 +133,11 @@ LogicalResult nlc::linkSharedLibrary(llvm::StringRef objectPath,
     return failure();
   }
   llvm::SmallVector<llvm::StringRef> args = {
-      *cc, "-shared", "-Wl,--no-undefined", "-o", libraryPath, objectPath,
-      "-lm"};
+      *cc,        "-shared", "-Wl,--no-undefined", "-o", libraryPath,
+      objectPath, "-lm"};
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0,
-                                     &message);
+  int rc =
+      llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);
   if (rc != 0) {
     *error = "linking " + libraryPath.str() + " failed" +
              (message.empty() ? "" : ": " + message);

@@ -59,12 +59,11 @@ struct Manifest {
 };
 
 /// Parses and validates a manifest.
-bool parseManifest(const std::string &json, Manifest &out,
-                   std::string *error);
+bool parseManifest(const std::string &json, Manifest &out, std::string *error);
 
 using StepFn = void (*)(const float *const *params, float *const *state,
-                        const float *x, float *const *outputs,
-                        uint64_t active, uint64_t fire);
+                        const float *x, float *const *outputs, uint64_t active,
+                        uint64_t fire);
 using FlushFn = void (*)(const float *const *params, float *const *state,
                          uint64_t fire);
 
