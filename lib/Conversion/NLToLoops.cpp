@@ -1246,6 +1246,21 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
         e.getReassociationIndices());
     return success();
   }
+  if (auto s = dyn_cast<tensor::ExtractSliceOp>(op)) {
+    // A static slice of a vector: copy it (consumers index from 0).
+    Value src = buf(s.getSource());
+    int64_t offset = s.getStaticOffsets()[0];
+    int64_t size = s.getStaticSizes()[0];
+    Value out = scratch({size});
+    forEach({size}, [&](ValueRange i) {
+      Value from = arith::AddIOp::create(b, loc, i[0], idx(offset));
+      memref::StoreOp::create(
+          b, loc, memref::LoadOp::create(b, loc, src, ValueRange{from}), out,
+          i);
+    });
+    buffers[s.getResult()] = out;
+    return success();
+  }
   if (auto c = dyn_cast<tensor::CollapseShapeOp>(op)) {
     buffers[c.getResult()] = memref::CollapseShapeOp::create(
         b, loc, buf(c.getSrc()), c.getReassociationIndices());

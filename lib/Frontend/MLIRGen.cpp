@@ -1204,6 +1204,40 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
         builder, l, type, *x, ArrayRef<ReassociationIndices>{{0, 1}}));
   }
 
+  if (e.name == "slice") {
+    // slice(x, offset, size): x[offset : offset + size] of a vector.
+    if (failed(checkArgs(e, 3, {})))
+      return failure();
+    int64_t bounds[2];
+    for (int i = 0; i < 2; ++i) {
+      const nlc::ast::Expr &a = *e.args[i + 1].value;
+      std::optional<double> v;
+      if (a.kind == nlc::ast::Expr::Kind::Number && a.isInteger)
+        v = a.number;
+      else if (a.kind == nlc::ast::Expr::Kind::Name && hypers.count(a.name) &&
+               hypers[a.name].isInteger)
+        v = hypers[a.name].value;
+      if (!v || *v < (i == 0 ? 0 : 1))
+        return error(a.loc) << "the " << (i == 0 ? "offset" : "size")
+                            << " of 'slice' must be an integer "
+                            << (i == 0 ? ">= 0" : ">= 1");
+      bounds[i] = static_cast<int64_t>(*v);
+    }
+    FailureOr<Value> x = genExpr(*e.args[0].value);
+    if (failed(x))
+      return failure();
+    ArrayRef<int64_t> xs = shapeOf(*x);
+    if (xs.size() != 1 || bounds[0] + bounds[1] > xs[0])
+      return error(e.loc) << "'slice' takes " << bounds[1]
+                          << " values from offset " << bounds[0]
+                          << " of a vector; got shape " << shapeStr(xs);
+    return Value(tensor::ExtractSliceOp::create(
+        builder, l, f32({bounds[1]}), *x, ValueRange{}, ValueRange{},
+        ValueRange{}, builder.getDenseI64ArrayAttr({bounds[0]}),
+        builder.getDenseI64ArrayAttr({bounds[1]}),
+        builder.getDenseI64ArrayAttr({1})));
+  }
+
   if (e.name == "merge_heads") {
     if (failed(checkArgs(e, 1, {})))
       return failure();
@@ -1221,7 +1255,7 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
 
   static const StringRef kFunctions[] = {
       "read",     "linear",      "conv",        "l2norm",   "layernorm",
-      "rmsnorm",  "split_heads", "merge_heads", "identity", "relu",
+      "rmsnorm",  "split_heads", "merge_heads", "slice",    "identity", "relu",
       "silu",     "gelu",        "gelu_tanh",   "sigmoid",  "tanh",
       "softplus", "exp"};
   InFlightDiagnostic diag = error(e.loc)
