@@ -13,7 +13,7 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
   -DLLVM_EXTERNAL_LIT=$(LLVM_PREFIX)/bin/lit \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: all setup configure build run test docs clean
+.PHONY: all setup configure build run test bench-quick docs clean
 
 all: build
 
@@ -33,6 +33,10 @@ run: build
 
 test: build
 	@./scripts/run-tests.sh $(BUILD_DIR)
+
+# A quick benchmark subset (W1 at d = 64, 128): nlc vs a hand-fused C++ loop.
+bench-quick: build
+	@./bench/run.sh $(BUILD_DIR) 64 128
 
 # Regenerates the dialect reference committed under docs/dialect/.
 docs: build

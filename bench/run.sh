@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the benchmarks that exist so far (W1) for the given head widths and
+# writes build/bench/results.jsonl. Usage: bench/run.sh BUILD_DIR [d ...]
+# Thread counts are explicit; wait for an idle machine before trusting it.
+set -euo pipefail
+BUILD_DIR="${1:-build}"
+shift || true
+DS=("${@:-64 128}")
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+OUT="$BUILD_DIR/bench"
+mkdir -p "$OUT"
+: > "$OUT/results.jsonl"
+cmake --build "$BUILD_DIR" --target nlc-bench-w1 nlc > /dev/null
+H=8
+for d in ${DS[@]}; do
+  HD=$((H * d))
+  "$BUILD_DIR/bin/nlc" bench/models/w1.nl --emit=lib -O3 -o "$OUT/w1_d$d.so" \
+    -D d=$d -D H=$H -D HD=$HD -D OV=$HD -D OQ=$((2 * HD)) -D OT=$((3 * HD)) \
+    -D OE=$((3 * HD + H)) -D OK=$((3 * HD + 2 * H)) -D DIM=$((3 * HD + 3 * H))
+  "$OUT/nlc-bench-w1" "$OUT/w1_d$d.so" "$d" 2048 5 "$OUT/results.jsonl"
+done
+echo "results: $OUT/results.jsonl"
