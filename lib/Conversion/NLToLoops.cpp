@@ -21,6 +21,7 @@
 #include "nlc/Conversion/Passes.h"
 #include "nlc/Target/ModelABI.h"
 
+#include "nl/IR/NLDependencies.h"
 #include "nl/IR/NLOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -138,6 +139,28 @@ private:
     for (auto [d, size] : llvm::enumerate(shape))
       indices.push_back(size == 1 ? idx(0) : ivs[offset + d]);
     return memref::LoadOp::create(b, loc, buffer, indices);
+  }
+  /// The value of gate buffer `g` for head h and key channel c of a memory
+  /// seen as `m`: a scalar, one value per head ([H] or [H, 1]), or one per
+  /// key channel ([C] or [H, C]); 1 when there is no gate.
+  Value gateAt(Value g, const MatrixView &m, Value h, Value c) {
+    if (!g)
+      return f32(1.0);
+    auto shape = cast<MemRefType>(g.getType()).getShape();
+    SmallVector<Value> ix;
+    if (llvm::all_of(shape, [](int64_t d) { return d == 1; }))
+      ix.assign(shape.size(), idx(0));
+    else if (shape.size() == 1 && shape[0] == m.heads && m.heads > 1)
+      ix = {h};
+    else if (shape.size() == 2 && shape[1] == 1)
+      ix = {h, idx(0)};
+    else
+      ix = m.vec(h, c);
+    return memref::LoadOp::create(b, loc, g, ix);
+  }
+  /// The name of `level`'s memory tensor in the ABI ("<level>.<state>").
+  static std::string memoryName(LevelOp level) {
+    return (level.getSymName() + "." + level.getMemory().getSymName()).str();
   }
   /// Whether bit `i` of `mask` is set.
   Value bit(Value mask, int64_t i) {
@@ -258,16 +281,6 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep) {
 // Ordering the step
 //===----------------------------------------------------------------------===//
 
-/// Whether a read of `level` in step t returns its step-t state. A KV cache
-/// read includes the current token.
-static bool readSeesWrite(LevelOp level) {
-  if (isa<KvCacheType>(level.getMemory().getType()))
-    return true;
-  RuleAttr rule = level.getRuleAttr();
-  return rule && level.learnsOnline() &&
-         rule.getRead() == ReadOrder::after_write;
-}
-
 LogicalResult ModelLowering::orderStep(StepOp step,
                                        SmallVector<Operation *> &order) {
   Block &body = step.getBody().front();
@@ -284,7 +297,7 @@ LogicalResult ModelLowering::orderStep(StepOp step,
       LevelOp level = model.lookupLevel(read.getLevel());
       if (!update)
         continue;
-      if (readSeesWrite(level))
+      if (readSeesThisStep(level))
         deps[read].push_back(update);
       else
         deps[update].push_back(read);
@@ -560,8 +573,7 @@ void ModelLowering::lowerConv(ConvOp op) {
 
 void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
                                 int li) {
-  std::string base =
-      (level.getSymName() + "." + level.getMemory().getSymName()).str();
+  std::string base = memoryName(level);
   Value keys = stateArgs[abi.stateIndex(base + ".keys")];
   Value values = stateArgs[abi.stateIndex(base + ".values")];
   Value pos = stateArgs[abi.stateIndex(base + ".pos")];
@@ -607,8 +619,7 @@ void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
 void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
   // y = sum_i softmax_i(q . k_i) v_i over the filled slots (no score
   // scaling: scale q in the step if you want 1/sqrt(d)).
-  std::string base =
-      (level.getSymName() + "." + level.getMemory().getSymName()).str();
+  std::string base = memoryName(level);
   Value keys = stateArgs[abi.stateIndex(base + ".keys")];
   Value values = stateArgs[abi.stateIndex(base + ".values")];
   Value fill = stateArgs[abi.stateIndex(base + ".fill")];
@@ -782,26 +793,17 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
   SmallVector<UpdateOp> owners;
   for (FlatSymbolRefAttr ref : via) {
     LevelOp opt = model.lookupLevel(ref.getValue());
-    memories.push_back(
-        state((opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
+    memories.push_back(state(memoryName(opt)));
     owners.push_back(updates.lookup(ref.getValue()));
   }
   Value pending = state(name + ".__m3_pending");
   Value o2 = state(name + ".__m3_o2");
-  auto gateOf = [&](UpdateOp u, Value live, Value h, Value c) -> Value {
-    if (!live)
-      return f32(1.0);
-    auto shape = cast<MemRefType>(buf(live).getType()).getShape();
-    SmallVector<Value> ix(shape.size(), idx(0));
-    if (llvm::any_of(shape, [](int64_t d) { return d != 1; }))
-      ix = m.vec(h, c);
-    return memref::LoadOp::create(b, loc, buf(live), ix);
-  };
   auto moment = [&](unsigned i, Value h, Value c, Value term,
                     ArrayRef<Value> at) {
     Value old = memref::LoadOp::create(b, loc, memories[i], at);
-    Value r = gateOf(owners[i], owners[i].getRetain(), h, c);
-    Value l = gateOf(owners[i], owners[i].getLr(), h, c);
+    Value retainGate = owners[i].getRetain();
+    Value r = gateAt(retainGate ? buf(retainGate) : Value(), m, h, c);
+    Value l = gateAt(buf(owners[i].getLr()), m, h, c);
     Value v =
         arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, r, old),
                               arith::MulFOp::create(b, loc, l, term));
@@ -823,15 +825,6 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
   double alpha =
       rule.getSlowWeight() ? rule.getSlowWeight()->convertToDouble() : 1.0;
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
-  auto gateAtLr = [&](Value g, Value h, Value c) -> Value {
-    if (!g)
-      return f32(1.0);
-    auto shape = cast<MemRefType>(g.getType()).getShape();
-    SmallVector<Value> ix(shape.size(), idx(0));
-    if (llvm::any_of(shape, [](int64_t d) { return d != 1; }))
-      ix = m.vec(h, c);
-    return memref::LoadOp::create(b, loc, g, ix);
-  };
   forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
     SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
     Value num = arith::AddFOp::create(
@@ -844,11 +837,11 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
                              memref::LoadOp::create(b, loc, memories[1], at)),
         f32(eps));
     Value stepv =
-        arith::MulFOp::create(b, loc, gateAtLr(lr, ix[0], ix[2]),
+        arith::MulFOp::create(b, loc, gateAt(lr, m, ix[0], ix[2]),
                               arith::DivFOp::create(b, loc, num, den));
     Value kept =
         arith::MulFOp::create(b, loc, memref::LoadOp::create(b, loc, mem, at),
-                              gateAtLr(retain, ix[0], ix[2]));
+                              gateAt(retain, m, ix[0], ix[2]));
     memref::StoreOp::create(b, loc, arith::SubFOp::create(b, loc, kept, stepv),
                             mem, at);
   });
@@ -876,8 +869,7 @@ void ModelLowering::lowerRead(ReadOp op) {
     return lowerAttend(op, level, cache);
   auto type = cast<MatrixType>(level.getMemory().getType());
   MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
-  int s = abi.stateIndex(
-      (level.getSymName() + "." + level.getMemory().getSymName()).str());
+  int s = abi.stateIndex(memoryName(level));
   Value mem = stateArgs[s], q = buf(op.getQuery());
   Value out = scratch(shapeOf(op.getResult()));
   forAll({m.heads, m.rows}, [&](ValueRange hr) {
@@ -920,39 +912,19 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
   Algorithm algorithm = rule.getAlgorithm();
 
-  // A gate of update `u` (this level's or an optimizer level's): the live
-  // value in the step, or the one stored with the pending chunk.
-  auto gate = [&](UpdateOp u, StringRef gateName, Value live) -> Value {
-    if (!live)
-      return {};
-    if (!chunked || !contribute)
-      return chunked ? state((name + ".__gate." + u.getLevel() + "." + gateName)
-                                 .str())
-                     : buf(live);
-    return buf(live);
-  };
+  // A stored gate of the pending chunk, and a gate of update `u` (this
+  // level's or an optimizer level's) as the apply reads it: the live value in
+  // the step, except in a chunked level's flush, which has only the stored one.
   auto stored = [&](UpdateOp u, StringRef gateName) -> Value {
     return state((name + ".__gate." + u.getLevel() + "." + gateName).str());
   };
-  // The gate value for head h and key channel c.
-  auto gateAt = [&](Value g, Value h, Value c) -> Value {
-    if (!g)
-      return f32(1.0);
-    auto shape = cast<MemRefType>(g.getType()).getShape();
-    int64_t numel = 1;
-    for (int64_t d : shape)
-      numel *= d;
-    SmallVector<Value> ix;
-    if (numel == 1) {
-      ix.assign(shape.size(), idx(0));
-    } else if (shape.size() == 1 && shape[0] == m.heads && m.heads > 1) {
-      ix = {h};
-    } else if (shape.size() == 2 && shape[1] == 1) {
-      ix = {h, idx(0)};
-    } else {
-      ix = m.vec(h, c);
-    }
-    return memref::LoadOp::create(b, loc, g, ix);
+  auto gate = [&](UpdateOp u, StringRef gateName, Value live) -> Value {
+    if (!live)
+      return {};
+    return chunked && !contribute ? stored(u, gateName) : buf(live);
+  };
+  auto gateAt = [&](Value g, Value h, Value c) {
+    return this->gateAt(g, m, h, c);
   };
 
   UpdateOp momentumUpdate =
@@ -1094,8 +1066,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       buffer = state(name + "." + states[1].getSymName().str());
     } else {
       LevelOp opt = model.lookupLevel(via[0].getValue());
-      buffer =
-          state((opt.getSymName() + "." + opt.getMemory().getSymName()).str());
+      buffer = state(memoryName(opt));
     }
   }
   SmallVector<Value> moments;
@@ -1103,8 +1074,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   if (algorithm == Algorithm::adam)
     for (FlatSymbolRefAttr ref : via) {
       LevelOp opt = model.lookupLevel(ref.getValue());
-      moments.push_back(
-          state((opt.getSymName() + "." + opt.getMemory().getSymName()).str()));
+      moments.push_back(state(memoryName(opt)));
       momentUpdates.push_back(updates.lookup(ref.getValue()));
     }
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;

@@ -469,15 +469,9 @@ int nlc::compile(const CompileOptions &options, MLIRContext &context) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-template <typename EnumT, typename StringifyFn>
-std::string values(uint64_t max, StringifyFn stringify) {
-  std::string s;
-  for (uint64_t i = 0; i <= max; ++i) {
-    if (i)
-      s += ", ";
-    s += stringify(static_cast<EnumT>(i)).str();
-  }
-  return s;
+/// "a, b, c": the spellings of an enumeration.
+template <typename EnumT> std::string values() {
+  return llvm::join(mlir::nl::enumSpellings<EnumT>(), ", ");
 }
 } // namespace
 
@@ -493,62 +487,43 @@ std::string nlc::listRules() {
     os << "  " << llvm::left_justify(field, 15) << vals << "\n"
        << "  " << llvm::left_justify("", 15) << meaning << "\n";
   };
-  row("objective",
-      values<Objective>(getMaxEnumValForObjective(), stringifyObjective),
+  row("objective", values<Objective>(),
       "inner objective L(M; k, v); linear = <g, M> for a given gradient");
-  row("retention",
-      values<Retention>(getMaxEnumValForRetention(), stringifyRetention),
+  row("retention", values<Retention>(),
       "decay multiplies the old state by the 'retain' gate");
-  row("decay_order",
-      values<DecayOrder>(getMaxEnumValForDecayOrder(), stringifyDecayOrder),
+  row("decay_order", values<DecayOrder>(),
       "gradient at the old state (Titans) or the decayed one (Gated "
       "DeltaNet)");
-  row("algorithm",
-      values<Algorithm>(getMaxEnumValForAlgorithm(), stringifyAlgorithm),
-      "how the gradient becomes an update");
+  row("algorithm", values<Algorithm>(), "how the gradient becomes an update");
   row("via", "[level, ...]",
       "levels keeping the algorithm's memory (momentum/muon: 1, adam: 2, "
       "m3: 3)");
-  row("grad_at",
-      values<GradPoint>(getMaxEnumValForGradPoint(), stringifyGradPoint),
-      "state at which gradients are taken");
+  row("grad_at", values<GradPoint>(), "state at which gradients are taken");
   row("read", "after_write, before_write",
       "whether a read in the same step sees this step's write");
-  row("l2",
-      values<L2Convention>(getMaxEnumValForL2Convention(),
-                           stringifyL2Convention),
-      "L = 1/2 ||Mk - v||^2 or ||Mk - v||^2");
+  row("l2", values<L2Convention>(), "L = 1/2 ||Mk - v||^2 or ||Mk - v||^2");
   row("p", "number >= 1", "exponent of the lp objective");
   row("huber_delta", "number > 0", "threshold of the huber objective");
   row("window", "integer >= 1 (1)", "Omega-rule window");
-  row("precond", values<Precond>(getMaxEnumValForPrecond(), stringifyPrecond),
+  row("precond", values<Precond>(),
       "delta: M <- M (retain I - lr k k^T) - lr grad");
-  row("precond_target",
-      values<PrecondTarget>(getMaxEnumValForPrecondTarget(),
-                            stringifyPrecondTarget),
+  row("precond_target", values<PrecondTarget>(),
       "which weights of an MLP memory the preconditioner multiplies");
-  row("dgd_step", values<DgdStep>(getMaxEnumValForDgdStep(), stringifyDgdStep),
-      "DGD step size");
+  row("dgd_step", values<DgdStep>(), "DGD step size");
   row("ns_steps", "integer >= 1 (5)", "Newton-Schulz iterations of muon");
   row("eps", "number > 0 (1e-8)", "epsilon of adam and m3");
   row("slow_weight", "number (1)", "weight of m3's slow momentum");
-  row("write",
-      values<WriteMode>(getMaxEnumValForWriteMode(), stringifyWriteMode),
+  row("write", values<WriteMode>(),
       "whether outer gradients flow through writes");
-  row("grad_source",
-      values<GradSource>(getMaxEnumValForGradSource(), stringifyGradSource),
+  row("grad_source", values<GradSource>(),
       "the level's own objective or the task loss");
-  row("lr_placement",
-      values<LrPlacement>(getMaxEnumValForLrPlacement(), stringifyLrPlacement),
+  row("lr_placement", values<LrPlacement>(),
       "step size inside or outside a chunk's gradient sum");
   os << "\nLevels: level NAME period (C | inf | frozen) [phase online|offline]"
         " [tail carry|flush|drop] { rule {...} state ... }\n"
      << "Memories: matrix[out, in](heads, layout), mlp[w0, ..., wn](act, bias,"
         " residual, norm, heads), kv_cache(key, value, window, heads), "
         "[shape]\n"
-     << "Transfers: "
-     << values<TransferKind>(getMaxEnumValForTransferKind(),
-                             stringifyTransferKind)
-     << "\n";
+     << "Transfers: " << values<TransferKind>() << "\n";
   return out;
 }

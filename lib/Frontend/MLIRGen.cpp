@@ -37,15 +37,6 @@ using llvm::StringRef;
 
 namespace {
 
-/// "[64, 16]" for diagnostics.
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return s;
-}
-
 /// A number as the user would write it: `16`, `2.5`, `1e-08`.
 std::string numStr(double v) {
   if (v == std::floor(v) && std::fabs(v) < 1e15)
@@ -90,6 +81,39 @@ const StringRef kFields[] = {"objective",
                              "write",
                              "grad_source",
                              "lr_placement"};
+
+/// The spellings of a rule field that takes an enumeration; empty for the
+/// other fields.
+SmallVector<StringRef> ruleFieldSpellings(StringRef field) {
+  using namespace mlir::nl;
+  if (field == "objective")
+    return enumSpellings<Objective>();
+  if (field == "retention")
+    return enumSpellings<Retention>();
+  if (field == "decay_order")
+    return enumSpellings<DecayOrder>();
+  if (field == "algorithm")
+    return enumSpellings<Algorithm>();
+  if (field == "grad_at")
+    return enumSpellings<GradPoint>();
+  if (field == "read")
+    return enumSpellings<ReadOrder>();
+  if (field == "l2")
+    return enumSpellings<L2Convention>();
+  if (field == "precond")
+    return enumSpellings<Precond>();
+  if (field == "precond_target")
+    return enumSpellings<PrecondTarget>();
+  if (field == "dgd_step")
+    return enumSpellings<DgdStep>();
+  if (field == "write")
+    return enumSpellings<WriteMode>();
+  if (field == "grad_source")
+    return enumSpellings<GradSource>();
+  if (field == "lr_placement")
+    return enumSpellings<LrPlacement>();
+  return {};
+}
 
 struct Hyper {
   double value;
@@ -545,13 +569,13 @@ FailureOr<PeriodAttr> MLIRGen::genPeriod(const nlc::ast::Value &v) {
 }
 
 namespace {
-/// Symbolizes `word` with `fn`, or reports the valid names.
-template <typename EnumT, typename SymbolizeFn>
-FailureOr<EnumT> parseEnum(StringRef word, SymbolizeFn fn, StringRef field,
-                           ArrayRef<StringRef> valid,
+/// Symbolizes `word` as an EnumT, or reports the valid names.
+template <typename EnumT>
+FailureOr<EnumT> parseEnum(StringRef word, StringRef field,
                            function_ref<InFlightDiagnostic()> emit) {
-  if (std::optional<EnumT> v = fn(word))
+  if (std::optional<EnumT> v = symbolizeEnum<EnumT>(word))
     return *v;
+  SmallVector<StringRef> valid = enumSpellings<EnumT>();
   InFlightDiagnostic diag = emit()
                             << "unknown " << field << " '" << word
                             << "'; expected one of " << llvm::join(valid, ", ");
@@ -594,8 +618,7 @@ FailureOr<RuleAttr> MLIRGen::genRule(const nlc::ast::Level &level,
            << "' needs an 'objective' (dot, l2, lp, huber or linear)";
 
   // Reads one enum field, keeping `def` when absent.
-  auto enumField = [&](StringRef name, auto symbolize, auto def,
-                       ArrayRef<StringRef> valid) -> FailureOr<decltype(def)> {
+  auto enumField = [&](StringRef name, auto def) -> FailureOr<decltype(def)> {
     auto it = fields.find(name);
     if (it == fields.end())
       return def;
@@ -603,7 +626,7 @@ FailureOr<RuleAttr> MLIRGen::genRule(const nlc::ast::Level &level,
     FailureOr<std::string> w = evalWord(*kv.value, "'" + name + "'");
     if (failed(w))
       return failure();
-    return parseEnum<decltype(def)>(*w, symbolize, name, valid,
+    return parseEnum<decltype(def)>(*w, name,
                                     [&] { return error(kv.value->loc); });
   };
   auto realField = [&](StringRef name) -> FailureOr<std::optional<APFloat>> {
@@ -622,45 +645,19 @@ FailureOr<RuleAttr> MLIRGen::genRule(const nlc::ast::Level &level,
     return evalInt(*it->second->value, "'" + name + "'", 1);
   };
 
-  auto objective =
-      enumField("objective", [](StringRef w) { return symbolizeObjective(w); },
-                Objective::dot, {"dot", "l2", "lp", "huber", "linear"});
-  auto retention =
-      enumField("retention", [](StringRef w) { return symbolizeRetention(w); },
-                Retention::none, {"none", "decay", "l2_prox"});
-  auto decayOrder = enumField(
-      "decay_order", [](StringRef w) { return symbolizeDecayOrder(w); },
-      DecayOrder::decoupled, {"decoupled", "before_grad"});
-  auto algorithm =
-      enumField("algorithm", [](StringRef w) { return symbolizeAlgorithm(w); },
-                Algorithm::gd, {"gd", "momentum", "dgd", "muon", "adam", "m3"});
-  auto gradAt =
-      enumField("grad_at", [](StringRef w) { return symbolizeGradPoint(w); },
-                GradPoint::token, {"token", "chunk_start"});
-  auto read =
-      enumField("read", [](StringRef w) { return symbolizeReadOrder(w); },
-                ReadOrder::after_write, {"before_write", "after_write"});
-  auto l2 =
-      enumField("l2", [](StringRef w) { return symbolizeL2Convention(w); },
-                L2Convention::half, {"half", "full"});
-  auto precond =
-      enumField("precond", [](StringRef w) { return symbolizePrecond(w); },
-                Precond::none, {"none", "delta"});
-  auto precondTarget = enumField(
-      "precond_target", [](StringRef w) { return symbolizePrecondTarget(w); },
-      PrecondTarget::first_layer, {"first_layer", "every_layer"});
-  auto dgdStep = enumField(
-      "dgd_step", [](StringRef w) { return symbolizeDgdStep(w); },
-      DgdStep::sherman_morrison, {"sherman_morrison", "unit_norm", "undamped"});
-  auto write =
-      enumField("write", [](StringRef w) { return symbolizeWriteMode(w); },
-                WriteMode::stop_grad, {"stop_grad", "differentiable"});
-  auto gradSource = enumField(
-      "grad_source", [](StringRef w) { return symbolizeGradSource(w); },
-      GradSource::local, {"local", "task"});
-  auto lrPlacement = enumField(
-      "lr_placement", [](StringRef w) { return symbolizeLrPlacement(w); },
-      LrPlacement::per_token, {"per_token", "per_chunk"});
+  auto objective = enumField("objective", Objective::dot);
+  auto retention = enumField("retention", Retention::none);
+  auto decayOrder = enumField("decay_order", DecayOrder::decoupled);
+  auto algorithm = enumField("algorithm", Algorithm::gd);
+  auto gradAt = enumField("grad_at", GradPoint::token);
+  auto read = enumField("read", ReadOrder::after_write);
+  auto l2 = enumField("l2", L2Convention::half);
+  auto precond = enumField("precond", Precond::none);
+  auto precondTarget = enumField("precond_target", PrecondTarget::first_layer);
+  auto dgdStep = enumField("dgd_step", DgdStep::sherman_morrison);
+  auto write = enumField("write", WriteMode::stop_grad);
+  auto gradSource = enumField("grad_source", GradSource::local);
+  auto lrPlacement = enumField("lr_placement", LrPlacement::per_token);
   if (failed(objective) || failed(retention) || failed(decayOrder) ||
       failed(algorithm) || failed(gradAt) || failed(read) || failed(l2) ||
       failed(precond) || failed(precondTarget) || failed(dgdStep) ||
@@ -739,33 +736,8 @@ LogicalResult MLIRGen::checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults) {
         hypers.count(kv.value->text))
       continue;
     StringRef w = kv.value->text;
-    bool known = true;
-    if (kv.key == "objective")
-      known = symbolizeObjective(w).has_value();
-    else if (kv.key == "retention")
-      known = symbolizeRetention(w).has_value();
-    else if (kv.key == "decay_order")
-      known = symbolizeDecayOrder(w).has_value();
-    else if (kv.key == "algorithm")
-      known = symbolizeAlgorithm(w).has_value();
-    else if (kv.key == "grad_at")
-      known = symbolizeGradPoint(w).has_value();
-    else if (kv.key == "read")
-      known = symbolizeReadOrder(w).has_value();
-    else if (kv.key == "l2")
-      known = symbolizeL2Convention(w).has_value();
-    else if (kv.key == "precond")
-      known = symbolizePrecond(w).has_value();
-    else if (kv.key == "precond_target")
-      known = symbolizePrecondTarget(w).has_value();
-    else if (kv.key == "dgd_step")
-      known = symbolizeDgdStep(w).has_value();
-    else if (kv.key == "write")
-      known = symbolizeWriteMode(w).has_value();
-    else if (kv.key == "grad_source")
-      known = symbolizeGradSource(w).has_value();
-    else if (kv.key == "lr_placement")
-      known = symbolizeLrPlacement(w).has_value();
+    SmallVector<StringRef> valid = ruleFieldSpellings(kv.key);
+    bool known = valid.empty() || llvm::is_contained(valid, w);
     if (!known)
       return error(kv.value->loc) << "unknown " << kv.key << " '" << w
                                   << "' in defaults; see nlc --list-rules";
@@ -804,8 +776,7 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
     if (failed(w))
       return failure();
     FailureOr<Phase> p = parseEnum<Phase>(
-        *w, [](StringRef w) { return symbolizePhase(w); }, "phase",
-        {"online", "offline"}, [&] { return error(level.phase->value->loc); });
+        *w, "phase", [&] { return error(level.phase->value->loc); });
     if (failed(p))
       return failure();
     phase = *p;
@@ -815,9 +786,7 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
     if (failed(w))
       return failure();
     FailureOr<TailPolicy> t = parseEnum<TailPolicy>(
-        *w, [](StringRef w) { return symbolizeTailPolicy(w); }, "tail policy",
-        {"carry", "flush", "drop"},
-        [&] { return error(level.tail->value->loc); });
+        *w, "tail policy", [&] { return error(level.tail->value->loc); });
     if (failed(t))
       return failure();
     tail = *t;
@@ -871,10 +840,7 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
 
 LogicalResult MLIRGen::genTransfer(const nlc::ast::Transfer &t) {
   FailureOr<TransferKind> kind = parseEnum<TransferKind>(
-      t.kind, [](StringRef w) { return symbolizeTransferKind(w); },
-      "transfer kind",
-      {"parametric", "nonparametric", "backprop", "init", "generation"},
-      [&] { return error(t.kindLoc); });
+      t.kind, "transfer kind", [&] { return error(t.kindLoc); });
   if (failed(kind))
     return failure();
   for (auto [name, l] :
@@ -1006,10 +972,10 @@ FailureOr<Value> MLIRGen::genBinary(const nlc::ast::Expr &e) {
     if (a.size() != 2)
       return error(e.loc) << "the left operand of '@' must be a d_out x d_in "
                              "matrix, got shape "
-                          << shapeStr(a);
+                          << formatShape(a);
     if (b.empty() || b.back() != a[1])
-      return error(e.loc) << "cannot apply a " << shapeStr(a)
-                          << " matrix to a value of shape " << shapeStr(b)
+      return error(e.loc) << "cannot apply a " << formatShape(a)
+                          << " matrix to a value of shape " << formatShape(b)
                           << ": its last dimension must be " << a[1];
     SmallVector<int64_t> out(b);
     out.back() = a[0];
@@ -1017,8 +983,8 @@ FailureOr<Value> MLIRGen::genBinary(const nlc::ast::Expr &e) {
   }
   SmallVector<int64_t> shape;
   if (!OpTrait::util::getBroadcastedShape(a, b, shape))
-    return error(e.loc) << "cannot combine shapes " << shapeStr(a) << " and "
-                        << shapeStr(b) << " with '" << e.op << "'";
+    return error(e.loc) << "cannot combine shapes " << formatShape(a) << " and "
+                        << formatShape(b) << " with '" << e.op << "'";
   Type type = f32(shape);
   switch (e.op) {
   case '+':
@@ -1125,7 +1091,7 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
       if (v && shapeOf(v) != ArrayRef<int64_t>{shapeOf(*x).back()})
         return error(e.loc)
                << "the scale and shift of '" << e.name << "' must have shape ["
-               << shapeOf(*x).back() << "], got " << shapeStr(shapeOf(v));
+               << shapeOf(*x).back() << "], got " << formatShape(shapeOf(v));
     return Value(NormOp::create(builder, l, x->getType(), kind, *x, scale,
                                 shift, APFloat(eps)));
   }
@@ -1152,10 +1118,10 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
     if (ws.size() != 2 || xs.empty() || xs.back() != ws[1])
       return error(e.loc) << "'linear' needs a d_out x d_in weight and an "
                              "input whose last dimension is d_in; got "
-                          << shapeStr(ws) << " and " << shapeStr(xs);
+                          << formatShape(ws) << " and " << formatShape(xs);
     if (bias && shapeOf(bias) != ArrayRef<int64_t>{ws[0]})
       return error(e.args[2].loc) << "the bias must have shape [" << ws[0]
-                                  << "], got " << shapeStr(shapeOf(bias));
+                                  << "], got " << formatShape(shapeOf(bias));
     SmallVector<int64_t> out(xs);
     out.back() = ws[0];
     return Value(LinearOp::create(builder, l, f32(out), *x, *w, bias));
@@ -1174,7 +1140,7 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
     if (ws.size() != 2 || xs.empty() || xs.back() != ws[1])
       return error(e.loc) << "'conv' needs a (width x channels) weight whose "
                              "channels match the input; got "
-                          << shapeStr(ws) << " and " << shapeStr(xs);
+                          << formatShape(ws) << " and " << formatShape(xs);
     return Value(ConvOp::create(builder, l, x->getType(), *x, *w));
   }
 
@@ -1198,7 +1164,7 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
     if (xs.size() != 1 || xs[0] % heads != 0)
       return error(e.loc) << "'split_heads' splits a vector whose width is a "
                              "multiple of "
-                          << heads << ", got shape " << shapeStr(xs);
+                          << heads << ", got shape " << formatShape(xs);
     auto type = f32({heads, xs[0] / heads});
     return Value(tensor::ExpandShapeOp::create(
         builder, l, type, *x, ArrayRef<ReassociationIndices>{{0, 1}}));
@@ -1230,7 +1196,7 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
     if (xs.size() != 1 || bounds[0] + bounds[1] > xs[0])
       return error(e.loc) << "'slice' takes " << bounds[1]
                           << " values from offset " << bounds[0]
-                          << " of a vector; got shape " << shapeStr(xs);
+                          << " of a vector; got shape " << formatShape(xs);
     return Value(tensor::ExtractSliceOp::create(
         builder, l, f32({bounds[1]}), *x, ValueRange{}, ValueRange{},
         ValueRange{}, builder.getDenseI64ArrayAttr({bounds[0]}),
@@ -1247,17 +1213,17 @@ FailureOr<Value> MLIRGen::genCall(const nlc::ast::Expr &e) {
     ArrayRef<int64_t> xs = shapeOf(*x);
     if (xs.size() != 2)
       return error(e.loc) << "'merge_heads' takes a [heads, d] value, got "
-                          << shapeStr(xs);
+                          << formatShape(xs);
     return Value(tensor::CollapseShapeOp::create(
         builder, l, f32({xs[0] * xs[1]}), *x,
         ArrayRef<ReassociationIndices>{{0, 1}}));
   }
 
   static const StringRef kFunctions[] = {
-      "read",     "linear",      "conv",        "l2norm",   "layernorm",
-      "rmsnorm",  "split_heads", "merge_heads", "slice",    "identity", "relu",
-      "silu",     "gelu",        "gelu_tanh",   "sigmoid",  "tanh",
-      "softplus", "exp"};
+      "read",    "linear",      "conv",        "l2norm",    "layernorm",
+      "rmsnorm", "split_heads", "merge_heads", "slice",     "identity",
+      "relu",    "silu",        "gelu",        "gelu_tanh", "sigmoid",
+      "tanh",    "softplus",    "exp"};
   InFlightDiagnostic diag = error(e.loc)
                             << "unknown function '" << e.name << "'";
   std::string hint = suggest(e.name, kFunctions);

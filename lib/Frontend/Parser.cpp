@@ -96,7 +96,7 @@ private:
 
   //===--- Values, key/value lists ----------------------------------------===//
 
-  bool parseNumber(double &value, bool &isInteger, SMLoc loc, bool negate);
+  bool parseNumber(double &value, bool &isInteger, bool negate);
   bool parseValue(ast::Value &value);
   bool parseKeyValue(ast::KeyValue &kv, bool allowFlag);
   bool parseKeyValueList(std::vector<ast::KeyValue> &list, Token::Kind close,
@@ -142,8 +142,7 @@ private:
 // Values
 //===----------------------------------------------------------------------===//
 
-bool Parser::parseNumber(double &value, bool &isInteger, SMLoc loc,
-                         bool negate) {
+bool Parser::parseNumber(double &value, bool &isInteger, bool negate) {
   isInteger = tok.is(Token::Integer);
   std::string text = tok.text.str();
   if (isInteger) {
@@ -160,7 +159,6 @@ bool Parser::parseNumber(double &value, bool &isInteger, SMLoc loc,
   }
   if (negate)
     value = -value;
-  (void)loc;
   advance();
   return !failed;
 }
@@ -177,7 +175,7 @@ bool Parser::parseValue(ast::Value &value) {
   }
   if (tok.is(Token::Integer) || tok.is(Token::Float)) {
     value.kind = ast::Value::Kind::Number;
-    return parseNumber(value.number, value.isInteger, value.loc, negate);
+    return parseNumber(value.number, value.isInteger, negate);
   }
   if (negate)
     return expected("a number after '-'");
@@ -333,8 +331,7 @@ bool Parser::parseHyper(ast::Model &model) {
   if (!tok.is(Token::Integer) && !tok.is(Token::Float))
     return expected("a number (the hyper-parameter's default value)");
   hyper.value.kind = ast::Value::Kind::Number;
-  if (!parseNumber(hyper.value.number, hyper.value.isInteger, hyper.value.loc,
-                   negate))
+  if (!parseNumber(hyper.value.number, hyper.value.isInteger, negate))
     return false;
   model.hypers.push_back(std::move(hyper));
   return true;
@@ -649,7 +646,7 @@ ast::ExprPtr Parser::parsePrimary() {
   e->loc = tok.loc;
   if (tok.is(Token::Integer) || tok.is(Token::Float)) {
     e->kind = ast::Expr::Kind::Number;
-    if (!parseNumber(e->number, e->isInteger, e->loc, /*negate=*/false))
+    if (!parseNumber(e->number, e->isInteger, /*negate=*/false))
       return nullptr;
     return e;
   }

@@ -247,8 +247,10 @@ int main(int argc, char **argv) {
       y.shape.push_back(B);
     y.shape.push_back(T);
     y.shape.insert(y.shape.end(), m.outputs[0].begin(), m.outputs[0].end());
-    y.data = outputs[0];
-    if (!nlrt::writeNpy(outputPath, y, &error))
+    y.data.swap(outputs[0]); // borrowed for the write; --stats reads it next
+    bool written = nlrt::writeNpy(outputPath, y, &error);
+    y.data.swap(outputs[0]);
+    if (!written)
       return fail(error);
   }
   if (!stateOut.empty() && !session->saveState(stateOut, &error))

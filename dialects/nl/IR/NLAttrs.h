@@ -12,6 +12,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include "nl/IR/NLEnums.h.inc"
 
@@ -25,6 +26,18 @@ FailureOr<llvm::APFloat> parseReal(AsmParser &parser);
 FailureOr<std::optional<llvm::APFloat>> parseOptionalReal(AsmParser &parser);
 /// Prints the shortest literal that parses back to `value`.
 void printReal(AsmPrinter &printer, const llvm::APFloat &value);
+/// The spellings of every value of an nl enumeration, in declaration order
+/// (the enums are dense from 0; stringifyEnum yields "" past the last).
+template <typename EnumT> llvm::SmallVector<llvm::StringRef> enumSpellings() {
+  llvm::SmallVector<llvm::StringRef> spellings;
+  for (uint32_t i = 0;; ++i) {
+    llvm::StringRef s = stringifyEnum(static_cast<EnumT>(i));
+    if (s.empty())
+      return spellings;
+    spellings.push_back(s);
+  }
+}
+
 /// Bitwise equality of two optional reals.
 inline bool sameReal(const std::optional<llvm::APFloat> &a,
                      const std::optional<llvm::APFloat> &b) {

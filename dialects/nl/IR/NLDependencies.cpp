@@ -13,9 +13,7 @@
 using namespace mlir;
 using namespace mlir::nl;
 
-namespace {
-/// Whether a read of `level` in step t returns the level's step-t state.
-bool readSeesThisStep(LevelOp level) {
+bool mlir::nl::readSeesThisStep(LevelOp level) {
   StateOp memory = level.getMemory();
   if (memory && isa<KvCacheType>(memory.getType()))
     return true;
@@ -23,7 +21,6 @@ bool readSeesThisStep(LevelOp level) {
   return rule && rule.getRead() == ReadOrder::after_write &&
          level.learnsOnline();
 }
-} // namespace
 
 LevelGraph::LevelGraph(ModelOp model) {
   for (LevelOp level : model.getLevels()) {

@@ -21,6 +21,11 @@
 
 namespace mlir::nl {
 
+/// Whether a read of `level` in step t returns the level's step-t state: its
+/// rule reads after the write, or it is a KV cache (whose reads include the
+/// current token).
+bool readSeesThisStep(LevelOp level);
+
 /// One edge: level `from` needs the step-t state of level `to`.
 struct LevelDependency {
   unsigned from;

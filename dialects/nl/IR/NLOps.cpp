@@ -39,14 +39,6 @@ static void printPeriod(OpAsmPrinter &printer, Operation *, PeriodAttr period) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Prints a shape as `[a, b]` for diagnostics.
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return s;
-}
 
 /// The expected shape of a key/value/query of width `dim` for a memory with
 /// `heads` heads: `[dim]`, or `[heads, dim]`.
@@ -106,8 +98,9 @@ LogicalResult checkShape(Operation *op, StringRef what, Value value,
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getShape() == expected)
     return success();
-  return op->emitOpError() << what << " has shape " << shapeStr(type.getShape())
-                           << " but " << why << " needs " << shapeStr(expected);
+  return op->emitOpError() << what << " has shape "
+                           << formatShape(type.getShape()) << " but " << why
+                           << " needs " << formatShape(expected);
 }
 
 /// Whether `level` is named in the `via` of another level of its model.
@@ -225,15 +218,16 @@ LogicalResult checkGate(Operation *op, StringRef name, Value gate,
                     (shape == ArrayRef<int64_t>(perHeadShape(heads, channels)));
   if (scalar || perHead || perChannel)
     return success();
-  InFlightDiagnostic diag =
-      op->emitOpError() << "gate '" << name << "' has shape " << shapeStr(shape)
-                        << "; expected a scalar (tensor<f32> or "
-                           "tensor<1xf32>)";
+  InFlightDiagnostic diag = op->emitOpError()
+                            << "gate '" << name << "' has shape "
+                            << formatShape(shape)
+                            << "; expected a scalar (tensor<f32> or "
+                               "tensor<1xf32>)";
   if (heads > 1)
     diag << ", one value per head (tensor<" << heads << "xf32>)";
   if (channels > 0)
     diag << " or one value per key channel "
-         << shapeStr(perHeadShape(heads, channels));
+         << formatShape(perHeadShape(heads, channels));
   return diag;
 }
 
@@ -413,22 +407,23 @@ LogicalResult LinearOp::verify() {
     return emitOpError() << "input must have at least one dimension";
   if (weight.getRank() != 2)
     return emitOpError() << "weight must be a d_out x d_in matrix, got shape "
-                         << shapeStr(weight.getShape());
+                         << formatShape(weight.getShape());
   int64_t out = weight.getDimSize(0), in = weight.getDimSize(1);
   if (input.getShape().back() != in)
     return emitOpError() << "input's last dimension is "
                          << input.getShape().back() << " but the weight ("
-                         << shapeStr(weight.getShape()) << ") takes " << in;
+                         << formatShape(weight.getShape()) << ") takes " << in;
   if (getBias() && getBias().getType().getShape() != ArrayRef<int64_t>{out})
     return emitOpError() << "bias has shape "
-                         << shapeStr(getBias().getType().getShape())
+                         << formatShape(getBias().getType().getShape())
                          << " but the weight produces " << out << " values";
   SmallVector<int64_t> expected(input.getShape());
   expected.back() = out;
   if (getResult().getType().getShape() != ArrayRef<int64_t>(expected))
     return emitOpError() << "result has shape "
-                         << shapeStr(getResult().getType().getShape())
-                         << " but the projection yields " << shapeStr(expected);
+                         << formatShape(getResult().getType().getShape())
+                         << " but the projection yields "
+                         << formatShape(expected);
   return success();
 }
 
@@ -439,12 +434,12 @@ LogicalResult verifyBroadcast(Operation *op, RankedTensorType lhs,
   if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),
                                           shape))
     return op->emitOpError()
-           << "operand shapes " << shapeStr(lhs.getShape()) << " and "
-           << shapeStr(rhs.getShape()) << " do not broadcast";
+           << "operand shapes " << formatShape(lhs.getShape()) << " and "
+           << formatShape(rhs.getShape()) << " do not broadcast";
   if (result.getShape() != ArrayRef<int64_t>(shape))
     return op->emitOpError()
-           << "result has shape " << shapeStr(result.getShape())
-           << " but the operands broadcast to " << shapeStr(shape);
+           << "result has shape " << formatShape(result.getShape())
+           << " but the operands broadcast to " << formatShape(shape);
   return success();
 }
 } // namespace
@@ -497,7 +492,7 @@ LogicalResult ConvOp::verify() {
   auto weight = getWeight().getType();
   if (weight.getRank() != 2)
     return emitOpError() << "weight must be (width x channels), got shape "
-                         << shapeStr(weight.getShape());
+                         << formatShape(weight.getShape());
   if (input.getRank() < 1 || input.getShape().back() != weight.getDimSize(1))
     return emitOpError() << "input's last dimension must be the weight's "
                             "channel count "

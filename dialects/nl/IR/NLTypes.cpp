@@ -27,6 +27,14 @@ void NLDialect::registerTypes() {
       >();
 }
 
+std::string mlir::nl::formatShape(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return s;
+}
+
 RankedTensorType mlir::nl::getStorageTensorType(Type stateType) {
   if (auto tensor = dyn_cast<RankedTensorType>(stateType))
     return tensor;

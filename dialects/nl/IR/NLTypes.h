@@ -21,6 +21,9 @@ namespace mlir::nl {
 /// of a matrix memory, the tensor itself for buffers); null for memories
 /// without a single tensor (MLP, KV cache).
 RankedTensorType getStorageTensorType(Type stateType);
+
+/// A shape as `[64, 16]`, for diagnostics.
+std::string formatShape(ArrayRef<int64_t> shape);
 } // namespace mlir::nl
 
 #endif // NL_IR_NLTYPES_H
