@@ -115,6 +115,31 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
   if (!entry || !getString(*entry, "step", out.stepSymbol, error) ||
       !getString(*entry, "flush", out.flushSymbol, error))
     return fail(error, "missing entry points");
+  // The target decides how the image is loaded; manifests written before
+  // targets existed are CPU ones.
+  if (const JsonValue *target = root->get("target"))
+    if (!target->asString(out.target))
+      return fail(error, "'target' must be a string");
+  if (out.target != "cpu" && out.target != "cuda")
+    return fail(error, "unsupported target '" + out.target +
+                           "' (this runtime runs 'cpu' and 'cuda')");
+  if (out.target == "cuda") {
+    const JsonValue *launch = root->get("launch");
+    if (!launch || !launch->isObject() ||
+        !getInt(*launch, "block_size", out.blockSize, error))
+      return fail(error, "a cuda model needs \"launch\": {\"block_size\": N}");
+    // 1024 threads per block is the limit of every CUDA architecture.
+    if (out.blockSize < 1 || out.blockSize > 1024)
+      return fail(error, "launch.block_size must be in [1, 1024], got " +
+                             std::to_string(out.blockSize));
+    if (const JsonValue *arch = launch->get("arch"))
+      if (!arch->asString(out.arch))
+        return fail(error, "launch.arch must be a string such as \"sm_90\"");
+    if (launch->get("scratch_bytes") &&
+        (!getInt(*launch, "scratch_bytes", out.scratchBytes, error) ||
+         out.scratchBytes < 0))
+      return fail(error, "launch.scratch_bytes must be a non-negative integer");
+  }
   const JsonValue *outputs = root->get("outputs");
   if (!outputs || !outputs->isArray())
     return fail(error, "missing outputs");
@@ -176,7 +201,32 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
     *error = manifestPath + ": " + *error;
     return nullptr;
   }
-  model->handle = dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  model->file = libraryPath;
+  if (model->info.target == "cuda") {
+    // A GPU image is data for the driver's loader (PTX is JIT-compiled when a
+    // CUDA session loads it), so nothing is resolved here: a machine without
+    // a GPU can still load the model, print its manifest and say why it
+    // cannot run it.
+    std::ifstream image(libraryPath, std::ios::binary);
+    if (!image) {
+      *error = "cannot read the CUDA image '" + libraryPath + "'";
+      return nullptr;
+    }
+    std::stringstream imageBytes;
+    imageBytes << image.rdbuf();
+    model->bytes = imageBytes.str();
+    if (model->bytes.empty()) {
+      *error = "the CUDA image '" + libraryPath + "' is empty";
+      return nullptr;
+    }
+    return model;
+  }
+  // A bare name ("m.so") means the file here, not a search of the library
+  // path, which is what dlopen would do with it.
+  std::string file = libraryPath.find('/') == std::string::npos
+                         ? "./" + libraryPath
+                         : libraryPath;
+  model->handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!model->handle) {
     const char *why = dlerror();
     *error = "cannot load '" + libraryPath + "': " + (why ? why : "unknown");

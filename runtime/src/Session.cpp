@@ -6,6 +6,8 @@
 
 #include "nlrt/Session.h"
 
+#include "CudaExecutor.h"
+
 #include "nlrt/Safetensors.h"
 
 #include <algorithm>
@@ -56,9 +58,26 @@ int64_t outputNumel(const std::vector<int64_t> &shape) {
 Session::Session(const Model &model, int64_t batch, Clock clock)
     : model(model), streams(batch), timer(std::move(clock)) {}
 
+// Out of line: CudaExecutor is incomplete in the header.
+Session::~Session() = default;
+
 std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
-                                         uint64_t seed, std::string *error) {
+                                         uint64_t seed, std::string *error,
+                                         Device device) {
   const Manifest &m = model.manifest();
+  // A model runs only where it was compiled for: the CPU calls entry points
+  // of a shared library, CUDA launches kernels of a PTX image.
+  if (model.isCuda() && device != Device::CUDA) {
+    *error = "model '" + m.model +
+             "' was compiled for target cuda; run it with --device=cuda";
+    return nullptr;
+  }
+  if (!model.isCuda() && device == Device::CUDA) {
+    *error = "model '" + m.model + "' was compiled for target " +
+             model.target() +
+             "; run it with --device=cpu, or compile it with --target=cuda";
+    return nullptr;
+  }
   if (batch < 1) {
     *error = "the batch must hold at least one stream";
     return nullptr;
@@ -86,7 +105,30 @@ std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
     s->state.push_back(std::move(all));
     s->stateSet.push_back(t.init.kind != "file");
   }
+  if (device == Device::CUDA) {
+    s->gpu = CudaExecutor::create(model, batch, error);
+    if (!s->gpu)
+      return nullptr;
+    for (size_t i = 0; i < s->params.size(); ++i)
+      if (!s->gpu->writeParam(i, s->params[i], error))
+        return nullptr;
+    for (size_t j = 0; j < s->state.size(); ++j)
+      if (!s->stateWritten(j, error))
+        return nullptr;
+  }
   return s;
+}
+
+bool Session::stateWritten(size_t j, std::string *error) {
+  return !gpu || gpu->writeState(j, state[j], error);
+}
+
+bool Session::syncStateToHost(std::string *error) const {
+  if (gpu)
+    for (size_t j = 0; j < state.size(); ++j)
+      if (!gpu->readState(j, state[j], error))
+        return false;
+  return true;
 }
 
 void Session::initTensor(const TensorSpec &spec, uint64_t seedValue,
@@ -134,6 +176,8 @@ bool Session::loadParams(const std::string &path, std::string *error) {
     }
     params[i] = it->second.data;
     paramSet[i] = true;
+    if (gpu && !gpu->writeParam(i, params[i], error))
+      return false;
   }
   // States may start from the file too (e.g. a weight served by optimizer
   // levels); every stream starts from the same value.
@@ -154,6 +198,8 @@ bool Session::loadParams(const std::string &path, std::string *error) {
       std::copy(it->second.data.begin(), it->second.data.end(),
                 state[j].begin() + b * s.numel);
     stateSet[j] = true;
+    if (!stateWritten(j, error))
+      return false;
   }
   return paramsComplete(error);
 }
@@ -183,12 +229,19 @@ uint64_t Session::activeMask() const {
   return mask;
 }
 
-void Session::zeroPending(size_t level) {
+bool Session::zeroPending(size_t level, std::string *error) {
   const Manifest &m = model.manifest();
   for (size_t j = 0; j < m.state.size(); ++j)
     if (m.state[j].level == static_cast<int>(level) &&
-        (m.state[j].role == "accumulator" || m.state[j].role == "gate"))
-      std::fill(state[j].begin(), state[j].end(), 0.0f);
+        (m.state[j].role == "accumulator" || m.state[j].role == "gate")) {
+      if (gpu) {
+        if (!gpu->zeroState(j, state[j], error))
+          return false;
+      } else {
+        std::fill(state[j].begin(), state[j].end(), 0.0f);
+      }
+    }
+  return true;
 }
 
 bool Session::run(const float *x, int64_t tokens,
@@ -201,7 +254,9 @@ bool Session::run(const float *x, int64_t tokens,
   }
   if (!paramsComplete(error))
     return false;
-  // The clock is shared by all streams: compute the masks once.
+  // The clock is shared by all streams: compute the masks once. A CUDA call
+  // can fail; it then leaves the clock as it found it.
+  std::vector<int64_t> clockBefore = timer.saveState();
   uint64_t active = activeMask();
   std::vector<uint64_t> fire(tokens);
   for (int64_t t = 0; t < tokens; ++t)
@@ -214,6 +269,20 @@ bool Session::run(const float *x, int64_t tokens,
   uint64_t flush = 0;
   for (size_t i : timer.endOfCall())
     flush |= uint64_t(1) << i;
+
+  if (gpu) {
+    // One launch runs every token of every stream; `threads` has no use.
+    if (!gpu->run(params, state, x, tokens, outputs, active, fire, flush,
+                  error)) {
+      std::string ignored;
+      timer.loadState(clockBefore, &ignored);
+      return false;
+    }
+    for (size_t i : dropped)
+      if (!zeroPending(i, error))
+        return false;
+    return true;
+  }
 
   std::vector<const float *> paramPtrs;
   for (const auto &p : params)
@@ -248,12 +317,14 @@ bool Session::run(const float *x, int64_t tokens,
   for (std::thread &th : pool)
     th.join();
   for (size_t i : dropped)
-    zeroPending(i);
+    zeroPending(i, error);
   return true;
 }
 
 bool Session::saveState(const std::string &path, std::string *error) const {
   const Manifest &m = model.manifest();
+  if (!syncStateToHost(error))
+    return false;
   TensorFile file;
   for (size_t j = 0; j < m.state.size(); ++j) {
     Tensor t;
@@ -317,6 +388,9 @@ bool Session::loadState(const std::string &path, std::string *error) {
   }
   state = std::move(loaded);
   std::fill(stateSet.begin(), stateSet.end(), true);
+  for (size_t j = 0; j < state.size(); ++j)
+    if (!stateWritten(j, error))
+      return false;
   return true;
 }
 
@@ -336,6 +410,9 @@ bool Session::resetLevel(const std::string &name, std::string *error) {
       std::copy(one.begin(), one.end(), state[j].begin() + b * one.size());
   }
   timer.reset(level);
+  for (size_t j = 0; j < m.state.size(); ++j)
+    if (m.state[j].level == level && !stateWritten(j, error))
+      return false;
   return true;
 }
 
@@ -354,6 +431,10 @@ bool Session::freezeLevel(const std::string &name, bool frozen,
 }
 
 double Session::stateNorm(size_t i) const {
+  // No error channel here: a failed download reads as NaN.
+  std::string ignored;
+  if (gpu && !gpu->readState(i, state[i], &ignored))
+    return std::nan("");
   double s = 0;
   for (float v : state[i])
     s += static_cast<double>(v) * v;

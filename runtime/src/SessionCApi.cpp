@@ -89,13 +89,26 @@ const char *nlrt_model_manifest(const nlrt_model_t *model) {
 
 nlrt_session_t *nlrt_session_create(const nlrt_model_t *model, int64_t batch,
                                     uint64_t seed, char *err, size_t errlen) {
+  return nlrt_session_create_on(model, batch, seed, "cpu", err, errlen);
+}
+
+nlrt_session_t *nlrt_session_create_on(const nlrt_model_t *model, int64_t batch,
+                                       uint64_t seed, const char *device,
+                                       char *err, size_t errlen) {
   nlrt_session_t *result = nullptr;
   guarded(err, errlen, [&](std::string &error) {
     if (!model) {
       error = "model is NULL";
       return false;
     }
-    auto session = nlrt::Session::create(*model->model, batch, seed, &error);
+    nlrt::Device where = nlrt::Device::CPU;
+    if (device && !nlrt::parseDevice(device, where)) {
+      error = std::string("unknown device '") + device +
+              "' (expected cpu, cuda or cuda:0)";
+      return false;
+    }
+    auto session =
+        nlrt::Session::create(*model->model, batch, seed, &error, where);
     if (!session)
       return false;
     result = new nlrt_session{model, std::move(session)};

@@ -2,9 +2,11 @@
 //
 // Part of nlc, the Nested Learning Compiler.
 //
-// Loads the shared library nlc produced (`nlc --emit=lib -o m.so`) and its
-// manifest (`m.json`). The runtime knows nothing of any rule's math: it only
-// calls the two entry points the compiler generated.
+// Loads what nlc produced and its manifest (`m.json`): for the CPU target the
+// shared library (`nlc --emit=lib -o m.so`), for the CUDA target the PTX
+// image (`nlc --target=cuda --emit=lib -o m.ptx`), whose bytes the CUDA
+// executor hands to the driver. The runtime knows nothing of any rule's math:
+// it only calls the two entry points the compiler generated.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +56,14 @@ struct Manifest {
   std::vector<TensorSpec> params;
   std::vector<TensorSpec> state;
   std::string stepSymbol, flushSymbol;
+  /// "cpu" (also when the manifest has no "target") or "cuda".
+  std::string target = "cpu";
+  /// CUDA only (the manifest's "launch"): threads per block of both kernels
+  /// and the architecture the image was compiled for ("sm_90"; may be empty).
+  int64_t blockSize = 0;
+  /// Global scratch bytes per stream the kernels need (their last argument).
+  int64_t scratchBytes = 0;
+  std::string arch;
   /// Index of the level called `name`, or -1.
   int levelIndex(const std::string &name) const;
 };
@@ -70,7 +80,8 @@ using FlushFn = void (*)(const float *const *params, float *const *state,
 /// A loaded model: its manifest and entry points. Unloads on destruction.
 class Model {
 public:
-  /// Loads `libraryPath` and the manifest next to it (same name, `.json`).
+  /// Loads the manifest next to `libraryPath` (same name, `.json`), then
+  /// `libraryPath` itself: dlopen for a CPU model, its bytes for a CUDA one.
   static std::unique_ptr<Model> load(const std::string &libraryPath,
                                      std::string *error);
   ~Model();
@@ -78,13 +89,23 @@ public:
   Model &operator=(const Model &) = delete;
 
   const Manifest &manifest() const { return info; }
+  /// The path the model was loaded from.
+  const std::string &path() const { return file; }
+  /// The manifest's target: "cpu" or "cuda".
+  const std::string &target() const { return info.target; }
+  bool isCuda() const { return info.target == "cuda"; }
+  /// CPU models: the entry points (null for a CUDA model).
   StepFn step() const { return stepFn; }
   FlushFn flush() const { return flushFn; }
+  /// CUDA models: the module image as read (PTX text); empty for CPU models.
+  const std::string &image() const { return bytes; }
 
 private:
   Model() = default;
   void *handle = nullptr;
   Manifest info;
+  std::string file;
+  std::string bytes;
   StepFn stepFn = nullptr;
   FlushFn flushFn = nullptr;
 };

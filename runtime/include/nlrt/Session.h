@@ -24,13 +24,31 @@
 
 namespace nlrt {
 
+/// Where a session keeps its state and runs its steps.
+enum class Device { CPU, CUDA };
+
+/// Parses "cpu" / "cuda" (also "cuda:0"); false on anything else.
+bool parseDevice(const std::string &text, Device &out);
+
+/// The devices this process can use, one line each ("cpu", then
+/// "cuda:<i> <name>" per GPU the CUDA driver reports). Never fails: a
+/// machine without a driver or a GPU lists "cpu" alone.
+std::vector<std::string> listDevices();
+
+class CudaExecutor;
+
 class Session {
 public:
   /// A session of `batch` streams, parameters and state initialized from
   /// the manifest's initializers with `seed` (deterministic). Tensors whose
   /// initializer is `file` need setParams.
+  /// On Device::CUDA the model must have been compiled for the CUDA target
+  /// (a `.ptx` model); the error says so, and says when no driver or GPU is
+  /// present.
   static std::unique_ptr<Session> create(const Model &model, int64_t batch,
-                                         uint64_t seed, std::string *error);
+                                         uint64_t seed, std::string *error,
+                                         Device device = Device::CPU);
+  ~Session();
 
   /// Replaces parameters by the tensors of a safetensors file (by name and
   /// shape). Every `file`-initialized parameter must be present.
@@ -39,7 +57,8 @@ public:
   bool paramsComplete(std::string *error) const;
 
   /// Runs T tokens of every stream: `x` is [B, T, dim]; `outputs[i]` is
-  /// [B, T, numel(output i)]. Applies tail policies at the end.
+  /// [B, T, numel(output i)]. Applies tail policies at the end. `threads`
+  /// splits the streams on the CPU; on CUDA one launch runs them all.
   bool run(const float *x, int64_t tokens, const std::vector<float *> &outputs,
            int threads, std::string *error);
 
@@ -61,7 +80,12 @@ private:
   Session(const Model &model, int64_t batch, Clock clock);
   void initTensor(const TensorSpec &spec, uint64_t seed, float *out) const;
   uint64_t activeMask() const;
-  void zeroPending(size_t level);
+  bool zeroPending(size_t level, std::string *error);
+  /// Brings the host copy of every state tensor up to date (CUDA: the
+  /// device holds the newer values after a run).
+  bool syncStateToHost(std::string *error) const;
+  /// Uploads state tensor `j` after the host copy was overwritten (CUDA).
+  bool stateWritten(size_t j, std::string *error);
 
   const Model &model;
   int64_t streams;
@@ -69,8 +93,12 @@ private:
   uint64_t seed = 0;
   std::vector<std::vector<float>> params;
   std::vector<bool> paramSet;
-  std::vector<std::vector<float>> state; // [B * numel] each
-  std::vector<bool> stateSet;            // false until a file-init arrives
+  // [B * numel] each. On CUDA this is the host mirror of the device state,
+  // refreshed by const readers too (saveState, stateNorm), hence mutable.
+  mutable std::vector<std::vector<float>> state;
+  std::vector<bool> stateSet; // false until a file-init arrives
+  /// The device half of a CUDA session; null on the CPU.
+  std::unique_ptr<CudaExecutor> gpu;
 };
 
 } // namespace nlrt

@@ -62,11 +62,12 @@ int64_t nlrt_clock_time(const nlrt_clock_t *clk);
 /*===--------------------------------------------------------------------===*
  * Compiled models and sessions
  *
- * A model is the shared library `nlc --emit=lib -o m.so` writes, with its
- * manifest `m.json` next to it. A session holds the state of `batch`
- * independent streams of one model. Every function returns 0 on success and
- * -1 on failure, with a message in `err` (truncated to `errlen`); none
- * throws or aborts on bad input.
+ * A model is the shared library `nlc --emit=lib -o m.so` writes (or the PTX
+ * image `nlc --target=cuda --emit=lib -o m.ptx` writes), with its manifest
+ * `m.json` next to it. A session holds the state of `batch` independent
+ * streams of one model, on the CPU or on a GPU. Every function returns 0 on
+ *success and -1 on failure, with a message in `err` (truncated to `errlen`);
+ *none throws or aborts on bad input.
  *===--------------------------------------------------------------------===*/
 
 typedef struct nlrt_model nlrt_model_t;
@@ -82,9 +83,17 @@ int64_t nlrt_model_output_size(const nlrt_model_t *model);
 /** The manifest (JSON), owned by the model. */
 const char *nlrt_model_manifest(const nlrt_model_t *model);
 
-/** A session of `batch` streams, initialized with `seed`; NULL on failure. */
+/** A session of `batch` streams, initialized with `seed`; NULL on failure.
+ *  Runs on the CPU (a CUDA model is refused). */
 nlrt_session_t *nlrt_session_create(const nlrt_model_t *model, int64_t batch,
                                     uint64_t seed, char *err, size_t errlen);
+/** The same on `device`: "cpu" (also when NULL), "cuda" or "cuda:0" (the
+ *  first GPU CUDA_VISIBLE_DEVICES leaves). The model must have been compiled
+ *  for that device's target; without a driver or a GPU, CUDA fails with a
+ *  message saying so. */
+nlrt_session_t *nlrt_session_create_on(const nlrt_model_t *model, int64_t batch,
+                                       uint64_t seed, const char *device,
+                                       char *err, size_t errlen);
 void nlrt_session_destroy(nlrt_session_t *session);
 /** Parameters (and file-initialized states) from a safetensors file. */
 int nlrt_session_load_params(nlrt_session_t *session, const char *path,
