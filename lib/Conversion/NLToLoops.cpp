@@ -86,27 +86,14 @@ private:
     b.setInsertionPointToStart(entry);
     return memref::AllocaOp::create(b, loc, memTy(shape));
   }
-  /// Runs `body` over every index of `shape` (row-major loop nest).
-  void forEach(ArrayRef<int64_t> shape, function_ref<void(ValueRange)> body) {
-    SmallVector<Value> ivs;
-    std::function<void(unsigned)> rec = [&](unsigned d) {
-      if (d == shape.size()) {
-        body(ivs);
-        return;
-      }
-      auto loop = scf::ForOp::create(b, loc, idx(0), idx(shape[d]), idx(1));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      ivs.push_back(loop.getInductionVar());
-      rec(d + 1);
-      ivs.pop_back();
-    };
-    rec(0);
-  }
   /// Runs `body` over every index of `shape` as one scf.parallel: the
-  /// iterations are independent (heads, rows of a memory), which is what the
-  /// CUDA back end maps to blocks and threads.
+  /// iterations must be independent (each writes only its own elements),
+  /// which is what the CUDA back end distributes over threads. Every
+  /// element-wise map, row of a matrix-vector product and row of a memory
+  /// update is built this way.
   void forAll(ArrayRef<int64_t> shape, function_ref<void(ValueRange)> body) {
+    if (shape.empty()) // a scalar: one iteration, no loop
+      return body({});
     SmallVector<Value> lbs, ubs, steps;
     for (int64_t n : shape) {
       lbs.push_back(idx(0));
@@ -117,6 +104,14 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     body(loop.getInductionVars());
+  }
+  /// Runs `body` for i = 0 .. n-1 in order (an scf.for): for iterations that
+  /// share scratch buffers and so must not run concurrently.
+  void forInOrder(int64_t n, function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
   }
   /// sum_{i < n} f(i), as an scf.for with an accumulator.
   Value sum(int64_t n, function_ref<Value(Value)> term) {
@@ -344,9 +339,8 @@ LogicalResult ModelLowering::lowerConstant(arith::ConstantOp op) {
            << "the CPU back end lowers only f32 splat tensor constants";
   Value out = scratch(type.getShape());
   Value v = arith::ConstantOp::create(b, loc, dense.getSplatValue<FloatAttr>());
-  forEach(type.getShape(), [&](ValueRange ivs) {
-    memref::StoreOp::create(b, loc, v, out, ivs);
-  });
+  forAll(type.getShape(),
+         [&](ValueRange ivs) { memref::StoreOp::create(b, loc, v, out, ivs); });
   buffers[op.getResult()] = out;
   return success();
 }
@@ -357,7 +351,7 @@ void ModelLowering::lowerLinear(LinearOp op) {
   Value bias = op.getBias() ? buf(op.getBias()) : Value();
   int64_t in = shapeOf(op.getWeight())[1];
   Value y = scratch(out);
-  forEach(out, [&](ValueRange ivs) {
+  forAll(out, [&](ValueRange ivs) {
     Value o = ivs.back();
     Value acc = sum(in, [&](Value i) {
       SmallVector<Value> xi(ivs.drop_back());
@@ -378,7 +372,7 @@ void ModelLowering::lowerBinary(Operation *op) {
   Value result = op->getResult(0);
   Value lhs = buf(op->getOperand(0)), rhs = buf(op->getOperand(1));
   Value out = scratch(shapeOf(result));
-  forEach(shapeOf(result), [&](ValueRange ivs) {
+  forAll(shapeOf(result), [&](ValueRange ivs) {
     Value a = loadBroadcast(lhs, ivs), c = loadBroadcast(rhs, ivs);
     Value r;
     if (isa<AddOp>(op))
@@ -397,7 +391,7 @@ void ModelLowering::lowerBinary(Operation *op) {
 void ModelLowering::lowerAct(ActOp op) {
   Value in = buf(op.getInput());
   Value out = scratch(shapeOf(op.getResult()));
-  forEach(shapeOf(op.getResult()), [&](ValueRange ivs) {
+  forAll(shapeOf(op.getResult()), [&](ValueRange ivs) {
     Value x = memref::LoadOp::create(b, loc, in, ivs);
     Value y;
     switch (op.getKind()) {
@@ -463,7 +457,7 @@ LogicalResult ModelLowering::lowerNorm(NormOp op) {
   int64_t n = shape.back();
   Value eps = f32(op.getEps().convertToDouble());
   Shape rows(shape.begin(), shape.end() - 1);
-  forEach(rows, [&](ValueRange ivs) {
+  forAll(rows, [&](ValueRange ivs) {
     auto at = [&](Value i) {
       SmallVector<Value> ix(ivs);
       ix.push_back(i);
@@ -497,7 +491,7 @@ LogicalResult ModelLowering::lowerNorm(NormOp op) {
           math::SqrtOp::create(b, loc,
                                arith::AddFOp::create(b, loc, var, eps)));
     }
-    forEach({n}, [&](ValueRange j) {
+    forAll({n}, [&](ValueRange j) {
       Value x = memref::LoadOp::create(b, loc, in, at(j[0]));
       Value y = arith::MulFOp::create(
           b, loc, arith::SubFOp::create(b, loc, x, mean), inv);
@@ -545,7 +539,7 @@ void ModelLowering::lowerConv(ConvOp op) {
       width > 1
           ? stateArgs[abi.stateIndex("__conv" + std::to_string(convIndex[op]))]
           : Value();
-  forEach({channels}, [&](ValueRange cs) {
+  forAll({channels}, [&](ValueRange cs) {
     Value c = cs[0];
     Value y = arith::MulFOp::create(
         b, loc, memref::LoadOp::create(b, loc, w, ValueRange{idx(0), c}),
@@ -680,7 +674,7 @@ void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
                                b, loc, zLoop.getRegionIterArgs()[0], e)});
     }
     Value z = zLoop.getResult(0);
-    forEach({cache.getValue()}, [&](ValueRange cs) {
+    forAll({cache.getValue()}, [&](ValueRange cs) {
       Value c = cs[0];
       auto acc =
           scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{f32(0.0)});
@@ -713,8 +707,8 @@ Value ModelLowering::newtonSchulz(Value matrix, const MatrixView &m,
   auto element = [&](Value h, Value i, Value j) {
     return transposed ? m.at(h, j, i) : m.at(h, i, j);
   };
-  forEach({m.heads}, [&](ValueRange hs) {
-    Value h = hs[0];
+  // The scratch matrices are shared by the heads: one head at a time.
+  forInOrder(m.heads, [&](Value h) {
     Value sq = sum(p, [&](Value i) {
       return sum(q, [&](Value j) {
         Value v = memref::LoadOp::create(b, loc, matrix, element(h, i, j));
@@ -1007,7 +1001,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
         }
         }
       }
-      forEach({m.cols}, [&](ValueRange cs) {
+      forAll({m.cols}, [&](ValueRange cs) {
         Value c = cs[0];
         Value grad;
         if (coef)
@@ -1038,7 +1032,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           if (!live)
             continue;
           Value src = buf(live), dst = stored(u, gateName);
-          forEach(shapeOf(live), [&](ValueRange ivs) {
+          forAll(shapeOf(live), [&](ValueRange ivs) {
             memref::StoreOp::create(
                 b, loc, memref::LoadOp::create(b, loc, src, ivs), dst, ivs);
           });
@@ -1222,7 +1216,7 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     int64_t offset = s.getStaticOffsets()[0];
     int64_t size = s.getStaticSizes()[0];
     Value out = scratch({size});
-    forEach({size}, [&](ValueRange i) {
+    forAll({size}, [&](ValueRange i) {
       Value from = arith::AddIOp::create(b, loc, i[0], idx(offset));
       memref::StoreOp::create(
           b, loc, memref::LoadOp::create(b, loc, src, ValueRange{from}), out,
@@ -1275,7 +1269,7 @@ LogicalResult ModelLowering::run() {
   auto yield = cast<YieldOp>(step.getBody().front().getTerminator());
   for (auto [value, out] : llvm::zip(yield.getValues(), outputArgs)) {
     Value src = buf(value);
-    forEach(shapeOf(value), [&](ValueRange ivs) {
+    forAll(shapeOf(value), [&](ValueRange ivs) {
       memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, src, ivs),
                               out, ivs);
     });

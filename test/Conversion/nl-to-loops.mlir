@@ -9,8 +9,8 @@
 // CHECK-SAME:    %[[X:[^:]+]]: memref<4xf32>, %[[Y:[^:]+]]: memref<4xf32>,
 // CHECK-SAME:    %[[ACTIVE:[^:]+]]: i64, %[[FIRE:[^:]+]]: i64)
 // CHECK-SAME:    nl.c_symbol = "nl_delta_step", nl.num_outputs = 1 : i64, nl.num_params = 1 : i64, nl.num_state = 2 : i64
-// The key k = W x.
-// CHECK:         scf.for
+// The key k = W x: rows in parallel, each a reduction.
+// CHECK:         scf.parallel
 // CHECK:           scf.for {{.*}} iter_args
 // CHECK:             memref.load %[[W]]
 // CHECK:             memref.load %[[X]]
@@ -21,7 +21,7 @@
 // CHECK:             %[[PRED:.+]] = scf.for {{.*}} iter_args
 // CHECK:               memref.load %[[M]]
 // CHECK:             %[[E:.+]] = arith.subf %[[PRED]]
-// CHECK:             scf.for
+// CHECK:             scf.parallel
 // CHECK:               arith.mulf %[[E]]
 // CHECK:               memref.load %[[ACC]]
 // CHECK:               arith.addf

@@ -62,4 +62,80 @@ def NLToLoops : Pass<"nl-to-loops", "::mlir::ModuleOp"> {
   ];
 }
 
+def NLMapToGPU : Pass<"nl-map-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Map the loop form of compiled models to GPU kernels, one "
+                "block per stream";
+  let description = [{
+    Runs on the output of `nl-to-loops`. For every function it marked with
+    `nl.c_symbol`, adds a kernel to a `gpu.module` and removes the function.
+    One thread block runs one stream (`gpu.block_id x`) through all T tokens
+    of a call, so the per-token recurrence never leaves the chip and costs
+    one launch per call, not one per token:
+
+    - every top-level `scf.parallel` (rows of a memory, element-wise maps,
+      heads) becomes a loop over its linearized iterations strided by the
+      block's threads, between two `gpu.barrier`s;
+    - other ops that write memory (scalar stores, sequential loops that
+      store) run on thread 0 alone, between barriers;
+    - everything else (scalar math, reductions that only read) runs on every
+      thread, which then holds the same value;
+    - `scf.for` / `scf.if` that contain parallel loops are kept, uniform
+      across the block, and mapped recursively;
+    - scratch buffers become shared memory when the total fits in
+      `shared-memory-limit` bytes, else views of a global scratch buffer.
+
+    Kernel ABI (every buffer a bare pointer; B = gridDim.x streams):
+
+    ```c
+    __global__ void nl_<m>_steps(const float *p0, ..., float *s0, ...,
+                                 const float *x /*[B][T][dim]*/,
+                                 float *o0 /*[B][T][numel]*/, ...,
+                                 int64_t active, const uint64_t *fire /*[T]*/,
+                                 int64_t T, char *scratch);
+    __global__ void nl_<m>_flush(const float *p0, ..., float *s0, ...,
+                                 int64_t fire, char *scratch);
+    ```
+
+    State tensor j is [B][numel_j]; `scratch` holds B times the kernel's
+    `nl.scratch_bytes` bytes (null when that is 0).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
+  ];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Threads per block (one block runs one stream)">,
+    Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
+           /*default=*/"49152",
+           "Per-stream scratch bytes kept in shared memory; more goes to a "
+           "global scratch buffer">
+  ];
+  let statistics = [
+    Statistic<"numKernels", "num-kernels", "Kernels created">,
+    Statistic<"numThreadLoops", "num-thread-loops",
+              "Parallel loops distributed over threads">,
+    Statistic<"numSerialRegions", "num-serial-regions",
+              "Regions run by thread 0">,
+    Statistic<"numBarriers", "num-barriers", "Barriers inserted">
+  ];
+}
+
+def NLBareKernelArgs : Pass<"nl-bare-kernel-args", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Pass each buffer of an nlc GPU kernel as one pointer";
+  let description = [{
+    Runs after `convert-gpu-to-nvvm`, which expands every `memref<?xi8>`
+    argument of a kernel into its descriptor (allocated and aligned pointer,
+    offset, size, stride). For the kernels `nl-map-to-gpu` made (marked
+    `nl.buffer_args`), replaces each such group by one `!llvm.ptr`: offset
+    0, stride 1, and a size nothing reads. The result is the plain kernel ABI
+    of `nl-map-to-gpu`, which a CUDA launcher or a `.cu` wrapper calls with
+    one pointer per tensor.
+
+    Example: `llvm.func @k(%p: !llvm.ptr, %a: !llvm.ptr, %o: i64, %n: i64,
+    %s: i64, %t: i64)` becomes `llvm.func @k(%p: !llvm.ptr, %t: i64)`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // NLC_CONVERSION_PASSES_TD

@@ -1,0 +1,437 @@
+//===- MapToGPU.cpp - Loop form of a model to GPU kernels -----------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// One thread block runs one stream through every token of a call. Within a
+// token, the loop form is a sequence of phases; each `scf.parallel` becomes
+// a block-strided loop fenced by barriers, writes outside parallel loops run
+// on thread 0, and the rest is computed redundantly by every thread (so
+// scalars such as norms and gates need no broadcast). See Passes.td for the
+// kernel ABI.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nlc/Conversion/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/ScopeExit.h"
+
+namespace nlc {
+#define GEN_PASS_DEF_NLMAPTOGPU
+#include "nlc/Conversion/Passes.h.inc"
+} // namespace nlc
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `op` or an op nested in it may write memory (unknown effects
+/// count as writes).
+bool mayWrite(Operation *op) {
+  WalkResult r = op->walk([](Operation *nested) {
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(nested)) {
+      if (effects.hasEffect<MemoryEffects::Write>() ||
+          effects.hasEffect<MemoryEffects::Free>())
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    }
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  return r.wasInterrupted();
+}
+
+/// Whether `op` contains an scf.parallel (and so needs the whole block).
+bool containsParallel(Operation *op) {
+  WalkResult r =
+      op->walk([](scf::ParallelOp) { return WalkResult::interrupt(); });
+  return r.wasInterrupted();
+}
+
+int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+/// Builds the body of one kernel from the body of one loop-form function.
+class KernelBody {
+public:
+  KernelBody(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  /// Emits the ops of `src` (its terminator excluded) at the insertion point.
+  LogicalResult emitOps(Block &src, IRMapping &map);
+
+  Value tid, ntid;
+  /// What was made, for the pass statistics.
+  int64_t threadLoops = 0, serialRegions = 0, barriers = 0;
+
+private:
+  LogicalResult emitParallel(scf::ParallelOp par, IRMapping &map);
+  LogicalResult emitUniform(Operation *op, IRMapping &map);
+  LogicalResult flushSerial(IRMapping &map);
+  void barrier() {
+    if (lastWasBarrier)
+      return;
+    gpu::BarrierOp::create(b, loc);
+    lastWasBarrier = true;
+    ++barriers;
+  }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+
+  OpBuilder &b;
+  Location loc;
+  SmallVector<Operation *> serial; // consecutive writes, for thread 0
+  bool lastWasBarrier = false;
+};
+
+LogicalResult KernelBody::emitOps(Block &src, IRMapping &map) {
+  lastWasBarrier = false;
+  for (Operation &op : src.without_terminator()) {
+    if (isa<memref::AllocaOp>(op))
+      continue; // mapped to scratch views by the caller
+    if (auto par = dyn_cast<scf::ParallelOp>(op)) {
+      if (failed(flushSerial(map)) || failed(emitParallel(par, map)))
+        return failure();
+      continue;
+    }
+    if (op.getNumRegions() && containsParallel(&op)) {
+      if (failed(flushSerial(map)) || failed(emitUniform(&op, map)))
+        return failure();
+      continue;
+    }
+    if (mayWrite(&op)) {
+      serial.push_back(&op);
+      continue;
+    }
+    // Computed by every thread. A read must see the pending writes (close
+    // the serial region first); so must a use of a value of a pending
+    // serial op, which lives on thread 0 alone (flushSerial reports it).
+    bool usesSerial = llvm::any_of(op.getOperands(), [&](Value v) {
+      return llvm::is_contained(serial, v.getDefiningOp());
+    });
+    if ((usesSerial || !isMemoryEffectFree(&op)) && failed(flushSerial(map)))
+      return failure();
+    b.clone(op, map);
+    lastWasBarrier = false;
+  }
+  return flushSerial(map);
+}
+
+LogicalResult KernelBody::flushSerial(IRMapping &map) {
+  if (serial.empty())
+    return success();
+  for (Operation *op : serial)
+    for (Value r : op->getResults())
+      for (Operation *user : r.getUsers())
+        if (!llvm::is_contained(serial, user))
+          return op->emitOpError()
+                 << "writes memory and produces a value used by every "
+                    "thread; the GPU mapping runs such ops on one thread";
+  barrier();
+  Value first =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, idx(0));
+  auto ifFirst = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+    for (Operation *op : serial)
+      b.clone(*op, map);
+  }
+  serial.clear();
+  lastWasBarrier = false;
+  ++serialRegions;
+  barrier();
+  return success();
+}
+
+LogicalResult KernelBody::emitParallel(scf::ParallelOp par, IRMapping &map) {
+  if (par.getNumResults())
+    return par.emitOpError() << "with reductions is not mapped to the GPU";
+  barrier();
+  // Trip counts, and their product: the linearized iteration space.
+  SmallVector<Value> counts;
+  Value total = idx(1);
+  for (auto [lb, ub, step] :
+       llvm::zip(par.getLowerBound(), par.getUpperBound(), par.getStep())) {
+    Value l = map.lookupOrDefault(lb), u = map.lookupOrDefault(ub),
+          s = map.lookupOrDefault(step);
+    Value span = arith::SubIOp::create(b, loc, u, l);
+    Value n = arith::CeilDivSIOp::create(b, loc, span, s);
+    counts.push_back(n);
+    total = arith::MulIOp::create(b, loc, total, n);
+  }
+  auto loop = scf::ForOp::create(b, loc, tid, total, ntid);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value rest = loop.getInductionVar();
+    SmallVector<Value> ivs(counts.size());
+    for (int d = counts.size() - 1; d >= 0; --d) {
+      Value c =
+          d ? Value(arith::RemSIOp::create(b, loc, rest, counts[d])) : rest;
+      if (d)
+        rest = arith::DivSIOp::create(b, loc, rest, counts[d]);
+      Value scaled = arith::MulIOp::create(
+          b, loc, c, map.lookupOrDefault(par.getStep()[d]));
+      ivs[d] = arith::AddIOp::create(
+          b, loc, map.lookupOrDefault(par.getLowerBound()[d]), scaled);
+    }
+    for (auto [old, iv] : llvm::zip(par.getInductionVars(), ivs))
+      map.map(old, iv);
+    for (Operation &op : par.getBody()->without_terminator())
+      b.clone(op, map);
+  }
+  lastWasBarrier = false;
+  ++threadLoops;
+  barrier();
+  return success();
+}
+
+LogicalResult KernelBody::emitUniform(Operation *op, IRMapping &map) {
+  auto mapped = [&](ValueRange values) {
+    SmallVector<Value> out;
+    for (Value v : values)
+      out.push_back(map.lookupOrDefault(v));
+    return out;
+  };
+  LogicalResult result = success();
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    auto copy = scf::ForOp::create(
+        b, loc, map.lookupOrDefault(loop.getLowerBound()),
+        map.lookupOrDefault(loop.getUpperBound()),
+        map.lookupOrDefault(loop.getStep()), mapped(loop.getInitArgs()),
+        [&](OpBuilder &, Location, Value iv, ValueRange iters) {
+          map.map(loop.getInductionVar(), iv);
+          map.map(loop.getRegionIterArgs(), iters);
+          result = emitOps(*loop.getBody(), map);
+          barrier(); // the next iteration may overwrite what this one read
+          scf::YieldOp::create(
+              b, loc, mapped(loop.getBody()->getTerminator()->getOperands()));
+        });
+    map.map(loop.getResults(), copy.getResults());
+  } else if (auto branch = dyn_cast<scf::IfOp>(op)) {
+    bool hasElse = !branch.getElseRegion().empty();
+    auto copy = scf::IfOp::create(b, loc, branch.getResultTypes(),
+                                  map.lookupOrDefault(branch.getCondition()),
+                                  /*addThenBlock=*/true, hasElse);
+    auto fill = [&](Region &from, Region &to) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&to.front());
+      if (succeeded(result))
+        result = emitOps(from.front(), map);
+      scf::YieldOp::create(b, loc,
+                           mapped(from.front().getTerminator()->getOperands()));
+    };
+    fill(branch.getThenRegion(), copy.getThenRegion());
+    if (hasElse)
+      fill(branch.getElseRegion(), copy.getElseRegion());
+    map.map(branch.getResults(), copy.getResults());
+  } else {
+    return op->emitOpError()
+           << "holds a parallel loop in a region the GPU mapping does not know";
+  }
+  lastWasBarrier = false;
+  return result;
+}
+
+class MapToGPUPass : public nlc::impl::NLMapToGPUBase<MapToGPUPass> {
+public:
+  using NLMapToGPUBase::NLMapToGPUBase;
+  void runOnOperation() override;
+
+private:
+  LogicalResult buildKernel(func::FuncOp fn, gpu::GPUModuleOp into);
+};
+
+LogicalResult MapToGPUPass::buildKernel(func::FuncOp fn,
+                                        gpu::GPUModuleOp into) {
+  MLIRContext *ctx = fn.getContext();
+  Location loc = fn.getLoc();
+  auto count = [&](StringRef name) -> int64_t {
+    auto a = fn->getAttrOfType<IntegerAttr>(name);
+    return a ? a.getInt() : -1;
+  };
+  int64_t numParams = count("nl.num_params"), numState = count("nl.num_state"),
+          numOutputs = count("nl.num_outputs");
+  auto symbol = fn->getAttrOfType<StringAttr>("nl.c_symbol");
+  if (numParams < 0 || numState < 0 || numOutputs < 0 || !symbol)
+    return fn.emitOpError() << "lacks the nl.c_symbol / nl.num_* attributes "
+                               "of the loop form";
+  unsigned tensors = numParams + numState;
+  bool isStep = fn.getNumArguments() != tensors + 1;
+  if (fn.getNumArguments() !=
+      (isStep ? tensors + 1 + numOutputs + 2 : tensors + 1))
+    return fn.emitOpError() << "does not have the ABI its attributes describe";
+
+  // Scratch: every alloca of the entry block, 16-byte aligned.
+  Block &entry = fn.getBody().front();
+  SmallVector<std::pair<memref::AllocaOp, int64_t>> allocas;
+  int64_t scratchBytes = 0;
+  for (auto alloca : entry.getOps<memref::AllocaOp>()) {
+    MemRefType t = alloca.getType();
+    if (!t.hasStaticShape() || !t.getLayout().isIdentity() ||
+        t.getElementTypeBitWidth() % 8)
+      return alloca.emitOpError()
+             << "scratch of type " << t << " is not mapped to the GPU";
+    allocas.push_back({alloca, scratchBytes});
+    scratchBytes = alignTo(
+        scratchBytes + t.getNumElements() * t.getElementTypeBitWidth() / 8, 16);
+  }
+  bool shared = scratchBytes <= sharedMemoryLimit;
+
+  OpBuilder b(ctx);
+  Type i8buf = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
+  Type i64 = b.getI64Type();
+  SmallVector<Type> argTypes(tensors + (isStep ? 1 + numOutputs : 0), i8buf);
+  if (isStep)
+    argTypes.append({i64, i8buf, i64});
+  else
+    argTypes.push_back(i64);
+  argTypes.push_back(i8buf); // scratch
+  SmallVector<Type> workgroup;
+  auto wgSpace = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  if (shared && scratchBytes)
+    workgroup.push_back(
+        MemRefType::get({scratchBytes}, b.getI8Type(), nullptr, wgSpace));
+
+  std::string name =
+      symbol.getValue().str() + (isStep ? "s" : ""); // nl_m_steps, nl_m_flush
+  b.setInsertionPointToEnd(into.getBody());
+  auto kernel =
+      gpu::GPUFuncOp::create(b, loc, name, FunctionType::get(ctx, argTypes, {}),
+                             workgroup, TypeRange{});
+  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  kernel.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({int32_t(blockSize), 1, 1}));
+  kernel->setAttr("nl.scratch_bytes",
+                  b.getI64IntegerAttr(shared ? 0 : scratchBytes));
+  kernel->setAttr("nl.block_size", b.getI64IntegerAttr(blockSize));
+  SmallVector<bool> isBuffer;
+  for (Type t : argTypes)
+    isBuffer.push_back(isa<MemRefType>(t));
+  kernel->setAttr("nl.buffer_args", b.getDenseBoolArrayAttr(isBuffer));
+  Block &body = kernel.getBody().front();
+  b.setInsertionPointToStart(&body);
+
+  KernelBody emit(b, loc);
+  llvm::scope_exit record([&] {
+    numThreadLoops += emit.threadLoops;
+    numSerialRegions += emit.serialRegions;
+    numBarriers += emit.barriers;
+  });
+  Value stream = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  emit.tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  emit.ntid = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
+  auto cIdx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  // A typed view of `buffer` at element `offset` (times the type's size).
+  auto view = [&](Value buffer, MemRefType type, Value elementOffset) {
+    int64_t bytes = type.getElementTypeBitWidth() / 8;
+    Value shift = arith::MulIOp::create(b, loc, elementOffset, cIdx(bytes));
+    return memref::ViewOp::create(b, loc, type, buffer, shift, ValueRange{})
+        .getResult();
+  };
+
+  IRMapping map;
+  for (unsigned i = 0; i < tensors; ++i) {
+    auto type = cast<MemRefType>(fn.getArgument(i).getType());
+    Value offset = i < numParams
+                       ? cIdx(0)
+                       : Value(arith::MulIOp::create(
+                             b, loc, stream, cIdx(type.getNumElements())));
+    map.map(fn.getArgument(i), view(body.getArgument(i), type, offset));
+  }
+  Value scratchBase;
+  if (shared && scratchBytes)
+    scratchBase = memref::MemorySpaceCastOp::create(
+        b, loc, MemRefType::get({scratchBytes}, b.getI8Type()),
+        kernel.getWorkgroupAttributions()[0]);
+  unsigned scratchArg = argTypes.size() - 1;
+  for (auto [alloca, offset] : allocas) {
+    Value at =
+        shared ? cIdx(offset)
+               : Value(arith::AddIOp::create(
+                     b, loc,
+                     arith::MulIOp::create(b, loc, stream, cIdx(scratchBytes)),
+                     cIdx(offset)));
+    Value base = shared ? scratchBase : body.getArgument(scratchArg);
+    map.map(alloca.getResult(), memref::ViewOp::create(b, loc, alloca.getType(),
+                                                       base, at, ValueRange{}));
+  }
+
+  if (!isStep) {
+    map.map(fn.getArgument(tensors), body.getArgument(tensors));
+    if (failed(emit.emitOps(entry, map)))
+      return failure();
+    gpu::ReturnOp::create(b, loc);
+    ++numKernels;
+    return success();
+  }
+
+  // The token loop of the steps kernel.
+  unsigned xArg = tensors, activeArg = tensors + 1 + numOutputs;
+  Value tokens = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                            body.getArgument(activeArg + 2));
+  auto fireType = MemRefType::get({ShapedType::kDynamic}, i64);
+  Value fires =
+      memref::ViewOp::create(b, loc, fireType, body.getArgument(activeArg + 1),
+                             cIdx(0), ValueRange{tokens});
+  LogicalResult result = success();
+  scf::ForOp::create(
+      b, loc, cIdx(0), tokens, cIdx(1), ValueRange{},
+      [&](OpBuilder &, Location, Value t, ValueRange) {
+        Value row = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, stream, tokens), t);
+        for (unsigned i = 0; i <= numOutputs; ++i) {
+          unsigned arg = xArg + i;
+          auto type = cast<MemRefType>(fn.getArgument(arg).getType());
+          Value offset =
+              arith::MulIOp::create(b, loc, row, cIdx(type.getNumElements()));
+          map.map(fn.getArgument(arg),
+                  view(body.getArgument(arg), type, offset));
+        }
+        map.map(fn.getArgument(activeArg), body.getArgument(activeArg));
+        map.map(fn.getArgument(activeArg + 1),
+                memref::LoadOp::create(b, loc, fires, ValueRange{t}));
+        result = emit.emitOps(entry, map);
+        // The next token overwrites the scratch this one read.
+        gpu::BarrierOp::create(b, loc);
+        scf::YieldOp::create(b, loc);
+      });
+  if (failed(result))
+    return failure();
+  gpu::ReturnOp::create(b, loc);
+  ++numKernels;
+  return success();
+}
+
+void MapToGPUPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (blockSize < 1 || blockSize > 1024) {
+    module.emitError() << "block-size must be in [1, 1024], not " << blockSize;
+    return signalPassFailure();
+  }
+  SmallVector<func::FuncOp> functions;
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (fn->hasAttr("nl.c_symbol"))
+      functions.push_back(fn);
+  if (functions.empty())
+    return;
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  std::string name = "nl_kernels";
+  if (auto model = functions.front()->getAttrOfType<StringAttr>("nl.c_symbol"))
+    name = model.getValue().rsplit('_').first.str() + "_kernels";
+  auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(), name);
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  b.getUnitAttr());
+  for (func::FuncOp fn : functions) {
+    if (failed(buildKernel(fn, gpuModule)))
+      return signalPassFailure();
+    fn.erase();
+  }
+}
+
+} // namespace

@@ -1,0 +1,54 @@
+// RUN: nl-opt %s --split-input-file --nl-map-to-gpu --verify-diagnostics
+
+// A parallel loop with a reduction has no block-strided form here.
+module {
+  func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
+      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %zero = arith.constant 0.0 : f32
+    // expected-error @below {{'scf.parallel' op with reductions is not mapped to the GPU}}
+    %r = scf.parallel (%i) = (%c0) to (%c4) step (%c1) init (%zero) -> f32 {
+      %v = memref.load %x[%i] : memref<4xf32>
+      scf.reduce(%v : f32) {
+      ^bb0(%a: f32, %b: f32):
+        %n = arith.addf %a, %b : f32
+        scf.reduce.return %n : f32
+      }
+    }
+    return
+  }
+}
+
+// -----
+
+// A value made by a write that every thread would need.
+module {
+  func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
+      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %zero = arith.constant 0.0 : f32
+    // expected-error @below {{writes memory and produces a value used by every thread}}
+    %last = scf.for %i = %c0 to %c4 step %c1 iter_args(%a = %zero) -> (f32) {
+      %v = memref.load %x[%i] : memref<4xf32>
+      memref.store %a, %s[%i] : memref<4xf32>
+      scf.yield %v : f32
+    }
+    memref.store %last, %y[%c0] : memref<4xf32>
+    %n = arith.addf %last, %last : f32
+    return
+  }
+}
+
+// -----
+
+// The lowering's attributes describe the ABI; without them there is none.
+module {
+  // expected-error @below {{lacks the nl.c_symbol / nl.num_* attributes}}
+  func.func @m_step_impl(%s: memref<4xf32>) attributes {nl.c_symbol = "nl_m_step"} {
+    return
+  }
+}
