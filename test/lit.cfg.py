@@ -37,3 +37,30 @@ tools = [ToolSubst("nl-opt", unresolved="fatal"),
          ToolSubst("nl-run", unresolved="fatal")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# The CUDA toolkit (no GPU needed): PTX is checked with ptxas, and the
+# --emit=cuda-src output is compiled with nvcc (g++ as host compiler) and
+# linked against the driver API stub.
+import shutil
+import subprocess
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+cuda_path = os.pathsep.join([os.path.join(cuda_home, "bin"),
+                             os.environ.get("PATH", "")])
+for tool in ["ptxas", "nvcc"]:
+    found = shutil.which(tool, path=cuda_path)
+    if found:
+        config.available_features.add(tool)
+        config.substitutions.append(("%" + tool, found))
+config.substitutions.append(("%cuda_stubs",
+                             os.path.join(cuda_home, "lib64", "stubs")))
+
+# A GPU the CUDA driver can use: the GPU execution suite (test/GPU) runs only
+# then, and is reported unsupported elsewhere.
+try:
+    devices = subprocess.run(
+        [os.path.join(config.nlc_tools_dir, "nl-run"), "--list-devices"],
+        capture_output=True, text=True, timeout=60).stdout
+    if "cuda:" in devices:
+        config.available_features.add("cuda-gpu")
+except (OSError, subprocess.SubprocessError):
+    pass

@@ -10,6 +10,7 @@
 #include "nlc/InitAll.h"
 #include "nlc/Pipelines/Pipelines.h"
 #include "nlc/Target/CPUTarget.h"
+#include "nlc/Target/CUDATarget.h"
 #include "nlc/Target/ModelABI.h"
 
 #include "llvm/IR/Constants.h"
@@ -163,7 +164,11 @@ private:
   LogicalResult runSchedule(ModuleOp module);
   LogicalResult runPipeline(ModuleOp module,
                             function_ref<LogicalResult(OpPassManager &)> build);
+  LogicalResult modelABI(ModuleOp module, nlc::ModelABI &abi,
+                         std::string &modelHash);
+  LogicalResult kernelForm(ModuleOp module);
   int generateCPU(ModuleOp module);
+  int generateCUDA(ModuleOp module);
 
   const nlc::CompileOptions &options;
   MLIRContext &ctx;
@@ -171,6 +176,22 @@ private:
   std::string result;
   unsigned phaseIndex = 0;
 };
+
+namespace {
+/// The file extension of a phase's output in --dump-phases-to.
+llvm::StringRef extension(nlc::Phase phase) {
+  switch (phase) {
+  case nlc::Phase::AST:
+    return ".txt";
+  case nlc::Phase::LLVM:
+    return ".ll";
+  case nlc::Phase::PTX:
+    return ".ptx";
+  default:
+    return ".mlir";
+  }
+}
+} // namespace
 
 LogicalResult Compilation::phaseDone(nlc::Phase phase, llvm::StringRef text) {
   if (phase == options.emit)
@@ -184,10 +205,9 @@ LogicalResult Compilation::phaseDone(nlc::Phase phase, llvm::StringRef text) {
            << "' for --dump-phases-to: " << ec.message();
   llvm::SmallString<128> path(options.dumpPhasesDir);
   unsigned index = phaseIndex++;
-  std::string name =
-      (llvm::Twine(index < 10 ? "0" : "") + llvm::Twine(index) + "-" +
-       nlc::phaseName(phase) + (phase == nlc::Phase::AST ? ".txt" : ".mlir"))
-          .str();
+  std::string name = (llvm::Twine(index < 10 ? "0" : "") + llvm::Twine(index) +
+                      "-" + nlc::phaseName(phase) + extension(phase))
+                         .str();
   llvm::sys::path::append(path, name);
   return writeOutput(path, text, ctx);
 }
@@ -266,7 +286,8 @@ std::string hex(uint64_t v) {
 }
 } // namespace
 
-int Compilation::generateCPU(ModuleOp module) {
+LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
+                                    std::string &modelHash) {
   // The ABI and manifest come from the scheduled model, before lowering.
   std::vector<nlc::ModelABI> abis;
   std::string modelText;
@@ -275,18 +296,38 @@ int Compilation::generateCPU(ModuleOp module) {
     module.print(os, OpPrintingFlags().elideLargeElementsAttrs());
   }
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
-    FailureOr<nlc::ModelABI> abi = nlc::computeABI(model);
-    if (failed(abi))
-      return 1;
-    abis.push_back(std::move(*abi));
+    FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
+    if (failed(one))
+      return failure();
+    abis.push_back(std::move(*one));
   }
-  if (abis.size() != 1) {
-    emitError(toolLoc(ctx)) << "the CPU back end compiles one nl.model per "
-                               "input, found "
-                            << abis.size();
+  if (abis.size() != 1)
+    return emitError(toolLoc(ctx))
+           << "the back ends compile one nl.model per input, found "
+           << abis.size();
+  abi = std::move(abis[0]);
+  modelHash = hex(llvm::xxh3_64bits(modelText));
+  return success();
+}
+
+LogicalResult Compilation::kernelForm(ModuleOp module) {
+  auto kernel = [](OpPassManager &pm) {
+    nlc::buildKernelPipeline(pm);
+    return success();
+  };
+  if (failed(runPipeline(module, kernel)) ||
+      failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
+    return failure();
+  return success();
+}
+
+int Compilation::generateCPU(ModuleOp module) {
+  nlc::ModelABI abi;
+  std::string modelHash;
+  if (failed(modelABI(module, abi, modelHash)))
     return 1;
-  }
-  std::string modelHash = hex(llvm::xxh3_64bits(modelText));
+  std::vector<nlc::ModelABI> abis;
+  abis.push_back(std::move(abi));
   std::string optionsHash = hex(
       llvm::xxh3_64bits((llvm::Twine(options.optLevel) + "|cpu|" +
                          nlc::hostDescription() + "|" + nlc::versionString())
@@ -294,12 +335,7 @@ int Compilation::generateCPU(ModuleOp module) {
   std::string manifest =
       nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
 
-  auto kernel = [](OpPassManager &pm) {
-    nlc::buildKernelPipeline(pm);
-    return success();
-  };
-  if (failed(runPipeline(module, kernel)) ||
-      failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
+  if (failed(kernelForm(module)))
     return 1;
   if (options.emit == nlc::Phase::Linalg)
     return 0;
@@ -379,6 +415,96 @@ int Compilation::generateCPU(ModuleOp module) {
   return 0;
 }
 
+int Compilation::generateCUDA(ModuleOp module) {
+  if (options.emit == nlc::Phase::LLVM || options.emit == nlc::Phase::Obj) {
+    emitError(toolLoc(ctx))
+        << "--emit=" << nlc::phaseName(options.emit)
+        << " is a host phase; for --target=cuda use --emit=ptx, lib or "
+           "cuda-src";
+    return 1;
+  }
+  nlc::CUDAOptions cuda;
+  cuda.arch = options.gpuArch;
+  cuda.blockSize = options.gpuBlockSize;
+  cuda.toolkitPath = options.cudaPath;
+  std::string error;
+  if (failed(nlc::ptxFeatureFor(cuda.arch, &error))) {
+    emitError(toolLoc(ctx)) << error;
+    return 1;
+  }
+  if (cuda.blockSize < 32 || cuda.blockSize > 1024 || cuda.blockSize % 32) {
+    emitError(toolLoc(ctx)) << "--gpu-block-size must be a multiple of 32 in "
+                               "[32, 1024], not "
+                            << cuda.blockSize;
+    return 1;
+  }
+  nlc::ModelABI abi;
+  std::string modelHash;
+  if (failed(modelABI(module, abi, modelHash)) || failed(kernelForm(module)))
+    return 1;
+  if (options.emit == nlc::Phase::Linalg)
+    return 0;
+  auto build = [&](OpPassManager &pm) {
+    return nlc::buildCUDAPipeline(pm, cuda, &error);
+  };
+  if (failed(runPipeline(module, build)))
+    return 1;
+  FailureOr<nlc::CUDAImage> image = nlc::serializeToPTX(module, cuda);
+  if (failed(image))
+    return 1;
+  if (failed(phaseDone(nlc::Phase::PTX, image->ptx)))
+    return 1;
+  if (options.emit == nlc::Phase::PTX) {
+    result = image->ptx;
+    return 0;
+  }
+  if (options.outputFile == "-") {
+    emitError(toolLoc(ctx))
+        << "--emit=" << nlc::phaseName(options.emit) << " writes files; give "
+        << (options.emit == nlc::Phase::Lib ? "the model's path (m.ptx)"
+                                            : "a directory")
+        << " with -o";
+    return 1;
+  }
+  if (options.emit == nlc::Phase::CudaSrc) {
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(options.outputFile)) {
+      emitError(toolLoc(ctx)) << "cannot create directory '"
+                              << options.outputFile << "': " << ec.message();
+      return 1;
+    }
+    nlc::CUDASource src =
+        nlc::writeCUDASource(abi, *image, nlc::versionString());
+    llvm::SmallString<128> header(options.outputFile), source(header);
+    llvm::sys::path::append(header, abi.model + ".h");
+    llvm::sys::path::append(source, abi.model + ".cu");
+    if (failed(writeOutput(header, src.header, ctx)) ||
+        failed(writeOutput(source, src.source, ctx)))
+      return 1;
+    result.clear();
+    return 0;
+  }
+  // --emit=lib: the PTX image and its manifest next to it.
+  std::string optionsHash = hex(llvm::xxh3_64bits(
+      (llvm::Twine(cuda.optLevel) + "|cuda|" + cuda.arch + "|" +
+       llvm::Twine(cuda.blockSize) + "|" + nlc::versionString())
+          .str()));
+  nlc::ManifestTarget target;
+  target.target = "cuda";
+  target.step = image->stepsKernel;
+  target.flush = image->flushKernel;
+  target.launch = nlc::launchManifest(*image, cuda);
+  std::string manifest = nlc::writeManifest(abi, nlc::versionString(),
+                                            optionsHash, modelHash, target);
+  llvm::SmallString<128> manifestPath(options.outputFile);
+  llvm::sys::path::replace_extension(manifestPath, "json");
+  if (failed(writeOutput(manifestPath, manifest, ctx)) ||
+      failed(writeOutput(options.outputFile, image->ptx, ctx)))
+    return 1;
+  result.clear();
+  return 0;
+}
+
 int Compilation::run() {
   SourceMgrDiagnosticHandler handler(sourceMgr, &ctx);
   // Errors that belong to no line of the input (options, missing files) are
@@ -417,16 +543,11 @@ int Compilation::run() {
                               << " needs --target=cuda";
       return 1;
     }
-    if (options.target != nlc::Target::CPU) {
-      emitError(toolLoc(ctx))
-          << "--emit=" << nlc::phaseName(options.emit)
-          << " is not implemented yet for target cuda; the phases available "
-             "for cuda today are ast, nl and scheduled";
-      return 1;
-    }
-    if (int rc = generateCPU(*module))
+    int rc = options.target == nlc::Target::CUDA ? generateCUDA(*module)
+                                                 : generateCPU(*module);
+    if (rc)
       return rc;
-    if (options.emit == nlc::Phase::Lib)
+    if (options.emit == nlc::Phase::Lib || options.emit == nlc::Phase::CudaSrc)
       return 0;
   }
   if (options.summary)

@@ -359,7 +359,8 @@ void writeTensor(llvm::raw_ostream &os, const nlc::ABITensor &t) {
 
 std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
                                llvm::StringRef optionsHash,
-                               llvm::StringRef modelHash) {
+                               llvm::StringRef modelHash,
+                               const ManifestTarget &target) {
   std::string out;
   llvm::raw_string_ostream os(out);
   os << "{\n  \"format\": \"nlc-model/1\",\n  \"model\": ";
@@ -371,11 +372,16 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
   writeString(os, version);
   os << ", \"options_hash\": ";
   writeString(os, optionsHash);
-  os << "},\n  \"entry_points\": {\"step\": ";
-  writeString(os, abi.stepSymbol());
+  os << "},\n  \"target\": ";
+  writeString(os, target.target);
+  os << ",\n  \"entry_points\": {\"step\": ";
+  writeString(os, target.step.empty() ? abi.stepSymbol() : target.step);
   os << ", \"flush\": ";
-  writeString(os, abi.flushSymbol());
-  os << "},\n  \"outputs\": [";
+  writeString(os, target.flush.empty() ? abi.flushSymbol() : target.flush);
+  os << "},\n";
+  if (!target.launch.empty())
+    os << "  \"launch\": " << target.launch << ",\n";
+  os << "  \"outputs\": [";
   llvm::interleaveComma(abi.outputs, os,
                         [&](const auto &shape) { writeShape(os, shape); });
   os << "],\n  \"levels\": [\n";

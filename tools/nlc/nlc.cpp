@@ -54,6 +54,15 @@ static cl::list<std::string>
 static cl::opt<std::string>
     gpuArch("gpu-arch", cl::desc("CUDA architecture (default sm_90)"),
             cl::init("sm_90"), cl::cat(mainCategory));
+static cl::opt<int64_t> gpuBlockSize(
+    "gpu-block-size",
+    cl::desc("Threads per block of the CUDA kernels (default 128)"),
+    cl::init(128), cl::cat(mainCategory));
+static cl::opt<std::string>
+    cudaPath("cuda-path",
+             cl::desc("CUDA toolkit directory, for libdevice (default "
+                      "$CUDA_HOME, else /usr/local/cuda)"),
+             cl::value_desc("dir"), cl::cat(mainCategory));
 static cl::opt<std::string> dumpPhasesTo(
     "dump-phases-to",
     cl::desc("Write the output of every phase to numbered files in DIR"),
@@ -97,6 +106,8 @@ int main(int argc, char **argv) {
   options.target = target;
   options.optLevel = optLevel;
   options.gpuArch = gpuArch;
+  options.gpuBlockSize = gpuBlockSize;
+  options.cudaPath = cudaPath;
   options.dumpPhasesDir = dumpPhasesTo;
   options.summary = summary;
   std::optional<nlc::Phase> phase = nlc::parsePhase(emit);

@@ -36,8 +36,8 @@ enum class Phase {
   LLVM,      // LLVM IR for the host
   Obj,       // object file for the host
   Lib,       // shared library + JSON manifest
-  PTX,       // PTX, CUDA target                              (not yet)
-  CudaSrc,   // self-contained .cu + .h, CUDA target          (not yet)
+  PTX,       // PTX, CUDA target
+  CudaSrc,   // self-contained .cu + .h, CUDA target (-o DIR)
 };
 
 /// The name of a phase as spelled by `--emit=` and in dumps.
@@ -52,6 +52,11 @@ struct CompileOptions {
   Phase emit = Phase::NL;
   unsigned optLevel = 2;
   std::string gpuArch = "sm_90";
+  /// Threads per block of the CUDA kernels (one block runs one stream).
+  int64_t gpuBlockSize = 128;
+  /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else
+  /// /usr/local/cuda.
+  std::string cudaPath;
   std::vector<HyperOverride> overrides;
   /// When set, the output of every phase is written to DIR/NN-phase.ext.
   std::string dumpPhasesDir;

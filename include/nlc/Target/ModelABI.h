@@ -74,9 +74,18 @@ mlir::FailureOr<ModelABI> computeABI(mlir::nl::ModelOp model);
 /// The manifest (JSON) of a compiled model: levels and periods, every
 /// parameter and state tensor with shape, dtype and initializer, the entry
 /// points, and the compiler version and options hash.
+/// What a manifest says about the code it describes: the target, the
+/// entry points (C functions, or kernel names for cuda) and, for cuda, a
+/// JSON object of launch parameters.
+struct ManifestTarget {
+  std::string target = "cpu";
+  std::string step, flush; // empty: the C symbols of the ABI
+  std::string launch;      // empty: none
+};
 std::string writeManifest(const ModelABI &abi, llvm::StringRef version,
                           llvm::StringRef optionsHash,
-                          llvm::StringRef modelHash);
+                          llvm::StringRef modelHash,
+                          const ManifestTarget &target = {});
 
 } // namespace nlc
 
