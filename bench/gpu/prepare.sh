@@ -44,8 +44,11 @@ done
 H=8
 for d in 64 128; do
   HD=$((H * d))
-  "$NLC" bench/models/w1.nl --target=cuda --emit=lib -o "$OUT/models/w1_d$d.ptx" \
-    -D d=$d -D H=$H -D HD=$HD -D OV=$HD -D OQ=$((2 * HD)) -D OT=$((3 * HD)) \
-    -D OE=$((3 * HD + H)) -D OK=$((3 * HD + 2 * H)) -D DIM=$((3 * HD + 3 * H))
+  for bs in 128 512; do  # 512 is the default
+    "$NLC" bench/models/w1.nl --target=cuda --emit=lib --gpu-block-size=$bs \
+      -o "$OUT/models/w1_d${d}_b$bs.ptx" \
+      -D d=$d -D H=$H -D HD=$HD -D OV=$HD -D OQ=$((2 * HD)) -D OT=$((3 * HD)) \
+      -D OE=$((3 * HD + H)) -D OK=$((3 * HD + 2 * H)) -D DIM=$((3 * HD + 3 * H))
+  done
 done
 du -sh "$OUT"

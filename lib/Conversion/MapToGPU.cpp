@@ -17,6 +17,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/ScopeExit.h"
 
 namespace nlc {
@@ -63,11 +64,21 @@ public:
   LogicalResult emitOps(Block &src, IRMapping &map);
 
   Value tid, ntid;
+  /// Map loops with reductions or nested parallel loops a warp per
+  /// iteration (needs a block size that is a multiple of the warp).
+  bool warpRows = true;
   /// What was made, for the pass statistics.
-  int64_t threadLoops = 0, serialRegions = 0, barriers = 0;
+  int64_t threadLoops = 0, warpLoops = 0, serialRegions = 0, barriers = 0;
 
 private:
   LogicalResult emitParallel(scf::ParallelOp par, IRMapping &map);
+  /// Runs `body` for the iterations first, first + stride, ... of `par`'s
+  /// linearized space, with its induction variables mapped.
+  void distribute(scf::ParallelOp par, IRMapping &map, Value first,
+                  Value stride, function_ref<void()> body);
+  void cloneBody(Block &body, IRMapping &map);
+  bool warpMappable(scf::ParallelOp par);
+  void emitWarpBody(Block &body, IRMapping &map);
   LogicalResult emitUniform(Operation *op, IRMapping &map);
   LogicalResult flushSerial(IRMapping &map);
   void barrier() {
@@ -79,8 +90,10 @@ private:
   }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
 
+  static constexpr int64_t kWarp = 32;
   OpBuilder &b;
   Location loc;
+  Value lane;                      // tid % 32, in a warp-mapped loop
   SmallVector<Operation *> serial; // consecutive writes, for thread 0
   bool lastWasBarrier = false;
 };
@@ -145,10 +158,8 @@ LogicalResult KernelBody::flushSerial(IRMapping &map) {
   return success();
 }
 
-LogicalResult KernelBody::emitParallel(scf::ParallelOp par, IRMapping &map) {
-  if (par.getNumResults())
-    return par.emitOpError() << "with reductions is not mapped to the GPU";
-  barrier();
+void KernelBody::distribute(scf::ParallelOp par, IRMapping &map, Value first,
+                            Value stride, function_ref<void()> body) {
   // Trip counts, and their product: the linearized iteration space.
   SmallVector<Value> counts;
   Value total = idx(1);
@@ -161,31 +172,180 @@ LogicalResult KernelBody::emitParallel(scf::ParallelOp par, IRMapping &map) {
     counts.push_back(n);
     total = arith::MulIOp::create(b, loc, total, n);
   }
-  auto loop = scf::ForOp::create(b, loc, tid, total, ntid);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value rest = loop.getInductionVar();
-    SmallVector<Value> ivs(counts.size());
-    for (int d = counts.size() - 1; d >= 0; --d) {
-      Value c =
-          d ? Value(arith::RemSIOp::create(b, loc, rest, counts[d])) : rest;
-      if (d)
-        rest = arith::DivSIOp::create(b, loc, rest, counts[d]);
-      Value scaled = arith::MulIOp::create(
-          b, loc, c, map.lookupOrDefault(par.getStep()[d]));
-      ivs[d] = arith::AddIOp::create(
-          b, loc, map.lookupOrDefault(par.getLowerBound()[d]), scaled);
-    }
-    for (auto [old, iv] : llvm::zip(par.getInductionVars(), ivs))
-      map.map(old, iv);
-    for (Operation &op : par.getBody()->without_terminator())
-      b.clone(op, map);
+  auto loop = scf::ForOp::create(b, loc, first, total, stride);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value rest = loop.getInductionVar();
+  SmallVector<Value> ivs(counts.size());
+  for (int d = counts.size() - 1; d >= 0; --d) {
+    Value c = d ? Value(arith::RemSIOp::create(b, loc, rest, counts[d])) : rest;
+    if (d)
+      rest = arith::DivSIOp::create(b, loc, rest, counts[d]);
+    Value scaled =
+        arith::MulIOp::create(b, loc, c, map.lookupOrDefault(par.getStep()[d]));
+    ivs[d] = arith::AddIOp::create(
+        b, loc, map.lookupOrDefault(par.getLowerBound()[d]), scaled);
+  }
+  for (auto [old, iv] : llvm::zip(par.getInductionVars(), ivs))
+    map.map(old, iv);
+  body();
+}
+
+void KernelBody::cloneBody(Block &body, IRMapping &map) {
+  for (Operation &op : body.without_terminator())
+    b.clone(op, map);
+}
+
+LogicalResult KernelBody::emitParallel(scf::ParallelOp par, IRMapping &map) {
+  if (par.getNumResults())
+    return par.emitOpError() << "with reductions is not mapped to the GPU";
+  barrier();
+  if (warpRows && warpMappable(par)) {
+    // A warp per iteration, its lanes over the inner loops.
+    Value warpSize = idx(kWarp);
+    Value warp = arith::DivUIOp::create(b, loc, tid, warpSize);
+    Value warps = arith::DivUIOp::create(b, loc, ntid, warpSize);
+    lane = arith::RemUIOp::create(b, loc, tid, warpSize);
+    distribute(par, map, warp, warps,
+               [&] { emitWarpBody(*par.getBody(), map); });
+    ++warpLoops;
+  } else {
+    distribute(par, map, tid, ntid, [&] { cloneBody(*par.getBody(), map); });
+    ++threadLoops;
   }
   lastWasBarrier = false;
-  ++threadLoops;
   barrier();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Warp mapping: the iterations of a parallel loop over warps, and within
+// one iteration, its reductions and nested parallel loops over the lanes.
+// Consecutive lanes then read consecutive elements of a memory row
+// (coalesced), where a thread per row reads a row alone.
+//===----------------------------------------------------------------------===//
+
+/// `acc = init; for j: acc = acc + f(j)` with f free of writes: the loop
+/// whose terms the lanes can split and sum with shuffles.
+static bool isSumLoop(Operation *op) {
+  auto loop = dyn_cast<scf::ForOp>(op);
+  if (!loop || loop.getNumRegionIterArgs() != 1 ||
+      !loop.getRegionIterArgs()[0].getType().isF32() || mayWrite(loop))
+    return false;
+  Value acc = loop.getRegionIterArgs()[0];
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || !acc.hasOneUse() || *acc.getUsers().begin() != add)
+    return false;
+  return add.getLhs() == acc || add.getRhs() == acc;
+}
+
+bool KernelBody::warpMappable(scf::ParallelOp par) {
+  Block &body = *par.getBody();
+  bool worthIt = false;
+  for (Operation &op : body.without_terminator()) {
+    if (isSumLoop(&op) || isa<scf::ParallelOp>(op))
+      worthIt = true;
+    // Lane 0 alone runs other writes; their results would live there only.
+    else if (mayWrite(&op) && op.getNumResults())
+      return false;
+  }
+  if (!worthIt)
+    return false;
+  // Lanes synchronize nowhere inside an iteration, so a buffer written in
+  // the body must be touched (read or written) only within one nested
+  // parallel loop (whose iterations are independent), or written by
+  // top-level stores and never read in the body.
+  DenseMap<Value, Operation *> owner; // buffer -> its nested parallel loop
+  DenseSet<Value> written, read;
+  bool ok = true;
+  body.walk([&](Operation *op) {
+    Value buffer;
+    bool isWrite = false;
+    if (auto store = dyn_cast<memref::StoreOp>(op)) {
+      buffer = store.getMemRef();
+      isWrite = true;
+    } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      buffer = load.getMemRef();
+    } else {
+      if (mayWrite(op) && op->getNumRegions() == 0)
+        ok = false; // a write the analysis does not know
+      return;
+    }
+    // Views of one buffer are one buffer.
+    while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+      buffer = view.getViewSource();
+    (isWrite ? written : read).insert(buffer);
+    Operation *nested = op->getParentOfType<scf::ParallelOp>();
+    if (nested == par.getOperation())
+      nested = nullptr;
+    auto [it, inserted] = owner.try_emplace(buffer, nested);
+    if (!inserted && it->second != nested)
+      it->second = par.getOperation(); // touched in two places
+  });
+  if (!ok)
+    return false;
+  for (Value buffer : written) {
+    Operation *where = owner.lookup(buffer);
+    if (where == par.getOperation())
+      return false;
+    if (!where && read.contains(buffer))
+      return false;
+  }
+  return true;
+}
+
+void KernelBody::emitWarpBody(Block &body, IRMapping &map) {
+  for (Operation &op : body.without_terminator()) {
+    if (isSumLoop(&op)) {
+      auto loop = cast<scf::ForOp>(op);
+      Value step = map.lookupOrDefault(loop.getStep());
+      Value first = arith::AddIOp::create(
+          b, loc, map.lookupOrDefault(loop.getLowerBound()),
+          arith::MulIOp::create(b, loc, lane, step));
+      Value stride = arith::MulIOp::create(b, loc, step, idx(kWarp));
+      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+      auto part = scf::ForOp::create(
+          b, loc, first, map.lookupOrDefault(loop.getUpperBound()), stride,
+          ValueRange{zero},
+          [&](OpBuilder &, Location, Value j, ValueRange acc) {
+            map.map(loop.getInductionVar(), j);
+            map.map(loop.getRegionIterArgs()[0], acc[0]);
+            cloneBody(*loop.getBody(), map);
+            scf::YieldOp::create(
+                b, loc,
+                map.lookupOrDefault(
+                    loop.getBody()->getTerminator()->getOperand(0)));
+          });
+      // Butterfly: every lane ends with the sum of all lanes' parts.
+      Value sum = part.getResult(0);
+      Value width =
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(kWarp));
+      for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+        Value o =
+            arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset));
+        Value other =
+            gpu::ShuffleOp::create(b, loc, sum, o, width, gpu::ShuffleMode::XOR)
+                .getShuffleResult();
+        sum = arith::AddFOp::create(b, loc, sum, other);
+      }
+      map.map(loop.getResult(0),
+              arith::AddFOp::create(
+                  b, loc, map.lookupOrDefault(loop.getInitArgs()[0]), sum));
+    } else if (auto nested = dyn_cast<scf::ParallelOp>(op)) {
+      distribute(nested, map, lane, idx(kWarp),
+                 [&] { cloneBody(*nested.getBody(), map); });
+    } else if (mayWrite(&op)) {
+      Value first =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0));
+      auto ifFirst = scf::IfOp::create(b, loc, first, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
+      b.clone(op, map);
+    } else {
+      b.clone(op, map);
+    }
+  }
 }
 
 LogicalResult KernelBody::emitUniform(Operation *op, IRMapping &map) {
@@ -315,8 +475,10 @@ LogicalResult MapToGPUPass::buildKernel(func::FuncOp fn,
   b.setInsertionPointToStart(&body);
 
   KernelBody emit(b, loc);
+  emit.warpRows = warpRows && blockSize % 32 == 0;
   llvm::scope_exit record([&] {
     numThreadLoops += emit.threadLoops;
+    numWarpLoops += emit.warpLoops;
     numSerialRegions += emit.serialRegions;
     numBarriers += emit.barriers;
   });

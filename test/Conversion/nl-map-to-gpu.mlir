@@ -1,5 +1,6 @@
-// RUN: nl-opt %s --split-input-file --nl-map-to-gpu | FileCheck %s
+// RUN: nl-opt %s --split-input-file --nl-map-to-gpu=warp-rows=false | FileCheck %s
 // RUN: nl-opt %s --split-input-file --nl-map-to-gpu=shared-memory-limit=0 | FileCheck %s --check-prefix=GLOBAL
+// RUN: nl-opt %s --split-input-file --nl-map-to-gpu | FileCheck %s --check-prefix=WARP
 
 // One block per stream, all tokens in the kernel: parameters are viewed at
 // offset 0, state and tokens per stream (block id) and token; the scratch
@@ -10,7 +11,7 @@
 // CHECK:       gpu.func @nl_m_steps(%[[W:.+]]: memref<?xi8>, %[[S:.+]]: memref<?xi8>, %[[X:.+]]: memref<?xi8>, %[[Y:.+]]: memref<?xi8>, %[[ACT:.+]]: i64, %[[FIRE:.+]]: memref<?xi8>, %[[T:.+]]: i64, %[[SCR:.+]]: memref<?xi8>)
 // CHECK-SAME:    workgroup(%[[WG:.+]] : memref<16xi8, #gpu.address_space<workgroup>>)
 // CHECK-SAME:    kernel
-// CHECK-SAME:    known_block_size = array<i32: 128, 1, 1>
+// CHECK-SAME:    known_block_size = array<i32: 512, 1, 1>
 // CHECK-SAME:    nl.buffer_args = array<i1: true, true, true, true, false, true, false, true>
 // CHECK-SAME:    nl.scratch_bytes = 0
 // CHECK:         %[[B:.+]] = gpu.block_id x
@@ -39,6 +40,25 @@
 // CHECK:           gpu.barrier
 // CHECK:         gpu.return
 // CHECK:       gpu.func @nl_m_flush(
+// With warp-rows (the default), the row loop, whose body is a sum over the
+// row, gives each row a warp: lane l adds the terms l, l + 32, ..., and a
+// butterfly of shuffles adds the lanes' parts; lane 0 stores the row.
+// WARP:        %[[TID:.+]] = gpu.thread_id x
+// WARP:        %[[NT:.+]] = gpu.block_dim x
+// WARP:        gpu.barrier
+// WARP:        %[[WARP:.+]] = arith.divui %[[TID]], %[[C32:.+]] : index
+// WARP:        %[[WARPS:.+]] = arith.divui %[[NT]], %[[C32]] : index
+// WARP:        %[[LANE:.+]] = arith.remui %[[TID]], %[[C32]] : index
+// WARP:        scf.for %{{.+}} = %[[WARP]] to %{{.+}} step %[[WARPS]] {
+// WARP:          %[[PART:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// WARP:          gpu.shuffle xor %[[PART]], %{{.+}}, %{{.+}} : f32
+// WARP-COUNT-4:  gpu.shuffle xor
+// WARP:          %[[L0:.+]] = arith.cmpi eq, %[[LANE]], %{{.+}} : index
+// WARP:          scf.if %[[L0]] {
+// WARP:            memref.store
+// WARP:          }
+// WARP:        }
+// WARP:        gpu.barrier
 // GLOBAL:      gpu.func @nl_m_steps(
 // GLOBAL-NOT:    workgroup
 // GLOBAL-SAME:   nl.scratch_bytes = 16

@@ -56,8 +56,8 @@ static cl::opt<std::string>
             cl::init("sm_90"), cl::cat(mainCategory));
 static cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size",
-    cl::desc("Threads per block of the CUDA kernels (default 128)"),
-    cl::init(128), cl::cat(mainCategory));
+    cl::desc("Threads per block of the CUDA kernels (default 512)"),
+    cl::init(512), cl::cat(mainCategory));
 static cl::opt<std::string>
     cudaPath("cuda-path",
              cl::desc("CUDA toolkit directory, for libdevice (default "

@@ -74,7 +74,10 @@ def NLMapToGPU : Pass<"nl-map-to-gpu", "::mlir::ModuleOp"> {
 
     - every top-level `scf.parallel` (rows of a memory, element-wise maps,
       heads) becomes a loop over its linearized iterations strided by the
-      block's threads, between two `gpu.barrier`s;
+      block's threads, between two `gpu.barrier`s; when its body holds sum
+      loops (a row times a vector) or parallel loops (a row's update), each
+      iteration gets a warp instead: the lanes split those loops (reading a
+      row coalesced) and add their parts with shuffles (`warp-rows`);
     - other ops that write memory (scalar stores, sequential loops that
       store) run on thread 0 alone, between barriers;
     - everything else (scalar math, reductions that only read) runs on every
@@ -104,17 +107,23 @@ def NLMapToGPU : Pass<"nl-map-to-gpu", "::mlir::ModuleOp"> {
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"
   ];
   let options = [
-    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"512",
            "Threads per block (one block runs one stream)">,
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
            /*default=*/"49152",
            "Per-stream scratch bytes kept in shared memory; more goes to a "
-           "global scratch buffer">
+           "global scratch buffer">,
+    Option<"warpRows", "warp-rows", "bool", /*default=*/"true",
+           "Give each iteration of a parallel loop that holds sum loops or "
+           "parallel loops a warp, its lanes splitting those (coalesced "
+           "reads of memory rows); else a thread per iteration">
   ];
   let statistics = [
     Statistic<"numKernels", "num-kernels", "Kernels created">,
     Statistic<"numThreadLoops", "num-thread-loops",
               "Parallel loops distributed over threads">,
+    Statistic<"numWarpLoops", "num-warp-loops",
+              "Parallel loops distributed over warps">,
     Statistic<"numSerialRegions", "num-serial-regions",
               "Regions run by thread 0">,
     Statistic<"numBarriers", "num-barriers", "Barriers inserted">

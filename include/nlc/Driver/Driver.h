@@ -53,7 +53,7 @@ struct CompileOptions {
   unsigned optLevel = 2;
   std::string gpuArch = "sm_90";
   /// Threads per block of the CUDA kernels (one block runs one stream).
-  int64_t gpuBlockSize = 128;
+  int64_t gpuBlockSize = 512;
   /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else
   /// /usr/local/cuda.
   std::string cudaPath;

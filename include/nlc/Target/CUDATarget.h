@@ -28,7 +28,7 @@ struct ModelABI;
 
 struct CUDAOptions {
   std::string arch = "sm_90"; // sm_<major><minor>[a]
-  int64_t blockSize = 128;
+  int64_t blockSize = 512;
   unsigned optLevel = 3;
   /// Where libdevice is found (for math functions); empty: the
   /// CUDA_HOME / CUDA_PATH environment, else /usr/local/cuda.
