@@ -949,21 +949,85 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     bool beforeGrad = rule.getDecayOrder() == DecayOrder::before_grad &&
                       rule.getRetention() == Retention::decay;
     double scale2 = rule.getL2() == L2Convention::full ? 2.0 : 1.0;
+    Objective objective = rule.getObjective();
+    bool errorObjective = objective == Objective::l2 ||
+                          objective == Objective::lp ||
+                          objective == Objective::huber;
+    // e_r = (M k)_r - v_r, at the old (or, before_grad, decayed) state.
+    auto rowError = [&](Value h, Value r) {
+      Value pred = sum(m.cols, [&](Value c) {
+        Value mv = memref::LoadOp::create(b, loc, mem, m.at(h, r, c));
+        if (beforeGrad)
+          mv = arith::MulFOp::create(b, loc, mv, gateAt(retain, h, c));
+        Value kv = memref::LoadOp::create(b, loc, k, m.vec(h, c));
+        return arith::MulFOp::create(b, loc, mv, kv);
+      });
+      return arith::SubFOp::create(
+                 b, loc, pred, memref::LoadOp::create(b, loc, v, m.vec(h, r)))
+          .getResult();
+    };
+    // sign(e), 0 at 0 (the subgradient the l1 and lp rules take there).
+    auto sign = [&](Value e) {
+      Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, e,
+                                        f32(0.0));
+      Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, e,
+                                        f32(0.0));
+      return arith::SelectOp::create(
+                 b, loc, pos, f32(1.0),
+                 arith::SelectOp::create(b, loc, neg, f32(-1.0), f32(0.0)))
+          .getResult();
+    };
+    // Huber (Yaad): per head, the l2 gradient inside the ball
+    // ||M k - v|| <= delta, delta * sign(e) k^T (the l1 gradient) outside.
+    // The ball needs every row's error first.
+    Value inBall;
+    double delta = 0.0;
+    if (objective == Objective::huber) {
+      delta = rule.getHuberDelta()->convertToDouble();
+      inBall = scratch({m.heads});
+      Value errors = scratch({m.heads, m.rows});
+      forAll({m.heads, m.rows}, [&](ValueRange hr) {
+        memref::StoreOp::create(b, loc, rowError(hr[0], hr[1]), errors, hr);
+      });
+      forAll({m.heads}, [&](ValueRange hs) {
+        Value sq = sum(m.rows, [&](Value r) {
+          Value e = memref::LoadOp::create(b, loc, errors, ValueRange{hs[0], r});
+          return arith::MulFOp::create(b, loc, e, e);
+        });
+        Value small = arith::CmpFOp::create(
+            b, loc, arith::CmpFPredicate::OLE, math::SqrtOp::create(b, loc, sq),
+            f32(delta));
+        memref::StoreOp::create(
+            b, loc, arith::SelectOp::create(b, loc, small, f32(1.0), f32(0.0)),
+            inBall, hs);
+      });
+    }
     forAll({m.heads, m.rows}, [&](ValueRange hr) {
       Value h = hr[0], r = hr[1];
       Value coef; // the row factor e_r of the gradient e k^T
-      if (rule.getObjective() == Objective::l2) {
-        Value pred = sum(m.cols, [&](Value c) {
-          Value mv = memref::LoadOp::create(b, loc, mem, m.at(h, r, c));
-          if (beforeGrad)
-            mv = arith::MulFOp::create(b, loc, mv, gateAt(retain, h, c));
-          Value kv = memref::LoadOp::create(b, loc, k, m.vec(h, c));
-          return arith::MulFOp::create(b, loc, mv, kv);
-        });
-        Value e = arith::SubFOp::create(
-            b, loc, pred, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
-        coef = arith::MulFOp::create(b, loc, e, f32(scale2));
-      } else if (rule.getObjective() == Objective::dot) {
+      if (errorObjective) {
+        Value e = rowError(h, r);
+        Value l2 = arith::MulFOp::create(b, loc, e, f32(scale2));
+        if (objective == Objective::l2) {
+          coef = l2;
+        } else if (objective == Objective::lp) {
+          // p sign(e) |e|^(p-1) (Moneta's Lp bias, unsmoothed).
+          double pw = rule.getP()->convertToDouble();
+          Value mag = pw == 1.0 ? f32(1.0)
+                                : Value(math::PowFOp::create(
+                                      b, loc, math::AbsFOp::create(b, loc, e),
+                                      f32(pw - 1.0)));
+          coef = arith::MulFOp::create(
+              b, loc, f32(pw), arith::MulFOp::create(b, loc, sign(e), mag));
+        } else {
+          Value small = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::ONE,
+              memref::LoadOp::create(b, loc, inBall, ValueRange{h}), f32(0.0));
+          coef = arith::SelectOp::create(
+              b, loc, small, l2,
+              arith::MulFOp::create(b, loc, f32(delta), sign(e)));
+        }
+      } else if (objective == Objective::dot) {
         coef = arith::NegFOp::create(
             b, loc, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
       }

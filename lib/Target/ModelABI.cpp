@@ -52,9 +52,19 @@ std::string unsupported(LevelOp level, bool chunked) {
   case Objective::l2:
   case Objective::linear:
     break;
-  default:
-    return ("objective '" + stringifyObjective(rule.getObjective()) + "'")
-        .str();
+  case Objective::lp:
+  case Objective::huber:
+    // Their gradients are written for matrix memories and the plain
+    // algorithms; DGD's proximal step is derived for l2 only.
+    if (!isa<MatrixType>(type))
+      return ("objective '" + stringifyObjective(rule.getObjective()) +
+              "' on a memory that is not a matrix")
+          .str();
+    if (rule.getAlgorithm() == Algorithm::dgd)
+      return ("objective '" + stringifyObjective(rule.getObjective()) +
+              "' with algorithm 'dgd'")
+          .str();
+    break;
   }
   if (rule.getRetention() == Retention::l2_prox)
     return "retention 'l2_prox'";

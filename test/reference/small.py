@@ -9,6 +9,11 @@
                                       sherman_morrison (lr' = lr/(1+lr|k|^2)),
                                       unit_norm (lr' = lr/(1+lr)), undamped
                                       (M (I - k k^T) - lr (M k - v) k^T; k = l2norm(W_k x))
+  small.py lp-P PARAMS X Y            Lp bias (Moneta), retention decay: e = M k - v,
+                                      M = 0.95 M - 0.1 p sign(e)|e|^(p-1) k^T, k = l2norm(W_k x)
+  small.py huber-D PARAMS X Y         Huber (Yaad), delta D: the l2 gradient e k^T when
+                                      ||e|| <= D, else D sign(e) k^T; prints whether both
+                                      branches were taken
   small.py muon PARAMS X Y            S = 0.9 S - 0.1 (M k - v) k^T; M = M + 0.1 NS5(S), NS5
                                       the quintic Newton-Schulz (3.4445, -4.7750, 2.0315)
                                       on S / (|S|_F + 1e-7), transposed if rows > cols
@@ -55,6 +60,29 @@ def main():
                 lr = 0.5 / (1 + 0.5 * (k @ k)) if step == "sherman_morrison" else 0.5 / 1.5
                 M = M - lr * np.outer(M @ k - v, k)
             y[t] = M @ q
+        nlio.save_npy(out, y)
+        return
+    if kind.startswith("lp-") or kind.startswith("huber-"):
+        M = np.zeros((8, 8))
+        y = np.zeros_like(x)
+        inside = 0
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            k = k / max(np.linalg.norm(k), 1e-6)
+            e = M @ k - v
+            if kind.startswith("lp-"):
+                pw = float(kind[3:])
+                g = pw * np.sign(e) * np.abs(e) ** (pw - 1)
+            else:
+                delta = float(kind[6:])
+                small = np.linalg.norm(e) <= delta
+                inside += small
+                g = e if small else delta * np.sign(e)
+            M = 0.95 * M - 0.1 * np.outer(g, k)
+            y[t] = M @ q
+        if kind.startswith("huber-"):
+            both = 0 < inside < x.shape[0]
+            print(f"huber: {inside} of {x.shape[0]} tokens inside the ball; both branches: {'yes' if both else 'no'}")
         nlio.save_npy(out, y)
         return
     if kind == "m3":
