@@ -14,9 +14,12 @@ cmake --build "$BUILD_DIR" --target nlc-bench-w1 nlc > /dev/null
 H=8
 for d in ${DS[@]}; do
   HD=$((H * d))
-  "$BUILD_DIR/bin/nlc" bench/models/w1.nl --emit=lib -O3 -o "$OUT/w1_d$d.so" \
-    -D d=$d -D H=$H -D HD=$HD -D OV=$HD -D OQ=$((2 * HD)) -D OT=$((3 * HD)) \
-    -D OE=$((3 * HD + H)) -D OK=$((3 * HD + 2 * H)) -D DIM=$((3 * HD + 3 * H))
-  "$OUT/nlc-bench-w1" "$OUT/w1_d$d.so" "$d" 2048 5 "$OUT/results.jsonl"
+  DEFS=(-D d=$d -D H=$H -D HD=$HD -D OV=$HD -D OQ=$((2 * HD)) -D OT=$((3 * HD))
+        -D OE=$((3 * HD + H)) -D OK=$((3 * HD + 2 * H)) -D DIM=$((3 * HD + 3 * H)))
+  "$BUILD_DIR/bin/nlc" bench/models/w1.nl --emit=lib -O3 -o "$OUT/w1_d$d.so" "${DEFS[@]}"
+  # The same model with its heaviest loops on an OpenMP team (opt-in).
+  "$BUILD_DIR/bin/nlc" bench/models/w1.nl --emit=lib -O3 --cpu-parallel \
+    -o "$OUT/w1_d${d}_omp.so" "${DEFS[@]}"
+  "$OUT/nlc-bench-w1" "$OUT/w1_d$d.so" "$d" 2048 5 "$OUT/results.jsonl" "$OUT/w1_d${d}_omp.so"
 done
 echo "results: $OUT/results.jsonl"

@@ -51,8 +51,8 @@ Inputs makeInputs(int d, int tokens) {
         row[h * d + j] *= n;
     }
     for (int h = 0; h < kHeads; ++h) {
-      row[3 * hd + h] = 0.1f * unit(rng);                  // theta
-      row[3 * hd + kHeads + h] = 0.5f + 0.5f * unit(rng);  // eta
+      row[3 * hd + h] = 0.1f * unit(rng);                     // theta
+      row[3 * hd + kHeads + h] = 0.5f + 0.5f * unit(rng);     // eta
       row[3 * hd + 2 * kHeads + h] = 0.9f + 0.1f * unit(rng); // keep
     }
   }
@@ -106,9 +106,9 @@ template <typename Fn> double median(int runs, Fn fn) {
   for (int r = 0; r < runs; ++r) {
     auto a = std::chrono::steady_clock::now();
     fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                              a)
-                    .count());
+    t.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - a)
+            .count());
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
@@ -118,14 +118,19 @@ template <typename Fn> double median(int runs, Fn fn) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s MODEL.so D [TOKENS] [RUNS] [RESULTS]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s MODEL.so D [TOKENS] [RUNS] [RESULTS] [OMP_MODEL.so]\n"
+        "  OMP_MODEL.so: the model compiled with --cpu-parallel, "
+        "timed with 2 threads\n",
+        argv[0]);
     return 2;
   }
   int d = std::atoi(argv[2]);
   int tokens = argc > 3 ? std::atoi(argv[3]) : 2048;
   int runs = argc > 4 ? std::atoi(argv[4]) : 5;
   const char *results = argc > 5 ? argv[5] : nullptr;
+  const char *ompPath = argc > 6 ? argv[6] : nullptr;
   Inputs in = makeInputs(d, tokens);
   int hd = kHeads * d;
 
@@ -135,11 +140,17 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "w1: %s\n", err);
     return 1;
   }
+  nlrt_model_t *ompModel =
+      ompPath ? nlrt_model_load(ompPath, err, sizeof err) : nullptr;
+  if (ompPath && !ompModel) {
+    std::fprintf(stderr, "w1: %s\n", err);
+    return 1;
+  }
   std::vector<float> y(static_cast<size_t>(tokens) * hd), ref;
-  auto runNlc = [&] {
-    nlrt_session_t *s = nlrt_session_create(model, 1, 0, err, sizeof err);
-    if (!s || nlrt_session_run(s, in.x.data(), tokens, y.data(), 1, err,
-                               sizeof err) != 0) {
+  auto runNlc = [&](nlrt_model_t *m, int nlcThreads) {
+    nlrt_session_t *s = nlrt_session_create(m, 1, 0, err, sizeof err);
+    if (!s || nlrt_session_run(s, in.x.data(), tokens, y.data(), nlcThreads,
+                               err, sizeof err) != 0) {
       std::fprintf(stderr, "w1: %s\n", err);
       std::exit(1);
     }
@@ -147,7 +158,7 @@ int main(int argc, char **argv) {
   };
 
   // Check before timing.
-  runNlc();
+  runNlc(model, 1);
   fused(in, ref, 1);
   double maxDiff = 0, maxRef = 0;
   for (size_t i = 0; i < y.size(); ++i) {
@@ -161,7 +172,21 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  double tNlc = median(runs, runNlc);
+  double tNlc = median(runs, [&] { runNlc(model, 1); });
+  // The threaded build must agree too before it is timed.
+  std::vector<float> ySerial = y;
+  double tOmp = 0;
+  if (ompModel) {
+    runNlc(ompModel, 2);
+    double diff = 0;
+    for (size_t i = 0; i < y.size(); ++i)
+      diff = std::max(diff, static_cast<double>(std::fabs(y[i] - ySerial[i])));
+    if (!(diff / std::max(maxRef, 1e-30) <= 1e-4)) {
+      std::fprintf(stderr, "w1: d=%d: the --cpu-parallel build disagrees\n", d);
+      return 1;
+    }
+    tOmp = median(runs, [&] { runNlc(ompModel, 2); });
+  }
   double tFused1 = median(runs, [&] { fused(in, ref, 1); });
   double tFused2 = median(runs, [&] { fused(in, ref, 2); });
   double th = static_cast<double>(tokens) * kHeads;
@@ -173,10 +198,13 @@ int main(int argc, char **argv) {
     double seconds;
     int threads;
   } rows[] = {{"nlc", tNlc, 1},
+              {"nlc_omp", tOmp, 2},
               {"fused_cpp", tFused1, 1},
               {"fused_cpp", tFused2, 2}};
   FILE *jsonl = results ? std::fopen(results, "a") : nullptr;
   for (const Row &r : rows) {
+    if (r.seconds <= 0)
+      continue; // not measured (no OMP_MODEL)
     std::printf("  %-10s %d thread(s): %9.0f token-heads/s  %6.2f GFLOP/s  "
                 "nlc speed-up over this %.2fx\n",
                 r.impl, r.threads, th / r.seconds, flops / r.seconds / 1e9,
@@ -193,5 +221,7 @@ int main(int argc, char **argv) {
   if (jsonl)
     std::fclose(jsonl);
   nlrt_model_destroy(model);
+  if (ompModel)
+    nlrt_model_destroy(ompModel);
   return 0;
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
   cmake ninja-build ccache g++ make
-  libgtest-dev
+  libgtest-dev libomp-22-dev
   python3 python3-numpy
 )
 

@@ -339,7 +339,20 @@ int Compilation::generateCPU(ModuleOp module) {
     return 1;
   if (options.emit == nlc::Phase::Linalg)
     return 0;
-  if (failed(runPipeline(module, nlc::buildCPUToLLVMPipeline)))
+  nlc::CPUOptions cpu;
+  std::string openMPDir;
+  if (options.cpuParallel) {
+    openMPDir = nlc::openMPLibraryDir();
+    if (openMPDir.empty())
+      emitWarning(toolLoc(ctx))
+          << "libomp.so is not installed with this LLVM (package "
+             "libomp-22-dev); compiling a single-threaded model";
+    cpu.parallel = !openMPDir.empty();
+  }
+  auto lower = [&](OpPassManager &pm) {
+    return nlc::buildCPUToLLVMPipeline(pm, cpu);
+  };
+  if (failed(runPipeline(module, lower)))
     return 1;
 
   llvm::LLVMContext llvmContext;
@@ -395,7 +408,8 @@ int Compilation::generateCPU(ModuleOp module) {
   }
   llvm::SmallString<128> tmpLib(options.outputFile);
   tmpLib += ".tmp";
-  LogicalResult linked = nlc::linkSharedLibrary(objectPath, tmpLib, &error);
+  LogicalResult linked =
+      nlc::linkSharedLibrary(objectPath, tmpLib, openMPDir, &error);
   llvm::sys::fs::remove(objectPath);
   if (failed(linked)) {
     llvm::sys::fs::remove(tmpLib);

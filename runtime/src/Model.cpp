@@ -236,6 +236,10 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
       dlsym(model->handle, model->info.stepSymbol.c_str()));
   model->flushFn = reinterpret_cast<FlushFn>(
       dlsym(model->handle, model->info.flushSymbol.c_str()));
+  // A model compiled with threads links libomp; its team size is set per
+  // calling thread (absent: a single-threaded model).
+  model->setThreadsFn = reinterpret_cast<SetThreadsFn>(
+      dlsym(model->handle, "omp_set_num_threads"));
   if (!model->stepFn || !model->flushFn) {
     *error = "'" + libraryPath + "' does not export " + model->info.stepSymbol +
              " and " + model->info.flushSymbol;

@@ -291,7 +291,13 @@ bool Session::run(const float *x, int64_t tokens,
   for (const auto &o : m.outputs)
     outNumel.push_back(outputNumel(o));
 
+  int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, streams));
+  // Threads left over once every worker has a stream form each worker's
+  // team for the parallel loops inside a step (B = 1 uses them all).
+  int team = static_cast<int>(std::max<int64_t>(1, threads / workers));
   auto runStreams = [&](int64_t begin, int64_t end) {
+    if (model.setThreads())
+      model.setThreads()(team);
     std::vector<float *> statePtrs(state.size());
     std::vector<float *> outPtrs(outputs.size());
     for (int64_t b = begin; b < end; ++b) {
@@ -308,7 +314,6 @@ bool Session::run(const float *x, int64_t tokens,
         model.flush()(paramPtrs.data(), statePtrs.data(), flush);
     }
   };
-  int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, streams));
   std::vector<std::thread> pool;
   for (int64_t w = 1; w < workers; ++w)
     pool.emplace_back(runStreams, streams * w / workers,

@@ -54,6 +54,12 @@ static cl::list<std::string>
 static cl::opt<std::string>
     gpuArch("gpu-arch", cl::desc("CUDA architecture (default sm_90)"),
             cl::init("sm_90"), cl::cat(mainCategory));
+static cl::opt<bool> cpuParallel(
+    "cpu-parallel",
+    cl::desc("CPU: run the heaviest loops of a step on an OpenMP thread team "
+             "(links libomp; the runtime sets the team size). Off by "
+             "default: it pays only for large steps (see bench/)"),
+    cl::init(false), cl::cat(mainCategory));
 static cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size",
     cl::desc("Threads per block of the CUDA kernels (default 512)"),
@@ -107,6 +113,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.gpuArch = gpuArch;
   options.gpuBlockSize = gpuBlockSize;
+  options.cpuParallel = cpuParallel;
   options.cudaPath = cudaPath;
   options.dumpPhasesDir = dumpPhasesTo;
   options.summary = summary;

@@ -147,4 +147,26 @@ def NLBareKernelArgs : Pass<"nl-bare-kernel-args", "::mlir::gpu::GPUModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def NLParallelizeCPU : Pass<"nl-parallelize-cpu", "::mlir::func::FuncOp"> {
+  let summary = "Keep the parallel loops worth a thread team; run the rest "
+                "in order";
+  let description = [{
+    Runs on the loop form for the CPU. A step of one token is small (a few
+    microseconds to a few hundred), so forking threads pays only for its
+    heaviest loops: an outermost `scf.parallel` whose estimated work (trip
+    count times the operations of its body, nested loops multiplied out) is
+    at least `min-work` stays parallel, for `convert-scf-to-openmp` to give
+    to a thread team; every other `scf.parallel` (nested ones, small ones)
+    becomes a nest of `scf.for`, which LLVM vectorizes as before.
+
+    Example: the row loop of a 64x64 memory update (64 rows of ~300
+    operations) stays parallel; a 64-element gate map becomes an scf.for.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"16384",
+           "Estimated operations below which a parallel loop runs in order">
+  ];
+}
+
 #endif // NLC_CONVERSION_PASSES_TD

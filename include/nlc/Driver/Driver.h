@@ -52,6 +52,8 @@ struct CompileOptions {
   Phase emit = Phase::NL;
   unsigned optLevel = 2;
   std::string gpuArch = "sm_90";
+  /// CPU: run the heaviest loops of a step on an OpenMP thread team.
+  bool cpuParallel = false;
   /// Threads per block of the CUDA kernels (one block runs one stream).
   int64_t gpuBlockSize = 512;
   /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else

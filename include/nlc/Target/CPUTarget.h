@@ -26,9 +26,22 @@ namespace nlc {
 
 /// Scheduled nl -> kernel form (func/scf/memref/arith/math).
 void buildKernelPipeline(mlir::OpPassManager &pm);
+struct CPUOptions {
+  /// Give the heaviest parallel loops of a step to an OpenMP thread team
+  /// (nl-parallelize-cpu, convert-scf-to-openmp); the library then links
+  /// libomp.
+  bool parallel = false;
+  int64_t minParallelWork = 16384;
+};
+
+/// The directory of the libomp.so compiled models link when parallel, or
+/// empty when this installation has none.
+std::string openMPLibraryDir();
+
 /// Kernel form -> LLVM dialect with the exported C entry points. Needs the
 /// upstream passes registered (nlc::registerAllPasses).
-mlir::LogicalResult buildCPUToLLVMPipeline(mlir::OpPassManager &pm);
+mlir::LogicalResult buildCPUToLLVMPipeline(mlir::OpPassManager &pm,
+                                           const CPUOptions &options = {});
 
 /// Translates an LLVM-dialect module to LLVM IR for the host, optimized at
 /// `optLevel`.
@@ -46,9 +59,11 @@ mlir::LogicalResult emitObject(llvm::Module &module, unsigned optLevel,
                                std::string *error);
 
 /// Links `objectPath` into the shared library `libraryPath` with the
-/// system's C compiler driver (`cc -shared`).
+/// system's C compiler driver (`cc -shared`), and libomp from `openMPDir`
+/// when that is not empty.
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef libraryPath,
+                                      llvm::StringRef openMPDir,
                                       std::string *error);
 
 } // namespace nlc

@@ -13,12 +13,14 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -35,14 +37,33 @@ void nlc::buildKernelPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm) {
-  // Upstream conversions, by name (stable across API renames).
-  const char *pipeline =
-      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-      "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
-      "finalize-memref-to-llvm,"
-      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-      "convert-cf-to-llvm,reconcile-unrealized-casts";
+std::string nlc::openMPLibraryDir() {
+#ifdef NLC_OPENMP_LIB_DIR
+  llvm::SmallString<128> lib(NLC_OPENMP_LIB_DIR);
+  llvm::sys::path::append(lib, "libomp.so");
+  if (llvm::sys::fs::exists(lib))
+    return NLC_OPENMP_LIB_DIR;
+#endif
+  return {};
+}
+
+LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
+                                          const CPUOptions &options) {
+  // Upstream conversions, by name (stable across API renames). With
+  // threads, the heaviest parallel loops of a step go to an OpenMP team.
+  std::string pipeline;
+  if (options.parallel)
+    pipeline = "func.func(nl-parallelize-cpu{min-work=" +
+               std::to_string(options.minParallelWork) +
+               "}),convert-scf-to-openmp,canonicalize,";
+  pipeline += "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+              "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
+              "finalize-memref-to-llvm,"
+              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+              "convert-cf-to-llvm,";
+  if (options.parallel)
+    pipeline += "convert-openmp-to-llvm,";
+  pipeline += "reconcile-unrealized-casts";
   if (failed(parsePassPipeline(pipeline, pm)))
     return failure();
   pm.addPass(createNLExportCABI());
@@ -87,6 +108,7 @@ nlc::translateForHost(ModuleOp module, llvm::LLVMContext &llvmContext,
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "nlc-model");
@@ -126,6 +148,7 @@ LogicalResult nlc::emitObject(llvm::Module &module, unsigned optLevel,
 
 LogicalResult nlc::linkSharedLibrary(llvm::StringRef objectPath,
                                      llvm::StringRef libraryPath,
+                                     llvm::StringRef openMPDir,
                                      std::string *error) {
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc) {
@@ -135,6 +158,12 @@ LogicalResult nlc::linkSharedLibrary(llvm::StringRef objectPath,
   llvm::SmallVector<llvm::StringRef> args = {
       *cc,        "-shared", "-Wl,--no-undefined", "-o", libraryPath,
       objectPath, "-lm"};
+  std::string libDir, rpath;
+  if (!openMPDir.empty()) {
+    libDir = ("-L" + openMPDir).str();
+    rpath = ("-Wl,-rpath," + openMPDir).str();
+    args.append({libDir, rpath, "-lomp"});
+  }
   std::string message;
   int rc =
       llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &message);

@@ -76,6 +76,9 @@ using StepFn = void (*)(const float *const *params, float *const *state,
                         uint64_t fire);
 using FlushFn = void (*)(const float *const *params, float *const *state,
                          uint64_t fire);
+/// Sets the thread team of the calling thread (OpenMP's
+/// omp_set_num_threads, from the libomp a threaded model links).
+using SetThreadsFn = void (*)(int threads);
 
 /// A loaded model: its manifest and entry points. Unloads on destruction.
 class Model {
@@ -97,6 +100,8 @@ public:
   /// CPU models: the entry points (null for a CUDA model).
   StepFn step() const { return stepFn; }
   FlushFn flush() const { return flushFn; }
+  /// Null for a model compiled without threads (--cpu-parallel=false).
+  SetThreadsFn setThreads() const { return setThreadsFn; }
   /// CUDA models: the module image as read (PTX text); empty for CPU models.
   const std::string &image() const { return bytes; }
 
@@ -108,6 +113,7 @@ private:
   std::string bytes;
   StepFn stepFn = nullptr;
   FlushFn flushFn = nullptr;
+  SetThreadsFn setThreadsFn = nullptr;
 };
 
 } // namespace nlrt
