@@ -1065,6 +1065,15 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
         }
         }
       }
+      // precond = delta (Hope Eq 88, A19): M (retain I - lr k k^T) - lr grad,
+      // i.e. the row factor gains (M k)_r at the old state.
+      if (rule.getPrecond() == Precond::delta)
+        coef = arith::AddFOp::create(
+            b, loc, coef, sum(m.cols, [&](Value c) {
+              return arith::MulFOp::create(
+                  b, loc, memref::LoadOp::create(b, loc, mem, m.at(h, r, c)),
+                  memref::LoadOp::create(b, loc, k, m.vec(h, c)));
+            }));
       forAll({m.cols}, [&](ValueRange cs) {
         Value c = cs[0];
         Value grad;

@@ -70,8 +70,10 @@ std::string unsupported(LevelOp level, bool chunked) {
     return "retention 'l2_prox'";
   if (rule.getWindow() != 1)
     return "Omega-rule windows";
-  if (rule.getPrecond() != Precond::none)
-    return "'precond = delta'";
+  if (rule.getPrecond() != Precond::none &&
+      (!isa<MatrixType>(type) || rule.getAlgorithm() != Algorithm::gd))
+    return "'precond = delta' other than on a matrix memory with algorithm "
+           "'gd'";
   switch (rule.getAlgorithm()) {
   case Algorithm::gd:
   case Algorithm::momentum:

@@ -14,6 +14,8 @@
   small.py huber-D PARAMS X Y         Huber (Yaad), delta D: the l2 gradient e k^T when
                                       ||e|| <= D, else D sign(e) k^T; prints whether both
                                       branches were taken
+  small.py precond PARAMS X Y         precond = delta (Hope Eq 88) on the l2 objective:
+                                      M = M (0.95 I - 0.1 k k^T) - 0.1 (M k - v) k^T
   small.py muon PARAMS X Y            S = 0.9 S - 0.1 (M k - v) k^T; M = M + 0.1 NS5(S), NS5
                                       the quintic Newton-Schulz (3.4445, -4.7750, 2.0315)
                                       on S / (|S|_F + 1e-7), transposed if rows > cols
@@ -59,6 +61,16 @@ def main():
             else:
                 lr = 0.5 / (1 + 0.5 * (k @ k)) if step == "sherman_morrison" else 0.5 / 1.5
                 M = M - lr * np.outer(M @ k - v, k)
+            y[t] = M @ q
+        nlio.save_npy(out, y)
+        return
+    if kind == "precond":
+        M = np.zeros((8, 8))
+        y = np.zeros_like(x)
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            k = k / max(np.linalg.norm(k), 1e-6)
+            M = M @ (0.95 * np.eye(8) - 0.1 * np.outer(k, k)) - 0.1 * np.outer(M @ k - v, k)
             y[t] = M @ q
         nlio.save_npy(out, y)
         return
