@@ -22,4 +22,11 @@ for d in ${DS[@]}; do
     -o "$OUT/w1_d${d}_omp.so" "${DEFS[@]}"
   "$OUT/nlc-bench-w1" "$OUT/w1_d$d.so" "$d" 2048 5 "$OUT/results.jsonl" "$OUT/w1_d${d}_omp.so"
 done
+# PyTorch eager on the same inputs, checked against nlc first (Debian's
+# python3-torch; skipped with a note when it is not installed).
+if /usr/bin/python3 -c "import torch" 2> /dev/null; then
+  PATH="$BUILD_DIR/bin:$PATH" /usr/bin/python3 bench/w1_torch.py cpu "$OUT" "$OUT/results.jsonl"
+else
+  echo "W1 torch_eager: skipped (python3-torch is not installed: apt install python3-torch)"
+fi
 echo "results: $OUT/results.jsonl"

@@ -32,5 +32,5 @@ if command -v compute-sanitizer > /dev/null; then
     "$DIR/models/titans-linear-cuda.ptx" --device=cuda --seed 3 \
     --input "$DIR/data/titans-linear.x.npy" 2>&1 | tail -3
 fi
-[ -n "${SKIP_W1:-}" ] || PYTHONUNBUFFERED=1 python3 bench/gpu/w1_torch.py "$DIR" "$RESULTS"
+[ -n "${SKIP_W1:-}" ] || PYTHONUNBUFFERED=1 python3 bench/w1_torch.py cuda "$DIR" "$RESULTS"
 echo "results: $RESULTS"
