@@ -169,4 +169,35 @@ def NLParallelizeCPU : Pass<"nl-parallelize-cpu", "::mlir::func::FuncOp"> {
   ];
 }
 
+def NLFuseRows : Pass<"nl-fuse-rows", "::mlir::func::FuncOp"> {
+  let summary = "Fuse consecutive parallel loops over the same rows";
+  let description = [{
+    Runs on the loop form. A level's step is several loops over the rows of
+    its memory (the gradient into the accumulator, the apply when the chunk
+    ends, the read): each walks the whole state. When consecutive top-level
+    `scf.parallel` loops (possibly each under an `scf.if` on a loop-invariant
+    condition, such as a level's active or fire bit) share their leading
+    dimensions and touch every buffer that one of them writes only at rows
+    given by those dimensions, they become one loop: per row, the gradient,
+    the apply and the read run back to back while the row is in cache, and a
+    thread team forks once per step instead of once per loop.
+
+    Normalization first: `scf.if %c { scf.parallel }` becomes
+    `scf.parallel { scf.if %c }`, and a loop with more dimensions than the
+    shared prefix keeps the prefix parallel and runs the rest as `scf.for`.
+    Pure ops between two loops move above the first.
+
+    Example: `scf.parallel (h, r) {acc[h, r, :] += ...}` then
+    `scf.if %fire { scf.parallel (h, r, c) {M[h, r, c] = ...} }` become
+    `scf.parallel (h, r) { acc[h, r, :] += ...; scf.if %fire { scf.for c
+    {M[h, r, c] = ...} } }`.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"minDims", "min-dims", "unsigned", /*default=*/"2",
+           "Fuse only loops sharing at least this many leading dimensions "
+           "(rows of a memory are (heads, rows))">
+  ];
+}
+
 #endif // NLC_CONVERSION_PASSES_TD

@@ -51,9 +51,10 @@ LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
                                           const CPUOptions &options) {
   // Upstream conversions, by name (stable across API renames). With
   // threads, the heaviest parallel loops of a step go to an OpenMP team.
-  std::string pipeline;
+  // Rows of a memory first: one loop per step over them (nl-fuse-rows).
+  std::string pipeline = "func.func(nl-fuse-rows),";
   if (options.parallel)
-    pipeline = "func.func(nl-parallelize-cpu{min-work=" +
+    pipeline += "func.func(nl-parallelize-cpu{min-work=" +
                std::to_string(options.minParallelWork) +
                "}),convert-scf-to-openmp,canonicalize,";
   pipeline += "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
