@@ -13,7 +13,7 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
   -DLLVM_EXTERNAL_LIT=$(LLVM_PREFIX)/bin/lit \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: all setup configure build run test bench-quick docs clean
+.PHONY: all setup configure build run test bench bench-quick docs clean
 
 all: build
 
@@ -34,7 +34,12 @@ run: build
 test: build
 	@./scripts/run-tests.sh $(BUILD_DIR)
 
-# A quick benchmark subset (W1 at d = 64, 128): nlc vs a hand-fused C++ loop.
+# The benchmarks that exist so far (bench/run.sh): W1 at d = 64, 128, 256 vs
+# a hand-fused C++ loop and PyTorch eager, W6 vs the stream bandwidth.
+bench: build
+	@./bench/run.sh $(BUILD_DIR) 64 128 256
+
+# A quick subset (W1 at d = 64, 128, and W6), about two minutes.
 bench-quick: build
 	@./bench/run.sh $(BUILD_DIR) 64 128
 

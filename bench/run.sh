@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks that exist so far (W1) for the given head widths and
+# Runs the benchmarks that exist so far (W1 for the given head widths, vs a
+# hand-fused C++ loop and PyTorch eager; W6 vs the stream bandwidth) and
 # writes build/bench/results.jsonl. Usage: bench/run.sh BUILD_DIR [d ...]
 # Thread counts are explicit; wait for an idle machine before trusting it.
 set -euo pipefail
@@ -22,6 +23,8 @@ for d in ${DS[@]}; do
     -o "$OUT/w1_d${d}_omp.so" "${DEFS[@]}"
   "$OUT/nlc-bench-w1" "$OUT/w1_d$d.so" "$d" 2048 5 "$OUT/results.jsonl" "$OUT/w1_d${d}_omp.so"
 done
+# W6: Adam as levels over 16M values, against the stream bandwidth.
+./bench/w6.sh "$BUILD_DIR" "$OUT/results.jsonl"
 # PyTorch eager on the same inputs, checked against nlc first (Debian's
 # python3-torch; skipped with a note when it is not installed).
 if /usr/bin/python3 -c "import torch" 2> /dev/null; then

@@ -13,6 +13,7 @@ RUNS runs after a warm-up.
                                        DIR/w1_d{d}_omp.so (2 threads), nl-run on PATH
 """
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -124,7 +125,7 @@ def main():
         cases = [(64, 1), (64, 64), (128, 1), (128, 64)]
         peers = [("torch_eager", step, 0), ("torch_compile", torch.compile(step, dynamic=False), 0)]
     else:
-        cases = [(64, 1), (128, 1)]
+        cases = [(d, 1) for d in (64, 128, 256) if os.path.exists(f"{where}/w1_d{d}.so")]
         peers = [("torch_eager", step, 1), ("torch_eager", step, 2)]
     rows = []
     for d, B in cases:
