@@ -31,7 +31,7 @@ struct CPUOptions {
   /// (nl-parallelize-cpu, convert-scf-to-openmp); the library then links
   /// libomp.
   bool parallel = false;
-  int64_t minParallelWork = 16384;
+  int64_t minParallelWork = 2000000;
 };
 
 /// The directory of the libomp.so compiled models link when parallel, or
