@@ -328,10 +328,11 @@ int Compilation::generateCPU(ModuleOp module) {
     return 1;
   std::vector<nlc::ModelABI> abis;
   abis.push_back(std::move(abi));
-  std::string optionsHash = hex(
-      llvm::xxh3_64bits((llvm::Twine(options.optLevel) + "|cpu|" +
-                         nlc::hostDescription() + "|" + nlc::versionString())
-                            .str()));
+  std::string optionsKey = std::to_string(options.optLevel) + "|cpu|" +
+                           nlc::hostDescription() + "|" + nlc::versionString();
+  if (options.cpuParallel)
+    optionsKey += "|omp" + std::to_string(options.cpuParallelMinWork);
+  std::string optionsHash = hex(llvm::xxh3_64bits(optionsKey));
   std::string manifest =
       nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
 
@@ -348,6 +349,7 @@ int Compilation::generateCPU(ModuleOp module) {
           << "libomp.so is not installed with this LLVM (package "
              "libomp-22-dev); compiling a single-threaded model";
     cpu.parallel = !openMPDir.empty();
+    cpu.minParallelWork = options.cpuParallelMinWork;
   }
   auto lower = [&](OpPassManager &pm) {
     return nlc::buildCPUToLLVMPipeline(pm, cpu);

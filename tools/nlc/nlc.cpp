@@ -60,6 +60,11 @@ static cl::opt<bool> cpuParallel(
              "(links libomp; the runtime sets the team size). Off by "
              "default: it pays only for large steps (see bench/)"),
     cl::init(false), cl::cat(mainCategory));
+static cl::opt<int64_t> cpuParallelMinWork(
+    "cpu-parallel-min-work",
+    cl::desc("With --cpu-parallel: the estimated operations from which a "
+             "loop forks a thread team (default 2000000)"),
+    cl::init(2000000), cl::cat(mainCategory));
 static cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size",
     cl::desc("Threads per block of the CUDA kernels (default 512)"),
@@ -114,6 +119,7 @@ int main(int argc, char **argv) {
   options.gpuArch = gpuArch;
   options.gpuBlockSize = gpuBlockSize;
   options.cpuParallel = cpuParallel;
+  options.cpuParallelMinWork = cpuParallelMinWork;
   options.cudaPath = cudaPath;
   options.dumpPhasesDir = dumpPhasesTo;
   options.summary = summary;

@@ -54,6 +54,8 @@ struct CompileOptions {
   std::string gpuArch = "sm_90";
   /// CPU: run the heaviest loops of a step on an OpenMP thread team.
   bool cpuParallel = false;
+  /// ... for the loops whose estimated operations reach this.
+  int64_t cpuParallelMinWork = 2000000;
   /// Threads per block of the CUDA kernels (one block runs one stream).
   int64_t gpuBlockSize = 512;
   /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else
