@@ -195,6 +195,10 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         continue;
       }
       RankedTensorType storage = getStorageTensorType(s.getType());
+      if (!storage)
+        return s.emitError()
+               << "the back ends do not compile a state of type " << s.getType()
+               << " yet (MLP memories need compiler-derived gradients)";
       abi.state.push_back({ABITensor::Role::State,
                            info.name + "." + s.getSymName().str(),
                            llvm::to_vector(storage.getShape()),
