@@ -968,10 +968,10 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     };
     // sign(e), 0 at 0 (the subgradient the l1 and lp rules take there).
     auto sign = [&](Value e) {
-      Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, e,
-                                        f32(0.0));
-      Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, e,
-                                        f32(0.0));
+      Value pos =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, e, f32(0.0));
+      Value neg =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, e, f32(0.0));
       return arith::SelectOp::create(
                  b, loc, pos, f32(1.0),
                  arith::SelectOp::create(b, loc, neg, f32(-1.0), f32(0.0)))
@@ -980,118 +980,192 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     // Huber (Yaad): per head, the l2 gradient inside the ball
     // ||M k - v|| <= delta, delta * sign(e) k^T (the l1 gradient) outside.
     // The ball needs every row's error first.
-    Value inBall;
-    double delta = 0.0;
-    if (objective == Objective::huber) {
-      delta = rule.getHuberDelta()->convertToDouble();
-      inBall = scratch({m.heads});
-      Value errors = scratch({m.heads, m.rows});
-      forAll({m.heads, m.rows}, [&](ValueRange hr) {
-        memref::StoreOp::create(b, loc, rowError(hr[0], hr[1]), errors, hr);
-      });
-      forAll({m.heads}, [&](ValueRange hs) {
-        Value sq = sum(m.rows, [&](Value r) {
-          Value e = memref::LoadOp::create(b, loc, errors, ValueRange{hs[0], r});
-          return arith::MulFOp::create(b, loc, e, e);
+    // The contribution of one (key, value, lr) to the accumulator.
+    auto contributeOne = [&] {
+      Value inBall;
+      double delta = 0.0;
+      if (objective == Objective::huber) {
+        delta = rule.getHuberDelta()->convertToDouble();
+        inBall = scratch({m.heads});
+        Value errors = scratch({m.heads, m.rows});
+        forAll({m.heads, m.rows}, [&](ValueRange hr) {
+          memref::StoreOp::create(b, loc, rowError(hr[0], hr[1]), errors, hr);
         });
-        Value small = arith::CmpFOp::create(
-            b, loc, arith::CmpFPredicate::OLE, math::SqrtOp::create(b, loc, sq),
-            f32(delta));
-        memref::StoreOp::create(
-            b, loc, arith::SelectOp::create(b, loc, small, f32(1.0), f32(0.0)),
-            inBall, hs);
-      });
-    }
-    forAll({m.heads, m.rows}, [&](ValueRange hr) {
-      Value h = hr[0], r = hr[1];
-      Value coef; // the row factor e_r of the gradient e k^T
-      if (errorObjective) {
-        Value e = rowError(h, r);
-        Value l2 = arith::MulFOp::create(b, loc, e, f32(scale2));
-        if (objective == Objective::l2) {
-          coef = l2;
-        } else if (objective == Objective::lp) {
-          // p sign(e) |e|^(p-1) (Moneta's Lp bias, unsmoothed).
-          double pw = rule.getP()->convertToDouble();
-          Value mag = pw == 1.0 ? f32(1.0)
-                                : Value(math::PowFOp::create(
-                                      b, loc, math::AbsFOp::create(b, loc, e),
-                                      f32(pw - 1.0)));
-          coef = arith::MulFOp::create(
-              b, loc, f32(pw), arith::MulFOp::create(b, loc, sign(e), mag));
-        } else {
-          Value small = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::ONE,
-              memref::LoadOp::create(b, loc, inBall, ValueRange{h}), f32(0.0));
-          coef = arith::SelectOp::create(
-              b, loc, small, l2,
-              arith::MulFOp::create(b, loc, f32(delta), sign(e)));
-        }
-      } else if (objective == Objective::dot) {
-        coef = arith::NegFOp::create(
-            b, loc, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
-      }
-      // DGD, the proximal (implicit) step of the l2 objective, scales the
-      // gradient by lr' = lr / (1 + lr ||k||^2) (Sherman-Morrison), or
-      // lr / (1 + lr) for unit keys; `undamped` (camera-ready Eq 28) is
-      // M (I - k k^T) - lr (M k - v) k^T.
-      Value rowScale;
-      if (algorithm == Algorithm::dgd) {
-        Value l = gateAt(lr, h, idx(0));
-        switch (rule.getDgdStep()) {
-        case DgdStep::sherman_morrison: {
-          Value kk = sum(m.cols, [&](Value c) {
-            Value kv = memref::LoadOp::create(b, loc, k, m.vec(h, c));
-            return arith::MulFOp::create(b, loc, kv, kv);
+        forAll({m.heads}, [&](ValueRange hs) {
+          Value sq = sum(m.rows, [&](Value r) {
+            Value e =
+                memref::LoadOp::create(b, loc, errors, ValueRange{hs[0], r});
+            return arith::MulFOp::create(b, loc, e, e);
           });
-          rowScale = arith::DivFOp::create(
-              b, loc, l,
-              arith::AddFOp::create(b, loc, f32(1.0),
-                                    arith::MulFOp::create(b, loc, l, kk)));
-          break;
-        }
-        case DgdStep::unit_norm:
-          rowScale = arith::DivFOp::create(
-              b, loc, l, arith::AddFOp::create(b, loc, f32(1.0), l));
-          break;
-        case DgdStep::undamped: {
-          // (M k) k^T + lr (M k - v) k^T = (pred + lr e) k^T.
-          Value pred = arith::AddFOp::create(
-              b, loc, coef, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
-          coef = arith::AddFOp::create(b, loc, pred,
-                                       arith::MulFOp::create(b, loc, l, coef));
-          rowScale = f32(1.0);
-          break;
-        }
-        }
+          Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
+                                              math::SqrtOp::create(b, loc, sq),
+                                              f32(delta));
+          memref::StoreOp::create(
+              b, loc,
+              arith::SelectOp::create(b, loc, small, f32(1.0), f32(0.0)),
+              inBall, hs);
+        });
       }
-      // precond = delta (Hope Eq 88, A19): M (retain I - lr k k^T) - lr grad,
-      // i.e. the row factor gains (M k)_r at the old state.
-      if (rule.getPrecond() == Precond::delta)
-        coef = arith::AddFOp::create(
-            b, loc, coef, sum(m.cols, [&](Value c) {
-              return arith::MulFOp::create(
-                  b, loc, memref::LoadOp::create(b, loc, mem, m.at(h, r, c)),
-                  memref::LoadOp::create(b, loc, k, m.vec(h, c)));
-            }));
-      forAll({m.cols}, [&](ValueRange cs) {
-        Value c = cs[0];
-        Value grad;
-        if (coef)
-          grad = arith::MulFOp::create(
-              b, loc, coef, memref::LoadOp::create(b, loc, k, m.vec(h, c)));
-        else
-          grad = memref::LoadOp::create(b, loc, g, m.at(h, r, c));
-        if (rowScale)
-          grad = arith::MulFOp::create(b, loc, grad, rowScale);
-        else if (perToken)
-          grad = arith::MulFOp::create(b, loc, grad, gateAt(lr, h, c));
-        Value old = memref::LoadOp::create(b, loc, acc, m.at(h, r, c));
-        memref::StoreOp::create(b, loc,
-                                arith::AddFOp::create(b, loc, old, grad), acc,
-                                m.at(h, r, c));
+      forAll({m.heads, m.rows}, [&](ValueRange hr) {
+        Value h = hr[0], r = hr[1];
+        Value coef; // the row factor e_r of the gradient e k^T
+        if (errorObjective) {
+          Value e = rowError(h, r);
+          Value l2 = arith::MulFOp::create(b, loc, e, f32(scale2));
+          if (objective == Objective::l2) {
+            coef = l2;
+          } else if (objective == Objective::lp) {
+            // p sign(e) |e|^(p-1) (Moneta's Lp bias, unsmoothed).
+            double pw = rule.getP()->convertToDouble();
+            Value mag = pw == 1.0 ? f32(1.0)
+                                  : Value(math::PowFOp::create(
+                                        b, loc, math::AbsFOp::create(b, loc, e),
+                                        f32(pw - 1.0)));
+            coef = arith::MulFOp::create(
+                b, loc, f32(pw), arith::MulFOp::create(b, loc, sign(e), mag));
+          } else {
+            Value small = arith::CmpFOp::create(
+                b, loc, arith::CmpFPredicate::ONE,
+                memref::LoadOp::create(b, loc, inBall, ValueRange{h}),
+                f32(0.0));
+            coef = arith::SelectOp::create(
+                b, loc, small, l2,
+                arith::MulFOp::create(b, loc, f32(delta), sign(e)));
+          }
+        } else if (objective == Objective::dot) {
+          coef = arith::NegFOp::create(
+              b, loc, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
+        }
+        // DGD, the proximal (implicit) step of the l2 objective, scales the
+        // gradient by lr' = lr / (1 + lr ||k||^2) (Sherman-Morrison), or
+        // lr / (1 + lr) for unit keys; `undamped` (camera-ready Eq 28) is
+        // M (I - k k^T) - lr (M k - v) k^T.
+        Value rowScale;
+        if (algorithm == Algorithm::dgd) {
+          Value l = gateAt(lr, h, idx(0));
+          switch (rule.getDgdStep()) {
+          case DgdStep::sherman_morrison: {
+            Value kk = sum(m.cols, [&](Value c) {
+              Value kv = memref::LoadOp::create(b, loc, k, m.vec(h, c));
+              return arith::MulFOp::create(b, loc, kv, kv);
+            });
+            rowScale = arith::DivFOp::create(
+                b, loc, l,
+                arith::AddFOp::create(b, loc, f32(1.0),
+                                      arith::MulFOp::create(b, loc, l, kk)));
+            break;
+          }
+          case DgdStep::unit_norm:
+            rowScale = arith::DivFOp::create(
+                b, loc, l, arith::AddFOp::create(b, loc, f32(1.0), l));
+            break;
+          case DgdStep::undamped: {
+            // (M k) k^T + lr (M k - v) k^T = (pred + lr e) k^T.
+            Value pred = arith::AddFOp::create(
+                b, loc, coef, memref::LoadOp::create(b, loc, v, m.vec(h, r)));
+            coef = arith::AddFOp::create(
+                b, loc, pred, arith::MulFOp::create(b, loc, l, coef));
+            rowScale = f32(1.0);
+            break;
+          }
+          }
+        }
+        // precond = delta (Hope Eq 88, A19): M (retain I - lr k k^T) - lr grad,
+        // i.e. the row factor gains (M k)_r at the old state.
+        if (rule.getPrecond() == Precond::delta)
+          coef = arith::AddFOp::create(
+              b, loc, coef, sum(m.cols, [&](Value c) {
+                return arith::MulFOp::create(
+                    b, loc, memref::LoadOp::create(b, loc, mem, m.at(h, r, c)),
+                    memref::LoadOp::create(b, loc, k, m.vec(h, c)));
+              }));
+        forAll({m.cols}, [&](ValueRange cs) {
+          Value c = cs[0];
+          Value grad;
+          if (coef)
+            grad = arith::MulFOp::create(
+                b, loc, coef, memref::LoadOp::create(b, loc, k, m.vec(h, c)));
+          else
+            grad = memref::LoadOp::create(b, loc, g, m.at(h, r, c));
+          if (rowScale)
+            grad = arith::MulFOp::create(b, loc, grad, rowScale);
+          else if (perToken)
+            grad = arith::MulFOp::create(b, loc, grad, gateAt(lr, h, c));
+          Value old = memref::LoadOp::create(b, loc, acc, m.at(h, r, c));
+          memref::StoreOp::create(b, loc,
+                                  arith::AddFOp::create(b, loc, old, grad), acc,
+                                  m.at(h, r, c));
+        });
       });
-    });
+    };
+    if (int64_t window = rule.getWindow(); window > 1) {
+      // The Omega rule (Atlas): the gradients of the last `window` tokens'
+      // objectives, each at the current state and scaled by its own lr,
+      // summed. The token enters the ring buffer first.
+      Value keys = state(name + ".__omega_keys");
+      Value values = state(name + ".__omega_values");
+      Value lrs = state(name + ".__omega_lr");
+      Value posBuf = state(name + ".__omega_pos");
+      Value fillBuf = state(name + ".__omega_fill");
+      auto toIndex = [&](Value f) {
+        return arith::IndexCastOp::create(
+                   b, loc, b.getIndexType(),
+                   arith::FPToSIOp::create(b, loc, b.getI64Type(), f))
+            .getResult();
+      };
+      Value posF = memref::LoadOp::create(b, loc, posBuf, ValueRange{idx(0)});
+      Value pos = toIndex(posF);
+      auto slotAt = [&](Value slot, ValueRange ivs) {
+        SmallVector<Value> ix = {slot};
+        ix.append(ivs.begin(), ivs.end());
+        return ix;
+      };
+      for (auto [from, into] :
+           {std::pair<Value, Value>{k, keys}, {v, values}, {lr, lrs}})
+        forAll(shapeOf(from), [&](ValueRange ivs) {
+          memref::StoreOp::create(b, loc,
+                                  memref::LoadOp::create(b, loc, from, ivs),
+                                  into, slotAt(pos, ivs));
+        });
+      Value fillF = arith::MinimumFOp::create(
+          b, loc,
+          arith::AddFOp::create(
+              b, loc,
+              memref::LoadOp::create(b, loc, fillBuf, ValueRange{idx(0)}),
+              f32(1.0)),
+          f32(static_cast<double>(window)));
+      memref::StoreOp::create(b, loc, fillF, fillBuf, ValueRange{idx(0)});
+      Value next = arith::AddFOp::create(b, loc, posF, f32(1.0));
+      memref::StoreOp::create(
+          b, loc,
+          arith::SelectOp::create(
+              b, loc,
+              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, next,
+                                    f32(static_cast<double>(window))),
+              f32(0.0), next),
+          posBuf, ValueRange{idx(0)});
+      // Each filled slot, copied to scratch of the live shapes.
+      Value kSlot = scratch(shapeOf(k)), vSlot = scratch(shapeOf(v)),
+            lrSlot = scratch(shapeOf(lr));
+      auto slots = scf::ForOp::create(b, loc, idx(0), toIndex(fillF), idx(1));
+      OpBuilder::InsertionGuard slotGuard(b);
+      b.setInsertionPointToStart(slots.getBody());
+      Value slot = slots.getInductionVar();
+      for (auto [from, into] : {std::pair<Value, Value>{keys, kSlot},
+                                {values, vSlot},
+                                {lrs, lrSlot}})
+        forAll(shapeOf(into), [&](ValueRange ivs) {
+          memref::StoreOp::create(
+              b, loc, memref::LoadOp::create(b, loc, from, slotAt(slot, ivs)),
+              into, ivs);
+        });
+      k = kSlot;
+      v = vSlot;
+      lr = lrSlot;
+      contributeOne();
+    } else {
+      contributeOne();
+    }
     if (chunked) {
       // Keep this token's gates for the end of the chunk.
       SmallVector<UpdateOp> owners = {update};

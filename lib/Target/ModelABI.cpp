@@ -68,8 +68,16 @@ std::string unsupported(LevelOp level, bool chunked) {
   }
   if (rule.getRetention() == Retention::l2_prox)
     return "retention 'l2_prox'";
-  if (rule.getWindow() != 1)
-    return "Omega-rule windows";
+  if (rule.getWindow() != 1) {
+    if (chunked)
+      return "an Omega-rule window on a level with a period above 1";
+    if (rule.getAlgorithm() != Algorithm::gd || !rule.getViaLevels().empty())
+      return "an Omega-rule window with an algorithm other than 'gd'";
+    if (rule.getDecayOrder() == DecayOrder::before_grad)
+      return "an Omega-rule window with 'decay_order = before_grad'";
+    if (!isa<MatrixType>(type))
+      return "an Omega-rule window on a memory that is not a matrix";
+  }
   if (rule.getPrecond() != Precond::none &&
       (!isa<MatrixType>(type) || rule.getAlgorithm() != Algorithm::gd))
     return "'precond = delta' other than on a matrix memory with algorithm "
@@ -229,6 +237,31 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         abi.state.push_back({ABITensor::Role::State, info.name + ".__m3_o2",
                              llvm::to_vector(storage.getShape()),
                              static_cast<int>(i), Attribute(), nullptr});
+      }
+      if (rule.getWindow() > 1) {
+        // The Omega rule's window: the last `window` keys, values and lr
+        // gates of the level's update, a ring buffer (pos, fill).
+        UpdateOp u = updates.lookup(level.getSymName());
+        for (auto [part, value] :
+             {std::pair<StringRef, Value>{"keys", u ? u.getKey() : Value()},
+              {"values", u ? u.getValue() : Value()},
+              {"lr", u ? u.getLr() : Value()}}) {
+          if (!value)
+            continue;
+          SmallVector<int64_t> shape = {rule.getWindow()};
+          llvm::append_range(
+              shape, cast<RankedTensorType>(value.getType()).getShape());
+          abi.state.push_back({ABITensor::Role::State,
+                               info.name + ".__omega_" + part.str(), shape,
+                               static_cast<int>(i), Attribute(), nullptr});
+        }
+        for (StringRef counter : {"pos", "fill"})
+          abi.state.push_back({ABITensor::Role::State,
+                               info.name + ".__omega_" + counter.str(),
+                               {1},
+                               static_cast<int>(i),
+                               Attribute(),
+                               nullptr});
       }
       if (chunked) {
         // The gates of the pending chunk, applied when it ends.

@@ -16,6 +16,9 @@
                                       branches were taken
   small.py precond PARAMS X Y         precond = delta (Hope Eq 88) on the l2 objective:
                                       M = M (0.95 I - 0.1 k k^T) - 0.1 (M k - v) k^T
+  small.py omega-C PARAMS X Y         Omega rule, window C: M = 0.95 M - sum over the last C
+                                      tokens i of lr_i (M k_i - v_i) k_i^T (at the old M),
+                                      lr_i = 0.2 sigmoid(w_lr x_i), k = l2norm(W_k x)
   small.py muon PARAMS X Y            S = 0.9 S - 0.1 (M k - v) k^T; M = M + 0.1 NS5(S), NS5
                                       the quintic Newton-Schulz (3.4445, -4.7750, 2.0315)
                                       on S / (|S|_F + 1e-7), transposed if rows > cols
@@ -61,6 +64,21 @@ def main():
             else:
                 lr = 0.5 / (1 + 0.5 * (k @ k)) if step == "sherman_morrison" else 0.5 / 1.5
                 M = M - lr * np.outer(M @ k - v, k)
+            y[t] = M @ q
+        nlio.save_npy(out, y)
+        return
+    if kind.startswith("omega-"):
+        c = int(kind[6:])
+        M = np.zeros((8, 8))
+        y = np.zeros_like(x)
+        ring = []
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            k = k / max(np.linalg.norm(k), 1e-6)
+            lr = 0.2 / (1 + np.exp(-(p["w_lr"] @ x[t])[0]))
+            ring = (ring + [(k, v, lr)])[-c:]
+            g = sum(l * np.outer(M @ ki - vi, ki) for ki, vi, l in ring)
+            M = 0.95 * M - g
             y[t] = M @ q
         nlio.save_npy(out, y)
         return
