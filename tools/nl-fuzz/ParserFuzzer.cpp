@@ -4,8 +4,11 @@
 //
 // Feeds arbitrary bytes through the whole front end: lexer, parser, AST
 // printer, lowering to the nl dialect, the verifier and the schedule
-// pipeline. Any crash, hang, sanitizer report or leak is a bug; errors are
-// the expected outcome for most inputs. Built by scripts/fuzz.sh, not by CI.
+// pipeline; then, for models that schedule, the back ends' loop passes
+// (nl-to-loops with the ABI, the CPU row fusion and threading choice, the
+// GPU mapping). Any crash, hang, sanitizer report or leak is a bug; errors
+// are the expected outcome for most inputs. Built by scripts/fuzz.sh, not by
+// CI.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +21,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -26,6 +30,8 @@
 #include <cstdint>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static const bool registered = (nlc::registerAllPasses(), true);
+  (void)registered;
   // A fresh context per input keeps runs independent (no growth of uniqued
   // attributes across inputs) at a small cost per execution.
   mlir::DialectRegistry registry;
@@ -55,6 +61,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
   nlc::buildSchedulePipeline(pm);
-  (void)pm.run(*module);
+  if (mlir::failed(pm.run(*module)))
+    return 0;
+
+  // The back ends' loop passes, by name (as the driver builds them).
+  for (const char *pipeline :
+       {"nl-to-loops,func.func(nl-fuse-rows,nl-parallelize-cpu{min-work=1})",
+        "nl-to-loops,nl-map-to-gpu"}) {
+    mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();
+    mlir::PassManager lower(&context, mlir::ModuleOp::getOperationName());
+    if (mlir::succeeded(mlir::parsePassPipeline(pipeline, lower)))
+      (void)lower.run(*copy);
+  }
   return 0;
 }
