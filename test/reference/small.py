@@ -14,6 +14,8 @@
   small.py huber-D PARAMS X Y         Huber (Yaad), delta D: the l2 gradient e k^T when
                                       ||e|| <= D, else D sign(e) k^T; prints whether both
                                       branches were taken
+  (lp-P:C, huber-D:C: a level of period C: gradients at the chunk-start state, summed,
+   applied at the chunk's last token)
   small.py precond PARAMS X Y         precond = delta (Hope Eq 88) on the l2 objective:
                                       M = M (0.95 I - 0.1 k k^T) - 0.1 (M k - v) k^T
   small.py omega-C PARAMS X Y         Omega rule, window C: M = 0.95 M - sum over the last C
@@ -93,7 +95,12 @@ def main():
         nlio.save_npy(out, y)
         return
     if kind.startswith("lp-") or kind.startswith("huber-"):
+        # KIND[:C]: a level of period C takes every token's gradient at the
+        # chunk-start state and applies the chunk's sum at its last token.
+        kind, _, period = kind.partition(":")
+        period = int(period or 1)
         M = np.zeros((8, 8))
+        acc = np.zeros((8, 8))
         y = np.zeros_like(x)
         inside = 0
         for t in range(x.shape[0]):
@@ -108,7 +115,10 @@ def main():
                 small = np.linalg.norm(e) <= delta
                 inside += small
                 g = e if small else delta * np.sign(e)
-            M = 0.95 * M - 0.1 * np.outer(g, k)
+            acc = acc + 0.1 * np.outer(g, k)
+            if (t + 1) % period == 0:
+                M = 0.95 * M - acc
+                acc = np.zeros((8, 8))
             y[t] = M @ q
         if kind.startswith("huber-"):
             both = 0 < inside < x.shape[0]
