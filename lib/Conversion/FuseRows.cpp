@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoopNest.h"
 #include "nlc/Conversion/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -124,30 +125,12 @@ scf::ParallelOp normalize(const RowLoop &row, unsigned n) {
   OpBuilder b(row.top);
   Location loc = par.getLoc();
   IRMapping map;
-  auto outer = scf::ParallelOp::create(
-      b, loc, par.getLowerBound().take_front(n),
-      par.getUpperBound().take_front(n), par.getStep().take_front(n));
-  for (unsigned d = 0; d < n; ++d)
-    map.map(par.getInductionVars()[d], outer.getInductionVars()[d]);
-  b.setInsertionPoint(outer.getBody()->getTerminator());
+  scf::ParallelOp outer = nlc::createOuterLoop(b, par, n, map);
   if (row.cond) {
     auto guard = scf::IfOp::create(b, loc, row.cond, /*withElse=*/false);
     b.setInsertionPoint(guard.getThenRegion().front().getTerminator());
   }
-  std::function<void(unsigned)> nest = [&](unsigned d) {
-    if (d == par.getNumLoops()) {
-      for (Operation &op : par.getBody()->without_terminator())
-        b.clone(op, map);
-      return;
-    }
-    auto loop = scf::ForOp::create(b, loc, par.getLowerBound()[d],
-                                   par.getUpperBound()[d], par.getStep()[d]);
-    map.map(par.getInductionVars()[d], loop.getInductionVar());
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    nest(d + 1);
-  };
-  nest(n);
+  nlc::cloneAsForNest(b, par, n, map);
   row.top->erase();
   return outer;
 }

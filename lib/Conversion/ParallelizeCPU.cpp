@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoopNest.h"
 #include "nlc/Conversion/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -56,30 +57,10 @@ int64_t work(Block &block) {
 /// and each thread runs plain inner loops that LLVM vectorizes.
 void sequentialize(scf::ParallelOp par, unsigned from = 0) {
   OpBuilder b(par);
-  Location loc = par.getLoc();
   IRMapping map;
-  if (from > 0) {
-    auto outer = scf::ParallelOp::create(
-        b, loc, par.getLowerBound().take_front(from),
-        par.getUpperBound().take_front(from), par.getStep().take_front(from));
-    for (unsigned d = 0; d < from; ++d)
-      map.map(par.getInductionVars()[d], outer.getInductionVars()[d]);
-    b.setInsertionPoint(outer.getBody()->getTerminator());
-  }
-  std::function<void(unsigned)> nest = [&](unsigned d) {
-    if (d == par.getNumLoops()) {
-      for (Operation &op : par.getBody()->without_terminator())
-        b.clone(op, map);
-      return;
-    }
-    auto loop = scf::ForOp::create(b, loc, par.getLowerBound()[d],
-                                   par.getUpperBound()[d], par.getStep()[d]);
-    map.map(par.getInductionVars()[d], loop.getInductionVar());
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    nest(d + 1);
-  };
-  nest(from);
+  if (from > 0)
+    nlc::createOuterLoop(b, par, from, map);
+  nlc::cloneAsForNest(b, par, from, map);
   par.erase();
 }
 
