@@ -984,6 +984,16 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     auto contributeOne = [&] {
       Value inBall;
       double delta = 0.0;
+      Value deltaScale =
+          update.getDeltaScale() ? buf(update.getDeltaScale()) : Value();
+      // This token's threshold for head h: the rule's delta, times the
+      // delta_scale gate when the update gives one (Yaad's delta_t).
+      auto deltaAt = [&](Value h) -> Value {
+        Value d = f32(delta);
+        return deltaScale ? Value(arith::MulFOp::create(
+                                b, loc, d, gateAt(deltaScale, h, idx(0))))
+                          : d;
+      };
       if (objective == Objective::huber) {
         delta = rule.getHuberDelta()->convertToDouble();
         inBall = scratch({m.heads});
@@ -999,7 +1009,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           });
           Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
                                               math::SqrtOp::create(b, loc, sq),
-                                              f32(delta));
+                                              deltaAt(hs[0]));
           memref::StoreOp::create(
               b, loc,
               arith::SelectOp::create(b, loc, small, f32(1.0), f32(0.0)),
@@ -1030,7 +1040,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
                 f32(0.0));
             coef = arith::SelectOp::create(
                 b, loc, small, l2,
-                arith::MulFOp::create(b, loc, f32(delta), sign(e)));
+                arith::MulFOp::create(b, loc, deltaAt(h), sign(e)));
           }
         } else if (objective == Objective::dot) {
           coef = arith::NegFOp::create(

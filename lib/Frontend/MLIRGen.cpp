@@ -1239,9 +1239,9 @@ LogicalResult MLIRGen::genUpdate(const nlc::ast::Stmt &stmt) {
   auto it = levels.find(stmt.name);
   if (it == levels.end())
     return unknownLevel(stmt.loc, "unknown level", stmt.name);
-  static const StringRef kOperands[] = {"key", "value",  "grad",
-                                        "lr",  "retain", "momentum_decay"};
-  Value operands[6];
+  static const StringRef kOperands[] = {
+      "key", "value", "grad", "lr", "retain", "momentum_decay", "delta_scale"};
+  Value operands[7];
   for (const nlc::ast::Arg &a : stmt.args) {
     const StringRef *slot = llvm::find(kOperands, a.name);
     if (slot == std::end(kOperands))
@@ -1259,7 +1259,7 @@ LogicalResult MLIRGen::genUpdate(const nlc::ast::Stmt &stmt) {
   UpdateOp::create(builder, loc(stmt.loc),
                    FlatSymbolRefAttr::get(&ctx, stmt.name), operands[0],
                    operands[1], operands[2], operands[3], operands[4],
-                   operands[5]);
+                   operands[5], operands[6]);
   return success();
 }
 

@@ -14,6 +14,7 @@
   small.py huber-D PARAMS X Y         Huber (Yaad), delta D: the l2 gradient e k^T when
                                       ||e|| <= D, else D sign(e) k^T; prints whether both
                                       branches were taken
+  small.py yaad PARAMS X Y            huber-3.0 with delta_t = 3 * 2 sigmoid(w_d x_t)
   (lp-P:C, huber-D:C: a level of period C: gradients at the chunk-start state, summed,
    applied at the chunk's last token)
   small.py precond PARAMS X Y         precond = delta (Hope Eq 88) on the l2 objective:
@@ -92,6 +93,23 @@ def main():
             k = k / max(np.linalg.norm(k), 1e-6)
             M = M @ (0.95 * np.eye(8) - 0.1 * np.outer(k, k)) - 0.1 * np.outer(M @ k - v, k)
             y[t] = M @ q
+        nlio.save_npy(out, y)
+        return
+    if kind == "yaad":
+        M = np.zeros((8, 8))
+        y = np.zeros_like(x)
+        inside = 0
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            k = k / max(np.linalg.norm(k), 1e-6)
+            delta = 3.0 * 2.0 / (1 + np.exp(-(p["w_d"] @ x[t])[0]))
+            e = M @ k - v
+            small = np.linalg.norm(e) <= delta
+            inside += small
+            g = e if small else delta * np.sign(e)
+            M = 0.95 * M - 0.1 * np.outer(g, k)
+            y[t] = M @ q
+        print(f"yaad: {inside} of {x.shape[0]} tokens inside the ball")
         nlio.save_npy(out, y)
         return
     if kind.startswith("lp-") or kind.startswith("huber-"):

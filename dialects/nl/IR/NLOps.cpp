@@ -275,7 +275,8 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
       return failure();
     for (auto [name, gate] : {std::pair<StringRef, Value>{"lr", getLr()},
                               {"retain", getRetain()},
-                              {"momentum_decay", getMomentumDecay()}})
+                              {"momentum_decay", getMomentumDecay()},
+                              {"delta_scale", getDeltaScale()}})
       if (failed(expectOperand(*this, level, name, gate, false,
                                "a non-parametric level has no gates")))
         return failure();
@@ -369,6 +370,16 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
                             {"momentum_decay", getMomentumDecay()}})
     if (gate && failed(checkGate(*this, name, gate, heads, keyDim)))
       return failure();
+  // Yaad's data-dependent threshold: per token, per head at most (the ball
+  // is on a head's whole error vector).
+  bool huber = rule.getObjective() == Objective::huber;
+  if (!huber &&
+      failed(expectOperand(*this, level, "delta_scale", getDeltaScale(), false,
+                           "only a 'huber' objective has a threshold")))
+    return failure();
+  if (getDeltaScale() &&
+      failed(checkGate(*this, "delta_scale", getDeltaScale(), heads, 0)))
+    return failure();
   return success();
 }
 

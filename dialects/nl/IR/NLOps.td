@@ -306,7 +306,9 @@ def NL_UpdateOp : NL_Op<"update", [
 
     Gates: `lr` (step size, required by every learning level), `retain`
     (required with `retention = decay`), `momentum_decay` (required by a
-    fused `momentum`/`muon` rule). A gate is a scalar (`tensor<f32>`,
+    fused `momentum`/`muon` rule), `delta_scale` (optional, `huber` only:
+    this token's threshold is the rule's `huber_delta` times it, Yaad's
+    data-dependent delta_t; a scalar or one value per head). A gate is a scalar (`tensor<f32>`,
     `tensor<1xf32>`), one value per head, or one value per key channel. For
     a level whose algorithm lives in `via` levels, the optimizer level's `lr`
     scales the gradient it receives and this level's `lr` scales the
@@ -324,7 +326,8 @@ def NL_UpdateOp : NL_Op<"update", [
                        Optional<NL_Tensor>:$grad,
                        Optional<NL_Tensor>:$lr,
                        Optional<NL_Tensor>:$retain,
-                       Optional<NL_Tensor>:$momentum_decay);
+                       Optional<NL_Tensor>:$momentum_decay,
+                       Optional<NL_Tensor>:$delta_scale);
   let assemblyFormat = [{
     $level
     (`key` `(` $key^ `:` type($key) `)`)?
@@ -333,6 +336,7 @@ def NL_UpdateOp : NL_Op<"update", [
     (`lr` `(` $lr^ `:` type($lr) `)`)?
     (`retain` `(` $retain^ `:` type($retain) `)`)?
     (`momentum_decay` `(` $momentum_decay^ `:` type($momentum_decay) `)`)?
+    (`delta_scale` `(` $delta_scale^ `:` type($delta_scale) `)`)?
     attr-dict
   }];
 }

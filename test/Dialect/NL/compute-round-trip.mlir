@@ -222,7 +222,7 @@ nl.model @reads attributes {dim = 4} {
 // CHECK-NEXT:    nl.update @plain key(%[[X]] : tensor<4xf32>) value(%[[X]] : tensor<4xf32>) lr(%[[LR]] : tensor<f32>){{$}}
 // CHECK-NEXT:    nl.update @decay key(%[[X]] : tensor<4xf32>) value(%[[X]] : tensor<4xf32>) lr(%[[LR]] : tensor<f32>) retain(%[[LR]] : tensor<f32>){{$}}
 // CHECK-NEXT:    nl.update @momentum key(%[[X]] : tensor<4xf32>) value(%[[X]] : tensor<4xf32>) lr(%[[LR]] : tensor<f32>) momentum_decay(%[[LR]] : tensor<f32>){{$}}
-// CHECK-NEXT:    nl.update @muon_decay key(%[[X]] : tensor<4xf32>) value(%[[X]] : tensor<4xf32>) lr(%[[LR]] : tensor<f32>) retain(%[[LR]] : tensor<f32>) momentum_decay(%[[LR]] : tensor<f32>){{$}}
+// CHECK-NEXT:    nl.update @muon_decay key(%[[X]] : tensor<4xf32>) value(%[[X]] : tensor<4xf32>) lr(%[[LR]] : tensor<f32>) retain(%[[LR]] : tensor<f32>) momentum_decay(%[[LR]] : tensor<f32>) delta_scale(%[[LR]] : tensor<f32>){{$}}
 // CHECK-NEXT:    nl.update @grad grad(%[[G]] : tensor<4x4xf32>) lr(%[[LR]] : tensor<f32>){{$}}
 // CHECK-NEXT:    nl.update @grad_decay grad(%[[G]] : tensor<4x4xf32>) lr(%[[LR]] : tensor<f32>) retain(%[[LR]] : tensor<f32>){{$}}
 // CHECK-NEXT:    nl.update @opt lr(%[[LR]] : tensor<f32>) retain(%[[LR]] : tensor<f32>){{$}}
@@ -264,7 +264,7 @@ nl.model @updates attributes {dim = 4} {
     nl.update @plain key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.update @decay key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
     nl.update @momentum key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) momentum_decay(%lr : tensor<f32>)
-    nl.update @muon_decay key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) retain(%lr : tensor<f32>) momentum_decay(%lr : tensor<f32>)
+    nl.update @muon_decay key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) retain(%lr : tensor<f32>) momentum_decay(%lr : tensor<f32>) delta_scale(%lr : tensor<f32>)
     nl.update @grad grad(%g : tensor<4x4xf32>) lr(%lr : tensor<f32>)
     nl.update @grad_decay grad(%g : tensor<4x4xf32>) lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
     nl.update @opt lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)

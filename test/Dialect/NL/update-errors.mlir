@@ -669,3 +669,31 @@ nl.model @names_a_state attributes {dim = 4} {
 %x = arith.constant dense<1.0> : tensor<4xf32>
 // expected-error @+1 {{'nl.update' op expects parent op 'nl.step'}}
 nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>)
+
+// -----
+
+nl.model @delta_scale_without_huber attributes {dim = 4} {
+  nl.level @L period 1 rule <objective = l2> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<1.0> : tensor<f32>
+    // expected-error @+1 {{'nl.update' op 'delta_scale' is not allowed for level @L: only a 'huber' objective has a threshold}}
+    nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) delta_scale(%lr : tensor<f32>)
+    nl.yield %x : tensor<4xf32>
+  }
+}
+
+// -----
+
+nl.model @delta_scale_per_channel attributes {dim = 4} {
+  nl.level @L period 1 rule <objective = huber, huber_delta = 1.0> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<1.0> : tensor<f32>
+    // expected-error @+1 {{'nl.update' op gate 'delta_scale' has shape [4]; expected a scalar (tensor<f32> or tensor<1xf32>)}}
+    nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) delta_scale(%x : tensor<4xf32>)
+    nl.yield %x : tensor<4xf32>
+  }
+}
