@@ -10,7 +10,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace nlc {
 #define GEN_PASS_DEF_NLFUSEROWS
@@ -67,12 +66,6 @@ unsigned sharedDims(scf::ParallelOp a, scf::ParallelOp b) {
   return n;
 }
 
-Value baseOf(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
-  return buffer;
-}
-
 /// Whether loops `a` then `b` can share one loop over their first `n`
 /// dimensions: every buffer either writes is accessed, in both, through one
 /// value and at indices that start with the loop's first n induction
@@ -102,9 +95,9 @@ bool fusable(scf::ParallelOp a, scf::ParallelOp b, unsigned n) {
   DenseMap<Value, Value> writtenThrough; // base -> the value it is written by
   for (const Access &w : accesses)
     if (w.write)
-      writtenThrough[baseOf(w.memref)] = w.memref;
+      writtenThrough[nlc::viewSource(w.memref)] = w.memref;
   for (Access &x : accesses) {
-    auto it = writtenThrough.find(baseOf(x.memref));
+    auto it = writtenThrough.find(nlc::viewSource(x.memref));
     if (it == writtenThrough.end())
       continue;
     if (x.memref != it->second || x.indices.size() < n)

@@ -8,6 +8,12 @@
 
 using namespace mlir;
 
+Value nlc::viewSource(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
 scf::ParallelOp nlc::createOuterLoop(OpBuilder &b, scf::ParallelOp par,
                                      unsigned n, IRMapping &map) {
   auto outer = scf::ParallelOp::create(

@@ -2,8 +2,10 @@
 //
 // Part of nlc, the Nested Learning Compiler.
 //
-// Shared by the CPU loop passes (nl-fuse-rows, nl-parallelize-cpu), which
-// both keep some dimensions of an scf.parallel and run the rest in order.
+// Shared by the passes on the loop form: nl-fuse-rows and
+// nl-parallelize-cpu keep some dimensions of an scf.parallel and run the
+// rest in order; nl-fuse-rows and nl-map-to-gpu reason about which buffer an
+// access touches.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,8 +15,13 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace nlc {
+
+/// The buffer `value` is a view of (through any chain of view-like ops), or
+/// `value` itself: views of one buffer are one buffer.
+mlir::Value viewSource(mlir::Value value);
 
 /// Creates, at `b`'s insertion point, an scf.parallel over the first `n`
 /// dimensions of `par`, maps their induction variables in `map`, and moves

@@ -11,13 +11,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoopNest.h"
 #include "nlc/Conversion/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/ScopeExit.h"
 
 namespace nlc {
@@ -272,9 +272,7 @@ bool KernelBody::warpMappable(scf::ParallelOp par) {
         ok = false; // a write the analysis does not know
       return;
     }
-    // Views of one buffer are one buffer.
-    while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-      buffer = view.getViewSource();
+    buffer = nlc::viewSource(buffer);
     (isWrite ? written : read).insert(buffer);
     Operation *nested = op->getParentOfType<scf::ParallelOp>();
     if (nested == par.getOperation())

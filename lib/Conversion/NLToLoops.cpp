@@ -728,39 +728,37 @@ Value ModelLowering::newtonSchulz(Value matrix, const MatrixView &m,
     auto iterate = scf::ForOp::create(b, loc, idx(0), idx(steps), idx(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(iterate.getBody());
+    // Element ij of L R (or of L R^T), summing over n.
+    auto product = [&](Value l, Value r, bool rTransposed, int64_t n,
+                       ValueRange ij) {
+      return sum(n, [&](Value k) {
+        SmallVector<Value, 2> rIndex = {k, ij[1]};
+        if (rTransposed)
+          std::swap(rIndex[0], rIndex[1]);
+        return arith::MulFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, l, ValueRange{ij[0], k}),
+            memref::LoadOp::create(b, loc, r, rIndex));
+      });
+    };
     // A = X X^T; B = b A + c A A; X = a X + B X.
     forAll({p, p}, [&](ValueRange ij) {
-      Value s = sum(q, [&](Value k) {
-        return arith::MulFOp::create(
-            b, loc, memref::LoadOp::create(b, loc, x, ValueRange{ij[0], k}),
-            memref::LoadOp::create(b, loc, x, ValueRange{ij[1], k}));
-      });
-      memref::StoreOp::create(b, loc, s, a, ij);
+      memref::StoreOp::create(b, loc, product(x, x, true, q, ij), a, ij);
     });
     forAll({p, p}, [&](ValueRange ij) {
-      Value aa = sum(p, [&](Value k) {
-        return arith::MulFOp::create(
-            b, loc, memref::LoadOp::create(b, loc, a, ValueRange{ij[0], k}),
-            memref::LoadOp::create(b, loc, a, ValueRange{k, ij[1]}));
-      });
       Value v = arith::AddFOp::create(
           b, loc,
           arith::MulFOp::create(b, loc, f32(-4.7750),
                                 memref::LoadOp::create(b, loc, a, ij)),
-          arith::MulFOp::create(b, loc, f32(2.0315), aa));
+          arith::MulFOp::create(b, loc, f32(2.0315),
+                                product(a, a, false, p, ij)));
       memref::StoreOp::create(b, loc, v, bm, ij);
     });
     forAll({p, q}, [&](ValueRange ij) {
-      Value bx = sum(p, [&](Value k) {
-        return arith::MulFOp::create(
-            b, loc, memref::LoadOp::create(b, loc, bm, ValueRange{ij[0], k}),
-            memref::LoadOp::create(b, loc, x, ValueRange{k, ij[1]}));
-      });
       Value v = arith::AddFOp::create(
           b, loc,
           arith::MulFOp::create(b, loc, f32(3.4445),
                                 memref::LoadOp::create(b, loc, x, ij)),
-          bx);
+          product(bm, x, false, p, ij));
       memref::StoreOp::create(b, loc, v, t, ij);
     });
     forAll({p, q}, [&](ValueRange ij) {

@@ -42,6 +42,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nlio  # noqa: E402
 
 
+def matrix_memory(p, x, step, unit_keys=True):
+    """An 8x8 matrix memory read after its write: k = W_k x (l2-normalized
+    when unit_keys), v = W_v x, M = step(M, k, v, t), y_t = M (W_q x)."""
+    M = np.zeros((8, 8))
+    y = np.zeros_like(x)
+    for t in range(x.shape[0]):
+        k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+        if unit_keys:
+            k = k / max(np.linalg.norm(k), 1e-6)
+        M = step(M, k, v, t)
+        y[t] = M @ q
+    return y
+
+
 def main():
     kind, params, x, out = sys.argv[1:5]
     p = {k: v.astype(np.float64) for k, v in nlio.load_safetensors(params).items()}
@@ -57,88 +71,59 @@ def main():
         return
     if kind.startswith("dgd-"):
         step = kind[4:]
-        M = np.zeros((8, 8))
-        y = np.zeros_like(x)
-        for t in range(x.shape[0]):
-            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+
+        def dgd(M, k, v, t):
             if step == "undamped":
-                k = k / max(np.linalg.norm(k), 1e-6)
-                M = M - np.outer(M @ k, k) - 0.5 * np.outer(M @ k - v, k)
-            else:
-                lr = 0.5 / (1 + 0.5 * (k @ k)) if step == "sherman_morrison" else 0.5 / 1.5
-                M = M - lr * np.outer(M @ k - v, k)
-            y[t] = M @ q
-        nlio.save_npy(out, y)
+                return M - np.outer(M @ k, k) - 0.5 * np.outer(M @ k - v, k)
+            lr = 0.5 / (1 + 0.5 * (k @ k)) if step == "sherman_morrison" else 0.5 / 1.5
+            return M - lr * np.outer(M @ k - v, k)
+        nlio.save_npy(out, matrix_memory(p, x, dgd, unit_keys=step == "undamped"))
         return
     if kind.startswith("omega-"):
         c = int(kind[6:])
-        M = np.zeros((8, 8))
-        y = np.zeros_like(x)
         ring = []
-        for t in range(x.shape[0]):
-            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
-            k = k / max(np.linalg.norm(k), 1e-6)
+
+        def omega(M, k, v, t):
+            nonlocal ring
             lr = 0.2 / (1 + np.exp(-(p["w_lr"] @ x[t])[0]))
             ring = (ring + [(k, v, lr)])[-c:]
-            g = sum(l * np.outer(M @ ki - vi, ki) for ki, vi, l in ring)
-            M = 0.95 * M - g
-            y[t] = M @ q
-        nlio.save_npy(out, y)
+            return 0.95 * M - sum(l * np.outer(M @ ki - vi, ki) for ki, vi, l in ring)
+        nlio.save_npy(out, matrix_memory(p, x, omega))
         return
     if kind == "precond":
-        M = np.zeros((8, 8))
-        y = np.zeros_like(x)
-        for t in range(x.shape[0]):
-            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
-            k = k / max(np.linalg.norm(k), 1e-6)
-            M = M @ (0.95 * np.eye(8) - 0.1 * np.outer(k, k)) - 0.1 * np.outer(M @ k - v, k)
-            y[t] = M @ q
-        nlio.save_npy(out, y)
+        def precond(M, k, v, t):
+            return M @ (0.95 * np.eye(8) - 0.1 * np.outer(k, k)) - 0.1 * np.outer(M @ k - v, k)
+        nlio.save_npy(out, matrix_memory(p, x, precond))
         return
-    if kind == "yaad":
-        M = np.zeros((8, 8))
-        y = np.zeros_like(x)
-        inside = 0
-        for t in range(x.shape[0]):
-            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
-            k = k / max(np.linalg.norm(k), 1e-6)
-            delta = 3.0 * 2.0 / (1 + np.exp(-(p["w_d"] @ x[t])[0]))
-            e = M @ k - v
-            small = np.linalg.norm(e) <= delta
-            inside += small
-            g = e if small else delta * np.sign(e)
-            M = 0.95 * M - 0.1 * np.outer(g, k)
-            y[t] = M @ q
-        print(f"yaad: {inside} of {x.shape[0]} tokens inside the ball")
-        nlio.save_npy(out, y)
-        return
-    if kind.startswith("lp-") or kind.startswith("huber-"):
+    if kind == "yaad" or kind.startswith("lp-") or kind.startswith("huber-"):
         # KIND[:C]: a level of period C takes every token's gradient at the
         # chunk-start state and applies the chunk's sum at its last token.
         kind, _, period = kind.partition(":")
         period = int(period or 1)
-        M = np.zeros((8, 8))
         acc = np.zeros((8, 8))
-        y = np.zeros_like(x)
         inside = 0
-        for t in range(x.shape[0]):
-            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
-            k = k / max(np.linalg.norm(k), 1e-6)
+
+        def robust(M, k, v, t):
+            nonlocal acc, inside
             e = M @ k - v
             if kind.startswith("lp-"):
                 pw = float(kind[3:])
                 g = pw * np.sign(e) * np.abs(e) ** (pw - 1)
             else:
-                delta = float(kind[6:])
+                delta = (3.0 * 2.0 / (1 + np.exp(-(p["w_d"] @ x[t])[0])) if kind == "yaad"
+                         else float(kind[6:]))
                 small = np.linalg.norm(e) <= delta
                 inside += small
                 g = e if small else delta * np.sign(e)
             acc = acc + 0.1 * np.outer(g, k)
-            if (t + 1) % period == 0:
-                M = 0.95 * M - acc
-                acc = np.zeros((8, 8))
-            y[t] = M @ q
-        if kind.startswith("huber-"):
+            if (t + 1) % period:
+                return M
+            M, acc = 0.95 * M - acc, np.zeros((8, 8))
+            return M
+        y = matrix_memory(p, x, robust)
+        if kind == "yaad":
+            print(f"yaad: {inside} of {x.shape[0]} tokens inside the ball")
+        elif kind.startswith("huber-"):
             both = 0 < inside < x.shape[0]
             print(f"huber: {inside} of {x.shape[0]} tokens inside the ball; both branches: {'yes' if both else 'no'}")
         nlio.save_npy(out, y)
