@@ -570,7 +570,8 @@ LogicalResult MapToGPUPass::buildKernel(func::FuncOp fn,
 void MapToGPUPass::runOnOperation() {
   ModuleOp module = getOperation();
   if (blockSize < 1 || blockSize > 1024) {
-    module.emitError() << "block-size must be in [1, 1024], not " << blockSize;
+    module.emitError() << "block-size must be in [1, 1024], not "
+                       << static_cast<int64_t>(blockSize);
     return signalPassFailure();
   }
   SmallVector<func::FuncOp> functions;

@@ -33,3 +33,12 @@ gpu.module @g {
     llvm.return
   }
 }
+
+// -----
+
+gpu.module @g {
+  // expected-error @below {{argument 2 is not part of a 1-D memref descriptor}}
+  llvm.func @k(%a0: !llvm.ptr, %a1: !llvm.ptr, %a2: f32, %a3: i64, %a4: i64) attributes {nl.buffer_args = array<i1: true>} {
+    llvm.return
+  }
+}

@@ -1,4 +1,6 @@
 // RUN: nl-opt %s --split-input-file --nl-map-to-gpu --verify-diagnostics
+// RUN: not nl-opt %s --split-input-file --nl-map-to-gpu=block-size=0 2>&1 | FileCheck %s --check-prefix=BLOCK
+// BLOCK: error: block-size must be in [1, 1024], not 0
 
 // A parallel loop with a reduction has no block-strided form here.
 module {
@@ -49,6 +51,41 @@ module {
 module {
   // expected-error @below {{lacks the nl.c_symbol / nl.num_* attributes}}
   func.func @m_step_impl(%s: memref<4xf32>) attributes {nl.c_symbol = "nl_m_step"} {
+    return
+  }
+}
+
+// -----
+
+// A parallel loop inside a region op other than scf.for / scf.if.
+module {
+  func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
+      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    // expected-error @below {{'scf.execute_region' op holds a parallel loop in a region the GPU mapping does not know}}
+    scf.execute_region {
+      scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+        %v = memref.load %x[%i] : memref<4xf32>
+        memref.store %v, %y[%i] : memref<4xf32>
+        scf.reduce
+      }
+      scf.yield
+    }
+    return
+  }
+}
+
+// -----
+
+// Scratch of a size known only at run time.
+module {
+  func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
+      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+    %n = arith.index_cast %active : i64 to index
+    // expected-error @below {{'memref.alloca' op scratch of type 'memref<?xf32>' is not mapped to the GPU}}
+    %t = memref.alloca(%n) : memref<?xf32>
     return
   }
 }

@@ -40,3 +40,61 @@ nl.model @dgd_chunked attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+nl.model @omega_chunked attributes {dim = 4} {
+  // expected-error @below {{uses an Omega-rule window on a level with a period above 1; the CPU back end does not compile that yet}}
+  nl.level @W period 4 rule <objective = l2, window = 3> {
+    nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @W key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
+
+// -----
+
+nl.model @omega_momentum attributes {dim = 4} {
+  // expected-error @below {{uses an Omega-rule window with an algorithm other than 'gd'; the CPU back end does not compile that yet}}
+  nl.level @W period 1 rule <objective = l2, algorithm = momentum, window = 3> {
+    nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @W key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) momentum_decay(%lr : tensor<f32>)
+    nl.yield
+  }
+}
+
+// -----
+
+nl.model @omega_before_grad attributes {dim = 4} {
+  // expected-error @below {{uses an Omega-rule window with 'decay_order = before_grad'; the CPU back end does not compile that yet}}
+  nl.level @W period 1 rule <objective = l2, retention = decay, decay_order = before_grad, window = 3> {
+    nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @W key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
+    nl.yield
+  }
+}
+
+// -----
+
+nl.model @precond_momentum attributes {dim = 4} {
+  // expected-error @below {{uses 'precond = delta' other than on a matrix memory with algorithm 'gd'; the CPU back end does not compile that yet}}
+  nl.level @W period 1 rule <objective = l2, algorithm = momentum, precond = delta> {
+    nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @W key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) momentum_decay(%lr : tensor<f32>)
+    nl.yield
+  }
+}
