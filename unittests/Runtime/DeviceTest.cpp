@@ -161,6 +161,18 @@ TEST(DeviceTest, ManifestTargets) {
   EXPECT_FALSE(nlrt::parseManifest(
       toyManifest("cuda", R"({"block_size": 2048})"), bad, &error));
   EXPECT_TRUE(contains(error, "block_size must be in [1, 1024]")) << error;
+  bad = nlrt::Manifest();
+  EXPECT_FALSE(nlrt::parseManifest(
+      toyManifest("cuda", R"({"block_size": 32, "scratch_bytes": -1})"), bad,
+      &error));
+  EXPECT_TRUE(contains(error, "scratch_bytes must be a non-negative integer"))
+      << error;
+  nlrt::Manifest scratch;
+  ASSERT_TRUE(nlrt::parseManifest(
+      toyManifest("cuda", R"({"block_size": 32, "scratch_bytes": 4096})"),
+      scratch, &error))
+      << error;
+  EXPECT_EQ(scratch.scratchBytes, 4096);
 }
 
 TEST(DeviceTest, CudaModelLoadsWithoutADriver) {
