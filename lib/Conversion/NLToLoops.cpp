@@ -195,6 +195,26 @@ private:
   /// `buffer` seen as the [heads?, rows, cols] storage of a memory: a matrix
   /// memory as it is, a plain buffer as a [1, numel] matrix.
   Value asMatrix(Value buffer);
+  /// A tensor of an MLP memory with `heads` heads seen as [heads, 1, n]
+  /// ([1, n] for one head), the view MatrixView indexes.
+  Value asHeadRows(Value buffer, int64_t heads);
+  void lowerWeights(WeightsOp op);
+  void lowerSum(SumOp op);
+  void lowerOuter(OuterOp op);
+  void lowerActGrad(ActGradOp op);
+  void lowerNormGrad(NormGradOp op);
+  /// The `init ... reset` transfers (nested CMS): after every update of a
+  /// step in which `from` fired, `to`'s memory becomes `from`'s and `to`'s
+  /// pending chunk is emptied (in the step, only where `from` is active).
+  LogicalResult emitResets(bool inStep);
+  /// ABI names of the tensors of `level`'s memory, and of its accumulators.
+  SmallVector<std::string> memoryTensors(LevelOp level, StringRef prefix);
+  /// Whether `level` learns in the step (it has an accumulator).
+  bool learnsInStep(LevelOp level) {
+    std::string n = level.getSymName().str();
+    return abi.stateIndex(n + ".__acc") >= 0 ||
+           abi.stateIndex(n + ".__acc.w0") >= 0;
+  }
   LogicalResult lowerUpdate(UpdateOp op, bool inFlush);
 
   /// NS_k of every head of `matrix` (stored like a memory of view `m`): the
@@ -297,6 +317,22 @@ LogicalResult ModelLowering::orderStep(StepOp step,
       else
         deps[update].push_back(read);
     }
+    if (auto weights = dyn_cast<WeightsOp>(op)) {
+      // Views of the state: before the write, every direct consumer must
+      // run before the update; after it, the op waits for the update.
+      UpdateOp update = updates.lookup(weights.getLevel());
+      if (!update)
+        continue;
+      if (weights.getAfterWrite()) {
+        deps[weights].push_back(update);
+        continue;
+      }
+      for (Value r : weights.getResults())
+        for (Operation *user : r.getUsers())
+          if (user != update.getOperation())
+            deps[update].push_back(user);
+      deps[update].push_back(weights);
+    }
     if (auto update = dyn_cast<UpdateOp>(op)) {
       // The served level's update runs the optimizer; its gates come first.
       LevelOp level = model.lookupLevel(update.getLevel());
@@ -349,20 +385,37 @@ void ModelLowering::lowerLinear(LinearOp op) {
   Shape out = shapeOf(op.getResult());
   Value x = buf(op.getInput()), w = buf(op.getWeight());
   Value bias = op.getBias() ? buf(op.getBias()) : Value();
-  int64_t in = shapeOf(op.getWeight())[1];
+  Shape ws = shapeOf(op.getWeight());
+  bool batched = ws.size() > 2, transposed = op.getTransposeWeight();
+  int64_t in = transposed ? ws[ws.size() - 2] : ws.back();
   Value y = scratch(out);
   forAll(out, [&](ValueRange ivs) {
     Value o = ivs.back();
+    SmallVector<Value> lead(ivs.drop_back());
+    // W[lead?, o, i] (or W[lead?, i, o] transposed), bias[lead?, o].
+    auto weightAt = [&](Value i) {
+      SmallVector<Value> ix;
+      if (batched)
+        ix.append(lead);
+      ix.push_back(transposed ? i : o);
+      ix.push_back(transposed ? o : i);
+      return ix;
+    };
     Value acc = sum(in, [&](Value i) {
-      SmallVector<Value> xi(ivs.drop_back());
+      SmallVector<Value> xi(lead);
       xi.push_back(i);
-      Value wv = memref::LoadOp::create(b, loc, w, ValueRange{o, i});
+      Value wv = memref::LoadOp::create(b, loc, w, weightAt(i));
       Value xv = memref::LoadOp::create(b, loc, x, xi);
       return arith::MulFOp::create(b, loc, wv, xv);
     });
-    if (bias)
-      acc = arith::AddFOp::create(
-          b, loc, acc, memref::LoadOp::create(b, loc, bias, ValueRange{o}));
+    if (bias) {
+      SmallVector<Value> bi;
+      if (batched)
+        bi.append(lead);
+      bi.push_back(o);
+      acc = arith::AddFOp::create(b, loc, acc,
+                                  memref::LoadOp::create(b, loc, bias, bi));
+    }
     memref::StoreOp::create(b, loc, acc, y, ivs);
   });
   buffers[op.getResult()] = y;
@@ -527,6 +580,237 @@ Value ModelLowering::asMatrix(Value buffer) {
   int64_t n = type.getNumElements();
   return memref::ExpandShapeOp::create(b, loc, SmallVector<int64_t>{1, n}, flat,
                                        ArrayRef<ReassociationIndices>{{0, 1}});
+}
+
+Value ModelLowering::asHeadRows(Value buffer, int64_t heads) {
+  if (heads == 1)
+    return asMatrix(buffer);
+  auto type = cast<MemRefType>(buffer.getType());
+  ReassociationIndices all;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.push_back(d);
+  Value flat = buffer;
+  if (type.getRank() > 1)
+    flat = memref::CollapseShapeOp::create(b, loc, buffer,
+                                           ArrayRef<ReassociationIndices>{all});
+  int64_t n = type.getNumElements() / heads;
+  return memref::ExpandShapeOp::create(b, loc,
+                                       SmallVector<int64_t>{heads, 1, n}, flat,
+                                       ArrayRef<ReassociationIndices>{{0, 1, 2}});
+}
+
+//===----------------------------------------------------------------------===//
+// Derivative ops (written by nl-derive-gradients)
+//===----------------------------------------------------------------------===//
+
+void ModelLowering::lowerWeights(WeightsOp op) {
+  // Views of the state: every consumer runs before the level's write when
+  // the op reads before it (orderStep), so nothing is copied.
+  LevelOp level = model.lookupLevel(op.getLevel());
+  auto type = cast<MlpType>(level.getMemory().getType());
+  std::string base = memoryName(level) + ".";
+  for (auto [v, part] : llvm::zip(op.getResults(), type.getParts()))
+    buffers[v] = stateArgs[abi.stateIndex(base + part.name)];
+}
+
+void ModelLowering::lowerSum(SumOp op) {
+  Shape in = shapeOf(op.getInput()), out = shapeOf(op.getResult());
+  Value src = buf(op.getInput());
+  Value dst = scratch(out);
+  size_t offset = in.size() - out.size();
+  // The input dimensions the result lacks or holds as 1 are summed.
+  SmallVector<int64_t> reduced;
+  for (size_t d = 0; d < in.size(); ++d)
+    if (d < offset || (out[d - offset] == 1 && in[d] != 1))
+      reduced.push_back(d);
+  forAll(out, [&](ValueRange ivs) {
+    SmallVector<Value> ix(in.size());
+    for (size_t d = offset; d < in.size(); ++d)
+      ix[d] = out[d - offset] == 1 ? idx(0) : ivs[d - offset];
+    std::function<Value(size_t)> nest = [&](size_t r) -> Value {
+      if (r == reduced.size())
+        return memref::LoadOp::create(b, loc, src, ix);
+      return sum(in[reduced[r]], [&](Value i) {
+        ix[reduced[r]] = i;
+        return nest(r + 1);
+      });
+    };
+    memref::StoreOp::create(b, loc, nest(0), dst, ivs);
+  });
+  buffers[op.getResult()] = dst;
+}
+
+void ModelLowering::lowerOuter(OuterOp op) {
+  Shape out = shapeOf(op.getResult());
+  Value l = buf(op.getLhs()), r = buf(op.getRhs());
+  Value dst = scratch(out);
+  forAll(out, [&](ValueRange ivs) {
+    SmallVector<Value> li(ivs.drop_back()), ri(ivs.drop_back(2));
+    ri.push_back(ivs.back());
+    Value v = arith::MulFOp::create(b, loc, memref::LoadOp::create(b, loc, l, li),
+                                    memref::LoadOp::create(b, loc, r, ri));
+    memref::StoreOp::create(b, loc, v, dst, ivs);
+  });
+  buffers[op.getResult()] = dst;
+}
+
+void ModelLowering::lowerActGrad(ActGradOp op) {
+  Value in = buf(op.getInput()), dyBuf = buf(op.getGrad());
+  Value out = scratch(shapeOf(op.getResult()));
+  forAll(shapeOf(op.getResult()), [&](ValueRange ivs) {
+    Value x = memref::LoadOp::create(b, loc, in, ivs);
+    Value dy = memref::LoadOp::create(b, loc, dyBuf, ivs);
+    auto mul = [&](Value a, Value c) {
+      return arith::MulFOp::create(b, loc, a, c).getResult();
+    };
+    auto add = [&](Value a, Value c) {
+      return arith::AddFOp::create(b, loc, a, c).getResult();
+    };
+    auto sub = [&](Value a, Value c) {
+      return arith::SubFOp::create(b, loc, a, c).getResult();
+    };
+    Value d; // act'(x)
+    switch (op.getKind()) {
+    case Activation::identity:
+      d = f32(1.0);
+      break;
+    case Activation::relu:
+      d = arith::SelectOp::create(
+          b, loc,
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, f32(0.0)),
+          f32(1.0), f32(0.0));
+      break;
+    case Activation::sigmoid: {
+      Value sg = sigmoid(x);
+      d = mul(sg, sub(f32(1.0), sg));
+      break;
+    }
+    case Activation::silu: {
+      // s (1 + x (1 - s)).
+      Value sg = sigmoid(x);
+      d = mul(sg, add(f32(1.0), mul(x, sub(f32(1.0), sg))));
+      break;
+    }
+    case Activation::tanh: {
+      Value t = math::TanhOp::create(b, loc, x);
+      d = sub(f32(1.0), mul(t, t));
+      break;
+    }
+    case Activation::exp:
+      d = math::ExpOp::create(b, loc, x);
+      break;
+    case Activation::softplus:
+      d = sigmoid(x);
+      break;
+    case Activation::gelu: {
+      // Phi(x) + x phi(x).
+      Value cdf = mul(f32(0.5),
+                      add(f32(1.0), math::ErfOp::create(
+                                        b, loc, mul(x, f32(0.7071067811865476)))));
+      Value pdf = mul(f32(0.3989422804014327),
+                      math::ExpOp::create(b, loc, mul(f32(-0.5), mul(x, x))));
+      d = add(cdf, mul(x, pdf));
+      break;
+    }
+    case Activation::gelu_tanh: {
+      // 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)).
+      Value x2 = mul(x, x);
+      Value u = mul(f32(0.7978845608028654),
+                    add(x, mul(f32(0.044715), mul(x2, x))));
+      Value t = math::TanhOp::create(b, loc, u);
+      Value du = mul(f32(0.7978845608028654),
+                     add(f32(1.0), mul(f32(3.0 * 0.044715), x2)));
+      d = add(mul(f32(0.5), add(f32(1.0), t)),
+              mul(mul(f32(0.5), x), mul(sub(f32(1.0), mul(t, t)), du)));
+      break;
+    }
+    }
+    memref::StoreOp::create(b, loc, mul(dy, d), out, ivs);
+  });
+  buffers[op.getResult()] = out;
+}
+
+void ModelLowering::lowerNormGrad(NormGradOp op) {
+  Shape shape = shapeOf(op.getResult());
+  Value in = buf(op.getInput()), dyBuf = buf(op.getGrad());
+  Value scale = op.getScale() ? buf(op.getScale()) : Value();
+  Value out = scratch(shape);
+  int64_t n = shape.back();
+  Value eps = f32(op.getEps().convertToDouble());
+  Value count = f32(static_cast<double>(n));
+  Shape rows(shape.begin(), shape.end() - 1);
+  NormKind kind = op.getKind();
+  forAll(rows, [&](ValueRange ivs) {
+    auto at = [&](Value i) {
+      SmallVector<Value> ix(ivs);
+      ix.push_back(i);
+      return ix;
+    };
+    auto load = [&](Value buffer, Value i) {
+      return memref::LoadOp::create(b, loc, buffer, at(i)).getResult();
+    };
+    // g = dy * scale, the gradient of the normalized value.
+    auto g = [&](Value i) {
+      Value dy = load(dyBuf, i);
+      return scale ? arith::MulFOp::create(
+                         b, loc, dy,
+                         memref::LoadOp::create(b, loc, scale, ValueRange{i}))
+                         .getResult()
+                   : dy;
+    };
+    Value mean = f32(0.0);
+    if (kind == NormKind::layer)
+      mean = arith::DivFOp::create(
+          b, loc, sum(n, [&](Value i) { return load(in, i); }), count);
+    auto centered = [&](Value i) {
+      return arith::SubFOp::create(b, loc, load(in, i), mean).getResult();
+    };
+    Value sq = sum(n, [&](Value i) {
+      Value c = centered(i);
+      return arith::MulFOp::create(b, loc, c, c);
+    });
+    // inv: 1 / ||x|| (l2, or 1/eps below it) or 1 / sqrt(var + eps).
+    Value inv, below;
+    if (kind == NormKind::l2) {
+      Value norm = math::SqrtOp::create(b, loc, sq);
+      below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, norm,
+                                    eps);
+      inv = arith::DivFOp::create(b, loc, f32(1.0),
+                                  arith::MaximumFOp::create(b, loc, norm, eps));
+    } else {
+      inv = arith::DivFOp::create(
+          b, loc, f32(1.0),
+          math::SqrtOp::create(
+              b, loc,
+              arith::AddFOp::create(
+                  b, loc, arith::DivFOp::create(b, loc, sq, count), eps)));
+    }
+    auto xhat = [&](Value i) {
+      return arith::MulFOp::create(b, loc, centered(i), inv).getResult();
+    };
+    // dx = inv (g - mean(g) - xhat mean(g xhat)) (layer), without the mean
+    // term (rms), and inv (g - xhat (g . xhat)) (l2, zero below eps' ball:
+    // there x / eps is linear).
+    Value dot = sum(n, [&](Value i) {
+      return arith::MulFOp::create(b, loc, g(i), xhat(i));
+    });
+    Value gMean = f32(0.0);
+    if (kind != NormKind::l2) {
+      dot = arith::DivFOp::create(b, loc, dot, count);
+      if (kind == NormKind::layer)
+        gMean = arith::DivFOp::create(b, loc, sum(n, g), count);
+    } else {
+      dot = arith::SelectOp::create(b, loc, below, f32(0.0), dot);
+    }
+    forAll({n}, [&](ValueRange j) {
+      Value v = arith::SubFOp::create(
+          b, loc, arith::SubFOp::create(b, loc, g(j[0]), gMean),
+          arith::MulFOp::create(b, loc, xhat(j[0]), dot));
+      memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, v, inv),
+                              out, at(j[0]));
+    });
+  });
+  buffers[op.getResult()] = out;
 }
 
 void ModelLowering::lowerConv(ConvOp op) {
@@ -882,9 +1166,12 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   RuleAttr rule = level.getRuleAttr();
   Type memoryType = level.getMemory().getType();
   MatrixView m{1, 1, 0};
-  bool plain = !isa<MatrixType>(memoryType);
+  auto mlp = dyn_cast<MlpType>(memoryType);
+  bool plain = !isa<MatrixType>(memoryType) && !mlp;
   if (auto type = dyn_cast<MatrixType>(memoryType))
     m = {type.getHeads(), type.getRows(), type.getCols()};
+  else if (mlp)
+    m = {mlp.getHeads(), 1, 0}; // gates are per head; see mlpParts below
   else
     m.cols = cast<RankedTensorType>(memoryType).getNumElements();
   bool chunked = info.period > 1;
@@ -899,8 +1186,32 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
                : v;
   };
   SmallVector<StateOp> states = llvm::to_vector(level.getStates());
-  Value mem = state(name + "." + states[0].getSymName().str());
-  Value acc = state(name + ".__acc");
+  // An MLP memory is updated tensor by tensor, each seen as a [heads, 1, n]
+  // matrix so that per-head gates apply.
+  struct Part {
+    Value mem, acc, buffer, grad;
+    MatrixView view;
+  };
+  SmallVector<Part> mlpParts;
+  if (mlp)
+    for (auto [i, p] : llvm::enumerate(mlp.getParts())) {
+      auto view = [&](Value v) { return asHeadRows(v, mlp.getHeads()); };
+      Part part;
+      part.mem = view(
+          stateArgs[abi.stateIndex(name + "." + states[0].getSymName().str() +
+                                   "." + p.name)]);
+      part.acc = view(stateArgs[abi.stateIndex(name + ".__acc." + p.name)]);
+      if (states.size() > 1 && isa<MlpType>(states[1].getType()))
+        part.buffer = view(stateArgs[abi.stateIndex(
+            name + "." + states[1].getSymName().str() + "." + p.name)]);
+      if (contribute)
+        part.grad = view(buf(update.getGrad()[i]));
+      part.view = {mlp.getHeads(), 1,
+                   cast<MemRefType>(part.mem.getType()).getShape().back()};
+      mlpParts.push_back(part);
+    }
+  Value mem = mlp ? Value() : state(name + "." + states[0].getSymName().str());
+  Value acc = mlp ? Value() : state(name + ".__acc");
   SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
   Algorithm algorithm = rule.getAlgorithm();
 
@@ -939,7 +1250,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     b.setInsertionPointToStart(&ifActive.getThenRegion().front());
     Value k = update.getKey() ? buf(update.getKey()) : Value();
     Value v = update.getValue() ? buf(update.getValue()) : Value();
-    Value g = update.getGrad() ? buf(update.getGrad()) : Value();
+    Value g = update.getSingleGrad() ? buf(update.getSingleGrad()) : Value();
     if (g && plain)
       g = asMatrix(g);
     Value retain = update.getRetain() ? buf(update.getRetain()) : Value();
@@ -1106,7 +1417,20 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
         });
       });
     };
-    if (int64_t window = rule.getWindow(); window > 1) {
+    if (mlp) {
+      // The derived gradient of every stored tensor, weighted by the lr.
+      for (Part &part : mlpParts)
+        forAll({part.view.heads, part.view.cols}, [&](ValueRange hc) {
+          SmallVector<Value> at = part.view.at(hc[0], idx(0), hc[1]);
+          Value grad = memref::LoadOp::create(b, loc, part.grad, at);
+          if (perToken)
+            grad = arith::MulFOp::create(b, loc, grad,
+                                         gateAt(lr, hc[0], idx(0)));
+          Value old = memref::LoadOp::create(b, loc, part.acc, at);
+          memref::StoreOp::create(
+              b, loc, arith::AddFOp::create(b, loc, old, grad), part.acc, at);
+        });
+    } else if (int64_t window = rule.getWindow(); window > 1) {
       // The Omega rule (Atlas): the gradients of the last `window` tokens'
       // objectives, each at the current state and scaled by its own lr,
       // summed. The token enters the ring buffer first.
@@ -1210,7 +1534,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   if (rule.getRetention() != Retention::decay)
     retain = Value();
   Value buffer; // the momentum memory: a fused state or a via level's state
-  if (momentumLike) {
+  if (momentumLike && !mlp) {
     if (via.empty()) {
       buffer = state(name + "." + states[1].getSymName().str());
     } else {
@@ -1263,8 +1587,13 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     return;
   }
 
+  // The apply of one tensor: its accumulator into the memory (and the
+  // momentum buffer).
+  auto applyTensor = [&](Value mem, Value acc, Value buffer,
+                         const MatrixView &m) {
   forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
-    Value h = ix[0], c = ix[2];
+    // An MLP tensor's gates are per head, never per column.
+    Value h = ix[0], c = mlp ? idx(0) : ix[2];
     SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
     Value a = memref::LoadOp::create(b, loc, acc, at);
     if (!perToken && algorithm != Algorithm::adam)
@@ -1319,6 +1648,11 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     memref::StoreOp::create(b, loc, next, mem, at);
     memref::StoreOp::create(b, loc, f32(0.0), acc, at);
   });
+  };
+  if (!mlp)
+    return applyTensor(mem, acc, buffer, m);
+  for (Part &part : mlpParts)
+    applyTensor(part.mem, part.acc, part.buffer, part.view);
 }
 
 LogicalResult ModelLowering::lowerUpdate(UpdateOp op, bool inFlush) {
@@ -1328,8 +1662,13 @@ LogicalResult ModelLowering::lowerUpdate(UpdateOp op, bool inFlush) {
     lowerAppend(op, level, cache, li);
     return success();
   }
-  if (abi.stateIndex((level.getSymName() + ".__acc").str()) < 0)
+  if (!learnsInStep(level))
     return success(); // optimizer levels: their served level runs them
+  if (isa<MlpType>(level.getMemory().getType()) && op.getGrad().empty())
+    return op.emitOpError() << "updates the MLP memory of level @"
+                            << level.getSymName()
+                            << " with a key and value; run nl-expand-mlp "
+                               "and nl-derive-gradients before lowering";
   Value active = bit(activeArg, li);
   Value fire = bit(fireArg, li);
   emitLevelUpdate(op, li, active, fire, /*contribute=*/!inFlush);
@@ -1395,6 +1734,37 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
   }
   if (auto u = dyn_cast<UpdateOp>(op))
     return lowerUpdate(u, /*inFlush=*/false);
+  if (auto w = dyn_cast<WeightsOp>(op)) {
+    lowerWeights(w);
+    return success();
+  }
+  if (auto s = dyn_cast<StopGradOp>(op)) {
+    buffers[s.getResult()] = buf(s.getInput());
+    return success();
+  }
+  if (auto s = dyn_cast<SumOp>(op)) {
+    lowerSum(s);
+    return success();
+  }
+  if (auto o = dyn_cast<OuterOp>(op)) {
+    lowerOuter(o);
+    return success();
+  }
+  if (auto a = dyn_cast<ActGradOp>(op)) {
+    lowerActGrad(a);
+    return success();
+  }
+  if (auto n = dyn_cast<NormGradOp>(op)) {
+    lowerNormGrad(n);
+    return success();
+  }
+  if (isa<GradOp>(op))
+    return op->emitOpError()
+           << "must be differentiated first (run nl-derive-gradients)";
+  if (auto r = dyn_cast<ReadOp>(op))
+    if (isa<MlpType>(model.lookupLevel(r.getLevel()).getMemory().getType()))
+      return op->emitOpError()
+             << "reads an MLP memory; run nl-expand-mlp before lowering";
   return op->emitOpError() << "is not supported by the CPU back end yet";
 }
 
@@ -1421,6 +1791,10 @@ LogicalResult ModelLowering::run() {
   for (Operation *op : order)
     if (failed(lowerOp(op)))
       return failure();
+  // Every value the step returns is in scratch by now: resets only change
+  // what the next tokens see.
+  if (failed(emitResets(/*inStep=*/true)))
+    return failure();
   auto yield = cast<YieldOp>(step.getBody().front().getTerminator());
   for (auto [value, out] : llvm::zip(yield.getValues(), outputArgs)) {
     Value src = buf(value);
@@ -1439,12 +1813,66 @@ LogicalResult ModelLowering::run() {
     if (auto u = dyn_cast<UpdateOp>(op)) {
       LevelOp level = model.lookupLevel(u.getLevel());
       int li = levelIndex.lookup(level.getSymName());
-      if (abi.levels[li].period > 1 &&
-          abi.stateIndex((level.getSymName() + ".__acc").str()) >= 0)
+      if (abi.levels[li].period > 1 && learnsInStep(level))
         emitLevelUpdate(u, li, Value(), bit(fireArg, li),
                         /*contribute=*/false);
     }
+  if (failed(emitResets(/*inStep=*/false)))
+    return failure();
   func::ReturnOp::create(b, loc);
+  return success();
+}
+
+SmallVector<std::string> ModelLowering::memoryTensors(LevelOp level,
+                                                      StringRef prefix) {
+  std::string base = (level.getSymName() + "." + prefix).str();
+  SmallVector<std::string> names;
+  if (auto mlp = dyn_cast<MlpType>(level.getMemory().getType())) {
+    for (const MlpType::Part &p : mlp.getParts())
+      names.push_back(base + "." + p.name);
+  } else {
+    names.push_back(base);
+  }
+  return names;
+}
+
+LogicalResult ModelLowering::emitResets(bool inStep) {
+  for (TransferOp t : model.getTransfers()) {
+    if (t.getKind() != TransferKind::init || !t.getReset())
+      continue;
+    LevelOp from = model.lookupLevel(t.getFrom()),
+            to = model.lookupLevel(t.getTo());
+    Type fromType = from.getMemory().getType(),
+         toType = to.getMemory().getType();
+    if (fromType != toType || isa<KvCacheType>(fromType))
+      return t.emitOpError()
+             << "resets @" << to.getSymName() << " (" << toType
+             << ") to the memory of @" << from.getSymName() << " ("
+             << fromType
+             << "); the back ends need two parametric memories of one type";
+    int li = levelIndex.lookup(from.getSymName());
+    Value fire = bit(fireArg, li);
+    Value cond =
+        inStep ? arith::AndIOp::create(b, loc, bit(activeArg, li), fire) : fire;
+    auto ifFire = scf::IfOp::create(b, loc, cond, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifFire.getThenRegion().front());
+    auto copy = [&](Value src, Value dst) {
+      forAll(cast<MemRefType>(dst.getType()).getShape(), [&](ValueRange ivs) {
+        Value v = src ? Value(memref::LoadOp::create(b, loc, src, ivs))
+                      : f32(0.0);
+        memref::StoreOp::create(b, loc, v, dst, ivs);
+      });
+    };
+    StringRef mem = from.getMemory().getSymName();
+    for (auto [src, dst] :
+         llvm::zip(memoryTensors(from, mem),
+                   memoryTensors(to, to.getMemory().getSymName())))
+      copy(stateArgs[abi.stateIndex(src)], stateArgs[abi.stateIndex(dst)]);
+    for (const std::string &acc : memoryTensors(to, "__acc"))
+      if (int i = abi.stateIndex(acc); i >= 0)
+        copy(Value(), stateArgs[i]);
+  }
   return success();
 }
 

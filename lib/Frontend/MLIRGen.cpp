@@ -1258,7 +1258,9 @@ LogicalResult MLIRGen::genUpdate(const nlc::ast::Stmt &stmt) {
   }
   UpdateOp::create(builder, loc(stmt.loc),
                    FlatSymbolRefAttr::get(&ctx, stmt.name), operands[0],
-                   operands[1], operands[2], operands[3], operands[4],
+                   operands[1],
+                   operands[2] ? ValueRange(operands[2]) : ValueRange(),
+                   operands[3], operands[4],
                    operands[5], operands[6]);
   return success();
 }

@@ -31,9 +31,23 @@ std::string unsupported(LevelOp level, bool chunked) {
   if (!memory)
     return "a level without state";
   Type type = memory.getType();
-  if (isa<MlpType>(type))
-    return "an MLP memory (!nl.mlp; its gradients must be derived by the "
-           "compiler first)";
+  if (isa<MlpType>(type)) {
+    // The derived gradients feed the plain algorithms with fused buffers.
+    RuleAttr rule = level.getRuleAttr();
+    if (rule && (!rule.getViaLevels().empty() ||
+                 (rule.getAlgorithm() != Algorithm::gd &&
+                  rule.getAlgorithm() != Algorithm::momentum)))
+      return ("an MLP memory with algorithm '" +
+              stringifyAlgorithm(rule.getAlgorithm()) +
+              "'" + (rule.getViaLevels().empty() ? "" : " kept in 'via' levels") +
+              " (MLP memories take gd or a fused momentum)")
+          .str();
+    if (rule && rule.getDecayOrder() == DecayOrder::before_grad &&
+        rule.getRetention() == Retention::decay)
+      return "an MLP memory with 'decay_order = before_grad'";
+    if (rule && rule.getWindow() != 1)
+      return "an Omega-rule window on an MLP memory";
+  }
   if (auto cache = dyn_cast<KvCacheType>(type))
     if (cache.getWindow() == 0)
       return "an unbounded KV cache (window = 0; the CPU back end keeps a "
@@ -78,9 +92,11 @@ std::string unsupported(LevelOp level, bool chunked) {
     if (!isa<MatrixType>(type))
       return "an Omega-rule window on a memory that is not a matrix";
   }
-  if (rule.getPrecond() != Precond::none &&
+  // nl-expand-mlp folds an MLP memory's preconditioner into its gradient.
+  if (rule.getPrecond() != Precond::none && !isa<MlpType>(type) &&
       (!isa<MatrixType>(type) || rule.getAlgorithm() != Algorithm::gd))
-    return "'precond = delta' other than on a matrix memory with algorithm "
+    return "'precond = delta' other than on an MLP memory or a matrix memory "
+           "with algorithm "
            "'gd'";
   switch (rule.getAlgorithm()) {
   case Algorithm::gd:
@@ -202,6 +218,22 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
                              s});
         continue;
       }
+      if (auto mlp = dyn_cast<MlpType>(s.getType())) {
+        // One tensor per layer weight and bias. Biases start at zero, except
+        // from a file, where tensor "<name>.<part>" initializes each part.
+        auto fromFile = dyn_cast_or_null<FromFileAttr>(s.getInitAttr());
+        for (const MlpType::Part &p : mlp.getParts()) {
+          Attribute init = p.isBias ? Attribute() : s.getInitAttr();
+          if (fromFile)
+            init = FromFileAttr::get(s.getContext(),
+                                     (fromFile.getName() + "." + p.name).str());
+          abi.state.push_back(
+              {ABITensor::Role::State,
+               info.name + "." + s.getSymName().str() + "." + p.name, p.shape,
+               static_cast<int>(i), init, s});
+        }
+        continue;
+      }
       RankedTensorType storage = getStorageTensorType(s.getType());
       if (!storage)
         return s.emitError()
@@ -215,11 +247,19 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     bool learns = level.learnsOnline() && level.getRuleAttr() &&
                   !optimizerLevels.contains(level.getSymName());
     if (learns) {
+      if (auto mlp = dyn_cast<MlpType>(level.getMemory().getType())) {
+        for (const MlpType::Part &p : mlp.getParts())
+          abi.state.push_back({ABITensor::Role::Accumulator,
+                               info.name + ".__acc." + p.name, p.shape,
+                               static_cast<int>(i), Attribute(), nullptr});
+      }
       RankedTensorType storage =
           getStorageTensorType(level.getMemory().getType());
-      abi.state.push_back({ABITensor::Role::Accumulator, info.name + ".__acc",
-                           llvm::to_vector(storage.getShape()),
-                           static_cast<int>(i), Attribute(), nullptr});
+      if (storage)
+        abi.state.push_back({ABITensor::Role::Accumulator,
+                             info.name + ".__acc",
+                             llvm::to_vector(storage.getShape()),
+                             static_cast<int>(i), Attribute(), nullptr});
       RuleAttr rule = level.getRuleAttr();
       if (rule.getAlgorithm() == Algorithm::m3) {
         // The gradient sum of the slow momentum's pending chunk (owned by

@@ -2,13 +2,15 @@
 
 // What the CPU back end does not compile yet is a located error, not a
 // crash or wrong code.
+// An MLP memory's update must be expanded (nl-expand-mlp) and differentiated
+// (nl-derive-gradients) first; nlc runs both before nl-to-loops.
 nl.model @mlp attributes {dim = 4} {
-  // expected-error @below {{uses an MLP memory (!nl.mlp; its gradients must be derived by the compiler first); the CPU back end does not compile that yet}}
   nl.level @L period 1 rule <objective = l2> {
     nl.state @M : !nl.mlp<[4, 8, 4], silu, residual> = #nl.zeros
   }
   nl.step(%x : tensor<4xf32>) {
     %lr = arith.constant dense<0.1> : tensor<f32>
+    // expected-error @below {{'nl.update' op updates the MLP memory of level @L with a key and value; run nl-expand-mlp and nl-derive-gradients before lowering}}
     nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield
   }
@@ -87,7 +89,7 @@ nl.model @omega_before_grad attributes {dim = 4} {
 // -----
 
 nl.model @precond_momentum attributes {dim = 4} {
-  // expected-error @below {{uses 'precond = delta' other than on a matrix memory with algorithm 'gd'; the CPU back end does not compile that yet}}
+  // expected-error @below {{uses 'precond = delta' other than on an MLP memory or a matrix memory with algorithm 'gd'; the CPU back end does not compile that yet}}
   nl.level @W period 1 rule <objective = l2, algorithm = momentum, precond = delta> {
     nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros

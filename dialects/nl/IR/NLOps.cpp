@@ -167,6 +167,14 @@ LogicalResult StepOp::verifyRegions() {
 }
 
 LogicalResult YieldOp::verify() {
+  if (isa<GradOp>((*this)->getParentOp())) {
+    if (getValues().size() == 1 &&
+        getValues()[0].getType() ==
+            RankedTensorType::get({}, Float32Type::get(getContext())))
+      return success();
+    return emitOpError() << "in nl.grad must return one scalar objective "
+                            "(tensor<f32>)";
+  }
   auto step = (*this)->getParentOfType<StepOp>();
   SmallVector<Type> expected = step.getOutputTypeList();
   if (TypeRange(getValues().getTypes()) == TypeRange(expected))
@@ -271,7 +279,7 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
     const char *why = "a KV cache appends one (key, value) per token";
     if (failed(expectOperand(*this, level, "key", getKey(), true, why)) ||
         failed(expectOperand(*this, level, "value", getValue(), true, why)) ||
-        failed(expectOperand(*this, level, "grad", getGrad(), false, why)))
+        failed(expectOperand(*this, level, "grad", getSingleGrad(), false, why)))
       return failure();
     for (auto [name, gate] : {std::pair<StringRef, Value>{"lr", getLr()},
                               {"retain", getRetain()},
@@ -307,12 +315,16 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
                           .str();
     for (auto [name, value] : {std::pair<StringRef, Value>{"key", getKey()},
                                {"value", getValue()},
-                               {"grad", getGrad()}})
+                               {"grad", getSingleGrad()}})
       if (failed(expectOperand(*this, level, name, value, false, why)))
         return failure();
   } else if (rule.getObjective() == Objective::linear) {
     const char *why = "objective 'linear' takes a gradient as its context";
-    if (failed(expectOperand(*this, level, "grad", getGrad(), true, why)) ||
+    if (getGrad().size() > 1)
+      return emitOpError() << "takes one 'grad' for level @"
+                           << level.getSymName() << ", got "
+                           << getGrad().size();
+    if (failed(expectOperand(*this, level, "grad", getSingleGrad(), true, why)) ||
         failed(expectOperand(*this, level, "key", getKey(), false, why)) ||
         failed(expectOperand(*this, level, "value", getValue(), false, why)))
       return failure();
@@ -321,16 +333,33 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
       return emitOpError() << "a 'grad' context needs a level whose memory is "
                               "one tensor (a matrix or a buffer), got "
                            << memoryType;
-    if (failed(checkShape(*this, "grad", getGrad(), storage.getShape(),
+    if (failed(checkShape(*this, "grad", getSingleGrad(), storage.getShape(),
                           "the level's state")))
       return failure();
+  } else if (auto mlp = dyn_cast<MlpType>(memoryType); mlp && !getGrad().empty()) {
+    // The derived form nl-expand-mlp writes: one gradient per stored tensor.
+    const char *why = "an MLP update with derived gradients takes no key or "
+                      "value";
+    if (failed(expectOperand(*this, level, "key", getKey(), false, why)) ||
+        failed(expectOperand(*this, level, "value", getValue(), false, why)))
+      return failure();
+    SmallVector<MlpType::Part> parts = mlp.getParts();
+    if (getGrad().size() != parts.size())
+      return emitOpError() << "gives " << getGrad().size()
+                           << " gradient(s) but the MLP memory of level @"
+                           << level.getSymName() << " stores " << parts.size()
+                           << " tensor(s)";
+    for (auto [g, part] : llvm::zip(getGrad(), parts))
+      if (failed(checkShape(*this, ("grad of " + part.name).c_str(), g,
+                            part.shape, "the stored tensor")))
+        return failure();
   } else {
     std::string why = ("objective '" + stringifyObjective(rule.getObjective()) +
                        "' takes (key, value) pairs")
                           .str();
     if (failed(expectOperand(*this, level, "key", getKey(), true, why)) ||
         failed(expectOperand(*this, level, "value", getValue(), true, why)) ||
-        failed(expectOperand(*this, level, "grad", getGrad(), false, why)))
+        failed(expectOperand(*this, level, "grad", getSingleGrad(), false, why)))
       return failure();
     if (!memory)
       return emitOpError() << "objective '"
@@ -365,10 +394,12 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
                         : "only a fused momentum/muon rule has a momentum "
                           "buffer (a 'via' level takes its own 'retain')")))
     return failure();
+  // An MLP memory's tensors have no key channel to gate.
+  int64_t gateChannels = isa<MlpType>(memoryType) ? 0 : keyDim;
   for (auto [name, gate] : {std::pair<StringRef, Value>{"lr", getLr()},
                             {"retain", getRetain()},
                             {"momentum_decay", getMomentumDecay()}})
-    if (gate && failed(checkGate(*this, name, gate, heads, keyDim)))
+    if (gate && failed(checkGate(*this, name, gate, heads, gateChannels)))
       return failure();
   // Yaad's data-dependent threshold: per token, per head at most (the ball
   // is on a head's whole error vector).
@@ -416,18 +447,35 @@ LogicalResult LinearOp::verify() {
   auto weight = getWeight().getType();
   if (input.getRank() < 1)
     return emitOpError() << "input must have at least one dimension";
-  if (weight.getRank() != 2)
-    return emitOpError() << "weight must be a d_out x d_in matrix, got shape "
+  // A weight is one matrix, or one per leading index of the input.
+  ArrayRef<int64_t> lead = input.getShape().drop_back();
+  bool batched = weight.getRank() > 2;
+  if (weight.getRank() < 2 ||
+      (batched && (weight.getRank() != input.getRank() + 1 ||
+                   weight.getShape().drop_back(2) != lead)))
+    return emitOpError() << "weight must be a d_out x d_in matrix, or one per "
+                            "leading index of the input "
+                         << formatShape(lead) << ", got shape "
                          << formatShape(weight.getShape());
-  int64_t out = weight.getDimSize(0), in = weight.getDimSize(1);
+  int64_t rows = weight.getShape()[weight.getRank() - 2];
+  int64_t cols = weight.getShape().back();
+  int64_t out = getTransposeWeight() ? cols : rows;
+  int64_t in = getTransposeWeight() ? rows : cols;
   if (input.getShape().back() != in)
     return emitOpError() << "input's last dimension is "
                          << input.getShape().back() << " but the weight ("
                          << formatShape(weight.getShape()) << ") takes " << in;
-  if (getBias() && getBias().getType().getShape() != ArrayRef<int64_t>{out})
-    return emitOpError() << "bias has shape "
-                         << formatShape(getBias().getType().getShape())
-                         << " but the weight produces " << out << " values";
+  if (getBias()) {
+    SmallVector<int64_t> biasShape;
+    if (batched)
+      biasShape.append(lead.begin(), lead.end());
+    biasShape.push_back(out);
+    if (getBias().getType().getShape() != ArrayRef<int64_t>(biasShape))
+      return emitOpError() << "bias has shape "
+                           << formatShape(getBias().getType().getShape())
+                           << " but the weight produces "
+                           << formatShape(biasShape);
+  }
   SmallVector<int64_t> expected(input.getShape());
   expected.back() = out;
   if (getResult().getType().getShape() != ArrayRef<int64_t>(expected))
@@ -510,5 +558,104 @@ LogicalResult ConvOp::verify() {
                          << weight.getDimSize(1);
   if (getResult().getType() != input)
     return emitOpError() << "result type must equal the input type " << input;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Differentiation ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightsOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = lookupLevelFor(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  StateOp memory = level.getMemory();
+  auto mlp = memory ? dyn_cast<MlpType>(memory.getType()) : MlpType();
+  if (!mlp)
+    return emitOpError() << "level @" << level.getSymName()
+                         << " has no MLP memory";
+  SmallVector<MlpType::Part> parts = mlp.getParts();
+  if (getResults().size() != parts.size())
+    return emitOpError() << "returns " << getResults().size()
+                         << " value(s) but the MLP memory of level @"
+                         << level.getSymName() << " stores " << parts.size()
+                         << " tensor(s)";
+  for (auto [v, part] : llvm::zip(getResults(), parts))
+    if (failed(checkShape(*this, ("result " + part.name).c_str(), v,
+                          part.shape, "the stored tensor")))
+      return failure();
+  return success();
+}
+
+void GradOp::build(OpBuilder &builder, OperationState &state, ValueRange at) {
+  state.addOperands(at);
+  state.addTypes(at.getTypes());
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  for (Value v : at)
+    block->addArgument(v.getType(), v.getLoc());
+}
+
+LogicalResult GradOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (TypeRange(getAt().getTypes()) != TypeRange(getGrads().getTypes()))
+    return emitOpError() << "must return one gradient of the type of each "
+                            "operand";
+  if (TypeRange(body.getArgumentTypes()) != TypeRange(getAt().getTypes()))
+    return emitOpError() << "body must take one argument of the type of each "
+                            "operand";
+  if (body.empty() || !isa<YieldOp>(body.back()))
+    return emitOpError() << "body must end with nl.yield";
+  return success();
+}
+
+LogicalResult SumOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> out = getResult().getType().getShape();
+  SmallVector<int64_t> joined;
+  if (out.size() > in.size() ||
+      !OpTrait::util::getBroadcastedShape(in, out, joined) ||
+      ArrayRef<int64_t>(joined) != in)
+    return emitOpError() << "result shape " << formatShape(out)
+                         << " does not broadcast to the input shape "
+                         << formatShape(in);
+  return success();
+}
+
+LogicalResult OuterOp::verify() {
+  ArrayRef<int64_t> a = getLhs().getType().getShape();
+  ArrayRef<int64_t> c = getRhs().getType().getShape();
+  if (a.empty() || a.size() != c.size() || a.drop_back() != c.drop_back())
+    return emitOpError() << "operands " << formatShape(a) << " and "
+                         << formatShape(c)
+                         << " must be vectors with the same leading "
+                            "dimensions";
+  SmallVector<int64_t> expected(a);
+  expected.push_back(c.back());
+  if (getResult().getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "result has shape "
+                         << formatShape(getResult().getType().getShape())
+                         << " but the outer product is "
+                         << formatShape(expected);
+  return success();
+}
+
+LogicalResult NormGradOp::verify() {
+  auto input = getInput().getType();
+  if (getKind() == NormKind::none)
+    return emitOpError() << "norm kind 'none' has no gradient";
+  if (input.getRank() < 1 || getGrad().getType() != input ||
+      getResult().getType() != input)
+    return emitOpError() << "input, gradient and result must have one type "
+                            "of rank >= 1";
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "'eps' must be positive";
+  if (getScale() && (getKind() == NormKind::l2 ||
+                     getScale().getType().getShape() !=
+                         ArrayRef<int64_t>{input.getShape().back()}))
+    return emitOpError() << "scale must be a vector of "
+                         << input.getShape().back()
+                         << " values, and an l2 norm takes none";
   return success();
 }

@@ -248,11 +248,12 @@ def NL_StepOp : NL_Op<"step", [
 }
 
 def NL_YieldOp : NL_Op<"yield", [
-    Pure, ReturnLike, Terminator, HasParent<"StepOp">]> {
-  let summary = "returns the outputs of a step";
+    Pure, ReturnLike, Terminator, ParentOneOf<["StepOp", "GradOp"]>]> {
+  let summary = "returns the outputs of a step or the objective of nl.grad";
   let description = [{
     Ends `nl.step` and returns the step's outputs, whose types must match
-    the types the step declares.
+    the types the step declares; or ends the body of `nl.grad` with the
+    scalar objective (`tensor<f32>`) being differentiated.
 
     Example: `nl.yield %y : tensor<64xf32>`
   }];
@@ -300,6 +301,8 @@ def NL_UpdateOp : NL_Op<"update", [
     Context, by the level's objective:
     * `dot`, `l2`, `lp`, `huber`: `key` and `value`;
     * `linear`: `grad`, a gradient of the memory's shape;
+    * an MLP memory after `nl-expand-mlp`: `grad`, one gradient per stored
+      tensor (`w0`, `b0`, `w1`, ...), already including the preconditioner;
     * a KV cache (`period inf`): `key` and `value`, appended;
     * an optimizer level named in another level's `via`: none, its context
       is the gradient of the level it serves.
@@ -323,7 +326,7 @@ def NL_UpdateOp : NL_Op<"update", [
   let arguments = (ins FlatSymbolRefAttr:$level,
                        Optional<NL_Tensor>:$key,
                        Optional<NL_Tensor>:$value,
-                       Optional<NL_Tensor>:$grad,
+                       Variadic<NL_Tensor>:$grad,
                        Optional<NL_Tensor>:$lr,
                        Optional<NL_Tensor>:$retain,
                        Optional<NL_Tensor>:$momentum_decay,
@@ -338,6 +341,12 @@ def NL_UpdateOp : NL_Op<"update", [
     (`momentum_decay` `(` $momentum_decay^ `:` type($momentum_decay) `)`)?
     (`delta_scale` `(` $delta_scale^ `:` type($delta_scale) `)`)?
     attr-dict
+  }];
+  let extraClassDeclaration = [{
+    /// The (first) gradient context, or null when there is none.
+    ::mlir::Value getSingleGrad() {
+      return getGrad().empty() ? ::mlir::Value() : getGrad()[0];
+    }
   }];
 }
 
@@ -364,16 +373,22 @@ def NL_LinearOp : NL_Op<"linear", [Pure]> {
   let description = [{
     Projects the last dimension of `input` (`d_in`) with a weight of shape
     `d_out x d_in`, adding `bias` (`d_out`) if given. Leading dimensions
-    (heads) are kept.
+    (heads) are kept. A weight may carry the input's leading dimensions
+    (`heads x d_out x d_in`, one matrix per head; the bias is then
+    `heads x d_out`). With `transpose_weight` the weight is applied
+    transposed, `y = W^T x` (a weight of shape `d_in x d_out`): the input
+    gradient of a projection, as `nl-derive-gradients` writes it.
 
     Example:
     ```mlir
     %k = nl.linear %x, %W : (tensor<64xf32>, tensor<128x64xf32>) -> tensor<128xf32>
     %g = nl.linear %x, %Wg, %bg : (tensor<64xf32>, tensor<1x64xf32>, tensor<1xf32>) -> tensor<1xf32>
+    %h = nl.linear %kh, %W1 : (tensor<4x16xf32>, tensor<4x64x16xf32>) -> tensor<4x64xf32>
+    %dx = nl.linear %dy, %W {transpose_weight} : (tensor<128xf32>, tensor<128x64xf32>) -> tensor<64xf32>
     ```
   }];
   let arguments = (ins NL_Tensor:$input, NL_Tensor:$weight,
-                       Optional<NL_Tensor>:$bias);
+                       Optional<NL_Tensor>:$bias, UnitAttr:$transpose_weight);
   let results = (outs NL_Tensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -467,6 +482,164 @@ def NL_ConvOp : NL_Op<"conv", []> {
   let arguments = (ins NL_Tensor:$input, NL_Tensor:$weight);
   let results = (outs NL_Tensor:$result);
   let assemblyFormat = "$input `,` $weight attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Differentiation
+//===----------------------------------------------------------------------===//
+
+def NL_WeightsOp : NL_Op<"weights", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the stored tensors of a level's MLP memory, as values";
+  let description = [{
+    Returns the tensors of the MLP memory of `level` (`w0`, `b0`, `w1`, ...;
+    see `!nl.mlp`) so that a read or an objective can be written with compute
+    ops and differentiated. Without `after_write` the values are the state
+    before this step's write of the level (on a chunked level, the
+    chunk-start state until the chunk is applied); with it, after the write.
+    `nl-expand-mlp` writes this op; the back ends lower it to views of the
+    state, so it copies nothing.
+
+    Example:
+    ```mlir
+    %w0, %w1 = nl.weights @M : tensor<256x64xf32>, tensor<64x256xf32>
+    %v0, %v1 = nl.weights @M after_write : tensor<256x64xf32>, tensor<64x256xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level, UnitAttr:$after_write);
+  let results = (outs Variadic<NL_Tensor>:$results);
+  let assemblyFormat = [{
+    $level (`after_write` $after_write^)? attr-dict `:` type($results)
+  }];
+}
+
+def NL_GradOp : NL_Op<"grad", [SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "the gradient of a scalar objective, written as a region";
+  let description = [{
+    The body computes a scalar objective (`tensor<f32>`, returned with
+    `nl.yield`) of its block arguments; values from above are constants.
+    The results are the gradients of the objective with respect to the block
+    arguments, evaluated at the operands `at`, one per argument and of the
+    same type. `nl.stop_grad` inside the body marks a value the objective
+    does not differentiate through.
+
+    `nl-derive-gradients` replaces the op by the forward computation and its
+    reverse-mode derivative (vector-Jacobian products), written with nl
+    compute ops, so the back ends never see it.
+
+    Example: the gradient of `1/2 ||W k - v||^2` with respect to W.
+    ```mlir
+    %g = nl.grad (%W) : tensor<16x16xf32> -> tensor<16x16xf32> {
+    ^bb0(%w: tensor<16x16xf32>):
+      %y = nl.linear %k, %w : (tensor<16xf32>, tensor<16x16xf32>) -> tensor<16xf32>
+      %e = nl.sub %y, %v : tensor<16xf32>, tensor<16xf32> -> tensor<16xf32>
+      %s = nl.mul %e, %e : tensor<16xf32>, tensor<16xf32> -> tensor<16xf32>
+      %l = nl.sum %s : tensor<16xf32> -> tensor<f32>
+      %h = arith.constant dense<5.000000e-01> : tensor<f32>
+      %o = nl.mul %l, %h : tensor<f32>, tensor<f32> -> tensor<f32>
+      nl.yield %o : tensor<f32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<NL_Tensor>:$at);
+  let results = (outs Variadic<NL_Tensor>:$grads);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $at `)` `:` type($at) `->` type($grads) attr-dict-with-keyword $body
+  }];
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [OpBuilder<(ins "::mlir::ValueRange":$at)>];
+}
+
+def NL_StopGradOp : NL_Op<"stop_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "identity whose derivative is zero";
+  let description = [{
+    Returns its input. Inside `nl.grad` the objective is not differentiated
+    through it (a stop-gradient point, e.g. a self-generated target).
+
+    Example: `%t = nl.stop_grad %v : tensor<64xf32>`
+  }];
+  let arguments = (ins NL_Tensor:$input);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NL_SumOp : NL_Op<"sum", [Pure]> {
+  let summary = "sum over the dimensions a shape broadcasts along";
+  let description = [{
+    Sums `input` down to the result shape, which must broadcast to the
+    input's shape (NumPy rules): every input dimension that the result lacks
+    or holds as 1 is summed. `tensor<f32>` sums everything. It is the
+    adjoint of broadcasting, which is how `nl-derive-gradients` uses it.
+
+    Example:
+    ```mlir
+    %l = nl.sum %sq : tensor<64xf32> -> tensor<f32>
+    %g = nl.sum %d : tensor<4x16xf32> -> tensor<4x1xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$input);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NL_OuterOp : NL_Op<"outer", [Pure]> {
+  let summary = "outer product of the last dimensions, per leading index";
+  let description = [{
+    `r[..., i, j] = lhs[..., i] * rhs[..., j]`; both operands have the same
+    leading dimensions (heads). The weight gradient of `nl.linear`.
+
+    Example:
+    ```mlir
+    %g = nl.outer %dy, %x : tensor<256xf32>, tensor<64xf32> -> tensor<256x64xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$lhs, NL_Tensor:$rhs);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_ActGradOp : NL_Op<"act_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "the input gradient of an activation";
+  let description = [{
+    `dx = dy * act'(x)` elementwise, for the activation `kind` of `nl.act`
+    taken at `input` (`x`) and the output gradient `grad` (`dy`).
+
+    Example: `%dz = nl.act_grad silu %z, %dh : tensor<256xf32>`
+  }];
+  let arguments = (ins NL_Activation:$kind, NL_Tensor:$input, NL_Tensor:$grad);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$kind $input `,` $grad attr-dict `:` type($input)";
+}
+
+def NL_NormGradOp : NL_Op<"norm_grad", [Pure]> {
+  let summary = "the input gradient of a normalization";
+  let description = [{
+    The vector-Jacobian product of `nl.norm kind` (same `eps`, same optional
+    `scale`) at `input`, for the output gradient `grad`, over the last
+    dimension. The shift does not change it. The gradients of `scale` and
+    `shift` themselves are written with `nl.mul` and `nl.sum`.
+
+    Example:
+    ```mlir
+    %dx = nl.norm_grad layer %x, %dy {eps = 1.0e-06 : f64}
+        : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins NL_NormKind:$kind, NL_Tensor:$input, NL_Tensor:$grad,
+                       Optional<NL_Tensor>:$scale,
+                       DefaultValuedAttr<F64Attr, "1e-6">:$eps);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $kind $input `,` $grad (`scale` $scale^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
   let hasVerifier = 1;
 }
 

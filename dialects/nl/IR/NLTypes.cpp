@@ -155,6 +155,25 @@ void MatrixType::print(AsmPrinter &printer) const {
 // MlpType
 //===----------------------------------------------------------------------===//
 
+SmallVector<MlpType::Part> MlpType::getParts() const {
+  SmallVector<Part> parts;
+  ArrayRef<int64_t> widths = getWidths();
+  auto shaped = [&](std::initializer_list<int64_t> dims) {
+    SmallVector<int64_t> shape;
+    if (getHeads() != 1)
+      shape.push_back(getHeads());
+    shape.append(dims.begin(), dims.end());
+    return shape;
+  };
+  for (unsigned i = 0; i < getNumLayers(); ++i) {
+    parts.push_back({"w" + std::to_string(i),
+                     shaped({widths[i + 1], widths[i]}), false});
+    if (getBias())
+      parts.push_back({"b" + std::to_string(i), shaped({widths[i + 1]}), true});
+  }
+  return parts;
+}
+
 int64_t MlpType::getKeyDim() const { return getWidths().front(); }
 int64_t MlpType::getValueDim() const { return getWidths().back(); }
 bool MlpType::isParametric() const { return true; }

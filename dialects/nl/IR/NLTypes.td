@@ -77,6 +77,15 @@ def NL_MlpType : NL_Type<"Mlp", "mlp"> {
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     unsigned getNumLayers() const { return getWidths().size() - 1; }
+    /// One stored tensor of the memory: `w<i>` (layer i's weight,
+    /// [heads?, widths[i+1], widths[i]]) or `b<i>` (its bias, [heads?,
+    /// widths[i+1]]), in the order w0, b0, w1, b1, ...
+    struct Part {
+      std::string name;
+      ::llvm::SmallVector<int64_t> shape;
+      bool isBias;
+    };
+    ::llvm::SmallVector<Part> getParts() const;
   }];
 }
 

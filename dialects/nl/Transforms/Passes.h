@@ -9,6 +9,7 @@
 
 #include "nl/IR/NLOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::nl {

@@ -9,6 +9,8 @@
 #include "nlc/Conversion/Passes.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "nl/Transforms/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -32,6 +34,9 @@
 using namespace mlir;
 
 void nlc::buildKernelPipeline(OpPassManager &pm) {
+  OpPassManager &model = pm.nest<nl::ModelOp>();
+  model.addPass(nl::createNLExpandMlp());
+  model.addPass(nl::createNLDeriveGradients());
   pm.addPass(createNLToLoops());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -6,7 +6,7 @@
 nl.model @linear_rank1_weight attributes {dim = 4} {
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %v4 = arith.constant dense<1.0> : tensor<4xf32>
-    // expected-error @+1 {{'nl.linear' op weight must be a d_out x d_in matrix, got shape [4]}}
+    // expected-error @+1 {{'nl.linear' op weight must be a d_out x d_in matrix, or one per leading index of the input [], got shape [4]}}
     %r = nl.linear %x, %v4 : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
     nl.yield %x : tensor<4xf32>
   }
@@ -17,7 +17,7 @@ nl.model @linear_rank1_weight attributes {dim = 4} {
 nl.model @linear_rank3_weight attributes {dim = 4} {
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %w3 = arith.constant dense<1.0> : tensor<2x8x4xf32>
-    // expected-error @+1 {{'nl.linear' op weight must be a d_out x d_in matrix, got shape [2, 8, 4]}}
+    // expected-error @+1 {{'nl.linear' op weight must be a d_out x d_in matrix, or one per leading index of the input [], got shape [2, 8, 4]}}
     %r = nl.linear %x, %w3 : (tensor<4xf32>, tensor<2x8x4xf32>) -> tensor<8xf32>
     nl.yield %x : tensor<4xf32>
   }
@@ -53,7 +53,7 @@ nl.model @linear_bias_wrong_width attributes {dim = 4} {
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %v4 = arith.constant dense<1.0> : tensor<4xf32>
     %w = arith.constant dense<1.0> : tensor<8x4xf32>
-    // expected-error @+1 {{'nl.linear' op bias has shape [4] but the weight produces 8 values}}
+    // expected-error @+1 {{'nl.linear' op bias has shape [4] but the weight produces [8]}}
     %r = nl.linear %x, %w, %v4 : (tensor<4xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<8xf32>
     nl.yield %x : tensor<4xf32>
   }
@@ -65,7 +65,7 @@ nl.model @linear_bias_wrong_rank attributes {dim = 4} {
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %w = arith.constant dense<1.0> : tensor<8x4xf32>
     %h8 = arith.constant dense<1.0> : tensor<2x8xf32>
-    // expected-error @+1 {{'nl.linear' op bias has shape [2, 8] but the weight produces 8 values}}
+    // expected-error @+1 {{'nl.linear' op bias has shape [2, 8] but the weight produces [8]}}
     %r = nl.linear %x, %w, %h8 : (tensor<4xf32>, tensor<8x4xf32>, tensor<2x8xf32>) -> tensor<8xf32>
     nl.yield %x : tensor<4xf32>
   }
