@@ -609,8 +609,26 @@ void ModelLowering::lowerWeights(WeightsOp op) {
   LevelOp level = model.lookupLevel(op.getLevel());
   auto type = cast<MlpType>(level.getMemory().getType());
   std::string base = memoryName(level) + ".";
-  for (auto [v, part] : llvm::zip(op.getResults(), type.getParts()))
-    buffers[v] = stateArgs[abi.stateIndex(base + part.name)];
+  std::string acc = (level.getSymName() + ".__acc.").str();
+  for (auto [v, part] : llvm::zip(op.getResults(), type.getParts())) {
+    Value stored = stateArgs[abi.stateIndex(base + part.name)];
+    if (!op.getChunkPrefix()) {
+      buffers[v] = stored;
+      continue;
+    }
+    // TTT's in-chunk weights: the stored tensor minus the pending steps.
+    Value pending = stateArgs[abi.stateIndex(acc + part.name)];
+    Value out = scratch(part.shape);
+    forAll(part.shape, [&](ValueRange ivs) {
+      memref::StoreOp::create(
+          b, loc,
+          arith::SubFOp::create(b, loc,
+                                memref::LoadOp::create(b, loc, stored, ivs),
+                                memref::LoadOp::create(b, loc, pending, ivs)),
+          out, ivs);
+    });
+    buffers[v] = out;
+  }
 }
 
 void ModelLowering::lowerSum(SumOp op) {
@@ -1147,10 +1165,20 @@ void ModelLowering::lowerRead(ReadOp op) {
   MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
   int s = abi.stateIndex(memoryName(level));
   Value mem = stateArgs[s], q = buf(op.getQuery());
+  // read = chunk_prefix: the stored state minus the chunk's pending steps.
+  RuleAttr rule = level.getRuleAttr();
+  Value pending;
+  if (rule && rule.getRead() == ReadOrder::chunk_prefix &&
+      level.learnsOnline())
+    pending = stateArgs[abi.stateIndex((level.getSymName() + ".__acc").str())];
   Value out = scratch(shapeOf(op.getResult()));
   forAll({m.heads, m.rows}, [&](ValueRange hr) {
     Value acc = sum(m.cols, [&](Value c) {
-      Value mv = memref::LoadOp::create(b, loc, mem, m.at(hr[0], hr[1], c));
+      SmallVector<Value> at = m.at(hr[0], hr[1], c);
+      Value mv = memref::LoadOp::create(b, loc, mem, at);
+      if (pending)
+        mv = arith::SubFOp::create(b, loc, mv,
+                                   memref::LoadOp::create(b, loc, pending, at));
       Value qv = memref::LoadOp::create(b, loc, q, m.vec(hr[0], c));
       return arith::MulFOp::create(b, loc, mv, qv);
     });

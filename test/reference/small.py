@@ -28,6 +28,10 @@
   small.py m3 PARAMS X STATE          M3, Algorithm 1 (see models/m3.nl): NS3 with the quintic
                                       coefficients; the slow momentum's O2 is used from the
                                       token after its chunk ends
+  small.py ttt-linear PARAMS X Y      TTT-Linear (no layer norm), mini-batch 4: every gradient
+                                      0.1 (M k - v) k^T at the mini-batch-start M, summed in G;
+                                      y_t = (M - G) q_t (G holds this token's step; the
+                                      mini-batch's last token: G applied, M = M - G, G = 0)
   small.py swa PARAMS X Y             sliding-window attention, window 5, 2 heads:
                                       y_h = sum_i softmax_i(q_h . k_hi) v_hi over the
                                       last 5 tokens, the current one included
@@ -170,6 +174,18 @@ def main():
             S = 0.9 * S - 0.1 * np.outer(M @ k - v, k)
             M = M + 0.1 * ns5(S)
             y[t] = M @ q
+        nlio.save_npy(out, y)
+        return
+    if kind == "ttt-linear":
+        M, G = np.zeros((8, 8)), np.zeros((8, 8))
+        y = np.zeros_like(x)
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            k = k / max(np.linalg.norm(k), 1e-6)
+            G = G + 0.1 * np.outer(M @ k - v, k)
+            if (t + 1) % 4 == 0:
+                M, G = M - G, np.zeros((8, 8))
+            y[t] = (M - G) @ q
         nlio.save_npy(out, y)
         return
     if kind == "swa":

@@ -245,6 +245,12 @@ LogicalResult RuleAttr::verify(
     if (!(*eps > 0.0))
       return emitError() << "'eps' must be positive, got " << *eps;
   }
+  if (read == ReadOrder::chunk_prefix &&
+      (gradAt != GradPoint::chunk_start || algorithm != Algorithm::gd ||
+       retention != Retention::none || via))
+    return emitError() << "'read = chunk_prefix' (the chunk-start state minus "
+                          "the chunk's steps so far) needs 'grad_at = "
+                          "chunk_start', algorithm 'gd' and no retention";
   if (precondTarget != PrecondTarget::first_layer && precond == Precond::none)
     return emitError() << "'precond_target' needs 'precond = delta'";
   if (precond == Precond::delta && objective == Objective::linear)

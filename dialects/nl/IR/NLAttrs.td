@@ -108,7 +108,7 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     | `algorithm` | `gd`, `momentum`, `dgd`, `muon`, `adam`, `m3` | how the gradient becomes an update |
     | `via` | list of level symbols | the levels that keep the algorithm's memory: momentum and muon one (fed the gradient g), adam two (fed g and g*g), m3 three (fast momentum fed g, second moment fed g*g, slow momentum fed g at a slower period); absent = fused buffers in this level's own states |
     | `grad_at` | `token`, `chunk_start` | state at which gradients are taken (A9) |
-    | `read` | `after_write`, `before_write` | whether a read in the same step sees this step's write |
+    | `read` | `after_write`, `before_write`, `chunk_prefix` | whether a read in the same step sees this step's write; `chunk_prefix` (TTT's mini-batch semantics, gd without retention on a chunked level): the chunk-start state minus the chunk's lr-weighted gradients so far, this token's included |
     | `l2` | `half`, `full` | L = 1/2 ||Mk-v||^2 or ||Mk-v||^2 (the factor 2) |
     | `p` | float >= 1 | exponent of `lp` |
     | `huber_delta` | float > 0 | threshold of `huber` |

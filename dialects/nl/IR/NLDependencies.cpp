@@ -18,7 +18,7 @@ bool mlir::nl::readSeesThisStep(LevelOp level) {
   if (memory && isa<KvCacheType>(memory.getType()))
     return true;
   RuleAttr rule = level.getRuleAttr();
-  return rule && rule.getRead() == ReadOrder::after_write &&
+  return rule && rule.getRead() != ReadOrder::before_write &&
          level.learnsOnline();
 }
 

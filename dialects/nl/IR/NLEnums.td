@@ -61,7 +61,8 @@ def NL_GradPoint : NL_Enum<"GradPoint", "state at which gradients are taken", [
 
 def NL_ReadOrder : NL_Enum<"ReadOrder", "what a read in the same step sees", [
   I32EnumAttrCase<"before_write", 0>, // y_t = M_{t-1}(q_t)
-  I32EnumAttrCase<"after_write", 1>   // y_t = M_t(q_t)
+  I32EnumAttrCase<"after_write", 1>,  // y_t = M_t(q_t)
+  I32EnumAttrCase<"chunk_prefix", 2>  // y_t = (M_{t'} - sum_{s<=t} lr_s g_s)(q_t), TTT
 ]>;
 
 def NL_DecayOrder : NL_Enum<"DecayOrder", "where a decay gate meets the gradient step", [

@@ -587,6 +587,13 @@ LogicalResult WeightsOp::verifySymbolUses(SymbolTableCollection &tables) {
   return success();
 }
 
+LogicalResult WeightsOp::verify() {
+  if (getChunkPrefix() && !getAfterWrite())
+    return emitOpError() << "'chunk_prefix' includes this token's step and "
+                            "needs 'after_write'";
+  return success();
+}
+
 void GradOp::build(OpBuilder &builder, OperationState &state, ValueRange at) {
   state.addOperands(at);
   state.addTypes(at.getTypes());

@@ -498,8 +498,11 @@ def NL_WeightsOp : NL_Op<"weights", [
     ops and differentiated. Without `after_write` the values are the state
     before this step's write of the level (on a chunked level, the
     chunk-start state until the chunk is applied); with it, after the write.
+    With `chunk_prefix` as well (a level with `read = chunk_prefix`), each
+    tensor is the stored one minus the chunk's pending lr-weighted gradient
+    sum, this token's included (TTT's in-mini-batch weights).
     `nl-expand-mlp` writes this op; the back ends lower it to views of the
-    state, so it copies nothing.
+    state (copying only for `chunk_prefix`).
 
     Example:
     ```mlir
@@ -507,11 +510,14 @@ def NL_WeightsOp : NL_Op<"weights", [
     %v0, %v1 = nl.weights @M after_write : tensor<256x64xf32>, tensor<64x256xf32>
     ```
   }];
-  let arguments = (ins FlatSymbolRefAttr:$level, UnitAttr:$after_write);
+  let arguments = (ins FlatSymbolRefAttr:$level, UnitAttr:$after_write,
+                       UnitAttr:$chunk_prefix);
   let results = (outs Variadic<NL_Tensor>:$results);
   let assemblyFormat = [{
-    $level (`after_write` $after_write^)? attr-dict `:` type($results)
+    $level (`after_write` $after_write^)? (`chunk_prefix` $chunk_prefix^)?
+    attr-dict `:` type($results)
   }];
+  let hasVerifier = 1;
 }
 
 def NL_GradOp : NL_Op<"grad", [SingleBlock, RecursiveMemoryEffects]> {

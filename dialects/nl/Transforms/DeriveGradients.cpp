@@ -135,8 +135,14 @@ LogicalResult Differentiator::run() {
     b.clone(o, mapping);
     if (isa<StopGradOp>(o))
       continue;
-    if (llvm::any_of(o.getOperands(),
-                     [&](Value v) { return active.contains(v); }))
+    // An op is active when it uses an active value, as an operand or inside
+    // one of its regions.
+    bool uses = false;
+    o.walk([&](Operation *inner) {
+      uses |= llvm::any_of(inner->getOperands(),
+                           [&](Value v) { return active.contains(v); });
+    });
+    if (uses)
       for (Value r : o.getResults())
         active.insert(r);
   }
@@ -145,12 +151,16 @@ LogicalResult Differentiator::run() {
   Value objective = yield.getValues()[0];
   adjoints[objective] = constant(1.0, {});
   for (Operation &o : llvm::reverse(body.without_terminator())) {
-    if (o.getNumResults() != 1)
+    bool needed = llvm::any_of(o.getResults(), [&](Value r) {
+      return active.contains(r) && adjoints.lookup(r);
+    });
+    if (!needed)
       continue;
-    Value dy = adjoints.lookup(o.getResult(0));
-    if (!dy || !active.contains(o.getResult(0)))
-      continue;
-    if (failed(backward(&o, dy)))
+    // Every rule is for a single-result op without regions.
+    if (o.getNumResults() != 1 || o.getNumRegions() != 0)
+      return o.emitOpError() << "depends on the differentiated arguments of "
+                                "nl.grad but has no derivative rule";
+    if (failed(backward(&o, adjoints.lookup(o.getResult(0)))))
       return failure();
   }
 

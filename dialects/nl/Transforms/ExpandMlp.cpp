@@ -35,11 +35,12 @@ public:
       : b(b), loc(loc), level(level), type(type) {}
 
   /// The stored tensors, before or after this step's write.
-  SmallVector<Value> weights(bool afterWrite) {
+  SmallVector<Value> weights(bool afterWrite, bool chunkPrefix = false) {
     SmallVector<Type> types;
     for (const MlpType::Part &p : type.getParts())
       types.push_back(tensorOf(p.shape, b.getContext()));
-    auto op = WeightsOp::create(b, loc, types, level.getSymName(), afterWrite);
+    auto op = WeightsOp::create(b, loc, types, level.getSymName(), afterWrite,
+                                chunkPrefix);
     return SmallVector<Value>(op.getResults());
   }
 
@@ -173,7 +174,11 @@ struct ExpandMlpPass : public mlir::nl::impl::NLExpandMlpBase<ExpandMlpPass> {
           continue;
         OpBuilder b(read);
         MlpBuilder mlp(b, read.getLoc(), level, type);
-        SmallVector<Value> w = mlp.weights(readSeesThisStep(level));
+        RuleAttr rule = level.getRuleAttr();
+        SmallVector<Value> w = mlp.weights(
+            readSeesThisStep(level),
+            rule && rule.getRead() == ReadOrder::chunk_prefix &&
+                level.learnsOnline());
         read.replaceAllUsesWith(mlp.apply(read.getQuery(), w));
         read.erase();
         continue;

@@ -466,3 +466,12 @@ nl.model @eps_with_muon attributes {dim = 4} {
 // expected-error @+1 {{objective 'lp' needs the exponent 'p'}}
 nl.model @attribute_form attributes {dim = 4, r = #nl.rule<objective = lp>} {
 }
+
+// -----
+
+nl.model @chunk_prefix_momentum attributes {dim = 4} {
+  // expected-error @+1 {{'read = chunk_prefix' (the chunk-start state minus the chunk's steps so far) needs 'grad_at = chunk_start', algorithm 'gd' and no retention}}
+  nl.level @L period 4 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix, retention = decay> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+}

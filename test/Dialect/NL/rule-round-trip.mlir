@@ -301,3 +301,14 @@ nl.model @as_attribute attributes {dim = 4, r = #nl.rule<objective = huber, hube
     nl.yield %x : tensor<4xf32>
   }
 }
+
+// -----
+
+// TTT's in-mini-batch read.
+// CHECK-LABEL: nl.model @chunk_prefix
+// CHECK-SAME:    r = #nl.rule<objective = l2, grad_at = chunk_start, read = chunk_prefix>
+nl.model @chunk_prefix attributes {dim = 4, r = #nl.rule<objective = l2, grad_at = chunk_start, read = chunk_prefix>} {
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    nl.yield %x : tensor<4xf32>
+  }
+}
