@@ -171,6 +171,18 @@ double activationDerivative(Activation kind, double x) {
 // Normalizations (over the last dimension) and their input VJPs
 //===----------------------------------------------------------------------===//
 
+/// The mean and biased variance of one row.
+std::pair<double, double> meanVar(const double *x, int64_t n) {
+  double mean = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    mean += x[i];
+  mean /= n;
+  double var = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    var += (x[i] - mean) * (x[i] - mean);
+  return {mean, var / n};
+}
+
 /// One row: y = norm(x) (* scale) (+ shift); scale, shift may be null.
 void normRow(NormKind kind, const double *x, int64_t n, const double *scale,
              const double *shift, double eps, double *y) {
@@ -187,14 +199,7 @@ void normRow(NormKind kind, const double *x, int64_t n, const double *scale,
   }
   case NormKind::layer: {
     // (x - mean) / sqrt(var + eps) * scale + shift, var the biased variance
-    double mean = 0.0;
-    for (int64_t i = 0; i < n; ++i)
-      mean += x[i];
-    mean /= n;
-    double var = 0.0;
-    for (int64_t i = 0; i < n; ++i)
-      var += (x[i] - mean) * (x[i] - mean);
-    var /= n;
+    auto [mean, var] = meanVar(x, n);
     double inv = 1.0 / std::sqrt(var + eps);
     for (int64_t i = 0; i < n; ++i)
       y[i] = (x[i] - mean) * inv * (scale ? scale[i] : 1.0) +
@@ -252,14 +257,7 @@ void normGradRow(NormKind kind, const double *x, const double *dy, int64_t n,
     return;
   }
   case NormKind::layer: {
-    double mean = 0.0;
-    for (int64_t i = 0; i < n; ++i)
-      mean += x[i];
-    mean /= n;
-    double var = 0.0;
-    for (int64_t i = 0; i < n; ++i)
-      var += (x[i] - mean) * (x[i] - mean);
-    var /= n;
+    auto [mean, var] = meanVar(x, n);
     double s = 1.0 / std::sqrt(var + eps);
     double meanG = 0.0, meanGXh = 0.0;
     for (int64_t i = 0; i < n; ++i) {

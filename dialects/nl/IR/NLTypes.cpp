@@ -35,6 +35,11 @@ std::string mlir::nl::formatShape(ArrayRef<int64_t> shape) {
   return s;
 }
 
+RankedTensorType mlir::nl::getF32TensorType(ArrayRef<int64_t> shape,
+                                            MLIRContext *ctx) {
+  return RankedTensorType::get(shape, Float32Type::get(ctx));
+}
+
 RankedTensorType mlir::nl::getStorageTensorType(Type stateType) {
   if (auto tensor = dyn_cast<RankedTensorType>(stateType))
     return tensor;

@@ -22,6 +22,9 @@ namespace mlir::nl {
 /// without a single tensor (MLP, KV cache).
 RankedTensorType getStorageTensorType(Type stateType);
 
+/// The f32 tensor type of `shape`, the type of every nl value.
+RankedTensorType getF32TensorType(ArrayRef<int64_t> shape, MLIRContext *ctx);
+
 /// A shape as `[64, 16]`, for diagnostics.
 std::string formatShape(ArrayRef<int64_t> shape);
 } // namespace mlir::nl

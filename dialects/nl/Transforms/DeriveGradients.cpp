@@ -28,9 +28,6 @@ using namespace mlir::nl;
 
 namespace {
 
-RankedTensorType tensorOf(ArrayRef<int64_t> shape, MLIRContext *ctx) {
-  return RankedTensorType::get(shape, Float32Type::get(ctx));
-}
 ArrayRef<int64_t> shapeOf(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();
 }
@@ -52,7 +49,7 @@ public:
 private:
   // Value builders; the result types follow the operands.
   Value constant(double v, ArrayRef<int64_t> shape) {
-    auto type = tensorOf(shape, b.getContext());
+    auto type = getF32TensorType(shape, b.getContext());
     auto c = arith::ConstantOp::create(
         b, loc, type,
         DenseElementsAttr::get(type, b.getF32FloatAttr(v).getValue()));
@@ -74,19 +71,19 @@ private:
       if (r == 1.0 && shapeOf(lhs) == ArrayRef<int64_t>(shape))
         return lhs;
     }
-    return OpT::create(b, loc, tensorOf(shape, b.getContext()), lhs, rhs);
+    return OpT::create(b, loc, getF32TensorType(shape, b.getContext()), lhs, rhs);
   }
   /// `v` summed down to `shape` (the adjoint of broadcasting).
   Value sumTo(Value v, ArrayRef<int64_t> shape) {
     if (shapeOf(v) == shape)
       return v;
-    return SumOp::create(b, loc, tensorOf(shape, b.getContext()), v);
+    return SumOp::create(b, loc, getF32TensorType(shape, b.getContext()), v);
   }
   Value linear(Value x, Value w, bool transpose) {
     ArrayRef<int64_t> ws = shapeOf(w);
     SmallVector<int64_t> shape(shapeOf(x));
     shape.back() = transpose ? ws.back() : ws[ws.size() - 2];
-    auto result = LinearOp::create(b, loc, tensorOf(shape, b.getContext()), x,
+    auto result = LinearOp::create(b, loc, getF32TensorType(shape, b.getContext()), x,
                                    w, Value());
     if (transpose)
       result.setTransposeWeight(true);
@@ -95,7 +92,7 @@ private:
   Value outer(Value a, Value c) {
     SmallVector<int64_t> shape(shapeOf(a));
     shape.push_back(shapeOf(c).back());
-    return OuterOp::create(b, loc, tensorOf(shape, b.getContext()), a, c);
+    return OuterOp::create(b, loc, getF32TensorType(shape, b.getContext()), a, c);
   }
 
   /// Adds `d` to the adjoint of body value `v`.

@@ -24,9 +24,6 @@ using namespace mlir::nl;
 
 namespace {
 
-RankedTensorType tensorOf(ArrayRef<int64_t> shape, MLIRContext *ctx) {
-  return RankedTensorType::get(shape, Float32Type::get(ctx));
-}
 
 /// Builds the compute ops of one MLP memory.
 class MlpBuilder {
@@ -38,7 +35,7 @@ public:
   SmallVector<Value> weights(bool afterWrite, bool chunkPrefix = false) {
     SmallVector<Type> types;
     for (const MlpType::Part &p : type.getParts())
-      types.push_back(tensorOf(p.shape, b.getContext()));
+      types.push_back(getF32TensorType(p.shape, b.getContext()));
     auto op = WeightsOp::create(b, loc, types, level.getSymName(), afterWrite,
                                 chunkPrefix);
     return SmallVector<Value>(op.getResults());
@@ -56,7 +53,7 @@ public:
       SmallVector<int64_t> shape(
           cast<RankedTensorType>(h.getType()).getShape());
       shape.back() = ws[ws.size() - 2];
-      h = LinearOp::create(b, loc, tensorOf(shape, b.getContext()), h, weight,
+      h = LinearOp::create(b, loc, getF32TensorType(shape, b.getContext()), h, weight,
                            bias);
       if (i + 1 < layers && type.getActivation() != Activation::identity)
         h = ActOp::create(b, loc, h.getType(), type.getActivation(), h);
@@ -78,7 +75,7 @@ private:
 };
 
 Value scalar(OpBuilder &b, Location loc, double v) {
-  auto type = tensorOf({}, b.getContext());
+  auto type = getF32TensorType({}, b.getContext());
   return arith::ConstantOp::create(
       b, loc, type,
       DenseElementsAttr::get(type, b.getF32FloatAttr(v).getValue()));
@@ -115,7 +112,7 @@ LogicalResult expandUpdate(UpdateOp update, LevelOp level, MlpType type) {
     if (objective == Objective::l2) {
       Value e = SubOp::create(b, loc, y.getType(), y, value);
       Value sq = MulOp::create(b, loc, e.getType(), e, e);
-      Value total = SumOp::create(b, loc, tensorOf({}, b.getContext()), sq);
+      Value total = SumOp::create(b, loc, getF32TensorType({}, b.getContext()), sq);
       loss = rule.getL2() == L2Convention::full
                  ? total
                  : MulOp::create(b, loc, total.getType(), total,
@@ -123,7 +120,7 @@ LogicalResult expandUpdate(UpdateOp update, LevelOp level, MlpType type) {
                        .getResult();
     } else {
       Value yv = MulOp::create(b, loc, y.getType(), y, value);
-      Value total = SumOp::create(b, loc, tensorOf({}, b.getContext()), yv);
+      Value total = SumOp::create(b, loc, getF32TensorType({}, b.getContext()), yv);
       loss = MulOp::create(b, loc, total.getType(), total,
                            scalar(b, loc, -1.0));
     }
@@ -136,7 +133,7 @@ LogicalResult expandUpdate(UpdateOp update, LevelOp level, MlpType type) {
     auto ws = cast<RankedTensorType>(w[0].getType()).getShape();
     SmallVector<int64_t> zs(cast<RankedTensorType>(key.getType()).getShape());
     zs.back() = ws[ws.size() - 2];
-    Value z = LinearOp::create(b, loc, tensorOf(zs, b.getContext()), key, w[0],
+    Value z = LinearOp::create(b, loc, getF32TensorType(zs, b.getContext()), key, w[0],
                                Value());
     Value kk = OuterOp::create(b, loc, w[0].getType(), z, key);
     grads[0] = AddOp::create(b, loc, w[0].getType(), grads[0], kk);
