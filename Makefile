@@ -35,13 +35,14 @@ test: build
 	@./scripts/run-tests.sh $(BUILD_DIR)
 
 # The benchmarks that exist so far (bench/run.sh): W1 at d = 64, 128, 256 vs
-# a hand-fused C++ loop and PyTorch eager, W6 vs the stream bandwidth.
+# a hand-fused C++ loop and PyTorch eager, W4 (TTT-MLP) and W5 (CMS) vs
+# PyTorch eager, W6 vs the stream bandwidth.
 bench: build
 	@./bench/run.sh $(BUILD_DIR) 64 128 256
 
-# A quick subset (W1 at d = 64, 128, and W6), about two minutes.
+# A quick subset (W1 at d = 64, 128, W4 and W6), about two minutes.
 bench-quick: build
-	@./bench/run.sh $(BUILD_DIR) 64 128
+	@BENCH_MLP=W4 ./bench/run.sh $(BUILD_DIR) 64 128
 
 # Regenerates the dialect reference committed under docs/dialect/.
 docs: build

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks that exist so far (W1 for the given head widths, vs a
-# hand-fused C++ loop and PyTorch eager; W6 vs the stream bandwidth) and
+# hand-fused C++ loop and PyTorch eager; W4 TTT-MLP and W5 CMS vs PyTorch
+# eager; W6 vs the stream bandwidth) and
 # writes build/bench/results.jsonl. Usage: bench/run.sh BUILD_DIR [d ...]
 # Thread counts are explicit; wait for an idle machine before trusting it.
 set -euo pipefail
@@ -29,7 +30,11 @@ done
 # python3-torch; skipped with a note when it is not installed).
 if /usr/bin/python3 -c "import torch" 2> /dev/null; then
   PATH="$BUILD_DIR/bin:$PATH" /usr/bin/python3 bench/w1_torch.py cpu "$OUT" "$OUT/results.jsonl"
+  # W4 (TTT-MLP) and W5 (a four-level CMS, W5_T tokens), nlc vs PyTorch
+  # eager in its fastest formulation; BENCH_MLP picks the workloads.
+  PATH="$BUILD_DIR/bin:$PATH" W5_T="${W5_T:-512}" /usr/bin/python3 bench/mlp_torch.py \
+    "$OUT" "$OUT/results.jsonl" ${BENCH_MLP:-W4 W5}
 else
-  echo "W1 torch_eager: skipped (python3-torch is not installed: apt install python3-torch)"
+  echo "W1, W4, W5 torch_eager: skipped (python3-torch is not installed: apt install python3-torch)"
 fi
 echo "results: $OUT/results.jsonl"

@@ -247,6 +247,12 @@ private:
   SmallVector<Value> paramArgs, stateArgs, outputArgs;
   Value xArg, activeArg, fireArg;
   DenseMap<Value, Value> buffers;
+  /// For a weight of a `chunk_prefix` read: the pending steps to subtract
+  /// from it wherever a projection loads it.
+  DenseMap<Value, Value> pendingOf;
+  /// Outer products left to their only consumer, an MLP update: the two
+  /// vectors' buffers.
+  DenseMap<Value, std::pair<Value, Value>> lazyOuter;
   llvm::StringMap<UpdateOp> updates;
   llvm::StringMap<int> levelIndex;
   DenseMap<Operation *, int> convIndex;
@@ -385,10 +391,51 @@ void ModelLowering::lowerLinear(LinearOp op) {
   Shape out = shapeOf(op.getResult());
   Value x = buf(op.getInput()), w = buf(op.getWeight());
   Value bias = op.getBias() ? buf(op.getBias()) : Value();
+  Value wPending = pendingOf.lookup(op.getWeight());
+  Value biasPending = op.getBias() ? pendingOf.lookup(op.getBias()) : Value();
+  // A stored tensor minus its pending steps, when it has some.
+  auto load = [&](Value buffer, Value pending, ValueRange ix) -> Value {
+    Value v = memref::LoadOp::create(b, loc, buffer, ix);
+    if (!pending)
+      return v;
+    return arith::SubFOp::create(b, loc, v,
+                                 memref::LoadOp::create(b, loc, pending, ix));
+  };
   Shape ws = shapeOf(op.getWeight());
   bool batched = ws.size() > 2, transposed = op.getTransposeWeight();
   int64_t in = transposed ? ws[ws.size() - 2] : ws.back();
   Value y = scratch(out);
+  if (transposed && !bias && !wPending) {
+    // y = W^T x row by row: y += x_i W[i, :] reads W along its rows (a
+    // column walk per output would stride through memory).
+    Shape lead(out.begin(), out.end() - 1);
+    forAll(out, [&](ValueRange ivs) {
+      memref::StoreOp::create(b, loc, f32(0.0), y, ivs);
+    });
+    forAll(lead, [&](ValueRange ls) {
+      forInOrder(in, [&](Value i) {
+        SmallVector<Value> xi(ls);
+        xi.push_back(i);
+        Value xv = memref::LoadOp::create(b, loc, x, xi);
+        forAll({out.back()}, [&](ValueRange o) {
+          SmallVector<Value> wi, yi(ls);
+          if (batched)
+            wi.append(ls.begin(), ls.end());
+          wi.append({i, o[0]});
+          yi.push_back(o[0]);
+          Value prod = arith::MulFOp::create(
+              b, loc, memref::LoadOp::create(b, loc, w, wi), xv);
+          memref::StoreOp::create(
+              b, loc,
+              arith::AddFOp::create(b, loc,
+                                    memref::LoadOp::create(b, loc, y, yi), prod),
+              y, yi);
+        });
+      });
+    });
+    buffers[op.getResult()] = y;
+    return;
+  }
   forAll(out, [&](ValueRange ivs) {
     Value o = ivs.back();
     SmallVector<Value> lead(ivs.drop_back());
@@ -404,7 +451,7 @@ void ModelLowering::lowerLinear(LinearOp op) {
     Value acc = sum(in, [&](Value i) {
       SmallVector<Value> xi(lead);
       xi.push_back(i);
-      Value wv = memref::LoadOp::create(b, loc, w, weightAt(i));
+      Value wv = load(w, wPending, weightAt(i));
       Value xv = memref::LoadOp::create(b, loc, x, xi);
       return arith::MulFOp::create(b, loc, wv, xv);
     });
@@ -413,8 +460,7 @@ void ModelLowering::lowerLinear(LinearOp op) {
       if (batched)
         bi.append(lead);
       bi.push_back(o);
-      acc = arith::AddFOp::create(b, loc, acc,
-                                  memref::LoadOp::create(b, loc, bias, bi));
+      acc = arith::AddFOp::create(b, loc, acc, load(bias, biasPending, bi));
     }
     memref::StoreOp::create(b, loc, acc, y, ivs);
   });
@@ -612,12 +658,19 @@ void ModelLowering::lowerWeights(WeightsOp op) {
   std::string acc = (level.getSymName() + ".__acc.").str();
   for (auto [v, part] : llvm::zip(op.getResults(), type.getParts())) {
     Value stored = stateArgs[abi.stateIndex(base + part.name)];
-    if (!op.getChunkPrefix()) {
-      buffers[v] = stored;
+    buffers[v] = stored;
+    if (!op.getChunkPrefix())
+      continue;
+    // TTT's in-chunk weights: the stored tensor minus the pending steps.
+    // Projections subtract on the fly; anything else gets a copy.
+    Value pending = stateArgs[abi.stateIndex(acc + part.name)];
+    if (llvm::all_of(v.getUsers(), [&](Operation *user) {
+          auto lin = dyn_cast<LinearOp>(user);
+          return lin && lin.getInput() != v;
+        })) {
+      pendingOf[v] = pending;
       continue;
     }
-    // TTT's in-chunk weights: the stored tensor minus the pending steps.
-    Value pending = stateArgs[abi.stateIndex(acc + part.name)];
     Value out = scratch(part.shape);
     forAll(part.shape, [&](ValueRange ivs) {
       memref::StoreOp::create(
@@ -1219,6 +1272,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   struct Part {
     Value mem, acc, buffer, grad;
     MatrixView view;
+    Value accStored; // the accumulator in its own shape
+    Value gradValue; // the nl value of the gradient
   };
   SmallVector<Part> mlpParts;
   if (mlp)
@@ -1228,12 +1283,16 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       part.mem = view(
           stateArgs[abi.stateIndex(name + "." + states[0].getSymName().str() +
                                    "." + p.name)]);
-      part.acc = view(stateArgs[abi.stateIndex(name + ".__acc." + p.name)]);
+      part.accStored = stateArgs[abi.stateIndex(name + ".__acc." + p.name)];
+      part.acc = view(part.accStored);
       if (states.size() > 1 && isa<MlpType>(states[1].getType()))
         part.buffer = view(stateArgs[abi.stateIndex(
             name + "." + states[1].getSymName().str() + "." + p.name)]);
-      if (contribute)
-        part.grad = view(buf(update.getGrad()[i]));
+      if (contribute) {
+        part.gradValue = update.getGrad()[i];
+        if (!lazyOuter.count(part.gradValue))
+          part.grad = view(buf(part.gradValue));
+      }
       part.view = {mlp.getHeads(), 1,
                    cast<MemRefType>(part.mem.getType()).getShape().back()};
       mlpParts.push_back(part);
@@ -1447,7 +1506,29 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     };
     if (mlp) {
       // The derived gradient of every stored tensor, weighted by the lr.
-      for (Part &part : mlpParts)
+      for (Part &part : mlpParts) {
+        if (auto it = lazyOuter.find(part.gradValue); it != lazyOuter.end()) {
+          // A weight's gradient dy x^T, accumulated without materializing.
+          auto [l, r] = it->second;
+          Shape shape =
+              llvm::to_vector(cast<MemRefType>(part.accStored.getType()).getShape());
+          forAll(shape, [&](ValueRange ivs) {
+            SmallVector<Value> li(ivs.drop_back()), ri(ivs.drop_back(2));
+            ri.push_back(ivs.back());
+            Value grad = arith::MulFOp::create(
+                b, loc, memref::LoadOp::create(b, loc, l, li),
+                memref::LoadOp::create(b, loc, r, ri));
+            if (perToken)
+              grad = arith::MulFOp::create(
+                  b, loc, grad,
+                  gateAt(lr, shape.size() > 2 ? ivs[0] : idx(0), idx(0)));
+            Value old = memref::LoadOp::create(b, loc, part.accStored, ivs);
+            memref::StoreOp::create(b, loc,
+                                    arith::AddFOp::create(b, loc, old, grad),
+                                    part.accStored, ivs);
+          });
+          continue;
+        }
         forAll({part.view.heads, part.view.cols}, [&](ValueRange hc) {
           SmallVector<Value> at = part.view.at(hc[0], idx(0), hc[1]);
           Value grad = memref::LoadOp::create(b, loc, part.grad, at);
@@ -1458,6 +1539,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           memref::StoreOp::create(
               b, loc, arith::AddFOp::create(b, loc, old, grad), part.acc, at);
         });
+      }
     } else if (int64_t window = rule.getWindow(); window > 1) {
       // The Omega rule (Atlas): the gradients of the last `window` tokens'
       // objectives, each at the current state and scaled by its own lr,
@@ -1775,6 +1857,11 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     return success();
   }
   if (auto o = dyn_cast<OuterOp>(op)) {
+    // A gradient only an update consumes is accumulated there directly.
+    if (llvm::all_of(o->getUsers(), [](Operation *u) { return isa<UpdateOp>(u); })) {
+      lazyOuter[o.getResult()] = {buf(o.getLhs()), buf(o.getRhs())};
+      return success();
+    }
     lowerOuter(o);
     return success();
   }
