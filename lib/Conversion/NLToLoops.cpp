@@ -166,6 +166,13 @@ private:
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, lsb,
                                  arith::ConstantIntOp::create(b, loc, 0, 64));
   }
+  /// A count kept in an f32 state tensor, as an index.
+  Value floatToIndex(Value f) {
+    return arith::IndexCastOp::create(
+               b, loc, b.getIndexType(),
+               arith::FPToSIOp::create(b, loc, b.getI64Type(), f))
+        .getResult();
+  }
   Value sigmoid(Value x) {
     Value neg = arith::NegFOp::create(b, loc, x);
     Value e = math::ExpOp::create(b, loc, neg);
@@ -1274,6 +1281,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     MatrixView view;
     Value accStored; // the accumulator in its own shape
     Value gradValue; // the nl value of the gradient
+    Value deferDy, deferX; // a deferred weight gradient's factors, or null
   };
   SmallVector<Part> mlpParts;
   if (mlp)
@@ -1284,6 +1292,10 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           stateArgs[abi.stateIndex(name + "." + states[0].getSymName().str() +
                                    "." + p.name)]);
       part.accStored = stateArgs[abi.stateIndex(name + ".__acc." + p.name)];
+      if (int j = abi.stateIndex(name + ".__defer." + p.name + ".dy"); j >= 0) {
+        part.deferDy = stateArgs[j];
+        part.deferX = stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
+      }
       part.acc = view(part.accStored);
       if (states.size() > 1 && isa<MlpType>(states[1].getType()))
         part.buffer = view(stateArgs[abi.stateIndex(
@@ -1506,8 +1518,35 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     };
     if (mlp) {
       // The derived gradient of every stored tensor, weighted by the lr.
+      // The slot of this token in the deferred factors.
+      Value deferN, slot;
+      if (int j = abi.stateIndex(name + ".__defer_n"); j >= 0) {
+        deferN = stateArgs[j];
+        slot = floatToIndex(
+            memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}));
+      }
       for (Part &part : mlpParts) {
-        if (auto it = lazyOuter.find(part.gradValue); it != lazyOuter.end()) {
+        auto it = lazyOuter.find(part.gradValue);
+        if (part.deferDy && it != lazyOuter.end()) {
+          // Keep lr dy and x; the chunk's end sums their outer products.
+          auto [l, r] = it->second;
+          for (auto [from, into, scaled] :
+               {std::tuple<Value, Value, bool>{l, part.deferDy, true},
+                {r, part.deferX, false}}) {
+            forAll(cast<MemRefType>(from.getType()).getShape(), [&](ValueRange ivs) {
+              Value v = memref::LoadOp::create(b, loc, from, ivs);
+              if (scaled && perToken)
+                v = arith::MulFOp::create(
+                    b, loc, v,
+                    gateAt(lr, ivs.size() > 1 ? ivs[0] : idx(0), idx(0)));
+              SmallVector<Value> at = {slot};
+              at.append(ivs.begin(), ivs.end());
+              memref::StoreOp::create(b, loc, v, into, at);
+            });
+          }
+          continue;
+        }
+        if (it != lazyOuter.end()) {
           // A weight's gradient dy x^T, accumulated without materializing.
           auto [l, r] = it->second;
           Shape shape =
@@ -1540,6 +1579,14 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
               b, loc, arith::AddFOp::create(b, loc, old, grad), part.acc, at);
         });
       }
+      if (deferN)
+        memref::StoreOp::create(
+            b, loc,
+            arith::AddFOp::create(
+                b, loc,
+                memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}),
+                f32(1.0)),
+            deferN, ValueRange{idx(0)});
     } else if (int64_t window = rule.getWindow(); window > 1) {
       // The Omega rule (Atlas): the gradients of the last `window` tokens'
       // objectives, each at the current state and scaled by its own lr,
@@ -1549,12 +1596,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       Value lrs = state(name + ".__omega_lr");
       Value posBuf = state(name + ".__omega_pos");
       Value fillBuf = state(name + ".__omega_fill");
-      auto toIndex = [&](Value f) {
-        return arith::IndexCastOp::create(
-                   b, loc, b.getIndexType(),
-                   arith::FPToSIOp::create(b, loc, b.getI64Type(), f))
-            .getResult();
-      };
+      auto toIndex = [&](Value f) { return floatToIndex(f); };
       Value posF = memref::LoadOp::create(b, loc, posBuf, ValueRange{idx(0)});
       Value pos = toIndex(posF);
       auto slotAt = [&](Value slot, ValueRange ivs) {
@@ -1761,6 +1803,43 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   };
   if (!mlp)
     return applyTensor(mem, acc, buffer, m);
+  // The deferred weight gradients: acc += sum_s dy_s x_s^T over the chunk's
+  // tokens, row by row (a row of acc stays in cache while x_s streams).
+  if (int j = abi.stateIndex(name + ".__defer_n"); j >= 0) {
+    Value deferN = stateArgs[j];
+    Value n = floatToIndex(
+        memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}));
+    for (Part &part : mlpParts) {
+      if (!part.deferDy)
+        continue;
+      Shape shape = llvm::to_vector(
+          cast<MemRefType>(part.accStored.getType()).getShape());
+      forAll(ArrayRef<int64_t>(shape).drop_back(), [&](ValueRange rows) {
+        auto tokens = scf::ForOp::create(b, loc, idx(0), n, idx(1));
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(tokens.getBody());
+        SmallVector<Value> at = {tokens.getInductionVar()};
+        at.append(rows.begin(), rows.end());
+        Value dy = memref::LoadOp::create(b, loc, part.deferDy, at);
+        forAll({shape.back()}, [&](ValueRange c) {
+          SmallVector<Value> xi = {tokens.getInductionVar()};
+          llvm::append_range(xi, rows.drop_back());
+          xi.push_back(c[0]);
+          SmallVector<Value> ai(rows);
+          ai.push_back(c[0]);
+          Value prod = arith::MulFOp::create(
+              b, loc, dy, memref::LoadOp::create(b, loc, part.deferX, xi));
+          memref::StoreOp::create(
+              b, loc,
+              arith::AddFOp::create(
+                  b, loc, memref::LoadOp::create(b, loc, part.accStored, ai),
+                  prod),
+              part.accStored, ai);
+        });
+      });
+    }
+    memref::StoreOp::create(b, loc, f32(0.0), deferN, ValueRange{idx(0)});
+  }
   for (Part &part : mlpParts)
     applyTensor(part.mem, part.acc, part.buffer, part.view);
 }

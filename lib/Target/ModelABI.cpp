@@ -252,6 +252,39 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
           abi.state.push_back({ABITensor::Role::Accumulator,
                                info.name + ".__acc." + p.name, p.shape,
                                static_cast<int>(i), Attribute(), nullptr});
+        // A chunked level defers each weight's gradient dy x^T: it keeps the
+        // chunk's dy (lr included) and x, and sums their outer products as
+        // one GEMM when the chunk is applied. A chunk_prefix read needs the
+        // running sum, and the preconditioned first layer a second term.
+        RuleAttr rule = level.getRuleAttr();
+        if (chunked && rule.getRead() != ReadOrder::chunk_prefix) {
+          bool any = false;
+          for (const MlpType::Part &p : mlp.getParts()) {
+            if (p.isBias || (p.name == "w0" && rule.getPrecond() != Precond::none))
+              continue;
+            ArrayRef<int64_t> shape = p.shape;
+            for (auto [suffix, width] :
+                 {std::pair<StringRef, int64_t>{"dy", shape[shape.size() - 2]},
+                  {"x", shape.back()}}) {
+              SmallVector<int64_t> ring = {info.period};
+              ring.append(shape.begin(), shape.end() - 2);
+              ring.push_back(width);
+              abi.state.push_back({ABITensor::Role::Accumulator,
+                                   info.name + ".__defer." + p.name + "." +
+                                       suffix.str(),
+                                   ring, static_cast<int>(i), Attribute(),
+                                   nullptr});
+            }
+            any = true;
+          }
+          if (any)
+            abi.state.push_back({ABITensor::Role::Accumulator,
+                                 info.name + ".__defer_n",
+                                 {1},
+                                 static_cast<int>(i),
+                                 Attribute(),
+                                 nullptr});
+        }
       }
       RankedTensorType storage =
           getStorageTensorType(level.getMemory().getType());
