@@ -1743,6 +1743,21 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   // momentum buffer).
   auto applyTensor = [&](Value mem, Value acc, Value buffer,
                          const MatrixView &m) {
+  // Delta momentum (NL Eqs 48-49, A19's composition): the momentum level's
+  // precond = delta keys on the gradient g it is fed, so its step is
+  // S (retain I - lr g g^T) - lr g: every element also loses lr (S . g) g.
+  Value deltaDot, rawGrad, deltaLr;
+  if (algorithm == Algorithm::momentum && momentumUpdate &&
+      model.lookupLevel(via[0].getValue()).getRuleAttr().getPrecond() ==
+          Precond::delta) {
+    rawGrad = asMatrix(buf(update.getSingleGrad()));
+    deltaLr = buf(momentumUpdate.getLr());
+    deltaDot = sum(m.cols, [&](Value c) {
+      return arith::MulFOp::create(
+          b, loc, memref::LoadOp::create(b, loc, buffer, m.at(idx(0), idx(0), c)),
+          memref::LoadOp::create(b, loc, rawGrad, m.at(idx(0), idx(0), c)));
+    });
+  }
   forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
     // An MLP tensor's gates are per head, never per column.
     Value h = ix[0], c = mlp ? idx(0) : ix[2];
@@ -1764,6 +1779,14 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           via.empty() ? gateAt(mdecay, h, c) : gateAt(optRetain, h, c);
       Value sNew = arith::SubFOp::create(
           b, loc, arith::MulFOp::create(b, loc, decay, s), a);
+      if (deltaDot) {
+        Value g = memref::LoadOp::create(b, loc, rawGrad, at);
+        Value l = gateAt(deltaLr, h, c);
+        sNew = arith::SubFOp::create(
+            b, loc, sNew,
+            arith::MulFOp::create(
+                b, loc, l, arith::MulFOp::create(b, loc, deltaDot, g)));
+      }
       memref::StoreOp::create(b, loc, sNew, buffer, at);
       Value step = via.empty() ? sNew
                                : arith::MulFOp::create(b, loc, sNew,

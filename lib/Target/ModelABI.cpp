@@ -93,7 +93,9 @@ std::string unsupported(LevelOp level, bool chunked) {
       return "an Omega-rule window on a memory that is not a matrix";
   }
   // nl-expand-mlp folds an MLP memory's preconditioner into its gradient.
+  // Delta momentum (precond on objective 'linear') is checked by computeABI.
   if (rule.getPrecond() != Precond::none && !isa<MlpType>(type) &&
+      rule.getObjective() != Objective::linear &&
       (!isa<MatrixType>(type) || rule.getAlgorithm() != Algorithm::gd))
     return "'precond = delta' other than on an MLP memory or a matrix memory "
            "with algorithm "
@@ -180,6 +182,27 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     info.order = schedule.getOrder();
     bool chunked = info.period > 1;
     std::string why = unsupported(level, chunked);
+    // Delta momentum (NL Eqs 48-49): a momentum level whose preconditioner
+    // keys on the gradient it is fed. Compiled where that gradient is an
+    // explicit per-token value: a plain buffer updated with `grad` every
+    // token.
+    if (RuleAttr rule = level.getRuleAttr();
+        why.empty() && rule && rule.getObjective() == Objective::linear &&
+        rule.getPrecond() == Precond::delta) {
+      LevelOp served;
+      for (LevelOp other : model.getLevels())
+        if (RuleAttr r = other.getRuleAttr())
+          for (FlatSymbolRefAttr ref : r.getViaLevels())
+            if (ref.getValue() == level.getSymName())
+              served = other;
+      if (!served || served.getRuleAttr().getAlgorithm() != Algorithm::momentum ||
+          served.getRuleAttr().getObjective() != Objective::linear ||
+          !isa<RankedTensorType>(served.getMemory().getType()) ||
+          served.getPeriod().getEffectivePeriod() != 1)
+        why = "'precond = delta' on objective 'linear' other than as the "
+              "'via' momentum level of a per-token level updated with a "
+              "gradient on a plain buffer (delta momentum)";
+    }
     if (!why.empty())
       return level.emitOpError()
              << "uses " << why

@@ -3,6 +3,8 @@
 
   small.py conv PARAMS X Y            causal depthwise conv, width = C.shape[0]
   small.py sgdm PARAMS X STATE        momentum: m = b m - lr g; W = W + m
+  small.py dmom PARAMS X STATE        delta momentum (NL Eqs 48-49): m = m (0.9 I - 0.05 g g^T)
+                                      - 0.05 g; W = W + m
   small.py adam PARAMS X STATE        m1 = b1 m1 + (1-b1) g; m2 = b2 m2 + (1-b2) g^2;
                                       W = W - lr m1 / (sqrt(m2) + eps)
   small.py dgd-STEP PARAMS X Y        delta gradient descent, lr 0.5, STEP in
@@ -206,6 +208,12 @@ def main():
         m = np.zeros_like(W)
         for g in x:
             m = 0.9 * m - 0.01 * g
+            W = W + m
+        nlio.save_safetensors(out, {"W.W": W[None], "m.m": m[None]})
+    elif kind == "dmom":
+        m = np.zeros_like(W)
+        for g in x:
+            m = 0.9 * m - 0.05 * (m @ g) * g - 0.05 * g
             W = W + m
         nlio.save_safetensors(out, {"W.W": W[None], "m.m": m[None]})
     elif kind == "adam":

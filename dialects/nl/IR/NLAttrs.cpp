@@ -253,9 +253,11 @@ LogicalResult RuleAttr::verify(
                           "chunk_start', algorithm 'gd' and no retention";
   if (precondTarget != PrecondTarget::first_layer && precond == Precond::none)
     return emitError() << "'precond_target' needs 'precond = delta'";
-  if (precond == Precond::delta && objective == Objective::linear)
-    return emitError() << "'precond = delta' multiplies by (retain I - lr k "
-                          "k^T) and needs a key; objective 'linear' has none";
+  if (precond == Precond::delta && objective == Objective::linear &&
+      algorithm != Algorithm::gd)
+    return emitError() << "'precond = delta' on objective 'linear' is delta "
+                          "momentum (its key is the gradient it is fed) and "
+                          "takes algorithm 'gd'";
 
   // The memory of the algorithm: fused (no via) or the named levels.
   if (via) {

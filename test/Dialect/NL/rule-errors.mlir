@@ -293,8 +293,8 @@ nl.model @precond_target_without_precond attributes {dim = 4} {
 // -----
 
 nl.model @precond_with_linear attributes {dim = 4} {
-  // expected-error @+1 {{'precond = delta' multiplies by (retain I - lr k k^T) and needs a key; objective 'linear' has none}}
-  nl.level @L period 1 rule <objective = linear, precond = delta> {
+  // expected-error @+1 {{'precond = delta' on objective 'linear' is delta momentum (its key is the gradient it is fed) and takes algorithm 'gd'}}
+  nl.level @L period 1 rule <objective = linear, algorithm = momentum, precond = delta> {
     nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
   }
 }
