@@ -34,15 +34,16 @@ run: build
 test: build
 	@./scripts/run-tests.sh $(BUILD_DIR)
 
-# The benchmarks that exist so far (bench/run.sh): W1 at d = 64, 128, 256 vs
-# a hand-fused C++ loop and PyTorch eager, W4 (TTT-MLP) and W5 (CMS) vs
-# PyTorch eager, W6 vs the stream bandwidth.
+# The CPU benchmark suite (bench/run.sh): sgemm peak, W1 at d = 64, 128, 256
+# vs a hand-fused C++ loop and PyTorch eager, W2-W5 vs PyTorch eager (per
+# token and chunked), W6 vs the stream bandwidth, W7 decode; table, JSON
+# lines and a PNG chart in build/bench/.
 bench: build
 	@./bench/run.sh $(BUILD_DIR) 64 128 256
 
-# A quick subset (W1 at d = 64, 128, W4 and W6), about two minutes.
+# A quick subset (W1 at d = 64, W3, W4, W6, W7), a few minutes.
 bench-quick: build
-	@BENCH_MLP=W4 ./bench/run.sh $(BUILD_DIR) 64 128
+	@BENCH_SETS="W1 W3 W4 W6 W7" ./bench/run.sh $(BUILD_DIR) 64
 
 # Regenerates the dialect reference committed under docs/dialect/.
 docs: build

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what nlc needs to build and test, skipping what is already there.
+# Installs what nlc needs to build and test (with --bench, also what
+# `make bench` compares against), skipping what is already there.
 # Debian 12 (bookworm): LLVM/MLIR 22 come from bookworm-security.
 # Uses sudo only when not root. Safe to run repeatedly.
 set -euo pipefail
@@ -10,6 +11,11 @@ PKGS=(
   libgtest-dev libomp-22-dev
   python3 python3-numpy
 )
+# --bench: the peers and tools of `make bench` too (PyTorch eager, OpenBLAS
+# as the BLAS of NumPy and PyTorch for the sgemm peak, matplotlib).
+if [[ "${1:-}" == --bench ]]; then
+  PKGS+=(python3-torch libopenblas0-pthread python3-matplotlib)
+fi
 
 SUDO=""
 if [[ "$(id -u)" != 0 ]]; then
