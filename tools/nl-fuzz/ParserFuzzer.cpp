@@ -66,8 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   // The back ends' loop passes, by name (as the driver builds them).
   for (const char *pipeline :
-       {"nl-to-loops,func.func(nl-fuse-rows,nl-parallelize-cpu{min-work=1})",
-        "nl-to-loops,nl-map-to-gpu"}) {
+       {"nl.model(nl-expand-mlp,nl-derive-gradients),nl-to-loops,"
+        "func.func(nl-fuse-rows,nl-parallelize-cpu{min-work=1})",
+        "nl.model(nl-expand-mlp,nl-derive-gradients),nl-to-loops,"
+        "nl-map-to-gpu"}) {
     mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();
     mlir::PassManager lower(&context, mlir::ModuleOp::getOperationName());
     if (mlir::succeeded(mlir::parsePassPipeline(pipeline, lower)))
