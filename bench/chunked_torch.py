@@ -19,14 +19,13 @@ before it is timed; medians of RUNS runs, 1 and 2 threads.
 """
 import json
 import os
-import re
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
+
+from benchlib import median_of, nl_run, timed
 
 H, T, RUNS = 8, 2048, 5
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -131,26 +130,6 @@ WORKLOADS = {
 }
 
 
-def nl_run(cmd):
-    r = subprocess.run(cmd + ["--stats", "--num-threads", "1"], capture_output=True, text=True)
-    if r.returncode:
-        print(r.stdout, r.stderr)
-        sys.exit(1)
-    return float(re.search(r"tokens in ([0-9.]+) s", r.stdout).group(1))
-
-
-def median_of(f):
-    ts = [f() for _ in range(RUNS)]
-    return statistics.median(ts), min(ts), max(ts)
-
-
-def timed(f):
-    a = time.perf_counter()
-    with torch.no_grad():
-        r = f()
-    return time.perf_counter() - a, r
-
-
 def main():
     where, results = sys.argv[1], sys.argv[2]
     cases = sys.argv[3:] or list(WORKLOADS)
@@ -164,7 +143,7 @@ def main():
             subprocess.run(["nlc", os.path.join(HERE, "models", model), "--emit=lib", "-O3", "-o", lib,
                             "-D", f"d={d}", "-D", f"HD={hd}", "-D", f"OV={hd}", "-D", f"OQ={2 * hd}",
                             "-D", f"OB={3 * hd}", "-D", f"DIM={3 * hd + H}"], check=True)
-            rows = [("nlc", *median_of(lambda: nl_run(["nl-run", lib, "--input", x_path, "--output", y_path])), 1, 0.0)]
+            rows = [("nlc", *median_of(RUNS, lambda: nl_run(["nl-run", lib, "--input", x_path, "--output", y_path, "--num-threads", "1"])), 1, 0.0)]
             y = torch.from_numpy(np.load(y_path)).double()
             xs = torch.from_numpy(x)
             for name, fn in peers:
@@ -175,7 +154,7 @@ def main():
                     if not err <= 1e-3:
                         print(f"{case} d={d}: {name} and nlc disagree: rel {err:.2e}")
                         sys.exit(1)
-                    rows.append((name, *median_of(lambda: timed(lambda: fn(xs, d))[0]), threads, err))
+                    rows.append((name, *median_of(RUNS, lambda: timed(lambda: fn(xs, d))[0]), threads, err))
             base = rows[0][1]
             with open(results, "a") as f:
                 for name, med, lo, hi, threads, err in rows:

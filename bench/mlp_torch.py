@@ -26,11 +26,8 @@ one and two threads: medians of RUNS runs.
 import json
 import math
 import os
-import re
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
@@ -40,27 +37,7 @@ RUNS = 5
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "reference"))
 import nlio  # noqa: E402
-
-
-def nl_run(cmd):
-    """Runs nl-run with --stats; returns the seconds it measured."""
-    r = subprocess.run(cmd + ["--stats", "--num-threads", "1"], capture_output=True, text=True)
-    if r.returncode:
-        print(r.stdout, r.stderr)
-        sys.exit(1)
-    return float(re.search(r"tokens in ([0-9.]+) s", r.stdout).group(1))
-
-
-def median_of(f):
-    ts = [f() for _ in range(RUNS)]
-    return statistics.median(ts), min(ts), max(ts)
-
-
-def timed(f):
-    a = time.perf_counter()
-    with torch.no_grad():
-        r = f()
-    return time.perf_counter() - a, r
+from benchlib import median_of, nl_run, timed  # noqa: E402
 
 
 def layer_norm(z, eps=1e-6):
@@ -204,8 +181,8 @@ def run_case(case, where, results, model, defs, x, params, peers, flops_per_toke
     nlio.save_safetensors(p_path, params, "F32")
     lib = f"{where}/{case.lower()}.so"
     subprocess.run(["nlc", model, "--emit=lib", "-O3", "-o", lib] + defs, check=True)
-    cmd = ["nl-run", lib, "--params", p_path, "--input", x_path, "--output", y_path]
-    rows = [("nlc",) + median_of(lambda: nl_run(cmd)) + (1, 0.0)]
+    cmd = ["nl-run", lib, "--params", p_path, "--input", x_path, "--output", y_path, "--num-threads", "1"]
+    rows = [("nlc",) + median_of(RUNS, lambda: nl_run(cmd)) + (1, 0.0)]
     y = torch.from_numpy(np.load(y_path)).double()
     xs = torch.from_numpy(x)
     ps = {k: torch.from_numpy(v) for k, v in params.items()}
@@ -217,7 +194,7 @@ def run_case(case, where, results, model, defs, x, params, peers, flops_per_toke
             if not err <= 1e-3:
                 print(f"{case}: {name} and nlc disagree: rel {err:.2e}")
                 sys.exit(1)
-            rows.append((name,) + median_of(lambda: timed(lambda: fn(xs, ps))[0]) + (threads, err))
+            rows.append((name,) + median_of(RUNS, lambda: timed(lambda: fn(xs, ps))[0]) + (threads, err))
     T = x.shape[0]
     base = rows[0][1]
     with open(results, "a") as f:

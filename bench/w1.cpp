@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "titans_row.h"
+
 #include "nlrt/nlrt.h"
 
 #include <algorithm>
@@ -75,21 +77,9 @@ void fused(const Inputs &in, std::vector<float> &out, int threads) {
         float theta = row[3 * hd + h], eta = row[3 * hd + kHeads + h],
               keep = row[3 * hd + 2 * kHeads + h];
         float *o = &out[static_cast<size_t>(t) * hd + h * d];
-        for (int i = 0; i < d; ++i) {
-          float *m = &M[i * d], *s = &S[i * d];
-          float pred = 0.f;
-#pragma omp simd reduction(+ : pred)
-          for (int j = 0; j < d; ++j)
-            pred += m[j] * k[j];
-          float e = theta * (pred - v[i]), acc = 0.f;
-#pragma omp simd reduction(+ : acc)
-          for (int j = 0; j < d; ++j) {
-            s[j] = eta * s[j] - e * k[j];
-            m[j] = keep * m[j] + s[j];
-            acc += m[j] * q[j];
-          }
-          o[i] = acc;
-        }
+        for (int i = 0; i < d; ++i)
+          o[i] = titansRow(&M[i * d], &S[i * d], k, q, v[i], theta, eta, keep,
+                           d);
       }
     }
   };

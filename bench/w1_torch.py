@@ -14,14 +14,13 @@ RUNS runs after a warm-up.
 """
 import json
 import os
-import re
-import statistics
-import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
+
+import benchlib
+from benchlib import nl_run
 
 H, T, RUNS = 8, 2048, 5
 DEVICE = "cuda"
@@ -72,26 +71,7 @@ def sync():
 
 
 def timed(f):
-    sync()
-    a = time.perf_counter()
-    with torch.no_grad():
-        r = f()
-    sync()
-    return time.perf_counter() - a, r
-
-
-def nl_run(cmd):
-    """Runs nl-run with --stats; returns the seconds it measured."""
-    r = subprocess.run(cmd + ["--stats"], capture_output=True, text=True)
-    if r.returncode:
-        print(r.stdout, r.stderr)
-        sys.exit(1)
-    return float(re.search(r"tokens in ([0-9.]+) s", r.stdout).group(1))
-
-
-def median_of(f):
-    ts = [f() for _ in range(RUNS)]
-    return statistics.median(ts), min(ts), max(ts)
+    return benchlib.timed(f, sync)
 
 
 def nlc_impls(where, d, B, x_path):
@@ -108,7 +88,7 @@ def nlc_impls(where, d, B, x_path):
     for name, model, flags, threads in builds:
         y_path = f"{where}/w1_y_{name}.npy"
         cmd = [tool, model, "--input", x_path, "--output", y_path] + flags
-        impls.append((name,) + median_of(lambda: nl_run(cmd)) + (threads,))
+        impls.append((name,) + benchlib.median_of(RUNS, lambda: nl_run(cmd)) + (threads,))
         outputs.append(np.load(y_path))
     for other in outputs[1:]:
         agree = float(np.abs(other - outputs[0]).max() / np.abs(outputs[0]).max())
@@ -145,7 +125,7 @@ def main():
             if not err <= 1e-3:
                 print(f"W1 d={d} B={B}: {name} and nlc disagree: rel {err:.2e}")
                 sys.exit(1)
-            impls.append((name,) + median_of(lambda: timed(lambda: run_torch(fn, xs, B, d))[0])
+            impls.append((name,) + benchlib.median_of(RUNS, lambda: timed(lambda: run_torch(fn, xs, B, d))[0])
                          + (threads, err))
         base = min(i[1] for i in impls if i[0].startswith("nlc"))  # nlc's best build
         for imp in impls:

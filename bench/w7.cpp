@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "titans_row.h"
+
 #include "nlrt/nlrt.h"
 
 #include <algorithm>
@@ -71,20 +73,8 @@ struct Fused {
               keep = row[3 * hd + 2 * kHeads + h];
         float *o = out + static_cast<size_t>(b) * hd + h * d;
         for (int i = 0; i < d; ++i) {
-          float *m = &M[(static_cast<size_t>(s) * d + i) * d];
-          float *sv = &S[(static_cast<size_t>(s) * d + i) * d];
-          float pred = 0.f;
-#pragma omp simd reduction(+ : pred)
-          for (int j = 0; j < d; ++j)
-            pred += m[j] * k[j];
-          float e = theta * (pred - v[i]), acc = 0.f;
-#pragma omp simd reduction(+ : acc)
-          for (int j = 0; j < d; ++j) {
-            sv[j] = eta * sv[j] - e * k[j];
-            m[j] = keep * m[j] + sv[j];
-            acc += m[j] * q[j];
-          }
-          o[i] = acc;
+          size_t row = (static_cast<size_t>(s) * d + i) * d;
+          o[i] = titansRow(&M[row], &S[row], k, q, v[i], theta, eta, keep, d);
         }
       }
     };

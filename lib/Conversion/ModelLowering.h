@@ -1,0 +1,255 @@
+//===- ModelLowering.h - The state of nl-to-loops for one model -*- C++ -*-===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// Private to lib/Conversion: the builder nl-to-loops runs for each model.
+// NLToLoops.cpp lowers the step, the levels and the compute ops;
+// LowerDerivatives.cpp the ops nl-derive-gradients writes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NLC_LIB_CONVERSION_MODELLOWERING_H
+#define NLC_LIB_CONVERSION_MODELLOWERING_H
+
+#include "nlc/Target/ModelABI.h"
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace nlc::detail {
+
+using namespace mlir;
+using namespace mlir::nl;
+
+
+using Shape = SmallVector<int64_t>;
+/// Index helpers for a matrix memory of `heads` heads: storage
+/// [heads?, rows, cols], vectors [heads?, n].
+struct MatrixView {
+  int64_t heads, rows, cols;
+  SmallVector<Value> at(Value h, Value r, Value c) const {
+    if (heads == 1)
+      return {r, c};
+    return {h, r, c};
+  }
+  SmallVector<Value> vec(Value h, Value i) const {
+    if (heads == 1)
+      return {i};
+    return {h, i};
+  }
+};
+
+/// Builds the two entry functions of one model.
+class ModelLowering {
+public:
+  ModelLowering(ModelOp model, const nlc::ModelABI &abi, OpBuilder &builder)
+      : model(model), abi(abi), b(builder), loc(model.getLoc()) {}
+
+  LogicalResult run();
+
+private:
+  //===--- Small builders
+  //--------------------------------------------------===//
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  MemRefType memTy(ArrayRef<int64_t> shape) {
+    return MemRefType::get(shape, b.getF32Type());
+  }
+  /// A scratch buffer, allocated once at function entry.
+  Value scratch(ArrayRef<int64_t> shape) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(entry);
+    return memref::AllocaOp::create(b, loc, memTy(shape));
+  }
+  /// Runs `body` over every index of `shape` as one scf.parallel: the
+  /// iterations must be independent (each writes only its own elements),
+  /// which is what the CUDA back end distributes over threads. Every
+  /// element-wise map, row of a matrix-vector product and row of a memory
+  /// update is built this way.
+  void forAll(ArrayRef<int64_t> shape, function_ref<void(ValueRange)> body) {
+    if (shape.empty()) // a scalar: one iteration, no loop
+      return body({});
+    SmallVector<Value> lbs, ubs, steps;
+    for (int64_t n : shape) {
+      lbs.push_back(idx(0));
+      ubs.push_back(idx(n));
+      steps.push_back(idx(1));
+    }
+    auto loop = scf::ParallelOp::create(b, loc, lbs, ubs, steps);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVars());
+  }
+  /// Runs `body` for i = 0 .. n-1 in order (an scf.for): for iterations that
+  /// share scratch buffers and so must not run concurrently.
+  void forInOrder(int64_t n, function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(loop.getInductionVar());
+  }
+  /// sum_{i < n} f(i), as an scf.for with an accumulator.
+  Value sum(int64_t n, function_ref<Value(Value)> term) {
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(n), idx(1),
+                                   ValueRange{f32(0.0)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value acc = loop.getRegionIterArgs()[0];
+    Value next =
+        arith::AddFOp::create(b, loc, acc, term(loop.getInductionVar()));
+    scf::YieldOp::create(b, loc, next);
+    return loop.getResult(0);
+  }
+  /// Loads `buffer` (of `shape`) at the broadcast of `ivs` (indices into a
+  /// result of rank ivs.size()), NumPy style.
+  Value loadBroadcast(Value buffer, ValueRange ivs) {
+    auto shape = cast<MemRefType>(buffer.getType()).getShape();
+    SmallVector<Value> indices;
+    size_t offset = ivs.size() - shape.size();
+    for (auto [d, size] : llvm::enumerate(shape))
+      indices.push_back(size == 1 ? idx(0) : ivs[offset + d]);
+    return memref::LoadOp::create(b, loc, buffer, indices);
+  }
+  /// The value of gate buffer `g` for head h and key channel c of a memory
+  /// seen as `m`: a scalar, one value per head ([H] or [H, 1]), or one per
+  /// key channel ([C] or [H, C]); 1 when there is no gate.
+  Value gateAt(Value g, const MatrixView &m, Value h, Value c) {
+    if (!g)
+      return f32(1.0);
+    auto shape = cast<MemRefType>(g.getType()).getShape();
+    SmallVector<Value> ix;
+    if (llvm::all_of(shape, [](int64_t d) { return d == 1; }))
+      ix.assign(shape.size(), idx(0));
+    else if (shape.size() == 1 && shape[0] == m.heads && m.heads > 1)
+      ix = {h};
+    else if (shape.size() == 2 && shape[1] == 1)
+      ix = {h, idx(0)};
+    else
+      ix = m.vec(h, c);
+    return memref::LoadOp::create(b, loc, g, ix);
+  }
+  /// The name of `level`'s memory tensor in the ABI ("<level>.<state>").
+  static std::string memoryName(LevelOp level) {
+    return (level.getSymName() + "." + level.getMemory().getSymName()).str();
+  }
+  /// Whether bit `i` of `mask` is set.
+  Value bit(Value mask, int64_t i) {
+    Value shifted = arith::ShRUIOp::create(
+        b, loc, mask, arith::ConstantIntOp::create(b, loc, i, 64));
+    Value one = arith::ConstantIntOp::create(b, loc, 1, 64);
+    Value lsb = arith::AndIOp::create(b, loc, shifted, one);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, lsb,
+                                 arith::ConstantIntOp::create(b, loc, 0, 64));
+  }
+  /// A count kept in an f32 state tensor, as an index.
+  Value floatToIndex(Value f) {
+    return arith::IndexCastOp::create(
+               b, loc, b.getIndexType(),
+               arith::FPToSIOp::create(b, loc, b.getI64Type(), f))
+        .getResult();
+  }
+  Value sigmoid(Value x) {
+    Value neg = arith::NegFOp::create(b, loc, x);
+    Value e = math::ExpOp::create(b, loc, neg);
+    Value den = arith::AddFOp::create(b, loc, f32(1.0), e);
+    return arith::DivFOp::create(b, loc, f32(1.0), den);
+  }
+
+  //===--- Values
+  //----------------------------------------------------------===//
+
+  /// The memref holding nl value `v`.
+  Value buf(Value v) { return buffers.lookup(v); }
+  Shape shapeOf(Value v) {
+    return llvm::to_vector(cast<ShapedType>(v.getType()).getShape());
+  }
+
+  LogicalResult lowerOp(Operation *op);
+  LogicalResult lowerConstant(arith::ConstantOp op);
+  void lowerLinear(LinearOp op);
+  void lowerBinary(Operation *op);
+  void lowerAct(ActOp op);
+  LogicalResult lowerNorm(NormOp op);
+  void lowerRead(ReadOp op);
+  void lowerAttend(ReadOp op, LevelOp level, KvCacheType cache);
+  void lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache, int li);
+  void lowerConv(ConvOp op);
+  /// `buffer` seen as the [heads?, rows, cols] storage of a memory: a matrix
+  /// memory as it is, a plain buffer as a [1, numel] matrix.
+  Value asMatrix(Value buffer);
+  /// A tensor of an MLP memory with `heads` heads seen as [heads, 1, n]
+  /// ([1, n] for one head), the view MatrixView indexes.
+  Value asHeadRows(Value buffer, int64_t heads);
+  void lowerWeights(WeightsOp op);
+  void lowerSum(SumOp op);
+  void lowerOuter(OuterOp op);
+  void lowerActGrad(ActGradOp op);
+  void lowerNormGrad(NormGradOp op);
+  /// The `init ... reset` transfers (nested CMS): after every update of a
+  /// step in which `from` fired, `to`'s memory becomes `from`'s and `to`'s
+  /// pending chunk is emptied (in the step, only where `from` is active).
+  LogicalResult emitResets(bool inStep);
+  /// ABI names of the tensors of `level`'s memory, and of its accumulators.
+  SmallVector<std::string> memoryTensors(LevelOp level, StringRef prefix);
+  /// Whether `level` learns in the step (it has an accumulator).
+  bool learnsInStep(LevelOp level) {
+    std::string n = level.getSymName().str();
+    return abi.stateIndex(n + ".__acc") >= 0 ||
+           abi.stateIndex(n + ".__acc.w0") >= 0;
+  }
+  LogicalResult lowerUpdate(UpdateOp op, bool inFlush);
+
+  /// NS_k of every head of `matrix` (stored like a memory of view `m`): the
+  /// quintic Newton-Schulz iteration (3.4445, -4.7750, 2.0315) on the
+  /// Frobenius-normalized matrix, transposed when it has more rows than
+  /// columns. Returns a scratch buffer of the same shape.
+  Value newtonSchulz(Value matrix, const MatrixView &m, int64_t steps);
+
+  /// The apply of an `m3` level (NL §7.2, Algorithm 1) from the gradient in
+  /// `acc`: M1 += lr1 g, V += lr2 g^2, pending += g;
+  /// W = retain W - lr (NS(M1) + alpha O2) / (sqrt(V) + eps); and when the
+  /// slow level fires, M2 += lr3 pending, O2 = NS(M2) (used from the next
+  /// token on).
+  void emitM3(UpdateOp update, const MatrixView &m, Value mem, Value acc,
+              Value retain, Value lr, function_ref<Value(StringRef)> state);
+
+  /// Emits the gradient contribution and, behind `fire`, the apply of
+  /// level `levelIndex` (the level of `update`).
+  void emitLevelUpdate(UpdateOp update, int levelIndex, Value active,
+                       Value fire, bool contribute);
+
+  LogicalResult orderStep(StepOp step, SmallVector<Operation *> &order);
+  func::FuncOp makeFunction(StringRef name, bool isStep);
+
+  ModelOp model;
+  const nlc::ModelABI &abi;
+  OpBuilder &b;
+  Location loc;
+  Block *entry = nullptr;
+  SmallVector<Value> paramArgs, stateArgs, outputArgs;
+  Value xArg, activeArg, fireArg;
+  DenseMap<Value, Value> buffers;
+  /// For a weight of a `chunk_prefix` read: the pending steps to subtract
+  /// from it wherever a projection loads it.
+  DenseMap<Value, Value> pendingOf;
+  /// Outer products left to their only consumer, an MLP update: the two
+  /// vectors' buffers.
+  DenseMap<Value, std::pair<Value, Value>> lazyOuter;
+  llvm::StringMap<UpdateOp> updates;
+  llvm::StringMap<int> levelIndex;
+  DenseMap<Operation *, int> convIndex;
+};
+
+} // namespace nlc::detail
+
+#endif // NLC_LIB_CONVERSION_MODELLOWERING_H
