@@ -26,7 +26,6 @@ one and two threads: medians of RUNS runs.
 import json
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -37,7 +36,7 @@ RUNS = 5
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "reference"))
 import nlio  # noqa: E402
-from benchlib import median_of, nl_run, timed  # noqa: E402
+from benchlib import median_of, nlc_rows, timed  # noqa: E402
 
 
 def layer_norm(z, eps=1e-6):
@@ -180,9 +179,7 @@ def run_case(case, where, results, model, defs, x, params, peers, flops_per_toke
     np.save(x_path, x)
     nlio.save_safetensors(p_path, params, "F32")
     lib = f"{where}/{case.lower()}.so"
-    subprocess.run(["nlc", model, "--emit=lib", "-O3", "-o", lib] + defs, check=True)
-    cmd = ["nl-run", lib, "--params", p_path, "--input", x_path, "--output", y_path, "--num-threads", "1"]
-    rows = [("nlc",) + median_of(RUNS, lambda: nl_run(cmd)) + (1, 0.0)]
+    rows = nlc_rows(model, lib, defs, ["--params", p_path, "--input", x_path], y_path, RUNS)
     y = torch.from_numpy(np.load(y_path)).double()
     xs = torch.from_numpy(x)
     ps = {k: torch.from_numpy(v) for k, v in params.items()}
@@ -196,7 +193,7 @@ def run_case(case, where, results, model, defs, x, params, peers, flops_per_toke
                 sys.exit(1)
             rows.append((name,) + median_of(RUNS, lambda: timed(lambda: fn(xs, ps))[0]) + (threads, err))
     T = x.shape[0]
-    base = rows[0][1]
+    base = min(r[1] for r in rows if r[0].startswith("nlc"))
     with open(results, "a") as f:
         for name, med, lo, hi, threads, err in rows:
             row = {"case": case, "d": params_d(case), "T": T, "impl": name, "threads": threads,
