@@ -636,8 +636,9 @@ std::string nlc::listRules() {
       "levels keeping the algorithm's memory (momentum/muon: 1, adam: 2, "
       "m3: 3)");
   row("grad_at", values<GradPoint>(), "state at which gradients are taken");
-  row("read", "after_write, before_write",
-      "whether a read in the same step sees this step's write");
+  row("read", "after_write, before_write, chunk_prefix",
+      "whether a read in the same step sees this step's write; chunk_prefix: "
+      "the chunk-start state minus the chunk's steps so far (TTT)");
   row("l2", values<L2Convention>(), "L = 1/2 ||Mk - v||^2 or ||Mk - v||^2");
   row("p", "number >= 1", "exponent of the lp objective");
   row("huber_delta", "number > 0", "threshold of the huber objective");
