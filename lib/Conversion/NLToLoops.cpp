@@ -802,6 +802,9 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   else
     m.cols = cast<RankedTensorType>(memoryType).getNumElements();
   bool chunked = info.period > 1;
+  // A per-token level's accumulator holds exactly one token's contribution:
+  // it is written, not added to, and the apply need not clear it.
+  bool overwrite = !chunked && rule.getWindow() == 1;
   std::string name = level.getSymName().str();
   // Memories, accumulators and moment buffers all have the memory's shape;
   // a plain buffer is seen as a [1, numel] matrix.
@@ -1048,10 +1051,11 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
             grad = arith::MulFOp::create(b, loc, grad, rowScale);
           else if (perToken)
             grad = arith::MulFOp::create(b, loc, grad, gateAt(lr, h, c));
-          Value old = memref::LoadOp::create(b, loc, acc, m.at(h, r, c));
-          memref::StoreOp::create(b, loc,
-                                  arith::AddFOp::create(b, loc, old, grad), acc,
-                                  m.at(h, r, c));
+          if (!overwrite)
+            grad = arith::AddFOp::create(
+                b, loc, memref::LoadOp::create(b, loc, acc, m.at(h, r, c)),
+                grad);
+          memref::StoreOp::create(b, loc, grad, acc, m.at(h, r, c));
         });
       });
     };
@@ -1100,10 +1104,11 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
               grad = arith::MulFOp::create(
                   b, loc, grad,
                   gateAt(lr, shape.size() > 2 ? ivs[0] : idx(0), idx(0)));
-            Value old = memref::LoadOp::create(b, loc, part.accStored, ivs);
-            memref::StoreOp::create(b, loc,
-                                    arith::AddFOp::create(b, loc, old, grad),
-                                    part.accStored, ivs);
+            if (!overwrite)
+              grad = arith::AddFOp::create(
+                  b, loc, memref::LoadOp::create(b, loc, part.accStored, ivs),
+                  grad);
+            memref::StoreOp::create(b, loc, grad, part.accStored, ivs);
           });
           continue;
         }
@@ -1113,9 +1118,10 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           if (perToken)
             grad = arith::MulFOp::create(b, loc, grad,
                                          gateAt(lr, hc[0], idx(0)));
-          Value old = memref::LoadOp::create(b, loc, part.acc, at);
-          memref::StoreOp::create(
-              b, loc, arith::AddFOp::create(b, loc, old, grad), part.acc, at);
+          if (!overwrite)
+            grad = arith::AddFOp::create(
+                b, loc, memref::LoadOp::create(b, loc, part.acc, at), grad);
+          memref::StoreOp::create(b, loc, grad, part.acc, at);
         });
       }
       if (deferN)
@@ -1360,7 +1366,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       llvm_unreachable("rejected by computeABI");
     }
     memref::StoreOp::create(b, loc, next, mem, at);
-    memref::StoreOp::create(b, loc, f32(0.0), acc, at);
+    if (!overwrite)
+      memref::StoreOp::create(b, loc, f32(0.0), acc, at);
   });
   };
   if (!mlp)

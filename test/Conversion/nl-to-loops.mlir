@@ -2,7 +2,9 @@
 
 // A delta-rule level with decay: per row, the prediction is a reduction over
 // the key, the gradient row (M k - v) k^T is scaled by lr into the
-// accumulator, and on fire the state becomes retain * M - acc.
+// accumulator, and on fire the state becomes retain * M - acc. A per-token
+// level writes its accumulator (one token's contribution), so the apply does
+// not clear it.
 // CHECK-LABEL: func.func @delta_step_impl(
 // CHECK-SAME:    %[[W:[^:]+]]: memref<4x4xf32>,
 // CHECK-SAME:    %[[M:[^:]+]]: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>,
@@ -22,9 +24,8 @@
 // CHECK:               memref.load %[[M]]
 // CHECK:             %[[E:.+]] = arith.subf %[[PRED]]
 // CHECK:             scf.parallel
-// CHECK:               arith.mulf %[[E]]
-// CHECK:               memref.load %[[ACC]]
-// CHECK:               arith.addf
+// CHECK:               %[[G:.+]] = arith.mulf %[[E]]
+// CHECK-NOT:           memref.load %[[ACC]]
 // CHECK:               memref.store {{.*}}, %[[ACC]]
 // The apply, when the chunk ends.
 // CHECK:         %[[APPLY:.+]] = arith.andi %[[ON]], %{{.+}} : i1
@@ -35,7 +36,7 @@
 // CHECK:               %[[KEPT:.+]] = arith.mulf %[[OLD]]
 // CHECK:               %[[NEW:.+]] = arith.subf %[[KEPT]], %[[A]]
 // CHECK:               memref.store %[[NEW]], %[[M]]
-// CHECK:               memref.store %{{.+}}, %[[ACC]]
+// CHECK-NOT:           memref.store %{{.+}}, %[[ACC]]
 // The read after the write.
 // CHECK:         scf.parallel
 // CHECK:           memref.load %[[M]]
@@ -60,10 +61,13 @@ nl.model @delta attributes {dim = 4} {
 
 // -----
 
-// A period-4 level keeps the gates of its pending chunk in state buffers and
-// applies them in the flush entry point too.
+// A period-4 level adds each token's contribution to its chunk's sum, keeps
+// the gates of its pending chunk in state buffers and applies them in the
+// flush entry point too.
 // CHECK-LABEL: func.func @chunk_step_impl(
 // CHECK-SAME:    %{{[^:]+}}: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>, %[[GATE:[^:]+]]: memref<f32>,
+// CHECK:         %[[SUM:.+]] = memref.load %[[ACC]]
+// CHECK:         arith.addf %[[SUM]]
 // CHECK:         memref.store %{{.+}}, %[[GATE]][]
 // CHECK-LABEL: func.func @chunk_flush_impl(
 // CHECK-SAME:    %{{[^:]+}}: memref<4x4xf32>, %[[FACC:[^:]+]]: memref<4x4xf32>, %[[FGATE:[^:]+]]: memref<f32>, %{{[^:]+}}: i64)
