@@ -1483,6 +1483,9 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     return success();
   }
   if (auto r = dyn_cast<ReadOp>(op)) {
+    if (isa<MlpType>(model.lookupLevel(r.getLevel()).getMemory().getType()))
+      return op->emitOpError()
+             << "reads an MLP memory; run nl-expand-mlp before lowering";
     lowerRead(r);
     return success();
   }
@@ -1524,10 +1527,6 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
   if (isa<GradOp>(op))
     return op->emitOpError()
            << "must be differentiated first (run nl-derive-gradients)";
-  if (auto r = dyn_cast<ReadOp>(op))
-    if (isa<MlpType>(model.lookupLevel(r.getLevel()).getMemory().getType()))
-      return op->emitOpError()
-             << "reads an MLP memory; run nl-expand-mlp before lowering";
   return op->emitOpError() << "is not supported by the CPU back end yet";
 }
 

@@ -100,3 +100,39 @@ nl.model @precond_momentum attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+// A read of an MLP memory is expanded by nl-expand-mlp first (it crashed
+// here once).
+nl.model @mlp_read attributes {dim = 4} {
+  nl.level @L period frozen {
+    nl.state @M : !nl.mlp<[4, 8, 4], silu, residual> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    // expected-error @below {{'nl.read' op reads an MLP memory; run nl-expand-mlp before lowering}}
+    %y = nl.read @L(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A nested-CMS reset copies one memory into another of the same type.
+nl.model @reset_types attributes {dim = 4} {
+  nl.level @fast period 1 rule <objective = l2> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.level @slow period 4 rule <objective = l2, grad_at = chunk_start> {
+    nl.state @M : !nl.matrix<4x2xf32> = #nl.zeros
+  }
+  // expected-error @below {{'nl.transfer' op resets @fast ('!nl.matrix<4x4xf32>') to the memory of @slow ('!nl.matrix<4x2xf32>'); the back ends need two parametric memories of one type}}
+  nl.transfer init @slow -> @fast reset
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    %h = tensor.extract_slice %x[0] [2] [1] : tensor<4xf32> to tensor<2xf32>
+    nl.update @fast key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.update @slow key(%h : tensor<2xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}

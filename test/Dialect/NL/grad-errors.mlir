@@ -133,3 +133,16 @@ nl.model @mlp_channel_gate attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+nl.model @prefix_before_write attributes {dim = 4} {
+  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix> {
+    nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    // expected-error @below {{'nl.weights' op 'chunk_prefix' includes this token's step and needs 'after_write'}}
+    %w:2 = nl.weights @M chunk_prefix : tensor<8x4xf32>, tensor<4x8xf32>
+    nl.yield
+  }
+}
