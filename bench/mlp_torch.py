@@ -119,6 +119,15 @@ def w5_inputs(T, seed=0):
     return x, {k: v.astype(np.float32) for k, v in params.items()}
 
 
+def w5_gradient_factors(W0, W1, h, target):
+    """The factors of a level's gradient at its stored weights:
+    dL/dW0 = dz h^T, dL/dW1 = e a^T for L = 1/2 ||h + W1 gelu(W0 h) - t||^2."""
+    z = W0 @ h
+    a = F.gelu(z)
+    e = h + W1 @ a - target
+    return (W1.T @ e) * gelu_grad(z), a, e
+
+
 def w5_eager(x, p):
     """Per token: each level's gradient at its stored weights, summed into its
     pending chunk and applied at the chunk's end, then the (after-write) read."""
@@ -130,10 +139,7 @@ def w5_eager(x, p):
         h, target = x[t, 0:d], x[t, d:]
         for i, period in enumerate(W5_PERIODS):
             W0, W1 = Ws[i]
-            z = W0 @ h
-            a = F.gelu(z)
-            e = h + W1 @ a - target
-            dz = (W1.T @ e) * gelu_grad(z)
+            dz, a, e = w5_gradient_factors(W0, W1, h, target)
             G[i][0] += W5_LR * torch.outer(dz, h)
             G[i][1] += W5_LR * torch.outer(e, a)
             if (t + 1) % period == 0:
@@ -158,10 +164,7 @@ def w5_deferred(x, p):
         h, target = x[t, 0:d], x[t, d:]
         for i, period in enumerate(W5_PERIODS):
             W0, W1 = Ws[i]
-            z = W0 @ h
-            a = F.gelu(z)
-            e = h + W1 @ a - target
-            dz = (W1.T @ e) * gelu_grad(z)
+            dz, a, e = w5_gradient_factors(W0, W1, h, target)
             pending[i].append((dz, h, e, a))
             if (t + 1) % period == 0:
                 DZ, Hs, E, A = (torch.stack(c) for c in zip(*pending[i]))

@@ -75,6 +75,11 @@ void ModelLowering::lowerSum(SumOp op) {
 }
 
 void ModelLowering::lowerOuter(OuterOp op) {
+  // A gradient only updates consume is accumulated there, never stored.
+  if (llvm::all_of(op->getUsers(), [](Operation *u) { return isa<UpdateOp>(u); })) {
+    lazyOuter[op.getResult()] = {buf(op.getLhs()), buf(op.getRhs())};
+    return;
+  }
   Shape out = shapeOf(op.getResult());
   Value l = buf(op.getLhs()), r = buf(op.getRhs());
   Value dst = scratch(out);

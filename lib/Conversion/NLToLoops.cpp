@@ -819,7 +819,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   // An MLP memory is updated tensor by tensor, each seen as a [heads, 1, n]
   // matrix so that per-head gates apply.
   struct Part {
-    Value mem, acc, buffer, grad;
+    Value mem, acc, buffer;
     MatrixView view;
     Value accStored; // the accumulator in its own shape
     Value gradValue; // the nl value of the gradient
@@ -842,11 +842,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       if (states.size() > 1 && isa<MlpType>(states[1].getType()))
         part.buffer = view(stateArgs[abi.stateIndex(
             name + "." + states[1].getSymName().str() + "." + p.name)]);
-      if (contribute) {
+      if (contribute)
         part.gradValue = update.getGrad()[i];
-        if (!lazyOuter.count(part.gradValue))
-          part.grad = view(buf(part.gradValue));
-      }
       part.view = {mlp.getHeads(), 1,
                    cast<MemRefType>(part.mem.getType()).getShape().back()};
       mlpParts.push_back(part);
@@ -1060,7 +1057,16 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       });
     };
     if (mlp) {
-      // The derived gradient of every stored tensor, weighted by the lr.
+      // The derived gradient of every stored tensor, weighted by the lr (one
+      // per head: the head is a tensor's first index when there are heads).
+      auto headOf = [&](ValueRange ivs) {
+        return mlp.getHeads() > 1 ? ivs[0] : idx(0);
+      };
+      auto weighted = [&](Value g, ValueRange ivs) {
+        return perToken ? Value(arith::MulFOp::create(
+                              b, loc, g, gateAt(lr, headOf(ivs), idx(0))))
+                        : g;
+      };
       // The slot of this token in the deferred factors.
       Value deferN, slot;
       if (int j = abi.stateIndex(name + ".__defer_n"); j >= 0) {
@@ -1078,50 +1084,36 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
                 {r, part.deferX, false}}) {
             forAll(cast<MemRefType>(from.getType()).getShape(), [&](ValueRange ivs) {
               Value v = memref::LoadOp::create(b, loc, from, ivs);
-              if (scaled && perToken)
-                v = arith::MulFOp::create(
-                    b, loc, v,
-                    gateAt(lr, ivs.size() > 1 ? ivs[0] : idx(0), idx(0)));
               SmallVector<Value> at = {slot};
               at.append(ivs.begin(), ivs.end());
-              memref::StoreOp::create(b, loc, v, into, at);
+              memref::StoreOp::create(b, loc, scaled ? weighted(v, ivs) : v,
+                                      into, at);
             });
           }
           continue;
         }
-        if (it != lazyOuter.end()) {
-          // A weight's gradient dy x^T, accumulated without materializing.
-          auto [l, r] = it->second;
-          Shape shape =
-              llvm::to_vector(cast<MemRefType>(part.accStored.getType()).getShape());
-          forAll(shape, [&](ValueRange ivs) {
+        // Into the accumulator: a materialized gradient, or a weight's dy x^T
+        // left to this update by the outer product (not materialized).
+        Value materialized = it == lazyOuter.end() ? buf(part.gradValue) : Value();
+        forAll(cast<MemRefType>(part.accStored.getType()).getShape(),
+               [&](ValueRange ivs) {
+          Value grad;
+          if (materialized) {
+            grad = memref::LoadOp::create(b, loc, materialized, ivs);
+          } else {
+            auto [l, r] = it->second;
             SmallVector<Value> li(ivs.drop_back()), ri(ivs.drop_back(2));
             ri.push_back(ivs.back());
-            Value grad = arith::MulFOp::create(
-                b, loc, memref::LoadOp::create(b, loc, l, li),
-                memref::LoadOp::create(b, loc, r, ri));
-            if (perToken)
-              grad = arith::MulFOp::create(
-                  b, loc, grad,
-                  gateAt(lr, shape.size() > 2 ? ivs[0] : idx(0), idx(0)));
-            if (!overwrite)
-              grad = arith::AddFOp::create(
-                  b, loc, memref::LoadOp::create(b, loc, part.accStored, ivs),
-                  grad);
-            memref::StoreOp::create(b, loc, grad, part.accStored, ivs);
-          });
-          continue;
-        }
-        forAll({part.view.heads, part.view.cols}, [&](ValueRange hc) {
-          SmallVector<Value> at = part.view.at(hc[0], idx(0), hc[1]);
-          Value grad = memref::LoadOp::create(b, loc, part.grad, at);
-          if (perToken)
-            grad = arith::MulFOp::create(b, loc, grad,
-                                         gateAt(lr, hc[0], idx(0)));
+            grad = arith::MulFOp::create(b, loc,
+                                         memref::LoadOp::create(b, loc, l, li),
+                                         memref::LoadOp::create(b, loc, r, ri));
+          }
+          grad = weighted(grad, ivs);
           if (!overwrite)
             grad = arith::AddFOp::create(
-                b, loc, memref::LoadOp::create(b, loc, part.acc, at), grad);
-          memref::StoreOp::create(b, loc, grad, part.acc, at);
+                b, loc, memref::LoadOp::create(b, loc, part.accStored, ivs),
+                grad);
+          memref::StoreOp::create(b, loc, grad, part.accStored, ivs);
         });
       }
       if (deferN)
@@ -1141,9 +1133,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       Value lrs = state(name + ".__omega_lr");
       Value posBuf = state(name + ".__omega_pos");
       Value fillBuf = state(name + ".__omega_fill");
-      auto toIndex = [&](Value f) { return floatToIndex(f); };
       Value posF = memref::LoadOp::create(b, loc, posBuf, ValueRange{idx(0)});
-      Value pos = toIndex(posF);
+      Value pos = floatToIndex(posF);
       auto slotAt = [&](Value slot, ValueRange ivs) {
         SmallVector<Value> ix = {slot};
         ix.append(ivs.begin(), ivs.end());
@@ -1176,7 +1167,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       // Each filled slot, copied to scratch of the live shapes.
       Value kSlot = scratch(shapeOf(k)), vSlot = scratch(shapeOf(v)),
             lrSlot = scratch(shapeOf(lr));
-      auto slots = scf::ForOp::create(b, loc, idx(0), toIndex(fillF), idx(1));
+      auto slots = scf::ForOp::create(b, loc, idx(0), floatToIndex(fillF), idx(1));
       OpBuilder::InsertionGuard slotGuard(b);
       b.setInsertionPointToStart(slots.getBody());
       Value slot = slots.getInductionVar();
@@ -1508,11 +1499,6 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     return success();
   }
   if (auto o = dyn_cast<OuterOp>(op)) {
-    // A gradient only an update consumes is accumulated there directly.
-    if (llvm::all_of(o->getUsers(), [](Operation *u) { return isa<UpdateOp>(u); })) {
-      lazyOuter[o.getResult()] = {buf(o.getLhs()), buf(o.getRhs())};
-      return success();
-    }
     lowerOuter(o);
     return success();
   }

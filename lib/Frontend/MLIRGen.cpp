@@ -857,9 +857,7 @@ LogicalResult MLIRGen::genTransfer(const nlc::ast::Transfer &t) {
 //===----------------------------------------------------------------------===//
 
 Value MLIRGen::scalar(double v, Location l) {
-  auto type = f32({});
-  return arith::ConstantOp::create(
-      builder, l, DenseElementsAttr::get(type, builder.getF32FloatAttr(v)));
+  return createF32Splat(builder, l, v);
 }
 
 LogicalResult MLIRGen::checkArgs(const nlc::ast::Expr &call,

@@ -189,12 +189,7 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     if (RuleAttr rule = level.getRuleAttr();
         why.empty() && rule && rule.getObjective() == Objective::linear &&
         rule.getPrecond() == Precond::delta) {
-      LevelOp served;
-      for (LevelOp other : model.getLevels())
-        if (RuleAttr r = other.getRuleAttr())
-          for (FlatSymbolRefAttr ref : r.getViaLevels())
-            if (ref.getValue() == level.getSymName())
-              served = other;
+      LevelOp served = level.getServedLevel();
       if (!served || served.getRuleAttr().getAlgorithm() != Algorithm::momentum ||
           served.getRuleAttr().getObjective() != Objective::linear ||
           !isa<RankedTensorType>(served.getMemory().getType()) ||

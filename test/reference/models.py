@@ -425,6 +425,23 @@ def tttmlp(params, x, state=None, H=2, C=4, lr_scale=0.5):
     return _run(step, init, params, x, state)
 
 
+def cms_chain(M, st, h, t, lr, levels):
+    """A sequential CMS over `levels` [(name, period)]: each level learns
+    1/2 ||M(h) - t||^2 (gradient at its stored weights, plain gd at its chunk's
+    end), is read after its write, and its output keys the next level."""
+    for name, period in levels:
+        learn(st, name, M.grad(M.get(st, f"{name}.W"), h, t), lr, period, gd_apply(st, f"{name}.W"))
+        h = M(M.get(st, f"{name}.W"), h)
+    return h
+
+
+def cms_init(M, params, levels):
+    """The initial state of CMS levels [(name, params key)]: weights from the
+    params file, empty pending chunks."""
+    return {k: v for name, key in levels
+            for k, v in {**M.from_file(params, f"{name}.W", key), **M.pending(params, name, key)}.items()}
+
+
 def cmsseq(params, x, state=None, lr=0.05):
     """Sequential CMS: M(u) = u + W1 gelu(W0 u) at periods 1 (fast), 4 (mid), 16 (slow);
     t = W_t x; each level: G += lr dL/dW (L = 1/2 ||M(key) - t||^2 at the chunk start),
@@ -434,13 +451,8 @@ def cmsseq(params, x, state=None, lr=0.05):
     levels = [("fast", 1, "F"), ("mid", 4, "D"), ("slow", 16, "S")]
 
     def step(p, x, st):
-        t, h = p["W_t"] @ x, x
-        for name, period, _ in levels:
-            learn(st, name, M.grad(M.get(st, f"{name}.W"), h, t), lr, period, gd_apply(st, f"{name}.W"))
-            h = M(M.get(st, f"{name}.W"), h)
-        return h
-    init = lambda: {k: v for name, _, key in levels
-                    for k, v in {**M.from_file(params, f"{name}.W", key), **M.pending(params, name, key)}.items()}
+        return cms_chain(M, st, x, p["W_t"] @ x, lr, [(name, period) for name, period, _ in levels])
+    init = lambda: cms_init(M, params, [(name, key) for name, _, key in levels])
     return _run(step, init, params, x, state)
 
 
@@ -543,17 +555,12 @@ def hope(params, x, state=None, lr=0.01, momentum=0.9, lr_scale=0.02):
 
     def step(p, x, st):
         o = _selfmod_part(st, x, l2norm(p["W_q"] @ x), momentum, lr_scale)
-        t = p["W_t"] @ x
-        learn(st, "C1", C.grad(C.get(st, "C1.W"), o, t), lr, 4, gd_apply(st, "C1.W"))
-        h = C(C.get(st, "C1.W"), o)
-        learn(st, "C2", C.grad(C.get(st, "C2.W"), h, t), lr, 16, gd_apply(st, "C2.W"))
-        return C(C.get(st, "C2.W"), h)
+        return cms_chain(C, st, o, p["W_t"] @ x, lr, [("C1", 4), ("C2", 16)])
 
     def init():
         R = Mlp("silu", 2, residual=True)
         return {**_selfmod_init(params), **R.zeros(params, "M_memory.S", "M"),
-                **C.from_file(params, "C1.W", "C1"), **C.pending(params, "C1", "C1"),
-                **C.from_file(params, "C2.W", "C2"), **C.pending(params, "C2", "C2")}
+                **cms_init(C, params, [("C1", "C1"), ("C2", "C2")])}
     return _run(step, init, params, x, state)
 
 
@@ -581,17 +588,12 @@ def hopeattn(params, x, state=None, lr=0.05, H=2, window=8):
             w = np.exp(sc - sc.max())
             att[h] = (w / w.sum()) @ values[h, :fill]
         o = p["W_o"] @ merge_heads(att)
-        t = p["W_t"] @ x
-        learn(st, "C1", C.grad(C.get(st, "C1.W"), o, t), lr, 2, gd_apply(st, "C1.W"))
-        h1 = C(C.get(st, "C1.W"), o)
-        learn(st, "C2", C.grad(C.get(st, "C2.W"), h1, t), lr, 8, gd_apply(st, "C2.W"))
-        return C(C.get(st, "C2.W"), h1)
+        return cms_chain(C, st, o, p["W_t"] @ x, lr, [("C1", 2), ("C2", 8)])
 
     def init():
         return {"attention.cache.keys": np.zeros((H, window, 4)), "attention.cache.values": np.zeros((H, window, 4)),
                 "attention.cache.pos": np.zeros(1), "attention.cache.fill": np.zeros(1),
-                **C.from_file(params, "C1.W", "C1"), **C.pending(params, "C1", "C1"),
-                **C.from_file(params, "C2.W", "C2"), **C.pending(params, "C2", "C2")}
+                **cms_init(C, params, [("C1", "C1"), ("C2", "C2")])}
     return _run(step, init, params, x, state)
 
 

@@ -34,6 +34,14 @@ static void printPeriod(OpAsmPrinter &printer, Operation *, PeriodAttr period) {
 #define GET_OP_CLASSES
 #include "nl/IR/NLOps.cpp.inc"
 
+Value mlir::nl::createF32Splat(OpBuilder &builder, Location loc, double value,
+                               ArrayRef<int64_t> shape) {
+  auto type = getF32TensorType(shape, builder.getContext());
+  return arith::ConstantOp::create(
+      builder, loc, type,
+      DenseElementsAttr::get(type, builder.getF32FloatAttr(value).getValue()));
+}
+
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
@@ -103,19 +111,6 @@ LogicalResult checkShape(Operation *op, StringRef what, Value value,
                            << " needs " << formatShape(expected);
 }
 
-/// Whether `level` is named in the `via` of another level of its model.
-LevelOp servedLevel(LevelOp level) {
-  auto model = level->getParentOfType<ModelOp>();
-  for (LevelOp other : model.getLevels()) {
-    RuleAttr rule = other.getRuleAttr();
-    if (!rule)
-      continue;
-    for (FlatSymbolRefAttr ref : rule.getViaLevels())
-      if (ref.getValue() == level.getSymName())
-        return other;
-  }
-  return {};
-}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -306,7 +301,7 @@ LogicalResult UpdateOp::verifySymbolUses(SymbolTableCollection &tables) {
   auto memory = dyn_cast<MemoryTypeInterface>(memoryType);
   int64_t heads = memory ? memory.getHeads() : 1;
   int64_t keyDim = memory ? memory.getKeyDim() : 0;
-  LevelOp served = servedLevel(level);
+  LevelOp served = level.getServedLevel();
   if (served == level)
     served = {}; // `via` naming itself is reported by the model verifier
   if (served) {

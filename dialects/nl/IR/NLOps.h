@@ -8,6 +8,7 @@
 #define NL_IR_NLOPS_H
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
@@ -30,5 +31,12 @@ class TransferOp;
 
 #define GET_OP_CLASSES
 #include "nl/IR/NLOps.h.inc"
+
+namespace mlir::nl {
+/// An f32 tensor constant of `shape` with every element `value` (an nl
+/// scalar or gate when the shape is empty).
+Value createF32Splat(OpBuilder &builder, Location loc, double value,
+                     ArrayRef<int64_t> shape = {});
+} // namespace mlir::nl
 
 #endif // NL_IR_NLOPS_H

@@ -151,6 +151,9 @@ def NL_LevelOp : NL_Op<"level", [
     auto getStates() { return getBody().getOps<StateOp>(); }
     /// The memory addressed by nl.read / nl.update (the first state).
     StateOp getMemory();
+    /// The level that names this one in its rule's `via` (this level keeps
+    /// its optimizer's memory), or null.
+    LevelOp getServedLevel();
     /// Whether the level learns in nl.step.
     bool learnsOnline() {
       return !getPeriod().isFrozen() && getPhase() == Phase::online;

@@ -273,6 +273,16 @@ LogicalResult StateOp::verify() {
 // LevelOp
 //===----------------------------------------------------------------------===//
 
+LevelOp LevelOp::getServedLevel() {
+  auto model = (*this)->getParentOfType<ModelOp>();
+  for (LevelOp other : model.getLevels())
+    if (RuleAttr rule = other.getRuleAttr())
+      for (FlatSymbolRefAttr ref : rule.getViaLevels())
+        if (ref.getValue() == getSymName())
+          return other;
+  return {};
+}
+
 StateOp LevelOp::getMemory() {
   auto states = getStates();
   return states.empty() ? StateOp() : *states.begin();

@@ -49,11 +49,8 @@ public:
 private:
   // Value builders; the result types follow the operands.
   Value constant(double v, ArrayRef<int64_t> shape) {
-    auto type = getF32TensorType(shape, b.getContext());
-    auto c = arith::ConstantOp::create(
-        b, loc, type,
-        DenseElementsAttr::get(type, b.getF32FloatAttr(v).getValue()));
-    constants.push_back(c);
+    Value c = createF32Splat(b, loc, v, shape);
+    constants.push_back(c.getDefiningOp<arith::ConstantOp>());
     return c;
   }
   template <typename OpT> Value binary(Value lhs, Value rhs) {

@@ -74,13 +74,6 @@ private:
   MlpType type;
 };
 
-Value scalar(OpBuilder &b, Location loc, double v) {
-  auto type = getF32TensorType({}, b.getContext());
-  return arith::ConstantOp::create(
-      b, loc, type,
-      DenseElementsAttr::get(type, b.getF32FloatAttr(v).getValue()));
-}
-
 LogicalResult expandUpdate(UpdateOp update, LevelOp level, MlpType type) {
   RuleAttr rule = level.getRuleAttr();
   Objective objective = rule.getObjective();
@@ -116,13 +109,13 @@ LogicalResult expandUpdate(UpdateOp update, LevelOp level, MlpType type) {
       loss = rule.getL2() == L2Convention::full
                  ? total
                  : MulOp::create(b, loc, total.getType(), total,
-                                 scalar(b, loc, 0.5))
+                                 createF32Splat(b, loc, 0.5))
                        .getResult();
     } else {
       Value yv = MulOp::create(b, loc, y.getType(), y, value);
       Value total = SumOp::create(b, loc, getF32TensorType({}, b.getContext()), yv);
       loss = MulOp::create(b, loc, total.getType(), total,
-                           scalar(b, loc, -1.0));
+                           createF32Splat(b, loc, -1.0));
     }
     YieldOp::create(b, loc, loss);
   }
