@@ -75,8 +75,14 @@ void ModelLowering::lowerSum(SumOp op) {
 }
 
 void ModelLowering::lowerOuter(OuterOp op) {
-  // A gradient only updates consume is accumulated there, never stored.
-  if (llvm::all_of(op->getUsers(), [](Operation *u) { return isa<UpdateOp>(u); })) {
+  // A gradient only MLP updates consume is accumulated there, never stored
+  // (the other updates read their gradient from a buffer).
+  if (llvm::all_of(op->getUsers(), [&](Operation *u) {
+        auto update = dyn_cast<UpdateOp>(u);
+        return update && isa<MlpType>(model.lookupLevel(update.getLevel())
+                                          .getMemory()
+                                          .getType());
+      })) {
     lazyOuter[op.getResult()] = {buf(op.getLhs()), buf(op.getRhs())};
     return;
   }

@@ -115,3 +115,25 @@ nl.model @titans attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+// An outer product feeding a matrix memory's gradient is stored (only MLP
+// updates accumulate one without storing it; this crashed once).
+// CHECK-LABEL: func.func @outer_grad_step_impl(
+// CHECK-SAME:    %{{[^:]+}}: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>,
+// CHECK:         %[[G:.+]] = memref.alloca() : memref<4x4xf32>
+// CHECK:         memref.store %{{.+}}, %[[G]]
+// CHECK:         memref.load %[[G]]
+// CHECK:         memref.store %{{.+}}, %[[ACC]]
+nl.model @outer_grad attributes {dim = 4} {
+  nl.level @W period 1 rule <objective = linear> {
+    nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %g = nl.outer %x, %x : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @W grad(%g : tensor<4x4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
