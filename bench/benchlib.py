@@ -1,5 +1,6 @@
 """Helpers the PyTorch-side benchmarks share: run nl-run and read the time it
 measured, time a callable, take medians."""
+import json
 import re
 import statistics
 import subprocess
@@ -37,20 +38,28 @@ def timed(f, sync=lambda: None):
 
 
 def nlc_rows(model, lib, defs, run_args, y_path, runs):
-    """Compiles `model` as is and with --cpu-parallel, and times each with
-    nl-run (1 and 2 threads). The parallel build must give the serial one's
-    outputs (max relative difference 1e-3); the serial outputs stay in
-    y_path. Returns [(impl, median, min, max, threads, 0.0)]."""
+    """Compiles `model` as nlc does by default and with --cpu-parallel, and
+    times each with nl-run (1 and 2 threads). When the default build has the
+    chunk-parallel form (nl-chunk), the per-token form (--chunk-form=never)
+    is timed too, as "nlc_per_token". Every build must give the default
+    one's outputs (max relative difference 1e-3); those stay in y_path.
+    Returns [(impl, median, min, max, threads, 0.0)]."""
     rows, outputs = [], []
-    for name, flags, threads in (("nlc", [], 1), ("nlc_omp", ["--cpu-parallel"], 2)):
-        path = lib if not flags else lib.replace(".so", "_omp.so")
-        out = y_path if not flags else y_path.replace(".npy", "_omp.npy")
+    variants = [("nlc", [], 1), ("nlc_omp", ["--cpu-parallel"], 2)]
+    for name, flags, threads in variants:
+        suffix = "" if name == "nlc" else name[3:]
+        path = lib.replace(".so", f"{suffix}.so")
+        out = y_path.replace(".npy", f"{suffix}.npy")
         subprocess.run(["nlc", model, "--emit=lib", "-O3", "-o", path] + flags + defs, check=True)
+        if name == "nlc":
+            with open(path.replace(".so", ".json")) as f:
+                if "chunk_size" in json.load(f):
+                    variants.append(("nlc_per_token", ["--chunk-form=never"], 1))
         cmd = ["nl-run", path] + run_args + ["--output", out, "--num-threads", str(threads)]
         rows.append((name, *median_of(runs, lambda: nl_run(cmd)), threads, 0.0))
         outputs.append(np.load(out))
-    rel = float(np.abs(outputs[1] - outputs[0]).max() / np.abs(outputs[0]).max())
-    if not rel <= 1e-3:
-        print(f"{model}: the --cpu-parallel build disagrees: rel {rel:.2e}")
-        sys.exit(1)
+        rel = float(np.abs(outputs[-1] - outputs[0]).max() / np.abs(outputs[0]).max())
+        if not rel <= 1e-3:
+            print(f"{model}: the {name} build disagrees with the default one: rel {rel:.2e}")
+            sys.exit(1)
     return rows

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -65,11 +66,28 @@ private:
   MemRefType memTy(ArrayRef<int64_t> shape) {
     return MemRefType::get(shape, b.getF32Type());
   }
-  /// A scratch buffer, allocated once at function entry.
+  /// A scratch buffer, allocated once at function entry: on the stack, or
+  /// in the chunk entry on the heap when large (a chunk's d x d products
+  /// would not fit a thread's stack), freed by emitReturn().
   Value scratch(ArrayRef<int64_t> shape) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(entry);
+    int64_t bytes = 4;
+    for (int64_t d : shape)
+      bytes *= d;
+    if (heapScratch && bytes > kMaxStackScratch) {
+      Value buffer = memref::AllocOp::create(b, loc, memTy(shape));
+      heapBuffers.push_back(buffer);
+      return buffer;
+    }
     return memref::AllocaOp::create(b, loc, memTy(shape));
+  }
+  /// Frees the heap scratch and returns from the function being built.
+  void emitReturn() {
+    for (Value buffer : heapBuffers)
+      memref::DeallocOp::create(b, loc, buffer);
+    heapBuffers.clear();
+    func::ReturnOp::create(b, loc);
   }
   /// Runs `body` over every index of `shape` as one scf.parallel: the
   /// iterations must be independent (each writes only its own elements),
@@ -177,7 +195,8 @@ private:
   LogicalResult lowerOp(Operation *op);
   LogicalResult lowerConstant(arith::ConstantOp op);
   void lowerLinear(LinearOp op);
-  void lowerBinary(Operation *op);
+  /// An elementwise op; into `out` when given (else a new scratch).
+  void lowerBinary(Operation *op, Value out = {});
   void lowerAct(ActOp op);
   LogicalResult lowerNorm(NormOp op);
   void lowerRead(ReadOp op);
@@ -229,7 +248,20 @@ private:
                        Value fire, bool contribute);
 
   LogicalResult orderStep(StepOp step, SmallVector<Operation *> &order);
-  func::FuncOp makeFunction(StringRef name, bool isStep);
+  /// The step's (isStep) or the flush's function; with `chunk`, the chunk
+  /// entry: the step's arguments for `chunk` tokens.
+  func::FuncOp makeFunction(StringRef name, bool isStep, int64_t chunk = 0);
+
+  //===--- The chunk-parallel form (LowerChunkOps.cpp)
+  //---------------------===//
+
+  /// The chunk entry point from `nl.chunk_step`.
+  LogicalResult lowerChunkStep(ChunkStepOp chunk);
+  /// A register-tiled product: per batch index, 4 x 16 blocks of the result
+  /// in vector registers across the contraction.
+  void lowerMatmul(MatmulOp op);
+  void lowerTril(TrilOp op);
+  void lowerTranspose(TransposeOp op);
 
   ModelOp model;
   const nlc::ModelABI &abi;
@@ -245,6 +277,14 @@ private:
   /// Outer products left to their only consumer, an MLP update: the two
   /// vectors' buffers.
   DenseMap<Value, std::pair<Value, Value>> lazyOuter;
+  /// The nl.assign ops of a chunk step: written after its outputs.
+  SmallVector<AssignOp> pendingAssigns;
+  /// Elementwise ops whose only use is an nl.assign: computed at the end of
+  /// the chunk straight into the state they replace.
+  DenseSet<Operation *> intoState;
+  static constexpr int64_t kMaxStackScratch = 64 * 1024;
+  bool heapScratch = false;
+  SmallVector<Value> heapBuffers;
   llvm::StringMap<UpdateOp> updates;
   llvm::StringMap<int> levelIndex;
   DenseMap<Operation *, int> convIndex;

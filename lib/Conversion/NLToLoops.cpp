@@ -43,23 +43,34 @@ using namespace mlir;
 using namespace mlir::nl;
 using namespace nlc::detail;
 
-func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep) {
+func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
+                                         int64_t chunk) {
+  // The chunk entry takes the step's arguments for `chunk` tokens.
+  auto rows = [&](ArrayRef<int64_t> shape) {
+    Shape s;
+    if (chunk)
+      s.push_back(chunk);
+    s.append(shape.begin(), shape.end());
+    return memTy(s);
+  };
   SmallVector<Type> args;
   for (const nlc::ABITensor &t : abi.params)
     args.push_back(memTy(t.shape));
   for (const nlc::ABITensor &t : abi.state)
     args.push_back(memTy(t.shape));
   if (isStep) {
-    args.push_back(memTy({abi.dim}));
+    args.push_back(rows({abi.dim}));
     for (const auto &shape : abi.outputs)
-      args.push_back(memTy(shape));
+      args.push_back(rows(shape));
     args.push_back(b.getI64Type());
   }
   args.push_back(b.getI64Type());
   auto fn =
       func::FuncOp::create(b, loc, name, b.getFunctionType(args, TypeRange{}));
   fn->setAttr("nl.c_symbol",
-              b.getStringAttr(isStep ? abi.stepSymbol() : abi.flushSymbol()));
+              b.getStringAttr(chunk    ? abi.chunkSymbol()
+                              : isStep ? abi.stepSymbol()
+                                       : abi.flushSymbol()));
   fn->setAttr("nl.num_params", b.getI64IntegerAttr(abi.params.size()));
   fn->setAttr("nl.num_state", b.getI64IntegerAttr(abi.state.size()));
   fn->setAttr("nl.num_outputs",
@@ -252,10 +263,11 @@ void ModelLowering::lowerLinear(LinearOp op) {
   buffers[op.getResult()] = y;
 }
 
-void ModelLowering::lowerBinary(Operation *op) {
+void ModelLowering::lowerBinary(Operation *op, Value out) {
   Value result = op->getResult(0);
   Value lhs = buf(op->getOperand(0)), rhs = buf(op->getOperand(1));
-  Value out = scratch(shapeOf(result));
+  if (!out)
+    out = scratch(shapeOf(result));
   forAll(shapeOf(result), [&](ValueRange ivs) {
     Value a = loadBroadcast(lhs, ivs), c = loadBroadcast(rhs, ivs);
     Value r;
@@ -1454,16 +1466,23 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     return success();
   }
   if (auto s = dyn_cast<tensor::ExtractSliceOp>(op)) {
-    // A static slice of a vector: copy it (consumers index from 0).
+    // A static slice with unit strides: copy it (consumers index from 0).
     Value src = buf(s.getSource());
-    int64_t offset = s.getStaticOffsets()[0];
-    int64_t size = s.getStaticSizes()[0];
-    Value out = scratch({size});
-    forAll({size}, [&](ValueRange i) {
-      Value from = arith::AddIOp::create(b, loc, i[0], idx(offset));
+    ArrayRef<int64_t> offsets = s.getStaticOffsets();
+    Shape sizes = llvm::to_vector(s.getStaticSizes());
+    Shape result = shapeOf(s.getResult());
+    if (!s.hasUnitStride() || sizes != result ||
+        ShapedType::isDynamicShape(offsets))
+      return op->emitOpError() << "the CPU back end lowers only static "
+                                  "slices with unit strides that keep rank";
+    Value out = scratch(sizes);
+    forAll(sizes, [&](ValueRange ivs) {
+      SmallVector<Value> from;
+      for (auto [i, o] : llvm::zip(ivs, offsets))
+        from.push_back(o ? Value(arith::AddIOp::create(b, loc, i, idx(o)))
+                         : i);
       memref::StoreOp::create(
-          b, loc, memref::LoadOp::create(b, loc, src, ValueRange{from}), out,
-          i);
+          b, loc, memref::LoadOp::create(b, loc, src, from), out, ivs);
     });
     buffers[s.getResult()] = out;
     return success();
@@ -1487,7 +1506,29 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
   if (auto u = dyn_cast<UpdateOp>(op))
     return lowerUpdate(u, /*inFlush=*/false);
   if (auto w = dyn_cast<WeightsOp>(op)) {
+    LevelOp level = model.lookupLevel(w.getLevel());
+    if (isa<MatrixType>(level.getMemory().getType())) {
+      // The stored matrix itself (the chunk-start state in a chunk step).
+      buffers[w.getResult(0)] = stateArgs[abi.stateIndex(memoryName(level))];
+      return success();
+    }
     lowerWeights(w);
+    return success();
+  }
+  if (auto m = dyn_cast<MatmulOp>(op)) {
+    lowerMatmul(m);
+    return success();
+  }
+  if (auto t = dyn_cast<TrilOp>(op)) {
+    lowerTril(t);
+    return success();
+  }
+  if (auto t = dyn_cast<TransposeOp>(op)) {
+    lowerTranspose(t);
+    return success();
+  }
+  if (auto a = dyn_cast<AssignOp>(op)) {
+    pendingAssigns.push_back(a);
     return success();
   }
   if (auto s = dyn_cast<StopGradOp>(op)) {
@@ -1551,7 +1592,7 @@ LogicalResult ModelLowering::run() {
                               out, ivs);
     });
   }
-  func::ReturnOp::create(b, loc);
+  emitReturn();
 
   // The flush: applies the pending chunks of the levels in `fire`.
   b.setInsertionPointAfter(stepFn);
@@ -1567,7 +1608,12 @@ LogicalResult ModelLowering::run() {
     }
   if (failed(emitResets(/*inStep=*/false)))
     return failure();
-  func::ReturnOp::create(b, loc);
+  emitReturn();
+
+  if (ChunkStepOp chunk = model.getChunkStep()) {
+    b.setInsertionPointAfter(stepFn);
+    return lowerChunkStep(chunk);
+  }
   return success();
 }
 

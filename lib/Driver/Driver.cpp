@@ -20,6 +20,7 @@
 #include "llvm/Support/xxhash.h"
 
 #include "nl/IR/NLOps.h"
+#include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -167,6 +168,8 @@ private:
   LogicalResult modelABI(ModuleOp module, nlc::ModelABI &abi,
                          std::string &modelHash);
   LogicalResult kernelForm(ModuleOp module);
+  /// nl-chunk, as --chunk-form says.
+  LogicalResult chunkForm(ModuleOp module);
   int generateCPU(ModuleOp module);
   int generateCUDA(ModuleOp module);
 
@@ -310,6 +313,36 @@ LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
   return success();
 }
 
+LogicalResult Compilation::chunkForm(ModuleOp module) {
+  if (options.chunkForm == nlc::ChunkForm::Never)
+    return success();
+  bool required = options.chunkForm == nlc::ChunkForm::Always;
+  // With `auto`, why a model keeps its per-token form only is no news.
+  std::optional<ScopedDiagnosticHandler> quiet;
+  if (!required)
+    quiet.emplace(&ctx, [](Diagnostic &d) {
+      return success(d.getSeverity() == DiagnosticSeverity::Remark);
+    });
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        mlir::nl::NLChunkOptions chunk;
+        chunk.required = required;
+        pm.nest<mlir::nl::ModelOp>().addPass(mlir::nl::createNLChunk(chunk));
+        return success();
+      })))
+    return failure();
+  if (required)
+    return success();
+  // The cost model of `auto`: a chunk shorter than two register tiles of
+  // nl.matmul (8 rows) keeps the per-token form, which is as fast there
+  // (bench/: W3 at C = 16 vs C = 4).
+  constexpr int64_t kMinAutoChunk = 8;
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
+    if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
+      if (static_cast<int64_t>(chunk.getSize()) < kMinAutoChunk)
+        chunk.erase();
+  return success();
+}
+
 LogicalResult Compilation::kernelForm(ModuleOp module) {
   auto kernel = [](OpPassManager &pm) {
     nlc::buildKernelPipeline(pm);
@@ -324,14 +357,21 @@ LogicalResult Compilation::kernelForm(ModuleOp module) {
 int Compilation::generateCPU(ModuleOp module) {
   nlc::ModelABI abi;
   std::string modelHash;
-  if (failed(modelABI(module, abi, modelHash)))
+  // The model hash names the model, not how it is run: it comes before the
+  // chunk form, so that a state saved with either form loads in the other.
+  if (failed(modelABI(module, abi, modelHash)) || failed(chunkForm(module)))
     return 1;
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
+    if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
+      abi.chunkSize = chunk.getSize();
   std::vector<nlc::ModelABI> abis;
   abis.push_back(std::move(abi));
   std::string optionsKey = std::to_string(options.optLevel) + "|cpu|" +
                            nlc::hostDescription() + "|" + nlc::versionString();
   if (options.cpuParallel)
     optionsKey += "|omp" + std::to_string(options.cpuParallelMinWork);
+  if (abis[0].chunkSize)
+    optionsKey += "|chunk" + std::to_string(abis[0].chunkSize);
   std::string optionsHash = hex(llvm::xxh3_64bits(optionsKey));
   std::string manifest =
       nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
@@ -454,6 +494,10 @@ int Compilation::generateCUDA(ModuleOp module) {
                             << cuda.blockSize;
     return 1;
   }
+  // The CUDA kernels run every token with the step (one block per stream).
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
+    if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
+      chunk.erase();
   nlc::ModelABI abi;
   std::string modelHash;
   if (failed(modelABI(module, abi, modelHash)) || failed(kernelForm(module)))

@@ -149,6 +149,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
   abi.model = model.getSymName().str();
   abi.dim = model.getDim();
   abi.hyperPeriod = model.getHyperPeriod().value_or(1);
+  if (ChunkStepOp chunk = model.getChunkStep())
+    abi.chunkSize = chunk.getSize();
 
   for (ParamOp p : model.getParams()) {
     auto type = cast<RankedTensorType>(p.getType());
@@ -518,7 +520,13 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
   writeString(os, target.step.empty() ? abi.stepSymbol() : target.step);
   os << ", \"flush\": ";
   writeString(os, target.flush.empty() ? abi.flushSymbol() : target.flush);
+  if (abi.chunkSize) {
+    os << ", \"chunk\": ";
+    writeString(os, abi.chunkSymbol());
+  }
   os << "},\n";
+  if (abi.chunkSize)
+    os << "  \"chunk_size\": " << abi.chunkSize << ",\n";
   if (!target.launch.empty())
     os << "  \"launch\": " << target.launch << ",\n";
   os << "  \"outputs\": [";

@@ -115,6 +115,13 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
   if (!entry || !getString(*entry, "step", out.stepSymbol, error) ||
       !getString(*entry, "flush", out.flushSymbol, error))
     return fail(error, "missing entry points");
+  if (entry->get("chunk")) {
+    if (!getString(*entry, "chunk", out.chunkSymbol, error) ||
+        !getInt(*root, "chunk_size", out.chunkSize, error))
+      return false;
+    if (out.chunkSize < 2)
+      return fail(error, "'chunk_size' must be at least 2");
+  }
   // The target decides how the image is loaded; manifests written before
   // targets existed are CPU ones.
   if (const JsonValue *target = root->get("target"))
@@ -236,6 +243,15 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
       dlsym(model->handle, model->info.stepSymbol.c_str()));
   model->flushFn = reinterpret_cast<FlushFn>(
       dlsym(model->handle, model->info.flushSymbol.c_str()));
+  if (!model->info.chunkSymbol.empty()) {
+    model->chunkFn = reinterpret_cast<StepFn>(
+        dlsym(model->handle, model->info.chunkSymbol.c_str()));
+    if (!model->chunkFn) {
+      *error = "'" + libraryPath + "' does not export " +
+               model->info.chunkSymbol + ", which its manifest names";
+      return nullptr;
+    }
+  }
   // A model compiled with threads links libomp; its team size is set per
   // calling thread (absent: a single-threaded model).
   model->setThreadsFn = reinterpret_cast<SetThreadsFn>(

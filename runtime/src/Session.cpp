@@ -229,6 +229,38 @@ uint64_t Session::activeMask() const {
   return mask;
 }
 
+std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
+  // Tokens t .. t+C-1 of this call run as one chunk when every learning
+  // level is active, has period C and an empty pending chunk at t (so it
+  // fires on token t+C-1 and not before); the clock is not ticked yet.
+  const Manifest &m = model.manifest();
+  std::vector<char> starts(tokens, 0);
+  int64_t c = m.chunkSize;
+  if (!model.chunk() || c < 2 || tokens < c)
+    return starts;
+  std::vector<size_t> learning;
+  for (size_t i = 0; i < m.levels.size(); ++i) {
+    if (m.levels[i].infinite)
+      return starts;
+    if (m.levels[i].period == 0)
+      continue;
+    if (m.levels[i].period != c || !(active >> i & 1))
+      return starts;
+    learning.push_back(i);
+  }
+  if (learning.empty())
+    return starts;
+  // All learning levels share period C: they fire together, so one phase
+  // describes them; a chunk starts where their pending count is 0.
+  int64_t pending = timer.pending(learning[0]);
+  for (size_t i : learning)
+    if (timer.pending(i) != pending)
+      return starts;
+  for (int64_t t = (c - pending) % c; t + c <= tokens; t += c)
+    starts[t] = 1;
+  return starts;
+}
+
 bool Session::zeroPending(size_t level, std::string *error) {
   const Manifest &m = model.manifest();
   for (size_t j = 0; j < m.state.size(); ++j)
@@ -258,6 +290,7 @@ bool Session::run(const float *x, int64_t tokens,
   // can fail; it then leaves the clock as it found it.
   std::vector<int64_t> clockBefore = timer.saveState();
   uint64_t active = activeMask();
+  std::vector<char> chunkAt = chunkStarts(tokens, active);
   std::vector<uint64_t> fire(tokens);
   for (int64_t t = 0; t < tokens; ++t)
     for (size_t i : timer.tick())
@@ -303,12 +336,15 @@ bool Session::run(const float *x, int64_t tokens,
     for (int64_t b = begin; b < end; ++b) {
       for (size_t j = 0; j < state.size(); ++j)
         statePtrs[j] = state[j].data() + b * m.state[j].numel;
-      for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t t = 0; t < tokens;) {
         for (size_t o = 0; o < outputs.size(); ++o)
           outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o];
-        model.step()(paramPtrs.data(), statePtrs.data(),
-                     x + (b * tokens + t) * m.dim, outPtrs.data(), active,
-                     fire[t]);
+        // A whole chunk of every learning level runs in one call of the
+        // chunk entry; any other token runs the step.
+        StepFn fn = chunkAt[t] ? model.chunk() : model.step();
+        fn(paramPtrs.data(), statePtrs.data(), x + (b * tokens + t) * m.dim,
+           outPtrs.data(), active, fire[t]);
+        t += chunkAt[t] ? m.chunkSize : 1;
       }
       if (flush)
         model.flush()(paramPtrs.data(), statePtrs.data(), flush);

@@ -254,6 +254,7 @@ std::string nlrun::compileCached(const CompileRequest &request,
                     extension(request.source) + "|" + target;
   for (const std::string &d : request.defines)
     key += "|D" + d;
+  key += "|chunk=" + request.chunkForm;
   std::string hash = hex16(fnv1a64(key.data(), key.size()));
 
   std::string dir = cacheDirectory(request.cacheDir);
@@ -278,6 +279,8 @@ std::string nlrun::compileCached(const CompileRequest &request,
   if (request.cuda)
     args.push_back("--target=cuda");
   args.insert(args.end(), {"--emit=lib", "-O3", "-o", tmpLib});
+  if (!request.cuda)
+    args.push_back("--chunk-form=" + request.chunkForm);
   for (const std::string &d : request.defines)
     args.push_back("-D" + d);
   // "--" so that a source named "-x.nl" is not read as an option.

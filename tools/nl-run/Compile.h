@@ -39,6 +39,7 @@ std::string findCompiler();
 struct CompileRequest {
   std::string source;               ///< The .nl or .mlir file.
   std::vector<std::string> defines; ///< `-D name=value`, already checked.
+  std::string chunkForm = "auto";   ///< nlc --chunk-form (CPU).
   std::string cacheDir;             ///< --cache-dir; empty: the default.
   bool cuda = false;                ///< --target=cuda, a .ptx model.
 };

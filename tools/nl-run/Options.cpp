@@ -29,6 +29,7 @@ enum class Id {
   Reset,
   Freeze,
   Define,
+  ChunkForm,
   CacheDir,
   Device,
   Stats,
@@ -71,6 +72,8 @@ const Spec kSpecs[] = {
     {Id::Info, "info", nullptr, "Print the model's manifest (JSON) and exit"},
     {Id::Define, "D", "name=value",
      "Hyper-parameter override when compiling (repeatable)"},
+    {Id::ChunkForm, "chunk-form", "auto|always|never",
+     "Compiling: the chunk-parallel form of the step (nlc --chunk-form)"},
     {Id::CacheDir, "cache-dir", "dir", "Where compiled models are cached"},
     {Id::Help, "help", nullptr, "Print this help and exit"},
     {Id::Version, "version", nullptr, "Print the version and exit"},
@@ -173,6 +176,14 @@ bool apply(const Spec &s, const std::string &value, Options &o,
     return true;
   case Id::Define:
     o.defines.push_back(value);
+    return true;
+  case Id::ChunkForm:
+    if (value != "auto" && value != "always" && value != "never") {
+      *error = "option '--chunk-form' expects auto, always or never, got '" +
+               value + "'";
+      return false;
+    }
+    o.chunkForm = value;
     return true;
   case Id::Seed:
     if (!parseUnsigned(value, std::numeric_limits<uint64_t>::max(), n))

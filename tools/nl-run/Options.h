@@ -37,6 +37,7 @@ struct Options {
   std::vector<std::string> reset;
   std::vector<std::string> freeze;
   std::vector<std::string> defines; ///< `-D name=value`, in order.
+  std::string chunkForm = "auto";   ///< nlc --chunk-form when compiling.
   bool stats = false;
   bool info = false;
   bool listDevices = false;

@@ -81,6 +81,7 @@ int main(int argc, char **argv) {
     CompileRequest request;
     request.source = opts.model;
     request.defines = opts.defines;
+    request.chunkForm = opts.chunkForm;
     request.cacheDir = opts.cacheDir;
     request.cuda = device == nlrt::Device::CUDA;
     lib = compileCached(request, &error);

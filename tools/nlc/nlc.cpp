@@ -65,6 +65,18 @@ static cl::opt<int64_t> cpuParallelMinWork(
     cl::desc("With --cpu-parallel: the estimated operations from which a "
              "loop forks a thread team (default 2000000)"),
     cl::init(2000000), cl::cat(mainCategory));
+static cl::opt<nlc::ChunkForm> chunkForm(
+    "chunk-form",
+    cl::desc("CPU: add the chunk-parallel form of the step (nl-chunk), run "
+             "for whole chunks while the per-token step runs the rest"),
+    cl::values(clEnumValN(nlc::ChunkForm::Auto, "auto",
+                          "when the model has one and its chunks have at "
+                          "least 8 tokens (default)"),
+               clEnumValN(nlc::ChunkForm::Always, "always",
+                          "always; a model without one is an error"),
+               clEnumValN(nlc::ChunkForm::Never, "never",
+                          "never: every token runs the per-token step")),
+    cl::init(nlc::ChunkForm::Auto), cl::cat(mainCategory));
 static cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size",
     cl::desc("Threads per block of the CUDA kernels (default 512)"),
@@ -120,6 +132,7 @@ int main(int argc, char **argv) {
   options.gpuBlockSize = gpuBlockSize;
   options.cpuParallel = cpuParallel;
   options.cpuParallelMinWork = cpuParallelMinWork;
+  options.chunkForm = chunkForm;
   options.cudaPath = cudaPath;
   options.dumpPhasesDir = dumpPhasesTo;
   options.summary = summary;

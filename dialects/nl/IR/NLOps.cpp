@@ -56,10 +56,10 @@ SmallVector<int64_t> perHeadShape(int64_t heads, int64_t dim) {
   return {heads, dim};
 }
 
-/// Finds the level `ref` in the model around `op`; emits an error and
-/// returns null if there is none.
-LevelOp lookupLevelFor(Operation *op, FlatSymbolRefAttr ref,
-                       SymbolTableCollection &tables) {
+} // namespace
+
+LevelOp mlir::nl::lookupLevelFor(Operation *op, FlatSymbolRefAttr ref,
+                                 SymbolTableCollection &tables) {
   auto model = op->getParentOfType<ModelOp>();
   if (!model) {
     op->emitOpError() << "must be inside an nl.model";
@@ -81,6 +81,8 @@ LevelOp lookupLevelFor(Operation *op, FlatSymbolRefAttr ref,
   }
   return level;
 }
+
+namespace {
 
 /// The memory type of `level`, or an error if the level holds no readable
 /// memory.
@@ -170,15 +172,17 @@ LogicalResult YieldOp::verify() {
     return emitOpError() << "in nl.grad must return one scalar objective "
                             "(tensor<f32>)";
   }
-  auto step = (*this)->getParentOfType<StepOp>();
-  SmallVector<Type> expected = step.getOutputTypeList();
+  Operation *step = (*this)->getParentOp();
+  SmallVector<Type> expected =
+      isa<ChunkStepOp>(step) ? cast<ChunkStepOp>(step).getOutputTypeList()
+                             : cast<StepOp>(step).getOutputTypeList();
   if (TypeRange(getValues().getTypes()) == TypeRange(expected))
     return success();
   InFlightDiagnostic diag = emitOpError()
                             << "returns " << getValues().size()
                             << " value(s) whose types do not match the "
                                "step's declared outputs";
-  diag.attachNote(step.getLoc())
+  diag.attachNote(step->getLoc())
       << "the step declares " << expected.size() << " output(s)";
   return diag;
 }
@@ -565,10 +569,25 @@ LogicalResult WeightsOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (!level)
     return failure();
   StateOp memory = level.getMemory();
+  if (auto matrix =
+          memory ? dyn_cast<MatrixType>(memory.getType()) : MatrixType()) {
+    if (getAfterWrite())
+      return emitOpError() << "of the matrix memory of level @"
+                           << level.getSymName()
+                           << " returns the stored state; 'after_write' and "
+                              "'chunk_prefix' apply to MLP memories";
+    if (getResults().size() != 1)
+      return emitOpError() << "returns " << getResults().size()
+                           << " value(s) but the matrix memory of level @"
+                           << level.getSymName() << " stores one tensor";
+    return checkShape(*this, "result", getResults()[0],
+                      getStorageTensorType(matrix).getShape(),
+                      "the stored matrix");
+  }
   auto mlp = memory ? dyn_cast<MlpType>(memory.getType()) : MlpType();
   if (!mlp)
     return emitOpError() << "level @" << level.getSymName()
-                         << " has no MLP memory";
+                         << " has no MLP or matrix memory";
   SmallVector<MlpType::Part> parts = mlp.getParts();
   if (getResults().size() != parts.size())
     return emitOpError() << "returns " << getResults().size()

@@ -26,6 +26,7 @@ class LevelOp;
 class ParamOp;
 class StateOp;
 class StepOp;
+class ChunkStepOp;
 class TransferOp;
 } // namespace mlir::nl
 
@@ -37,6 +38,11 @@ namespace mlir::nl {
 /// scalar or gate when the shape is empty).
 Value createF32Splat(OpBuilder &builder, Location loc, double value,
                      ArrayRef<int64_t> shape = {});
+
+/// Finds the level `ref` in the model around `op`; emits an error at `op`
+/// and returns null if there is none.
+LevelOp lookupLevelFor(Operation *op, FlatSymbolRefAttr ref,
+                       SymbolTableCollection &tables);
 } // namespace mlir::nl
 
 #endif // NL_IR_NLOPS_H

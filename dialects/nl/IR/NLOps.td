@@ -69,6 +69,8 @@ def NL_ModelOp : NL_Op<"model", [
   let extraClassDeclaration = [{
     /// The model's single step, or null if the model is malformed.
     StepOp getStep();
+    /// The chunk-parallel form of the step (`nl-chunk`), or null.
+    ChunkStepOp getChunkStep();
     /// Levels, parameters and transfers in body order.
     auto getLevels() { return getBody().getOps<LevelOp>(); }
     auto getParams() { return getBody().getOps<ParamOp>(); }
@@ -251,11 +253,11 @@ def NL_StepOp : NL_Op<"step", [
 }
 
 def NL_YieldOp : NL_Op<"yield", [
-    Pure, ReturnLike, Terminator, ParentOneOf<["StepOp", "GradOp"]>]> {
+    Pure, ReturnLike, Terminator, ParentOneOf<["StepOp", "ChunkStepOp", "GradOp"]>]> {
   let summary = "returns the outputs of a step or the objective of nl.grad";
   let description = [{
-    Ends `nl.step` and returns the step's outputs, whose types must match
-    the types the step declares; or ends the body of `nl.grad` with the
+    Ends `nl.step` (or `nl.chunk_step`) and returns the step's outputs,
+    whose types must match the types the step declares; or ends the body of `nl.grad` with the
     scalar objective (`tensor<f32>`) being differentiated.
 
     Example: `nl.yield %y : tensor<64xf32>`
@@ -494,10 +496,11 @@ def NL_ConvOp : NL_Op<"conv", []> {
 
 def NL_WeightsOp : NL_Op<"weights", [
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
-  let summary = "the stored tensors of a level's MLP memory, as values";
+  let summary = "the stored tensors of a level's memory, as values";
   let description = [{
     Returns the tensors of the MLP memory of `level` (`w0`, `b0`, `w1`, ...;
-    see `!nl.mlp`) so that a read or an objective can be written with compute
+    see `!nl.mlp`), or the one tensor of its matrix memory
+    (`[heads?, rows, cols]`; in `nl.chunk_step`, the chunk-start state), so that a read or an objective can be written with compute
     ops and differentiated. Without `after_write` the values are the state
     before this step's write of the level (on a chunked level, the
     chunk-start state until the chunk is applied); with it, after the write.
@@ -649,6 +652,133 @@ def NL_NormGradOp : NL_Op<"norm_grad", [Pure]> {
     $kind $input `,` $grad (`scale` $scale^)? attr-dict
     `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// The chunk-parallel form (written by nl-chunk)
+//===----------------------------------------------------------------------===//
+
+def NL_ChunkStepOp : NL_Op<"chunk_step", [
+    IsolatedFromAbove, HasParent<"ModelOp">, SingleBlock]> {
+  let summary = "the computation of one whole chunk of tokens at once";
+  let description = [{
+    An alternative body for `size` consecutive tokens that start a chunk of
+    every learning level of the model: its argument holds the tokens
+    (`tensor<size x dim x f32>`) and `nl.yield` returns every output of
+    the step for each of them (a leading `size` dimension). A level's
+    state at the chunk start is read with `nl.weights`; `nl.assign` gives
+    the state the level holds after the chunk (the level fires on the
+    chunk's last token). The computation is the model's `nl.step` run
+    `size` times, rewritten as products of matrices (`nl.matmul`) with
+    causal masks (`nl.tril`) instead of one rank-1 update per token;
+    `nl-chunk` writes it and keeps the step, which the runtime uses for the
+    tokens that do not form a whole chunk (a call's tail, a chunk begun in
+    an earlier call, a frozen level).
+
+    Example:
+    ```mlir
+    nl.chunk_step size 16 (%X : tensor<16x192xf32>) -> tensor<16x64xf32> {
+      ...
+      nl.assign @M(%M1 : tensor<64x64xf32>)
+      nl.yield %O : tensor<16x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<2>]>:$size,
+                       TypeArrayAttr:$output_types);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The tokens of the chunk (the body's single argument).
+    ::mlir::BlockArgument getInput() { return getBody().getArgument(0); }
+    /// The types nl.yield returns.
+    ::llvm::SmallVector<::mlir::Type> getOutputTypeList() {
+      return ::llvm::to_vector(getOutputTypes().getAsValueRange<::mlir::TypeAttr>());
+    }
+  }];
+}
+
+def NL_AssignOp : NL_Op<"assign", [
+    HasParent<"ChunkStepOp">, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the state a level holds after the chunk";
+  let description = [{
+    Inside `nl.chunk_step`: the memory of `level` becomes `values` (one
+    tensor per stored tensor, as `nl.weights` returns them) at the end of
+    the chunk, that is, the level fires on the chunk's last token. Reads
+    within the chunk are computed from the chunk-start state. A level is
+    assigned at most once per chunk.
+
+    Example:
+    ```mlir
+    nl.assign @M(%M1 : tensor<4x32x32xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level, Variadic<NL_Tensor>:$values);
+  let assemblyFormat = [{
+    $level `(` $values `:` type($values) `)` attr-dict
+  }];
+}
+
+def NL_MatmulOp : NL_Op<"matmul", [Pure]> {
+  let summary = "batched matrix product";
+  let description = [{
+    `r[..., i, j] = sum_k a[..., i, k] * b[..., k, j]` over the last two
+    dimensions; the leading (batch) dimensions, one matrix per head, must
+    be equal. `transpose_lhs` / `transpose_rhs` take the operand's last two
+    dimensions transposed. The chunk-parallel form's products: the
+    predictions of a chunk's keys `K M^T`, the scores `Q K^T`, and the
+    chunk's weight update `G^T K`. The CPU back end lowers it to a
+    register-tiled loop nest (AVX2/FMA vectors when the host has them).
+
+    Example:
+    ```mlir
+    %P = nl.matmul %K, %M {transpose_rhs}
+        : tensor<4x16x32xf32>, tensor<4x32x32xf32> -> tensor<4x16x32xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$lhs, NL_Tensor:$rhs,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_TrilOp : NL_Op<"tril", [Pure, SameOperandsAndResultType]> {
+  let summary = "causal mask: zero above the diagonal";
+  let description = [{
+    Keeps `x[..., i, j]` for `j <= i` (`j < i` with `strict`) and zeroes
+    the rest, over the last two dimensions: within a chunk, token `i`
+    sees the tokens up to itself.
+
+    Example: `%A = nl.tril %S : tensor<4x16x16xf32>`
+  }];
+  let arguments = (ins NL_Tensor:$input, UnitAttr:$strict);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def NL_TransposeOp : NL_Op<"transpose", [Pure]> {
+  let summary = "permutes the dimensions of a tensor";
+  let description = [{
+    `r[i_p0, i_p1, ...] = x[i_0, i_1, ...]` for `permutation = [p0, p1,
+    ...]`: result dimension `d` is input dimension `permutation[d]`. The
+    chunk form moves the token dimension behind the heads
+    (`[C, H, d] -> [H, C, d]`) so that each head's tokens form a matrix.
+
+    Example:
+    ```mlir
+    %KT = nl.transpose %K {permutation = array<i64: 1, 0, 2>}
+        : tensor<16x4x32xf32> -> tensor<4x16x32xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 

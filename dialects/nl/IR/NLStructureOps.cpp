@@ -38,6 +38,11 @@ StepOp ModelOp::getStep() {
   return steps.empty() ? StepOp() : *steps.begin();
 }
 
+ChunkStepOp ModelOp::getChunkStep() {
+  auto steps = getBody().getOps<ChunkStepOp>();
+  return steps.empty() ? ChunkStepOp() : *steps.begin();
+}
+
 LevelOp ModelOp::lookupLevel(StringRef name) {
   return dyn_cast_or_null<LevelOp>(
       ::mlir::SymbolTable::lookupSymbolIn(getOperation(), name));
@@ -144,16 +149,26 @@ LogicalResult verifyVia(ModelOp model, LevelOp level,
 LogicalResult ModelOp::verifyRegions() {
   // Only declarations and the step live directly in a model.
   SmallVector<StepOp> steps;
+  SmallVector<ChunkStepOp> chunkSteps;
   for (Operation &op : getBody().front()) {
     if (auto step = dyn_cast<StepOp>(op)) {
       steps.push_back(step);
       continue;
     }
+    if (auto chunk = dyn_cast<ChunkStepOp>(op)) {
+      chunkSteps.push_back(chunk);
+      continue;
+    }
     if (!isa<ParamOp, LevelOp, TransferOp>(op))
       return op.emitOpError()
              << "cannot appear directly in an nl.model; a model holds "
-                "nl.param, nl.level, nl.transfer and one nl.step";
+                "nl.param, nl.level, nl.transfer, one nl.step and at most "
+                "one nl.chunk_step";
   }
+  if (chunkSteps.size() > 1)
+    return chunkSteps[1].emitOpError()
+           << "is the second chunk step of model @" << getSymName()
+           << "; a model has at most one";
   if (steps.empty())
     return emitOpError() << "@" << getSymName()
                          << " has no nl.step; a model needs one step body";
@@ -163,6 +178,25 @@ LogicalResult ModelOp::verifyRegions() {
                               << "; a model has one step";
     diag.attachNote(steps[0].getLoc()) << "first step here";
     return diag;
+  }
+
+  // The chunk form returns the step's outputs for each of its tokens.
+  if (!chunkSteps.empty()) {
+    ChunkStepOp chunk = chunkSteps[0];
+    SmallVector<Type> expected;
+    for (Type t : steps[0].getOutputTypeList()) {
+      SmallVector<int64_t> shape{static_cast<int64_t>(chunk.getSize())};
+      llvm::append_range(shape, cast<RankedTensorType>(t).getShape());
+      expected.push_back(getF32TensorType(shape, getContext()));
+    }
+    if (TypeRange(chunk.getOutputTypeList()) != TypeRange(expected)) {
+      InFlightDiagnostic diag =
+          chunk.emitOpError()
+          << "must return the step's outputs with a leading dimension of "
+          << chunk.getSize() << " (one row per token of the chunk)";
+      diag.attachNote(steps[0].getLoc()) << "the step is here";
+      return diag;
+    }
   }
 
   // One update per level and step; every online level is updated.

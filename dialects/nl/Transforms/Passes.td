@@ -127,4 +127,59 @@ def NLDeriveGradients : Pass<"nl-derive-gradients"> {
   ];
 }
 
+def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
+  let summary = "Write the chunk-parallel form of a model's step";
+  let description = [{
+    Adds an `nl.chunk_step` to a model whose learning levels all take their
+    gradients at the chunk start: the step run over one whole chunk of
+    `C` tokens, written as products of matrices instead of `C` rank-1
+    updates. Per head of a matrix memory `M` (`M0` at the chunk start),
+    with the chunk's keys `K`, values `V`, queries `Q` and step sizes `lr`
+    (rows are tokens):
+
+    | per token | per chunk |
+    |---|---|
+    | `e_t = M0 k_t - v_t` (l2; `-v_t` for dot) | `E = K M0^T - V` |
+    | `acc += lr_t e_t k_t^T` | `G = lr * E`; `M1 = retain_C M0 - G^T K` (`nl.assign`) |
+    | `y_t = M0 q_t` (`read = before_write`) | `Y = Q M0^T` |
+    | `y_t = (M0 - acc_t) q_t` (`chunk_prefix`, TTT's dual form) | `Y = Q M0^T - tril(Q K^T) G` |
+
+    Every other op of the step (slices, projections, activations, norms,
+    elementwise gates) is lifted to the chunk's rows: a projection becomes
+    one `nl.matmul` over the chunk. The step stays: the runtime runs the
+    tokens that do not fill a chunk aligned with the levels' clocks with it,
+    so both forms compute the same numbers (up to rounding).
+
+    The pass leaves a model without a chunk form unchanged and says why
+    with a remark (an error with `required`): a level of another period,
+    memory (MLP, KV cache) or rule (momentum, a per-token gradient point,
+    `read = after_write`, a preconditioner, a gate per key channel),
+    transfers, or an op it cannot lift (`nl.conv`).
+
+    Example:
+    ```mlir
+    // nl-opt --nl-chunk
+    nl.level @M period 16 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix> {...}
+    // gains
+    nl.chunk_step size 16 (%X : tensor<16x136xf32>) -> tensor<16x32xf32> {
+      %M0 = nl.weights @M : tensor<32x32xf32>
+      %P = nl.matmul %K, %M0 {transpose_rhs} : ... -> tensor<16x32xf32>
+      ...
+      nl.assign @M(%M1 : tensor<32x32xf32>)
+      nl.yield %Y : tensor<16x32xf32>
+    }
+    ```
+  }];
+  let options = [
+    Option<"required", "required", "bool", /*default=*/"false",
+           "Fail with a located error when the model has no chunk form "
+           "(by default it keeps its per-token form only)">
+  ];
+  let dependentDialects = ["::mlir::nl::NLDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numChunked", "num-chunked-models", "models given a chunk form">
+  ];
+}
+
 #endif // NL_TRANSFORMS_PASSES_TD

@@ -48,11 +48,19 @@ def NLToLoops : Pass<"nl-to-loops", "::mlir::ModuleOp"> {
     Example: a delta-rule level becomes, per head and row r,
     `e = sum_c M[r,c] k[c] - v[r]; acc[r,c] += lr * e * k[c]`, then on fire
     `M = retain * M - acc; acc = 0`.
+
+    A model with an `nl.chunk_step` (`nl-chunk`) gains a third function, the
+    chunk entry, with the step's arguments for `C` tokens (`x` of `C x dim`,
+    outputs with a leading `C`). `nl.matmul` becomes a register-tiled loop
+    nest: blocks of 4 rows by 16 columns of the product are kept in vector
+    registers (`vector.fma` on `vector<8xf32>`) across the contraction,
+    and `nl.assign` writes the new states once the chunk's outputs are
+    computed.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
   ];
   let options = [
     Option<"fastMath", "fast-math", "bool", /*default=*/"true",

@@ -45,6 +45,13 @@ llvm::StringRef phaseName(Phase phase);
 /// Parses a `--emit=` value.
 std::optional<Phase> parsePhase(llvm::StringRef name);
 
+/// Whether the CPU back end adds the chunk-parallel form (nl-chunk).
+enum class ChunkForm {
+  Auto,   // when the model has one and its chunks are long enough to pay
+  Always, // a model without one is an error
+  Never,  // every token runs the per-token step
+};
+
 struct CompileOptions {
   std::string inputFile = "-";
   std::string outputFile = "-";
@@ -56,6 +63,8 @@ struct CompileOptions {
   bool cpuParallel = false;
   /// ... for the loops whose estimated operations reach this.
   int64_t cpuParallelMinWork = 2000000;
+  /// CPU: the chunk-parallel form of the step (nl-chunk).
+  ChunkForm chunkForm = ChunkForm::Auto;
   /// Threads per block of the CUDA kernels (one block runs one stream).
   int64_t gpuBlockSize = 512;
   /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else

@@ -63,6 +63,9 @@ struct ModelABI {
 
   std::string stepSymbol() const { return "nl_" + model + "_step"; }
   std::string flushSymbol() const { return "nl_" + model + "_flush"; }
+  /// Tokens per call of the chunk entry point (nl.chunk_step), 0 if none.
+  int64_t chunkSize = 0;
+  std::string chunkSymbol() const { return "nl_" + model + "_chunk"; }
   /// Index of the state tensor called `name`, or -1.
   int stateIndex(llvm::StringRef name) const;
 };

@@ -63,7 +63,8 @@ LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
                std::to_string(options.minParallelWork) +
                "}),convert-scf-to-openmp,canonicalize,";
   pipeline += "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-              "convert-math-to-libm,convert-math-to-llvm,convert-arith-to-llvm,"
+              "convert-math-to-libm,convert-math-to-llvm,convert-vector-to-llvm,"
+              "convert-arith-to-llvm,"
               "finalize-memref-to-llvm,"
               "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
               "convert-cf-to-llvm,";

@@ -56,6 +56,12 @@ struct Manifest {
   std::vector<TensorSpec> params;
   std::vector<TensorSpec> state;
   std::string stepSymbol, flushSymbol;
+  /// The chunk entry point (nl-chunk) and its tokens per call; empty / 0
+  /// when the model has none. It runs `chunkSize` tokens that start a chunk
+  /// of every learning level, with the step's arguments for that many
+  /// tokens.
+  std::string chunkSymbol;
+  int64_t chunkSize = 0;
   /// "cpu" (also when the manifest has no "target") or "cuda".
   std::string target = "cpu";
   /// CUDA only (the manifest's "launch"): threads per block of both kernels
@@ -100,6 +106,9 @@ public:
   /// CPU models: the entry points (null for a CUDA model).
   StepFn step() const { return stepFn; }
   FlushFn flush() const { return flushFn; }
+  /// The chunk entry (same signature as the step, for chunkSize tokens), or
+  /// null.
+  StepFn chunk() const { return chunkFn; }
   /// Null for a model compiled without threads (--cpu-parallel=false).
   SetThreadsFn setThreads() const { return setThreadsFn; }
   /// CUDA models: the module image as read (PTX text); empty for CPU models.
@@ -113,6 +122,7 @@ private:
   std::string bytes;
   StepFn stepFn = nullptr;
   FlushFn flushFn = nullptr;
+  StepFn chunkFn = nullptr;
   SetThreadsFn setThreadsFn = nullptr;
 };
 

@@ -80,6 +80,9 @@ private:
   Session(const Model &model, int64_t batch, Clock clock);
   void initTensor(const TensorSpec &spec, uint64_t seed, float *out) const;
   uint64_t activeMask() const;
+  /// Per token of a call of `tokens` tokens: whether a whole chunk of the
+  /// chunk entry point starts there (all zero without one).
+  std::vector<char> chunkStarts(int64_t tokens, uint64_t active) const;
   bool zeroPending(size_t level, std::string *error);
   /// Brings the host copy of every state tensor up to date (CUDA: the
   /// device holds the newer values after a run).

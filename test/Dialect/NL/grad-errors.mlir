@@ -67,12 +67,38 @@ func.func @linear_batched_lead(%x: tensor<2x4xf32>, %w: tensor<3x8x4xf32>) -> te
 
 // -----
 
-nl.model @weights_not_mlp attributes {dim = 4} {
-  nl.level @M period 1 rule <objective = l2> {
+nl.model @weights_of_buffer attributes {dim = 4} {
+  nl.level @M period frozen {
+    nl.state @S : tensor<4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    // expected-error @below {{'nl.weights' op level @M has no MLP or matrix memory}}
+    %w = nl.weights @M : tensor<4xf32>
+    nl.yield
+  }
+}
+
+// -----
+
+nl.model @weights_matrix_after_write attributes {dim = 4} {
+  nl.level @M period frozen {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
   nl.step(%x : tensor<4xf32>) {
-    // expected-error @below {{'nl.weights' op level @M has no MLP memory}}
+    // expected-error @below {{'nl.weights' op of the matrix memory of level @M returns the stored state; 'after_write' and 'chunk_prefix' apply to MLP memories}}
+    %w = nl.weights @M after_write : tensor<4x4xf32>
+    nl.yield
+  }
+}
+
+// -----
+
+nl.model @weights_matrix_shape attributes {dim = 4} {
+  nl.level @M period frozen {
+    nl.state @S : !nl.matrix<4x4xf32, heads = 2> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    // expected-error @below {{'nl.weights' op result has shape [4, 4] but the stored matrix needs [2, 4, 4]}}
     %w = nl.weights @M : tensor<4x4xf32>
     nl.yield
   }

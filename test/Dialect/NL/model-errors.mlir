@@ -21,7 +21,7 @@ nl.model @two_steps attributes {dim = 4} {
 // -----
 
 nl.model @foreign_op attributes {dim = 4} {
-  // expected-error @+1 {{'arith.constant' op cannot appear directly in an nl.model; a model holds nl.param, nl.level, nl.transfer and one nl.step}}
+  // expected-error @+1 {{'arith.constant' op cannot appear directly in an nl.model; a model holds nl.param, nl.level, nl.transfer, one nl.step and at most one nl.chunk_step}}
   %c = arith.constant 1.0 : f32
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     nl.yield %x : tensor<4xf32>
@@ -211,7 +211,7 @@ nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 nl.model @yield_outside_step attributes {dim = 4} {
-  // expected-error @+1 {{'nl.yield' op expects parent op to be one of 'nl.step, nl.grad'}}
+  // expected-error @+1 {{'nl.yield' op expects parent op to be one of 'nl.step, nl.chunk_step, nl.grad'}}
   nl.yield
 }
 

@@ -1,0 +1,192 @@
+//===- NLChunkOps.cpp - The ops of the chunk-parallel form ----------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// Parsing, printing and verification of nl.chunk_step, nl.assign,
+// nl.matmul, nl.tril and nl.transpose: what nl-chunk writes when it turns a
+// level's per-token recurrence into products of matrices over a chunk.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+//===----------------------------------------------------------------------===//
+// ChunkStepOp
+//===----------------------------------------------------------------------===//
+
+ParseResult ChunkStepOp::parse(OpAsmParser &parser, OperationState &result) {
+  int64_t size = 0;
+  SmallVector<OpAsmParser::Argument> args;
+  SmallVector<Type> outputs;
+  if (parser.parseKeyword("size") || parser.parseInteger(size) ||
+      parser.parseArgumentList(args, OpAsmParser::Delimiter::Paren,
+                               /*allowType=*/true) ||
+      parser.parseOptionalArrowTypeList(outputs) ||
+      parser.parseOptionalAttrDictWithKeyword(result.attributes))
+    return failure();
+  Properties &props = result.getOrAddProperties<Properties>();
+  props.size = parser.getBuilder().getI64IntegerAttr(size);
+  props.output_types = parser.getBuilder().getTypeArrayAttr(outputs);
+  return parser.parseRegion(*result.addRegion(), args);
+}
+
+void ChunkStepOp::print(OpAsmPrinter &printer) {
+  printer << " size " << getSize() << " (";
+  llvm::interleaveComma(
+      getBody().getArguments(), printer,
+      [&](BlockArgument arg) { printer.printRegionArgument(arg); });
+  printer << ')';
+  printer.printOptionalArrowTypeList(getOutputTypeList());
+  printer.printOptionalAttrDictWithKeyword(
+      (*this)->getAttrs(), {getOutputTypesAttrName(), getSizeAttrName()});
+  printer << ' ';
+  printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
+}
+
+LogicalResult ChunkStepOp::verifyRegions() {
+  Block &block = getBody().front();
+  auto model = (*this)->getParentOfType<ModelOp>();
+  SmallVector<int64_t> expected{static_cast<int64_t>(getSize()),
+                                 static_cast<int64_t>(model.getDim())};
+  auto input = block.getNumArguments() == 1
+                   ? dyn_cast<RankedTensorType>(block.getArgument(0).getType())
+                   : RankedTensorType();
+  if (!input || input.getShape() != ArrayRef<int64_t>(expected) ||
+      !input.getElementType().isF32())
+    return emitOpError() << "takes one argument, the chunk's tokens as a "
+                         << "tensor<" << getSize() << "x" << model.getDim()
+                         << "xf32>";
+  if (block.empty() || !isa<YieldOp>(block.back()))
+    return emitOpError() << "body must end with nl.yield";
+  // Token-by-token ops have no meaning here: the chunk form reads and
+  // writes levels with nl.weights and nl.assign.
+  llvm::SmallSet<StringRef, 4> assigned;
+  WalkResult walk = getBody().walk([&](Operation *op) {
+    if (isa<ReadOp, UpdateOp, ConvOp, GradOp>(op)) {
+      op->emitOpError() << "works on one token and cannot appear in "
+                           "nl.chunk_step; use nl.weights, nl.matmul and "
+                           "nl.assign";
+      return WalkResult::interrupt();
+    }
+    if (auto assign = dyn_cast<AssignOp>(op))
+      if (!assigned.insert(assign.getLevel()).second) {
+        assign.emitOpError() << "assigns level @" << assign.getLevel()
+                             << " a second time in one chunk";
+        return WalkResult::interrupt();
+      }
+    if (auto weights = dyn_cast<WeightsOp>(op))
+      if (weights.getAfterWrite()) {
+        weights.emitOpError() << "in nl.chunk_step returns the chunk-start "
+                                 "state; 'after_write' has no meaning here";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  return failure(walk.wasInterrupted());
+}
+
+//===----------------------------------------------------------------------===//
+// AssignOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AssignOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = lookupLevelFor(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  StateOp memory = level.getMemory();
+  SmallVector<SmallVector<int64_t>> shapes;
+  if (auto matrix =
+          memory ? dyn_cast<MatrixType>(memory.getType()) : MatrixType())
+    shapes.push_back(
+        llvm::to_vector(getStorageTensorType(matrix).getShape()));
+  else if (auto mlp = memory ? dyn_cast<MlpType>(memory.getType()) : MlpType())
+    for (const MlpType::Part &p : mlp.getParts())
+      shapes.push_back(p.shape);
+  else
+    return emitOpError() << "level @" << level.getSymName()
+                         << " has no matrix or MLP memory to assign";
+  if (getValues().size() != shapes.size())
+    return emitOpError() << "gives " << getValues().size()
+                         << " value(s) but the memory of level @"
+                         << level.getSymName() << " stores " << shapes.size()
+                         << " tensor(s)";
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getValues(), shapes))) {
+    auto [value, shape] = pair;
+    ArrayRef<int64_t> got = cast<RankedTensorType>(value.getType()).getShape();
+    if (got != ArrayRef<int64_t>(shape))
+      return emitOpError() << "value #" << i << " has shape "
+                           << formatShape(got) << " but the stored tensor is "
+                           << formatShape(shape);
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp, TrilOp, TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  ArrayRef<int64_t> a = getLhs().getType().getShape();
+  ArrayRef<int64_t> b = getRhs().getType().getShape();
+  ArrayRef<int64_t> r = getResult().getType().getShape();
+  if (a.size() < 2 || a.size() != b.size())
+    return emitOpError() << "operands must be matrices of equal rank >= 2, "
+                            "got shapes "
+                         << formatShape(a) << " and " << formatShape(b);
+  size_t n = a.size();
+  if (a.drop_back(2) != b.drop_back(2))
+    return emitOpError() << "operands have different batch dimensions "
+                         << formatShape(a.drop_back(2)) << " and "
+                         << formatShape(b.drop_back(2));
+  int64_t m = getTransposeLhs() ? a[n - 1] : a[n - 2];
+  int64_t ka = getTransposeLhs() ? a[n - 2] : a[n - 1];
+  int64_t kb = getTransposeRhs() ? b[n - 1] : b[n - 2];
+  int64_t cols = getTransposeRhs() ? b[n - 2] : b[n - 1];
+  if (ka != kb)
+    return emitOpError() << "contracts " << ka << " columns of the lhs with "
+                         << kb << " rows of the rhs";
+  SmallVector<int64_t> expected(a.drop_back(2));
+  expected.append({m, cols});
+  if (r != ArrayRef<int64_t>(expected))
+    return emitOpError() << "result has shape " << formatShape(r)
+                         << " but the product is " << formatShape(expected);
+  return success();
+}
+
+LogicalResult TrilOp::verify() {
+  if (getInput().getType().getRank() < 2)
+    return emitOpError() << "masks the last two dimensions and needs a "
+                            "matrix, got "
+                         << getInput().getType();
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<bool> seen(in.size(), false);
+  for (int64_t p : perm) {
+    if (perm.size() != in.size() || p < 0 ||
+        p >= static_cast<int64_t>(in.size()) || seen[p])
+      return emitOpError() << "permutation must list each of the "
+                           << in.size() << " input dimensions once";
+    seen[p] = true;
+  }
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm)
+    expected.push_back(in[p]);
+  if (getResult().getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "result has shape "
+                         << formatShape(getResult().getType().getShape())
+                         << " but the permuted input is "
+                         << formatShape(expected);
+  return success();
+}

@@ -1,0 +1,644 @@
+//===- Chunk.cpp - nl-chunk: the chunk-parallel form of a step ------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// Adds nl.chunk_step to a model whose learning levels take gradients at the
+// chunk start: every op of the step is lifted to the rows of a chunk
+// (projections become matrix products), and each level's C rank-1 updates
+// become products of matrices with a causal mask (Passes.td has the table).
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/Transforms/Passes.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::nl {
+#define GEN_PASS_DEF_NLCHUNK
+#include "nl/Transforms/Passes.h.inc"
+} // namespace mlir::nl
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+
+using Shape = SmallVector<int64_t>;
+
+Shape shapeOf(Value v) {
+  return llvm::to_vector(cast<RankedTensorType>(v.getType()).getShape());
+}
+
+/// Why a model has no chunk form: the op to point at and the reason.
+struct Refusal {
+  Operation *at;
+  std::string why;
+};
+
+/// Builds the chunk step of one model. Values of the step map to values of
+/// the chunk body: a value that varies per token ("lifted") gains a leading
+/// dimension of C rows; one that does not (constants, parameters, level
+/// states) maps to itself.
+class ChunkBuilder {
+public:
+  ChunkBuilder(ModelOp model, OpBuilder &b) : model(model), b(b) {}
+
+  /// The chunk size, or a refusal when the model has no chunk form.
+  FailureOr<int64_t> check();
+  /// Writes the chunk step (after a successful check()).
+  LogicalResult build(int64_t size);
+
+  std::optional<Refusal> refusal;
+
+private:
+  LogicalResult refuse(Operation *at, const Twine &why) {
+    refusal = Refusal{at, why.str()};
+    return failure();
+  }
+
+  bool lifted(Value stepValue) { return liftedValues.contains(stepValue); }
+  Value get(Value stepValue) { return map.lookup(stepValue); }
+  RankedTensorType tensorType(ArrayRef<int64_t> shape) {
+    return getF32TensorType(shape, b.getContext());
+  }
+  /// `v` (of shape [..]) as `[C, 1.., ..]` with `rank` dimensions after C.
+  Value padRank(Value v, int64_t rank);
+  /// `v` of shape [C, H, ..] as [H, C, ..] (identity when there is one head
+  /// and the value is [C, ..]).
+  Value headsFirst(Value v, int64_t heads);
+  Value tokensFirst(Value v, int64_t heads);
+  /// `v` with its dimensions permuted (result dimension d is v's perm[d]).
+  Value permute(Value v, ArrayRef<int64_t> perm);
+  /// A gate of an update as a factor for the columns (tokens) of per-head
+  /// matrices [H?, d, C]: [H, 1, C], [1, C], [H, 1, 1] or a scalar.
+  FailureOr<Value> columnGate(Value stepGate, int64_t heads, Operation *at);
+  /// A key, value or query of the chunk as one matrix per head with a row
+  /// per token, [H?, C, d] (`columns`: [H?, d, C]).
+  Value perHead(Value stepValue, int64_t heads, bool columns);
+  /// The gate of the chunk's last token, shaped to scale [H?, r, c].
+  FailureOr<Value> lastGate(Value stepGate, int64_t heads, Operation *at);
+
+  LogicalResult liftOp(Operation *op);
+  LogicalResult liftLinear(LinearOp op);
+  LogicalResult emitLevel(UpdateOp update);
+  LogicalResult emitRead(ReadOp read);
+  Value matmul(Value a, Value c, bool ta, bool tc);
+  Value binary(StringRef kind, Value x, Value y);
+
+  ModelOp model;
+  OpBuilder &b;
+  Location loc = UnknownLoc::get(b.getContext());
+  int64_t size = 0;
+  IRMapping map;
+  DenseSet<Value> liftedValues;
+  /// Per chunked level: its chunk-start state M0, the lr-weighted errors of
+  /// the chunk as columns G^T ([H?, dv, C]) and its keys K ([H?, C, dk]).
+  struct LevelChunk {
+    Value m0, g, k;
+  };
+  llvm::StringMap<LevelChunk> levels;
+};
+
+FailureOr<int64_t> ChunkBuilder::check() {
+  StepOp step = model.getStep();
+  if (!step)
+    return failure();
+  if (model.getChunkStep())
+    return refuse(model.getChunkStep(), "the model has a chunk step already");
+  if (!model.getTransfers().empty())
+    return refuse(*model.getTransfers().begin(),
+                  "transfers between levels are not in the chunk form yet");
+  int64_t period = 0;
+  for (LevelOp level : model.getLevels()) {
+    StateOp memory = level.getMemory();
+    auto matrix =
+        memory ? dyn_cast<MatrixType>(memory.getType()) : MatrixType();
+    if (!matrix)
+      return refuse(level, "level @" + level.getSymName() +
+                               " has no matrix memory (MLP memories, KV "
+                               "caches and buffers run per token)");
+    if (matrix.getLayout() != Layout::out_in)
+      return refuse(level, "level @" + level.getSymName() +
+                               " has layout in_out; the chunk form is "
+                               "written for out_in");
+    if (!level.learnsOnline())
+      continue; // only read: its state is constant
+    if (llvm::range_size(level.getStates()) != 1)
+      return refuse(level, "level @" + level.getSymName() +
+                               " keeps buffers besides its memory");
+    RuleAttr rule = *level.getRule();
+    int64_t p = level.getPeriod().getValue();
+    if (p < 2)
+      return refuse(level, "level @" + level.getSymName() + " has period " +
+                               Twine(p) + "; the chunk form needs chunks of "
+                                          "at least 2 tokens");
+    if (period && p != period)
+      return refuse(level, "levels of periods " + Twine(period) + " and " +
+                               Twine(p) + " (multi-rate chunks are not in "
+                                          "the chunk form yet)");
+    period = p;
+    auto why = [&]() -> std::string {
+      if (rule.getObjective() != Objective::l2 &&
+          rule.getObjective() != Objective::dot)
+        return "objective " + stringifyObjective(rule.getObjective()).str();
+      if (rule.getAlgorithm() != Algorithm::gd)
+        return "algorithm " + stringifyAlgorithm(rule.getAlgorithm()).str();
+      if (rule.getGradAt() != GradPoint::chunk_start)
+        return "gradients at each token (grad_at = token)";
+      if (rule.getRead() == ReadOrder::after_write)
+        return "read = after_write";
+      if (rule.getRetention() == Retention::l2_prox)
+        return "retention l2_prox";
+      if (rule.getRetention() == Retention::decay &&
+          rule.getDecayOrder() != DecayOrder::decoupled)
+        return "decay_order before_grad";
+      if (rule.getPrecond() != Precond::none)
+        return "a preconditioner";
+      if (rule.getWindow() != 1)
+        return "an Omega window";
+      if (rule.getLrPlacement() != LrPlacement::per_token)
+        return "lr_placement per_chunk";
+      return {};
+    }();
+    if (!why.empty())
+      return refuse(level, "level @" + level.getSymName() + " has " + why +
+                               ", which the chunk form does not compute");
+  }
+  if (!period)
+    return refuse(model, "no level learns in chunks");
+  return period;
+}
+
+Value ChunkBuilder::binary(StringRef kind, Value x, Value y) {
+  Shape sx = shapeOf(x), sy = shapeOf(y), out;
+  bool ok = OpTrait::util::getBroadcastedShape(sx, sy, out);
+  assert(ok && "nl-chunk built operands that do not broadcast");
+  (void)ok;
+  Type t = tensorType(out);
+  if (kind == "add")
+    return AddOp::create(b, loc, t, x, y);
+  if (kind == "sub")
+    return SubOp::create(b, loc, t, x, y);
+  return MulOp::create(b, loc, t, x, y);
+}
+
+Value ChunkBuilder::matmul(Value a, Value c, bool ta, bool tc) {
+  Shape sa = shapeOf(a), sc = shapeOf(c);
+  size_t n = sa.size();
+  Shape out(sa.begin(), sa.end() - 2);
+  out.push_back(ta ? sa[n - 1] : sa[n - 2]);
+  out.push_back(tc ? sc[n - 2] : sc[n - 1]);
+  auto op = MatmulOp::create(b, loc, tensorType(out), a, c);
+  if (ta)
+    op.setTransposeLhs(true);
+  if (tc)
+    op.setTransposeRhs(true);
+  return op;
+}
+
+Value ChunkBuilder::padRank(Value v, int64_t rank) {
+  Shape s = shapeOf(v);
+  int64_t have = static_cast<int64_t>(s.size()) - 1;
+  if (have >= rank)
+    return v;
+  Shape out{s[0]};
+  out.append(rank - have, 1);
+  out.append(s.begin() + 1, s.end());
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices first;
+  for (int64_t i = 0; i <= rank - have; ++i)
+    first.push_back(i);
+  groups.push_back(first);
+  for (int64_t i = 1; i <= have; ++i)
+    groups.push_back({rank - have + i});
+  return tensor::ExpandShapeOp::create(b, loc, tensorType(out), v, groups);
+}
+
+Value ChunkBuilder::permute(Value v, ArrayRef<int64_t> perm) {
+  Shape in = shapeOf(v), out;
+  for (int64_t p : perm)
+    out.push_back(in[p]);
+  return TransposeOp::create(b, loc, tensorType(out), v,
+                             b.getDenseI64ArrayAttr(perm));
+}
+
+Value ChunkBuilder::headsFirst(Value v, int64_t heads) {
+  if (heads == 1)
+    return v;
+  SmallVector<int64_t> perm{1, 0};
+  for (size_t i = 2; i < shapeOf(v).size(); ++i)
+    perm.push_back(i);
+  return permute(v, perm);
+}
+
+Value ChunkBuilder::tokensFirst(Value v, int64_t heads) {
+  return headsFirst(v, heads); // swapping the first two is its own inverse
+}
+
+Value ChunkBuilder::perHead(Value stepValue, int64_t heads, bool columns) {
+  Value v = get(stepValue);
+  int64_t width = shapeOf(stepValue).back();
+  if (!lifted(stepValue)) {
+    // The same for every token: [H?, d] broadcast over C tokens.
+    Shape out = heads > 1 ? Shape{heads, size, width} : Shape{size, width};
+    if (heads > 1)
+      v = tensor::ExpandShapeOp::create(
+          b, loc, tensorType({heads, 1, width}), v,
+          ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    v = binary("add", createF32Splat(b, loc, 0.0, out), v);
+    if (!columns)
+      return v;
+    return permute(v, heads > 1 ? SmallVector<int64_t>{0, 2, 1}
+                                : SmallVector<int64_t>{1, 0});
+  }
+  // [C, H?, d] -> [H?, C, d] or [H?, d, C].
+  if (!columns)
+    return headsFirst(v, heads);
+  return permute(v, heads > 1 ? SmallVector<int64_t>{1, 2, 0}
+                              : SmallVector<int64_t>{1, 0});
+}
+
+FailureOr<Value> ChunkBuilder::columnGate(Value stepGate, int64_t heads,
+                                          Operation *at) {
+  Shape s = shapeOf(stepGate);
+  int64_t numel = 1;
+  for (int64_t d : s)
+    numel *= d;
+  bool perHead = heads > 1 && numel == heads;
+  if (numel != 1 && !perHead)
+    return (void)refuse(at, "a gate of shape " + formatShape(s) +
+                                " (one value per key channel) is not in "
+                                "the chunk form yet"),
+           failure();
+  Value g = get(stepGate);
+  if (!lifted(stepGate)) {
+    if (numel == 1)
+      return g; // a scalar broadcasts against anything
+    // [H] or [H, 1] -> [H, 1, 1]
+    if (s.size() != 1)
+      g = tensor::CollapseShapeOp::create(b, loc, tensorType({heads}), g,
+                                          ArrayRef<ReassociationIndices>{{0, 1}});
+    return Value(tensor::ExpandShapeOp::create(
+        b, loc, tensorType({heads, 1, 1}), g,
+        ArrayRef<ReassociationIndices>{{0, 1, 2}}));
+  }
+  // Lifted: [C, s..] -> [C] (one value per token) or [C, H].
+  Shape flat{size};
+  if (perHead)
+    flat.push_back(heads);
+  if (s.size() != flat.size() - 1) {
+    ReassociationIndices first{0}, rest;
+    if (!perHead)
+      for (size_t i = 1; i <= s.size(); ++i)
+        first.push_back(i);
+    else
+      for (size_t i = 1; i <= s.size(); ++i)
+        rest.push_back(i);
+    SmallVector<ReassociationIndices> groups{first};
+    if (perHead)
+      groups.push_back(rest);
+    g = tensor::CollapseShapeOp::create(b, loc, tensorType(flat), g, groups);
+  }
+  if (!perHead) // [C] -> [1, C]
+    return Value(tensor::ExpandShapeOp::create(
+        b, loc, tensorType({1, size}), g,
+        ArrayRef<ReassociationIndices>{{0, 1}}));
+  g = permute(g, {1, 0}); // [H, C]
+  return Value(tensor::ExpandShapeOp::create(
+      b, loc, tensorType({heads, 1, size}), g,
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}}));
+}
+
+FailureOr<Value> ChunkBuilder::lastGate(Value stepGate, int64_t heads,
+                                        Operation *at) {
+  Shape s = shapeOf(stepGate);
+  int64_t numel = 1;
+  for (int64_t d : s)
+    numel *= d;
+  bool perHead = heads > 1 && numel == heads;
+  if (numel != 1 && !perHead)
+    return (void)refuse(at, "a gate of shape " + formatShape(s) +
+                                " (one value per key channel) is not in "
+                                "the chunk form yet"),
+           failure();
+  Value g = get(stepGate);
+  if (lifted(stepGate)) {
+    // The last row: [1, s..] -> [numel].
+    int64_t rank = s.size() + 1;
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+        sizes, strides(rank, b.getIndexAttr(1));
+    offsets[0] = b.getIndexAttr(size - 1);
+    sizes.push_back(b.getIndexAttr(1));
+    for (int64_t d : s)
+      sizes.push_back(b.getIndexAttr(d));
+    Shape row{1};
+    row.append(s);
+    g = tensor::ExtractSliceOp::create(b, loc, tensorType(row), g, offsets,
+                                       sizes, strides);
+    ReassociationIndices all;
+    for (int64_t i = 0; i < rank; ++i)
+      all.push_back(i);
+    g = tensor::CollapseShapeOp::create(b, loc, tensorType({numel}), g,
+                                        ArrayRef<ReassociationIndices>{all});
+  } else if (s.size() != 1) {
+    ReassociationIndices all;
+    for (size_t i = 0; i < s.size(); ++i)
+      all.push_back(i);
+    g = tensor::CollapseShapeOp::create(b, loc, tensorType({numel}), g,
+                                        ArrayRef<ReassociationIndices>{all});
+  }
+  if (!perHead)
+    return g; // [1] broadcasts against [H?, r, c]
+  return Value(tensor::ExpandShapeOp::create(
+      b, loc, tensorType({heads, 1, 1}), g,
+      ArrayRef<ReassociationIndices>{{0, 1, 2}}));
+}
+
+LogicalResult ChunkBuilder::liftLinear(LinearOp op) {
+  if (!lifted(op.getInput()))
+    return success(); // cloned as is by the caller
+  if (lifted(op.getWeight()) || (op.getBias() && lifted(op.getBias())))
+    return refuse(op, "a projection whose weight changes per token");
+  Value x = get(op.getInput());
+  Value w = get(op.getWeight());
+  Shape sx = shapeOf(op.getInput()), sw = shapeOf(op.getWeight());
+  Shape sy = shapeOf(op.getResult());
+  bool trans = !op.getTransposeWeight(); // y = x W^T
+  Value y;
+  if (sw.size() == 2 && sx.size() == 1) {
+    y = matmul(x, w, false, trans);
+  } else if (sw.size() == 2) {
+    // [C, H.., in] -> [C*H.., in], one product, and back.
+    int64_t rows = size;
+    ReassociationIndices lead;
+    for (size_t i = 0; i < sx.size(); ++i) {
+      lead.push_back(i);
+      if (i + 1 < sx.size())
+        rows *= sx[i];
+    }
+    Value flat = tensor::CollapseShapeOp::create(
+        b, loc, tensorType({rows, sx.back()}), x,
+        ArrayRef<ReassociationIndices>{lead, {static_cast<int64_t>(sx.size())}});
+    Value prod = matmul(flat, w, false, trans);
+    Shape out{size};
+    out.append(sy);
+    y = tensor::ExpandShapeOp::create(
+        b, loc, tensorType(out), prod,
+        ArrayRef<ReassociationIndices>{lead,
+                                       {static_cast<int64_t>(sx.size())}});
+  } else if (sw.size() == 3 && sx.size() == 2) {
+    // One weight per head: [C, H, in] -> [H, C, in] x [H, out, in]^T.
+    Value prod = matmul(headsFirst(x, sx[0]), w, false, trans);
+    y = tokensFirst(prod, sx[0]);
+  } else {
+    return refuse(op, "a projection of shape " + formatShape(sw) +
+                          " applied to " + formatShape(sx));
+  }
+  if (op.getBias())
+    y = binary("add", y, get(op.getBias()));
+  map.map(op.getResult(), y);
+  liftedValues.insert(op.getResult());
+  return success();
+}
+
+LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
+  LevelOp level = model.lookupLevel(update.getLevel());
+  auto matrix = cast<MatrixType>(level.getMemory().getType());
+  RuleAttr rule = *level.getRule();
+  int64_t heads = matrix.getHeads();
+  Type memType = getStorageTensorType(matrix);
+  if (!update.getKey() || !update.getValue() || !update.getLr())
+    return refuse(update, "an update without key, value and lr");
+  // Per head, the chunk's errors are the columns of E^T = M0 K^T - V^T
+  // ([dv, C]): every product below has the memory or the chunk's tokens in
+  // row-major order, so no d x d matrix is ever transposed.
+  Value m0 = WeightsOp::create(b, loc, TypeRange{memType}, level.getSymName())
+                 .getResult(0);
+  Value k = perHead(update.getKey(), heads, /*columns=*/false); // [H?, C, dk]
+  FailureOr<Value> lr = columnGate(update.getLr(), heads, update);
+  if (failed(lr))
+    return failure();
+  Value vt = perHead(update.getValue(), heads, /*columns=*/true); // [H?,dv,C]
+  Value et;
+  if (rule.getObjective() == Objective::l2) {
+    et = binary("sub", matmul(m0, k, false, true), vt);
+    if (rule.getL2() == L2Convention::full)
+      et = binary("mul", et, createF32Splat(b, loc, 2.0));
+  } else { // dot: -v
+    et = binary("sub", createF32Splat(b, loc, 0.0), vt);
+  }
+  Value gt = binary("mul", et, *lr); // G^T = lr E^T
+  // M1 = retain_C M0 - G^T K.
+  Value kept = m0;
+  if (rule.getRetention() == Retention::decay) {
+    if (!update.getRetain())
+      return refuse(update, "a decay without a retain gate");
+    FailureOr<Value> retain = lastGate(update.getRetain(), heads, update);
+    if (failed(retain))
+      return failure();
+    kept = binary("mul", m0, *retain);
+  }
+  Value m1 = binary("sub", kept, matmul(gt, k, false, false));
+  AssignOp::create(b, loc, level.getSymName(), ValueRange{m1});
+  levels[level.getSymName()] = {m0, gt, k};
+  return success();
+}
+
+LogicalResult ChunkBuilder::emitRead(ReadOp read) {
+  LevelOp level = model.lookupLevel(read.getLevel());
+  auto matrix = cast<MatrixType>(level.getMemory().getType());
+  int64_t heads = matrix.getHeads();
+  if (!lifted(read.getQuery()))
+    return refuse(read, "a read whose query is the same for every token");
+  Value q = perHead(read.getQuery(), heads, /*columns=*/false); // [H?, C, dk]
+  Value yt; // Y^T, [H?, dv, C]
+  if (!level.learnsOnline()) {
+    Value m = WeightsOp::create(b, loc,
+                                TypeRange{getStorageTensorType(matrix)},
+                                level.getSymName())
+                  .getResult(0);
+    yt = matmul(m, q, false, true);
+  } else {
+    auto it = levels.find(level.getSymName());
+    if (it == levels.end())
+      return refuse(read, "a read of @" + level.getSymName() +
+                              " before its update in the step");
+    LevelChunk &c = it->second;
+    yt = matmul(c.m0, q, false, true); // Y^T = M0 Q^T
+    if (level.getRule()->getRead() == ReadOrder::chunk_prefix) {
+      // minus, for token t, sum_{s <= t} (q_t . k_s) g_s
+      Value scores = matmul(q, c.k, false, true); // [t, s]
+      Value masked =
+          TrilOp::create(b, loc, scores.getType(), scores, /*strict=*/false);
+      yt = binary("sub", yt, matmul(c.g, masked, false, true));
+    }
+  }
+  // [H?, dv, C] -> [C, H?, dv]
+  Value y = permute(yt, heads > 1 ? SmallVector<int64_t>{2, 0, 1}
+                                  : SmallVector<int64_t>{1, 0});
+  map.map(read.getResult(), y);
+  liftedValues.insert(read.getResult());
+  return success();
+}
+
+LogicalResult ChunkBuilder::liftOp(Operation *op) {
+  bool anyLifted = llvm::any_of(op->getOperands(),
+                                [&](Value v) { return lifted(v); });
+  if (auto u = dyn_cast<UpdateOp>(op))
+    return emitLevel(u);
+  if (auto r = dyn_cast<ReadOp>(op))
+    return emitRead(r);
+  if (auto l = dyn_cast<LinearOp>(op))
+    if (anyLifted)
+      return liftLinear(l);
+  if (isa<ConvOp, GradOp, WeightsOp>(op))
+    return refuse(op, "'" + op->getName().getStringRef() +
+                          "' is not in the chunk form");
+  if (!anyLifted) { // the same for every token: computed once
+    b.clone(*op, map);
+    return success();
+  }
+  Operation *clone = nullptr;
+  if (auto s = dyn_cast<tensor::ExtractSliceOp>(op)) {
+    if (s.hasUnitStride() && s.getOffsets().empty() && s.getSizes().empty()) {
+      SmallVector<OpFoldResult> offsets{b.getIndexAttr(0)}, sizes{
+                                                                b.getIndexAttr(
+                                                                    size)},
+          strides{b.getIndexAttr(1)};
+      for (int64_t o : s.getStaticOffsets())
+        offsets.push_back(b.getIndexAttr(o));
+      for (int64_t n : s.getStaticSizes())
+        sizes.push_back(b.getIndexAttr(n));
+      for (int64_t n : s.getStaticStrides())
+        strides.push_back(b.getIndexAttr(n));
+      Shape out{size};
+      out.append(shapeOf(s.getResult()));
+      clone = tensor::ExtractSliceOp::create(
+          b, loc, tensorType(out), get(s.getSource()), offsets, sizes, strides);
+    }
+  } else if (auto e = dyn_cast<tensor::ExpandShapeOp>(op)) {
+    SmallVector<ReassociationIndices> groups{{0}};
+    for (ReassociationIndices g : e.getReassociationIndices()) {
+      for (int64_t &i : g)
+        ++i;
+      groups.push_back(g);
+    }
+    Shape out{size};
+    out.append(shapeOf(e.getResult()));
+    clone = tensor::ExpandShapeOp::create(b, loc, tensorType(out),
+                                          get(e.getSrc()), groups);
+  } else if (auto c = dyn_cast<tensor::CollapseShapeOp>(op)) {
+    SmallVector<ReassociationIndices> groups{{0}};
+    for (ReassociationIndices g : c.getReassociationIndices()) {
+      for (int64_t &i : g)
+        ++i;
+      groups.push_back(g);
+    }
+    Shape out{size};
+    out.append(shapeOf(c.getResult()));
+    clone = tensor::CollapseShapeOp::create(b, loc, tensorType(out),
+                                            get(c.getSrc()), groups);
+  } else if (isa<AddOp, SubOp, MulOp, DivOp>(op)) {
+    int64_t rank = shapeOf(op->getResult(0)).size();
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands())
+      operands.push_back(lifted(v) ? padRank(get(v), rank) : get(v));
+    Shape out{size};
+    out.append(shapeOf(op->getResult(0)));
+    OperationState state(loc, op->getName());
+    state.addOperands(operands);
+    state.addTypes(tensorType(out));
+    state.addAttributes(op->getAttrs());
+    clone = b.create(state);
+  } else if (isa<ActOp, NormOp>(op)) {
+    // Over the last dimension (or elementwise): only the input is lifted.
+    if (llvm::any_of(op->getOperands().drop_front(),
+                     [&](Value v) { return lifted(v); }))
+      return refuse(op, "a norm whose scale or shift changes per token");
+    Shape out{size};
+    out.append(shapeOf(op->getResult(0)));
+    IRMapping local = map;
+    clone = b.clone(*op, local);
+    clone->getResult(0).setType(tensorType(out));
+  }
+  if (!clone)
+    return refuse(op, "'" + op->getName().getStringRef() +
+                          "' on values that change per token is not in the "
+                          "chunk form yet");
+  map.map(op->getResult(0), clone->getResult(0));
+  liftedValues.insert(op->getResult(0));
+  return success();
+}
+
+LogicalResult ChunkBuilder::build(int64_t chunkSize) {
+  size = chunkSize;
+  StepOp step = model.getStep();
+  loc = step.getLoc();
+  SmallVector<Type> outputs;
+  for (Type t : step.getOutputTypeList()) {
+    Shape s{size};
+    s.append(cast<RankedTensorType>(t).getShape().begin(),
+             cast<RankedTensorType>(t).getShape().end());
+    outputs.push_back(tensorType(s));
+  }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfter(step);
+  auto chunk = ChunkStepOp::create(b, loc, b.getI64IntegerAttr(size),
+                                   b.getTypeArrayAttr(outputs));
+  Block *body = new Block();
+  chunk.getBody().push_back(body);
+  Value x = body->addArgument(tensorType({size, static_cast<int64_t>(
+                                                    model.getDim())}),
+                              loc);
+  map.map(step.getInput(), x);
+  liftedValues.insert(step.getInput());
+  b.setInsertionPointToStart(body);
+  for (Operation &op : step.getBody().front().without_terminator()) {
+    loc = op.getLoc();
+    if (failed(liftOp(&op))) {
+      chunk.erase();
+      return failure();
+    }
+  }
+  auto yield = cast<YieldOp>(step.getBody().front().getTerminator());
+  SmallVector<Value> results;
+  for (Value v : yield.getValues()) {
+    if (!lifted(v)) {
+      chunk.erase();
+      return refuse(yield, "an output that is the same for every token");
+    }
+    results.push_back(get(v));
+  }
+  YieldOp::create(b, yield.getLoc(), results);
+  return success();
+}
+
+struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModelOp model = getOperation();
+    OpBuilder builder(model.getContext());
+    ChunkBuilder chunk(model, builder);
+    FailureOr<int64_t> size = chunk.check();
+    if (succeeded(size) && succeeded(chunk.build(*size))) {
+      ++numChunked;
+      return;
+    }
+    if (!chunk.refusal)
+      return;
+    if (required) {
+      chunk.refusal->at->emitError()
+          << "model @" << model.getSymName()
+          << " has no chunk-parallel form: " << chunk.refusal->why;
+      return signalPassFailure();
+    }
+    chunk.refusal->at->emitRemark()
+        << "model @" << model.getSymName()
+        << " keeps its per-token form only: " << chunk.refusal->why;
+  }
+};
+
+} // namespace

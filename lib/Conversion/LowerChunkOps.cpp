@@ -1,0 +1,228 @@
+//===- LowerChunkOps.cpp - nl-to-loops for the chunk-parallel form --------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// The chunk entry point of a model with an nl.chunk_step (nl-chunk), and the
+// loops of its ops: nl.matmul as a register-tiled loop nest on vectors,
+// nl.tril, nl.transpose, and nl.assign's writes of the new states.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelLowering.h"
+
+using namespace nlc::detail;
+
+namespace {
+/// The register tile of nl.matmul: kRows rows by kVectors vectors of
+/// kWidth floats, kRows * kVectors accumulators (8 of AVX2's 16 registers).
+constexpr int64_t kRows = 4, kVectors = 2, kWidth = 8;
+} // namespace
+
+/// The buffer `v` is a view of (through reshapes), or `v` itself.
+static Value rootBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto e = dyn_cast<memref::ExpandShapeOp>(def))
+      v = e.getSrc();
+    else if (auto c = dyn_cast<memref::CollapseShapeOp>(def))
+      v = c.getSrc();
+    else
+      break;
+  }
+  return v;
+}
+
+LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
+  makeFunction(abi.model + "_chunk_impl", /*isStep=*/true, chunk.getSize());
+  b.setInsertionPointToEnd(entry);
+  heapScratch = true;
+  buffers[chunk.getInput()] = xArg;
+  pendingAssigns.clear();
+  intoState.clear();
+  Block &body = chunk.getBody().front();
+  // A new state computed elementwise (M1 = retain M0 - G^T K) is written in
+  // place at the end instead of into a scratch copy.
+  body.walk([&](AssignOp assign) {
+    for (Value v : assign.getValues())
+      if (Operation *def = v.getDefiningOp())
+        if (isa<AddOp, SubOp, MulOp, DivOp>(def) && v.hasOneUse() &&
+            def->getBlock() == &body)
+          intoState.insert(def);
+  });
+  for (Operation &op : body.without_terminator()) {
+    if (intoState.contains(&op))
+      continue;
+    if (failed(lowerOp(&op)))
+      return failure();
+  }
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (auto [value, out] : llvm::zip(yield.getValues(), outputArgs)) {
+    Value src = buf(value);
+    forAll(shapeOf(value), [&](ValueRange ivs) {
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, src, ivs),
+                              out, ivs);
+    });
+  }
+  // The new states, once nothing of the chunk reads the old ones. In place
+  // only when each operand is the state itself or a buffer apart from it
+  // (an element then depends on the same element of the old state only).
+  for (AssignOp assign : pendingAssigns) {
+    LevelOp level = model.lookupLevel(assign.getLevel());
+    for (auto [value, name] :
+         llvm::zip(assign.getValues(),
+                   memoryTensors(level, level.getMemory().getSymName()))) {
+      Value dst = stateArgs[abi.stateIndex(name)];
+      Operation *def = value.getDefiningOp();
+      if (def && intoState.contains(def)) {
+        bool inPlace = llvm::all_of(def->getOperands(), [&](Value operand) {
+          Value ob = buf(operand);
+          return ob == dst || rootBuffer(ob) != dst;
+        });
+        lowerBinary(def, inPlace ? dst : Value());
+        if (inPlace)
+          continue;
+      }
+      Value src = buf(value);
+      forAll(shapeOf(value), [&](ValueRange ivs) {
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, src, ivs), dst, ivs);
+      });
+    }
+  }
+  emitReturn();
+  heapScratch = false;
+  return success();
+}
+
+void ModelLowering::lowerMatmul(MatmulOp op) {
+  Shape sa = shapeOf(op.getLhs()), sb = shapeOf(op.getRhs());
+  Shape out = shapeOf(op.getResult());
+  size_t n = out.size();
+  Shape batch(out.begin(), out.end() - 2);
+  int64_t rows = out[n - 2], cols = out[n - 1];
+  bool ta = op.getTransposeLhs();
+  int64_t depth = ta ? sa[n - 2] : sa[n - 1];
+  Value a = buf(op.getLhs()), rhs = buf(op.getRhs());
+  Value result = scratch(out);
+
+  // The right operand as [batch.., depth, cols], rows contiguous: copied
+  // once when it is transposed (depth x cols loads against the
+  // rows x depth x cols multiply-adds of the product).
+  if (op.getTransposeRhs()) {
+    Shape t(batch);
+    t.append({depth, cols});
+    Value copy = scratch(t);
+    forAll(t, [&](ValueRange ivs) {
+      SmallVector<Value> from(ivs.drop_back(2));
+      from.append({ivs[n - 1], ivs[n - 2]});
+      memref::StoreOp::create(
+          b, loc, memref::LoadOp::create(b, loc, rhs, from), copy, ivs);
+    });
+    rhs = copy;
+  }
+
+  auto vecTy = VectorType::get({kWidth}, b.getF32Type());
+  int64_t tileCols = kVectors * kWidth;
+  int64_t fullRows = rows - rows % kRows, fullCols = cols - cols % tileCols;
+  forAll(batch, [&](ValueRange bi) {
+    auto at = [&](Value i, Value j) {
+      SmallVector<Value> ix(bi.begin(), bi.end());
+      ix.append({i, j});
+      return ix;
+    };
+    auto loadA = [&](Value i, Value k) -> Value {
+      return memref::LoadOp::create(b, loc, a, ta ? at(k, i) : at(i, k));
+    };
+    // The register-tiled part.
+    if (fullRows && fullCols) {
+      auto rowLoop = scf::ForOp::create(b, loc, idx(0), idx(fullRows),
+                                        idx(kRows));
+      OpBuilder::InsertionGuard g1(b);
+      b.setInsertionPointToStart(rowLoop.getBody());
+      Value i0 = rowLoop.getInductionVar();
+      auto colLoop = scf::ForOp::create(b, loc, idx(0), idx(fullCols),
+                                        idx(tileCols));
+      b.setInsertionPointToStart(colLoop.getBody());
+      Value j0 = colLoop.getInductionVar();
+      Value zero = arith::ConstantOp::create(
+          b, loc, vecTy, DenseElementsAttr::get(vecTy, 0.0f));
+      SmallVector<Value> init(kRows * kVectors, zero);
+      auto kLoop = scf::ForOp::create(b, loc, idx(0), idx(depth), idx(1), init);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(kLoop.getBody());
+        Value k = kLoop.getInductionVar();
+        SmallVector<Value> bv;
+        for (int64_t v = 0; v < kVectors; ++v) {
+          Value j = arith::AddIOp::create(b, loc, j0, idx(v * kWidth));
+          bv.push_back(vector::LoadOp::create(b, loc, vecTy, rhs, at(k, j)));
+        }
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < kRows; ++r) {
+          Value i = arith::AddIOp::create(b, loc, i0, idx(r));
+          Value av =
+              vector::BroadcastOp::create(b, loc, vecTy, loadA(i, k));
+          for (int64_t v = 0; v < kVectors; ++v)
+            next.push_back(vector::FMAOp::create(
+                b, loc, av, bv[v],
+                kLoop.getRegionIterArgs()[r * kVectors + v]));
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      for (int64_t r = 0; r < kRows; ++r) {
+        Value i = arith::AddIOp::create(b, loc, i0, idx(r));
+        for (int64_t v = 0; v < kVectors; ++v) {
+          Value j = arith::AddIOp::create(b, loc, j0, idx(v * kWidth));
+          vector::StoreOp::create(b, loc, kLoop.getResult(r * kVectors + v),
+                                  result, at(i, j));
+        }
+      }
+    }
+    // The edges the tile does not cover, one dot product per element.
+    auto scalarBlock = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      if (r0 >= r1 || c0 >= c1)
+        return;
+      forAll({r1 - r0, c1 - c0}, [&](ValueRange ij) {
+        Value i = arith::AddIOp::create(b, loc, ij[0], idx(r0));
+        Value j = arith::AddIOp::create(b, loc, ij[1], idx(c0));
+        Value dot = sum(depth, [&](Value k) {
+          return arith::MulFOp::create(
+              b, loc, loadA(i, k),
+              memref::LoadOp::create(b, loc, rhs, at(k, j)));
+        });
+        memref::StoreOp::create(b, loc, dot, result, at(i, j));
+      });
+    };
+    scalarBlock(fullRows, rows, 0, cols);
+    scalarBlock(0, fullRows, fullCols, cols);
+  });
+  buffers[op.getResult()] = result;
+}
+
+void ModelLowering::lowerTril(TrilOp op) {
+  Shape shape = shapeOf(op.getResult());
+  Value in = buf(op.getInput()), out = scratch(shape);
+  size_t n = shape.size();
+  forAll(shape, [&](ValueRange ivs) {
+    auto pred = op.getStrict() ? arith::CmpIPredicate::ult
+                               : arith::CmpIPredicate::ule;
+    Value keep = arith::CmpIOp::create(b, loc, pred, ivs[n - 1], ivs[n - 2]);
+    Value v = arith::SelectOp::create(
+        b, loc, keep, memref::LoadOp::create(b, loc, in, ivs), f32(0.0));
+    memref::StoreOp::create(b, loc, v, out, ivs);
+  });
+  buffers[op.getResult()] = out;
+}
+
+void ModelLowering::lowerTranspose(TransposeOp op) {
+  Shape shape = shapeOf(op.getResult());
+  Value in = buf(op.getInput()), out = scratch(shape);
+  ArrayRef<int64_t> perm = op.getPermutation();
+  forAll(shape, [&](ValueRange ivs) {
+    SmallVector<Value> from(ivs.size());
+    for (auto [d, p] : llvm::enumerate(perm))
+      from[p] = ivs[d];
+    memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, in, from),
+                            out, ivs);
+  });
+  buffers[op.getResult()] = out;
+}
