@@ -41,6 +41,12 @@ void NLExportCABIPass::runOnOperation() {
   auto i64 = b.getI64Type();
   auto voidTy = LLVM::LLVMVoidType::get(ctx);
 
+  // The chunk entries' large scratch: one copy per thread.
+  module.walk([&](LLVM::GlobalOp global) {
+    if (global.getSymName().starts_with(nlc::kThreadLocalScratchPrefix))
+      global.setThreadLocal_(true);
+  });
+
   SmallVector<LLVM::LLVMFuncOp> kernels;
   module.walk([&](LLVM::LLVMFuncOp fn) {
     if (fn->hasAttr("nl.c_symbol"))

@@ -226,3 +226,60 @@ void ModelLowering::lowerTranspose(TransposeOp op) {
   });
   buffers[op.getResult()] = out;
 }
+
+void ModelLowering::lowerTriInv(TriInvOp op) {
+  Shape shape = shapeOf(op.getResult());
+  size_t n = shape.size();
+  int64_t c = shape[n - 1];
+  Value a = buf(op.getInput()), out = scratch(shape);
+  Shape batch(shape.begin(), shape.end() - 2);
+  forAll(batch, [&](ValueRange bi) {
+    auto at = [&](Value i, Value j) {
+      SmallVector<Value> ix(bi.begin(), bi.end());
+      ix.append({i, j});
+      return ix;
+    };
+    // Row by row, X[i, j] = -sum_{j <= m < i} A[i, m] X[m, j] for j < i,
+    // X[i, i] = 1, zero above: the rows above i are final when row i is
+    // computed.
+    forInOrder(c, [&](Value i) {
+      forAll({c}, [&](ValueRange js) {
+        Value j = js[0];
+        Value below = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                            j, i);
+        auto ifBelow = scf::IfOp::create(b, loc, b.getF32Type(), below,
+                                         /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(&ifBelow.getThenRegion().front());
+          auto loop = scf::ForOp::create(b, loc, j, i, idx(1),
+                                         ValueRange{f32(0.0)});
+          {
+            OpBuilder::InsertionGuard g2(b);
+            b.setInsertionPointToStart(loop.getBody());
+            Value m = loop.getInductionVar();
+            Value term = arith::MulFOp::create(
+                b, loc, memref::LoadOp::create(b, loc, a, at(i, m)),
+                memref::LoadOp::create(b, loc, out, at(m, j)));
+            scf::YieldOp::create(
+                b, loc,
+                ValueRange{arith::AddFOp::create(
+                    b, loc, loop.getRegionIterArgs()[0], term)});
+          }
+          scf::YieldOp::create(
+              b, loc,
+              ValueRange{arith::NegFOp::create(b, loc, loop.getResult(0))});
+          b.setInsertionPointToStart(&ifBelow.getElseRegion().front());
+          Value diag = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                             j, i);
+          scf::YieldOp::create(
+              b, loc,
+              ValueRange{arith::SelectOp::create(b, loc, diag, f32(1.0),
+                                                 f32(0.0))});
+        }
+        memref::StoreOp::create(b, loc, ifBelow.getResult(0), out, at(i, j));
+      });
+    });
+  });
+  buffers[op.getResult()] = out;
+}

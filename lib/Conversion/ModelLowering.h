@@ -11,6 +11,7 @@
 #ifndef NLC_LIB_CONVERSION_MODELLOWERING_H
 #define NLC_LIB_CONVERSION_MODELLOWERING_H
 
+#include "nlc/Conversion/Passes.h"
 #include "nlc/Target/ModelABI.h"
 
 #include "nl/IR/NLOps.h"
@@ -66,29 +67,33 @@ private:
   MemRefType memTy(ArrayRef<int64_t> shape) {
     return MemRefType::get(shape, b.getF32Type());
   }
-  /// A scratch buffer, allocated once at function entry: on the stack, or
-  /// in the chunk entry on the heap when large (a chunk's d x d products
-  /// would not fit a thread's stack), freed by emitReturn().
+  /// A scratch buffer, allocated once at function entry: on the stack, or,
+  /// in the chunk entry when large (a chunk's d x d products would not fit
+  /// a thread's stack), in a thread-local global of its own that
+  /// nl-export-c-abi marks thread_local (allocated once per thread, so no
+  /// call pays for fresh pages).
   Value scratch(ArrayRef<int64_t> shape) {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(entry);
     int64_t bytes = 4;
     for (int64_t d : shape)
       bytes *= d;
     if (heapScratch && bytes > kMaxStackScratch) {
-      Value buffer = memref::AllocOp::create(b, loc, memTy(shape));
-      heapBuffers.push_back(buffer);
-      return buffer;
+      auto module = model->getParentOfType<ModuleOp>();
+      b.setInsertionPointToStart(module.getBody());
+      std::string name = (std::string(kThreadLocalScratchPrefix) + abi.model + "_" +
+                          std::to_string(numGlobalScratch++));
+      memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
+                               memTy(shape), b.getUnitAttr(),
+                               /*constant=*/false, IntegerAttr());
+      b.setInsertionPointToStart(entry);
+      return memref::GetGlobalOp::create(b, loc, memTy(shape), name);
     }
+    b.setInsertionPointToStart(entry);
     return memref::AllocaOp::create(b, loc, memTy(shape));
   }
-  /// Frees the heap scratch and returns from the function being built.
-  void emitReturn() {
-    for (Value buffer : heapBuffers)
-      memref::DeallocOp::create(b, loc, buffer);
-    heapBuffers.clear();
-    func::ReturnOp::create(b, loc);
-  }
+  /// Returns from the function being built.
+  void emitReturn() { func::ReturnOp::create(b, loc); }
+
   /// Runs `body` over every index of `shape` as one scf.parallel: the
   /// iterations must be independent (each writes only its own elements),
   /// which is what the CUDA back end distributes over threads. Every
@@ -261,6 +266,8 @@ private:
   /// in vector registers across the contraction.
   void lowerMatmul(MatmulOp op);
   void lowerTril(TrilOp op);
+  /// (I + A)^-1 of strictly lower A, by forward substitution per matrix.
+  void lowerTriInv(TriInvOp op);
   void lowerTranspose(TransposeOp op);
 
   ModelOp model;
@@ -284,7 +291,7 @@ private:
   DenseSet<Operation *> intoState;
   static constexpr int64_t kMaxStackScratch = 64 * 1024;
   bool heapScratch = false;
-  SmallVector<Value> heapBuffers;
+  int64_t numGlobalScratch = 0;
   llvm::StringMap<UpdateOp> updates;
   llvm::StringMap<int> levelIndex;
   DenseMap<Operation *, int> convIndex;

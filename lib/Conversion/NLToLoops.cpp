@@ -1527,6 +1527,10 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     lowerTranspose(t);
     return success();
   }
+  if (auto t = dyn_cast<TriInvOp>(op)) {
+    lowerTriInv(t);
+    return success();
+  }
   if (auto a = dyn_cast<AssignOp>(op)) {
     pendingAssigns.push_back(a);
     return success();

@@ -231,8 +231,9 @@ uint64_t Session::activeMask() const {
 
 std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
   // Tokens t .. t+C-1 of this call run as one chunk when every learning
-  // level is active, has period C and an empty pending chunk at t (so it
-  // fires on token t+C-1 and not before); the clock is not ticked yet.
+  // level is active and either learns every token (period 1) or has period
+  // C and an empty pending chunk at t (so it fires on token t+C-1 and not
+  // before); the clock is not ticked yet.
   const Manifest &m = model.manifest();
   std::vector<char> starts(tokens, 0);
   int64_t c = m.chunkSize;
@@ -242,15 +243,20 @@ std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
   for (size_t i = 0; i < m.levels.size(); ++i) {
     if (m.levels[i].infinite)
       return starts;
-    if (m.levels[i].period == 0)
+    int64_t period = m.levels[i].period;
+    if (period == 0)
       continue;
-    if (m.levels[i].period != c || !(active >> i & 1))
+    if ((period != c && period != 1) || !(active >> i & 1))
       return starts;
-    learning.push_back(i);
+    if (period == c)
+      learning.push_back(i);
   }
-  if (learning.empty())
+  if (learning.empty()) { // every level learns every token
+    for (int64_t t = 0; t + c <= tokens; t += c)
+      starts[t] = 1;
     return starts;
-  // All learning levels share period C: they fire together, so one phase
+  }
+  // The chunked levels share period C: they fire together, so one phase
   // describes them; a chunk starts where their pending count is 0.
   int64_t pending = timer.pending(learning[0]);
   for (size_t i : learning)

@@ -130,7 +130,7 @@ LogicalResult AssignOp::verifySymbolUses(SymbolTableCollection &tables) {
 }
 
 //===----------------------------------------------------------------------===//
-// MatmulOp, TrilOp, TransposeOp
+// MatmulOp, TrilOp, TriInvOp, TransposeOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult MatmulOp::verify() {
@@ -169,12 +169,24 @@ LogicalResult TrilOp::verify() {
   return success();
 }
 
+LogicalResult TriInvOp::verify() {
+  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  if (shape.size() < 2 || shape[shape.size() - 1] != shape[shape.size() - 2])
+    return emitOpError() << "inverts square matrices over the last two "
+                            "dimensions, got shape "
+                         << formatShape(shape);
+  return success();
+}
+
 LogicalResult TransposeOp::verify() {
   ArrayRef<int64_t> in = getInput().getType().getShape();
   ArrayRef<int64_t> perm = getPermutation();
   SmallVector<bool> seen(in.size(), false);
+  if (perm.size() != in.size())
+    return emitOpError() << "permutation must list each of the " << in.size()
+                         << " input dimensions once";
   for (int64_t p : perm) {
-    if (perm.size() != in.size() || p < 0 ||
+    if (p < 0 ||
         p >= static_cast<int64_t>(in.size()) || seen[p])
       return emitOpError() << "permutation must list each of the "
                            << in.size() << " input dimensions once";

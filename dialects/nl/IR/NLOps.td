@@ -782,4 +782,21 @@ def NL_TransposeOp : NL_Op<"transpose", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NL_TriInvOp : NL_Op<"tri_inv", [Pure, SameOperandsAndResultType]> {
+  let summary = "inverse of a unit lower-triangular matrix, (I + A)^-1";
+  let description = [{
+    For each matrix of the last two (square) dimensions, `(I + A)^-1`
+    where `A` is taken strictly below the diagonal (entries on and above it
+    are ignored): the UT transform of the chunked delta rule, `T = (I +
+    diag(beta) tril(K K^T, -1))^-1`, computed by forward substitution. The
+    result is unit lower-triangular.
+
+    Example: `%T = nl.tri_inv %A : tensor<4x64x64xf32>`
+  }];
+  let arguments = (ins NL_Tensor:$input);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 #endif // NL_OPS_TD

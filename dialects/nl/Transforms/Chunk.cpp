@@ -44,7 +44,8 @@ struct Refusal {
 /// states) maps to itself.
 class ChunkBuilder {
 public:
-  ChunkBuilder(ModelOp model, OpBuilder &b) : model(model), b(b) {}
+  ChunkBuilder(ModelOp model, OpBuilder &b, int64_t perTokenChunk)
+      : model(model), b(b), perTokenChunk(perTokenChunk) {}
 
   /// The chunk size, or a refusal when the model has no chunk form.
   FailureOr<int64_t> check();
@@ -75,6 +76,9 @@ private:
   /// A gate of an update as a factor for the columns (tokens) of per-head
   /// matrices [H?, d, C]: [H, 1, C], [1, C], [H, 1, 1] or a scalar.
   FailureOr<Value> columnGate(Value stepGate, int64_t heads, Operation *at);
+  /// A column gate ([H, 1, C] / [1, C]) as a row gate ([H, C, 1] / [C, 1]);
+  /// gates the same for every token are returned as they are.
+  Value rowsOf(Value columnGate);
   /// A key, value or query of the chunk as one matrix per head with a row
   /// per token, [H?, C, d] (`columns`: [H?, d, C]).
   Value perHead(Value stepValue, int64_t heads, bool columns);
@@ -90,6 +94,8 @@ private:
 
   ModelOp model;
   OpBuilder &b;
+  /// The chunk of a model whose levels all learn every token.
+  int64_t perTokenChunk;
   Location loc = UnknownLoc::get(b.getContext());
   int64_t size = 0;
   IRMapping map;
@@ -107,11 +113,12 @@ FailureOr<int64_t> ChunkBuilder::check() {
   if (!step)
     return failure();
   if (model.getChunkStep())
-    return refuse(model.getChunkStep(), "the model has a chunk step already");
+    return failure(); // done already: nothing to say
   if (!model.getTransfers().empty())
     return refuse(*model.getTransfers().begin(),
                   "transfers between levels are not in the chunk form yet");
   int64_t period = 0;
+  bool learning = false;
   for (LevelOp level : model.getLevels()) {
     StateOp memory = level.getMemory();
     auto matrix =
@@ -131,34 +138,38 @@ FailureOr<int64_t> ChunkBuilder::check() {
                                " keeps buffers besides its memory");
     RuleAttr rule = *level.getRule();
     int64_t p = level.getPeriod().getValue();
-    if (p < 2)
-      return refuse(level, "level @" + level.getSymName() + " has period " +
-                               Twine(p) + "; the chunk form needs chunks of "
-                                          "at least 2 tokens");
-    if (period && p != period)
+    if (p > 1 && period && p != period)
       return refuse(level, "levels of periods " + Twine(period) + " and " +
                                Twine(p) + " (multi-rate chunks are not in "
                                           "the chunk form yet)");
-    period = p;
+    if (p > 1)
+      period = p;
     auto why = [&]() -> std::string {
       if (rule.getObjective() != Objective::l2 &&
           rule.getObjective() != Objective::dot)
         return "objective " + stringifyObjective(rule.getObjective()).str();
       if (rule.getAlgorithm() != Algorithm::gd)
         return "algorithm " + stringifyAlgorithm(rule.getAlgorithm()).str();
-      if (rule.getGradAt() != GradPoint::chunk_start)
-        return "gradients at each token (grad_at = token)";
-      if (rule.getRead() == ReadOrder::after_write)
-        return "read = after_write";
       if (rule.getRetention() == Retention::l2_prox)
         return "retention l2_prox";
-      if (rule.getRetention() == Retention::decay &&
-          rule.getDecayOrder() != DecayOrder::decoupled)
-        return "decay_order before_grad";
       if (rule.getPrecond() != Precond::none)
         return "a preconditioner";
       if (rule.getWindow() != 1)
         return "an Omega window";
+      if (p == 1) {
+        // The delta rule: the UT transform of its in-chunk interactions.
+        if (rule.getRetention() != Retention::none)
+          return "a decay on a per-token level (the gated delta rule's "
+                 "cumulative gates)";
+        if (rule.getRead() == ReadOrder::chunk_prefix)
+          return "read = chunk_prefix on a per-token level";
+        return {};
+      }
+      if (rule.getRead() == ReadOrder::after_write)
+        return "read = after_write";
+      if (rule.getRetention() == Retention::decay &&
+          rule.getDecayOrder() != DecayOrder::decoupled)
+        return "decay_order before_grad";
       if (rule.getLrPlacement() != LrPlacement::per_token)
         return "lr_placement per_chunk";
       return {};
@@ -166,9 +177,13 @@ FailureOr<int64_t> ChunkBuilder::check() {
     if (!why.empty())
       return refuse(level, "level @" + level.getSymName() + " has " + why +
                                ", which the chunk form does not compute");
+    learning = true;
   }
+  if (!learning)
+    return refuse(model, "no level learns in the step");
+  // Only per-token levels: the chunk is the pass's choice.
   if (!period)
-    return refuse(model, "no level learns in chunks");
+    return perTokenChunk;
   return period;
 }
 
@@ -236,6 +251,25 @@ Value ChunkBuilder::headsFirst(Value v, int64_t heads) {
 
 Value ChunkBuilder::tokensFirst(Value v, int64_t heads) {
   return headsFirst(v, heads); // swapping the first two is its own inverse
+}
+
+Value ChunkBuilder::rowsOf(Value gate) {
+  Shape s = shapeOf(gate);
+  if (s.size() < 2 || s.back() != size)
+    return gate;
+  if (s.size() == 2) // [1, C] -> [C, 1]
+    return tensor::ExpandShapeOp::create(
+        b, loc, tensorType({size, 1}),
+        tensor::CollapseShapeOp::create(b, loc, tensorType({size}), gate,
+                                        ArrayRef<ReassociationIndices>{{0, 1}}),
+        ArrayRef<ReassociationIndices>{{0, 1}});
+  // [H, 1, C] -> [H, C, 1]
+  Value flat = tensor::CollapseShapeOp::create(
+      b, loc, tensorType({s[0], size}), gate,
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  return tensor::ExpandShapeOp::create(
+      b, loc, tensorType({s[0], size, 1}), flat,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
 }
 
 Value ChunkBuilder::perHead(Value stepValue, int64_t heads, bool columns) {
@@ -343,6 +377,8 @@ FailureOr<Value> ChunkBuilder::lastGate(Value stepGate, int64_t heads,
       all.push_back(i);
     g = tensor::CollapseShapeOp::create(b, loc, tensorType({numel}), g,
                                         ArrayRef<ReassociationIndices>{all});
+  } else if (numel == 1) {
+    return g; // a scalar broadcasts against [H?, r, c]
   } else if (s.size() != 1) {
     ReassociationIndices all;
     for (size_t i = 0; i < s.size(); ++i)
@@ -358,9 +394,8 @@ FailureOr<Value> ChunkBuilder::lastGate(Value stepGate, int64_t heads,
 }
 
 LogicalResult ChunkBuilder::liftLinear(LinearOp op) {
-  if (!lifted(op.getInput()))
-    return success(); // cloned as is by the caller
-  if (lifted(op.getWeight()) || (op.getBias() && lifted(op.getBias())))
+  if (!lifted(op.getInput()) || lifted(op.getWeight()) ||
+      (op.getBias() && lifted(op.getBias())))
     return refuse(op, "a projection whose weight changes per token");
   Value x = get(op.getInput());
   Value w = get(op.getWeight());
@@ -431,6 +466,19 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
     et = binary("sub", createF32Splat(b, loc, 0.0), vt);
   }
   Value gt = binary("mul", et, *lr); // G^T = lr E^T
+  bool perToken = level.getPeriod().getValue() == 1;
+  if (perToken && rule.getObjective() == Objective::l2) {
+    // The delta rule: token t's error sees the writes of the tokens before
+    // it in the chunk, u_t = lr_t (v_t - M0 k_t - sum_{s<t} u_s k_s.k_t),
+    // so U = T R with the UT transform T = (I + diag(lr) tril(K K^T, -1))^-1
+    // (fla's chunked delta rule). As columns: G^T <- G^T T^T.
+    Value scores = matmul(k, k, false, true); // [t, s] = k_t . k_s
+    Value strict =
+        TrilOp::create(b, loc, scores.getType(), scores, /*strict=*/true);
+    Value t = TriInvOp::create(b, loc, scores.getType(),
+                               binary("mul", strict, rowsOf(*lr)));
+    gt = matmul(gt, t, false, true);
+  }
   // M1 = retain_C M0 - G^T K.
   Value kept = m0;
   if (rule.getRetention() == Retention::decay) {
@@ -468,11 +516,15 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
                               " before its update in the step");
     LevelChunk &c = it->second;
     yt = matmul(c.m0, q, false, true); // Y^T = M0 Q^T
-    if (level.getRule()->getRead() == ReadOrder::chunk_prefix) {
-      // minus, for token t, sum_{s <= t} (q_t . k_s) g_s
+    // Token t sees the chunk's writes up to itself (chunk_prefix, or a
+    // per-token level read after its write) or before itself (a per-token
+    // level read before its write): minus sum_{s <= t} (q_t . k_s) g_s.
+    ReadOrder read = level.getRule()->getRead();
+    bool perToken = level.getPeriod().getValue() == 1;
+    if (read == ReadOrder::chunk_prefix || perToken) {
       Value scores = matmul(q, c.k, false, true); // [t, s]
-      Value masked =
-          TrilOp::create(b, loc, scores.getType(), scores, /*strict=*/false);
+      Value masked = TrilOp::create(b, loc, scores.getType(), scores,
+                                    /*strict=*/read == ReadOrder::before_write);
       yt = binary("sub", yt, matmul(c.g, masked, false, true));
     }
   }
@@ -482,6 +534,26 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
   map.map(read.getResult(), y);
   liftedValues.insert(read.getResult());
   return success();
+}
+
+/// The reassociation of a reshape lifted to the chunk's rows: the token
+/// dimension is a group of its own, unless one side has rank 0 (all unit
+/// dimensions then join it); `expandedRank` counts the token dimension.
+static SmallVector<ReassociationIndices>
+liftGroups(ArrayRef<ReassociationIndices> groups, size_t expandedRank) {
+  if (groups.empty()) {
+    ReassociationIndices all;
+    for (size_t i = 0; i < expandedRank; ++i)
+      all.push_back(i);
+    return {all};
+  }
+  SmallVector<ReassociationIndices> lifted{{0}};
+  for (ReassociationIndices g : groups) {
+    for (int64_t &i : g)
+      ++i;
+    lifted.push_back(g);
+  }
+  return lifted;
 }
 
 LogicalResult ChunkBuilder::liftOp(Operation *op) {
@@ -520,27 +592,18 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
           b, loc, tensorType(out), get(s.getSource()), offsets, sizes, strides);
     }
   } else if (auto e = dyn_cast<tensor::ExpandShapeOp>(op)) {
-    SmallVector<ReassociationIndices> groups{{0}};
-    for (ReassociationIndices g : e.getReassociationIndices()) {
-      for (int64_t &i : g)
-        ++i;
-      groups.push_back(g);
-    }
     Shape out{size};
     out.append(shapeOf(e.getResult()));
-    clone = tensor::ExpandShapeOp::create(b, loc, tensorType(out),
-                                          get(e.getSrc()), groups);
+    clone = tensor::ExpandShapeOp::create(
+        b, loc, tensorType(out), get(e.getSrc()),
+        liftGroups(e.getReassociationIndices(), out.size()));
   } else if (auto c = dyn_cast<tensor::CollapseShapeOp>(op)) {
-    SmallVector<ReassociationIndices> groups{{0}};
-    for (ReassociationIndices g : c.getReassociationIndices()) {
-      for (int64_t &i : g)
-        ++i;
-      groups.push_back(g);
-    }
     Shape out{size};
     out.append(shapeOf(c.getResult()));
-    clone = tensor::CollapseShapeOp::create(b, loc, tensorType(out),
-                                            get(c.getSrc()), groups);
+    clone = tensor::CollapseShapeOp::create(
+        b, loc, tensorType(out), get(c.getSrc()),
+        liftGroups(c.getReassociationIndices(),
+                   shapeOf(c.getSrc()).size() + 1));
   } else if (isa<AddOp, SubOp, MulOp, DivOp>(op)) {
     int64_t rank = shapeOf(op->getResult(0)).size();
     SmallVector<Value> operands;
@@ -621,7 +684,7 @@ struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
   void runOnOperation() override {
     ModelOp model = getOperation();
     OpBuilder builder(model.getContext());
-    ChunkBuilder chunk(model, builder);
+    ChunkBuilder chunk(model, builder, size);
     FailureOr<int64_t> size = chunk.check();
     if (succeeded(size) && succeeded(chunk.build(*size))) {
       ++numChunked;

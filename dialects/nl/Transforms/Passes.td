@@ -171,6 +171,9 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
     ```
   }];
   let options = [
+    Option<"size", "size", "int64_t", /*default=*/"64",
+           "Tokens per chunk of a model whose levels all learn every token "
+           "(a chunked level's period decides otherwise)">,
     Option<"required", "required", "bool", /*default=*/"false",
            "Fail with a located error when the model has no chunk form "
            "(by default it keeps its per-token form only)">

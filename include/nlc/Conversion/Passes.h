@@ -20,6 +20,10 @@
 
 namespace nlc {
 
+/// The name prefix of the scratch globals of chunk entries (nl-to-loops),
+/// which nl-export-c-abi makes thread_local.
+inline constexpr const char *kThreadLocalScratchPrefix = "__nl_tls_scratch_";
+
 #define GEN_PASS_DECL
 #include "nlc/Conversion/Passes.h.inc"
 
