@@ -32,7 +32,11 @@ static Value rootBuffer(Value v) {
 }
 
 LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
-  makeFunction(abi.model + "_chunk_impl", /*isStep=*/true, chunk.getSize());
+  func::FuncOp fn = makeFunction(abi.model + "_chunk_impl", /*isStep=*/true,
+                                 chunk.getSize());
+  // Its scratch is thread-local (one copy per calling thread), so its loops
+  // must not run on a thread team: nl-parallelize-cpu keeps them serial.
+  fn->setAttr(kSerialFunctionAttr, b.getUnitAttr());
   b.setInsertionPointToEnd(entry);
   heapScratch = true;
   buffers[chunk.getInput()] = xArg;
@@ -67,9 +71,14 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
   // (an element then depends on the same element of the old state only).
   for (AssignOp assign : pendingAssigns) {
     LevelOp level = model.lookupLevel(assign.getLevel());
-    for (auto [value, name] :
-         llvm::zip(assign.getValues(),
-                   memoryTensors(level, level.getMemory().getSymName()))) {
+    SmallVector<std::string> names =
+        memoryTensors(level, level.getMemory().getSymName());
+    if (isa<MatrixType>(level.getMemory().getType())) {
+      names.clear();
+      for (StateOp state : level.getStates())
+        names.push_back((level.getSymName() + "." + state.getSymName()).str());
+    }
+    for (auto [value, name] : llvm::zip(assign.getValues(), names)) {
       Value dst = stateArgs[abi.stateIndex(name)];
       Operation *def = value.getDefiningOp();
       if (def && intoState.contains(def)) {

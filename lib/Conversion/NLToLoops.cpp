@@ -1508,8 +1508,11 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
   if (auto w = dyn_cast<WeightsOp>(op)) {
     LevelOp level = model.lookupLevel(w.getLevel());
     if (isa<MatrixType>(level.getMemory().getType())) {
-      // The stored matrix itself (the chunk-start state in a chunk step).
-      buffers[w.getResult(0)] = stateArgs[abi.stateIndex(memoryName(level))];
+      // The stored matrix itself (the chunk-start state in a chunk step),
+      // then the level's other states.
+      for (auto [value, state] : llvm::zip(w.getResults(), level.getStates()))
+        buffers[value] = stateArgs[abi.stateIndex(
+            (level.getSymName() + "." + state.getSymName()).str())];
       return success();
     }
     lowerWeights(w);

@@ -54,7 +54,7 @@ nl.model @two_periods attributes {dim = 4} {
 // CHECK-LABEL: nl.model @momentum
 // CHECK: nl.step(
 nl.model @momentum attributes {dim = 4} {
-  // expected-remark @below {{model @momentum keeps its per-token form only: level @M has algorithm momentum, which the chunk form does not compute}}
+  // expected-remark @below {{model @momentum keeps its per-token form only: level @M has algorithm momentum through other levels, which the chunk form does not compute}}
   nl.level @M period 4 rule <objective = l2, algorithm = momentum, via = [@opt], grad_at = chunk_start, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
@@ -71,12 +71,13 @@ nl.model @momentum attributes {dim = 4} {
 
 // -----
 
-// Fused momentum keeps its buffer in the level.
+// Fused momentum on a per-token level (it is in the chunk form on a
+// chunked level, nl-chunk.mlir).
 // CHECK-LABEL: nl.model @fused_momentum
 // CHECK: nl.step(
 nl.model @fused_momentum attributes {dim = 4} {
-  // expected-remark @below {{model @fused_momentum keeps its per-token form only: level @M keeps buffers besides its memory}}
-  nl.level @M period 4 rule <objective = l2, algorithm = momentum, grad_at = chunk_start, read = before_write> {
+  // expected-remark @below {{model @fused_momentum keeps its per-token form only: level @M has algorithm momentum, which the chunk form does not compute}}
+  nl.level @M period 1 rule <objective = l2, algorithm = momentum, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
     nl.state @m : !nl.matrix<4x4xf32> = #nl.zeros
   }

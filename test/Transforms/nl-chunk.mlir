@@ -327,3 +327,32 @@ nl.model @rank0_gate attributes {dim = 5} {
     nl.yield %o : tensor<4xf32>
   }
 }
+
+// -----
+
+// Mini-batch Titans: fused momentum on a chunked level. nl.weights returns
+// the memory and its buffer; S1 = eta_C S0 - G^T K, M1 = retain_C M0 + S1;
+// nl.assign gives both.
+// CHECK-LABEL: nl.model @fused_momentum
+// CHECK: nl.chunk_step size 4
+// CHECK: %[[W:.*]]:2 = nl.weights @M : tensor<4x4xf32>, tensor<4x4xf32>
+// CHECK: %[[KEPT:.*]] = nl.mul %[[W]]#0, %{{.*}} : tensor<4x4xf32>, tensor<f32> -> tensor<4x4xf32>
+// CHECK: %[[D:.*]] = nl.matmul %{{.*}}, %{{.*}} : tensor<4x4xf32>, tensor<4x4xf32> -> tensor<4x4xf32>
+// CHECK: %[[ES:.*]] = nl.mul %[[W]]#1, %{{.*}} : tensor<4x4xf32>, tensor<f32> -> tensor<4x4xf32>
+// CHECK-NEXT: %[[S1:.*]] = nl.sub %[[ES]], %[[D]]
+// CHECK-NEXT: %[[M1:.*]] = nl.add %[[KEPT]], %[[S1]]
+// CHECK-NEXT: nl.assign @M(%[[M1]], %[[S1]] : tensor<4x4xf32>, tensor<4x4xf32>)
+nl.model @fused_momentum attributes {dim = 4} {
+  nl.level @M period 4 rule <objective = l2, retention = decay, algorithm = momentum, grad_at = chunk_start, read = before_write> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+    nl.state @m : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    %a = arith.constant dense<0.9> : tensor<f32>
+    %eta = arith.constant dense<0.5> : tensor<f32>
+    nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) retain(%a : tensor<f32>) momentum_decay(%eta : tensor<f32>)
+    %y = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}

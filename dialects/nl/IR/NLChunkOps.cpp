@@ -104,10 +104,18 @@ LogicalResult AssignOp::verifySymbolUses(SymbolTableCollection &tables) {
   StateOp memory = level.getMemory();
   SmallVector<SmallVector<int64_t>> shapes;
   if (auto matrix =
-          memory ? dyn_cast<MatrixType>(memory.getType()) : MatrixType())
-    shapes.push_back(
-        llvm::to_vector(getStorageTensorType(matrix).getShape()));
-  else if (auto mlp = memory ? dyn_cast<MlpType>(memory.getType()) : MlpType())
+          memory ? dyn_cast<MatrixType>(memory.getType()) : MatrixType()) {
+    // The memory, or the memory and the level's other states (a fused
+    // algorithm's buffers), as nl.weights returns them.
+    for (StateOp state : level.getStates()) {
+      RankedTensorType storage = getStorageTensorType(state.getType());
+      if (!storage)
+        break;
+      shapes.push_back(llvm::to_vector(storage.getShape()));
+    }
+    if (getValues().size() == 1)
+      shapes.resize(1);
+  } else if (auto mlp = memory ? dyn_cast<MlpType>(memory.getType()) : MlpType())
     for (const MlpType::Part &p : mlp.getParts())
       shapes.push_back(p.shape);
   else

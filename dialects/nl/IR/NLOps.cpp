@@ -576,13 +576,27 @@ LogicalResult WeightsOp::verifySymbolUses(SymbolTableCollection &tables) {
                            << level.getSymName()
                            << " returns the stored state; 'after_write' and "
                               "'chunk_prefix' apply to MLP memories";
-    if (getResults().size() != 1)
+    // The memory, or the memory and the level's other states (the buffers
+    // of a fused algorithm).
+    SmallVector<StateOp> states = llvm::to_vector(level.getStates());
+    if (getResults().size() != 1 && getResults().size() != states.size())
       return emitOpError() << "returns " << getResults().size()
-                           << " value(s) but the matrix memory of level @"
-                           << level.getSymName() << " stores one tensor";
-    return checkShape(*this, "result", getResults()[0],
-                      getStorageTensorType(matrix).getShape(),
-                      "the stored matrix");
+                           << " value(s) but level @" << level.getSymName()
+                           << " stores its matrix memory (1) and "
+                           << states.size() - 1 << " other state(s)";
+    for (auto [i, pair] : llvm::enumerate(llvm::zip(getResults(), states))) {
+      auto [value, state] = pair;
+      RankedTensorType storage = getStorageTensorType(state.getType());
+      if (!storage)
+        return emitOpError() << "cannot return state @" << state.getSymName()
+                             << " of level @" << level.getSymName()
+                             << " as one tensor";
+      if (failed(checkShape(*this, ("result #" + Twine(i)).str(), value,
+                            storage.getShape(),
+                            i ? "the stored state" : "the stored matrix")))
+        return failure();
+    }
+    return success();
   }
   auto mlp = memory ? dyn_cast<MlpType>(memory.getType()) : MlpType();
   if (!mlp)

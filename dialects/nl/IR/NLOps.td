@@ -500,7 +500,9 @@ def NL_WeightsOp : NL_Op<"weights", [
   let description = [{
     Returns the tensors of the MLP memory of `level` (`w0`, `b0`, `w1`, ...;
     see `!nl.mlp`), or the one tensor of its matrix memory
-    (`[heads?, rows, cols]`; in `nl.chunk_step`, the chunk-start state), so that a read or an objective can be written with compute
+    (`[heads?, rows, cols]`; in `nl.chunk_step`, the chunk-start state),
+    optionally followed by the level's other states (a fused momentum
+    buffer), so that a read or an objective can be written with compute
     ops and differentiated. Without `after_write` the values are the state
     before this step's write of the level (on a chunked level, the
     chunk-start state until the chunk is applied); with it, after the write.
@@ -705,7 +707,8 @@ def NL_AssignOp : NL_Op<"assign", [
   let summary = "the state a level holds after the chunk";
   let description = [{
     Inside `nl.chunk_step`: the memory of `level` becomes `values` (one
-    tensor per stored tensor, as `nl.weights` returns them) at the end of
+    tensor per stored tensor, as `nl.weights` returns them; a matrix level
+    may list its other states after the memory) at the end of
     the chunk, that is, the level fires on the chunk's last token. Reads
     within the chunk are computed from the chunk-start state. A level is
     assigned at most once per chunk.

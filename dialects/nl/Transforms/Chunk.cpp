@@ -133,10 +133,12 @@ FailureOr<int64_t> ChunkBuilder::check() {
                                "written for out_in");
     if (!level.learnsOnline())
       continue; // only read: its state is constant
-    if (llvm::range_size(level.getStates()) != 1)
+    RuleAttr rule = *level.getRule();
+    bool fusedMomentum =
+        rule.getAlgorithm() == Algorithm::momentum && !rule.getVia();
+    if (llvm::range_size(level.getStates()) != (fusedMomentum ? 2u : 1u))
       return refuse(level, "level @" + level.getSymName() +
                                " keeps buffers besides its memory");
-    RuleAttr rule = *level.getRule();
     int64_t p = level.getPeriod().getValue();
     if (p > 1 && period && p != period)
       return refuse(level, "levels of periods " + Twine(period) + " and " +
@@ -148,8 +150,12 @@ FailureOr<int64_t> ChunkBuilder::check() {
       if (rule.getObjective() != Objective::l2 &&
           rule.getObjective() != Objective::dot)
         return "objective " + stringifyObjective(rule.getObjective()).str();
-      if (rule.getAlgorithm() != Algorithm::gd)
-        return "algorithm " + stringifyAlgorithm(rule.getAlgorithm()).str();
+      // gd, or momentum in its fused form on a chunked level (mini-batch
+      // Titans: the buffer steps once per chunk).
+      if (rule.getAlgorithm() != Algorithm::gd &&
+          !(fusedMomentum && p > 1))
+        return "algorithm " + stringifyAlgorithm(rule.getAlgorithm()).str() +
+               (rule.getVia() ? " through other levels" : "");
       if (rule.getRetention() == Retention::l2_prox)
         return "retention l2_prox";
       if (rule.getPrecond() != Precond::none)
@@ -450,8 +456,13 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
   // Per head, the chunk's errors are the columns of E^T = M0 K^T - V^T
   // ([dv, C]): every product below has the memory or the chunk's tokens in
   // row-major order, so no d x d matrix is ever transposed.
-  Value m0 = WeightsOp::create(b, loc, TypeRange{memType}, level.getSymName())
-                 .getResult(0);
+  bool momentum = rule.getAlgorithm() == Algorithm::momentum;
+  SmallVector<Type> stateTypes{memType};
+  if (momentum)
+    stateTypes.push_back(memType);
+  auto weights =
+      WeightsOp::create(b, loc, stateTypes, level.getSymName());
+  Value m0 = weights.getResult(0);
   Value k = perHead(update.getKey(), heads, /*columns=*/false); // [H?, C, dk]
   FailureOr<Value> lr = columnGate(update.getLr(), heads, update);
   if (failed(lr))
@@ -489,8 +500,22 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
       return failure();
     kept = binary("mul", m0, *retain);
   }
-  Value m1 = binary("sub", kept, matmul(gt, k, false, false));
-  AssignOp::create(b, loc, level.getSymName(), ValueRange{m1});
+  Value step = matmul(gt, k, false, false); // the chunk's summed gradient
+  if (momentum) {
+    // S1 = eta_C S0 - G^T K;  M1 = retain_C M0 + S1.
+    if (!update.getMomentumDecay())
+      return refuse(update, "momentum without a momentum_decay gate");
+    FailureOr<Value> eta =
+        lastGate(update.getMomentumDecay(), heads, update);
+    if (failed(eta))
+      return failure();
+    Value s1 = binary("sub", binary("mul", weights.getResult(1), *eta), step);
+    Value m1 = binary("add", kept, s1);
+    AssignOp::create(b, loc, level.getSymName(), ValueRange{m1, s1});
+  } else {
+    Value m1 = binary("sub", kept, step);
+    AssignOp::create(b, loc, level.getSymName(), ValueRange{m1});
+  }
   levels[level.getSymName()] = {m0, gt, k};
   return success();
 }

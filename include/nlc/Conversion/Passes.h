@@ -23,6 +23,9 @@ namespace nlc {
 /// The name prefix of the scratch globals of chunk entries (nl-to-loops),
 /// which nl-export-c-abi makes thread_local.
 inline constexpr const char *kThreadLocalScratchPrefix = "__nl_tls_scratch_";
+/// A function (the chunk entry) whose loops nl-parallelize-cpu keeps serial:
+/// its thread-local scratch would be another thread's on a team member.
+inline constexpr const char *kSerialFunctionAttr = "nl.serial";
 
 #define GEN_PASS_DECL
 #include "nlc/Conversion/Passes.h.inc"

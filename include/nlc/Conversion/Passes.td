@@ -171,6 +171,10 @@ def NLParallelizeCPU : Pass<"nl-parallelize-cpu", "::mlir::func::FuncOp"> {
     fused row loop of 8 heads of 128x128 memories (~4M operations, ~70 us)
     gains 1.4x from 2 threads, that of 64x64 memories (~1.2M, ~16 us) loses
     to the fork and join, so it stays sequential.
+
+    A function marked `nl.serial` (the chunk entry of `nl-chunk`, whose
+    scratch is thread-local) keeps every loop serial: a team member would
+    see its own copy of the scratch.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
   let options = [

@@ -443,7 +443,7 @@ nl.model @weights_matrix_count attributes {dim = 4} {
   nl.step(%x : tensor<4xf32>) {
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
-    // expected-error @below {{'nl.weights' op returns 2 value(s) but the matrix memory of level @M stores one tensor}}
+    // expected-error @below {{'nl.weights' op returns 2 value(s) but level @M stores its matrix memory (1) and 0 other state(s)}}
     %w:2 = nl.weights @M : tensor<4x4xf32>, tensor<4x4xf32>
     nl.yield
   }
@@ -459,7 +459,7 @@ nl.model @weights_matrix_heads attributes {dim = 4, heads = 2} {
     %k = tensor.expand_shape %x [[0, 1]] output_shape [2, 2] : tensor<4xf32> into tensor<2x2xf32>
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @M key(%k : tensor<2x2xf32>) value(%k : tensor<2x2xf32>) lr(%lr : tensor<f32>)
-    // expected-error @below {{'nl.weights' op result has shape [2, 2] but the stored matrix needs [2, 2, 2]}}
+    // expected-error @below {{'nl.weights' op result #0 has shape [2, 2] but the stored matrix needs [2, 2, 2]}}
     %w = nl.weights @M : tensor<2x2xf32>
     nl.yield
   }

@@ -98,7 +98,7 @@ nl.model @weights_matrix_shape attributes {dim = 4} {
     nl.state @S : !nl.matrix<4x4xf32, heads = 2> = #nl.zeros
   }
   nl.step(%x : tensor<4xf32>) {
-    // expected-error @below {{'nl.weights' op result has shape [4, 4] but the stored matrix needs [2, 4, 4]}}
+    // expected-error @below {{'nl.weights' op result #0 has shape [4, 4] but the stored matrix needs [2, 4, 4]}}
     %w = nl.weights @M : tensor<4x4xf32>
     nl.yield
   }
