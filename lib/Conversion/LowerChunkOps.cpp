@@ -292,3 +292,47 @@ void ModelLowering::lowerTriInv(TriInvOp op) {
   });
   buffers[op.getResult()] = out;
 }
+
+void ModelLowering::lowerDecayMask(DecayMaskOp op) {
+  Shape shape = shapeOf(op.getResult());
+  size_t n = shape.size();
+  int64_t c = shape[n - 1];
+  Value a = buf(op.getInput()), out = scratch(shape);
+  Shape batch(shape.begin(), shape.end() - 2);
+  forAll(batch, [&](ValueRange bi) {
+    auto at = [&](ValueRange tail) {
+      SmallVector<Value> ix(bi.begin(), bi.end());
+      ix.append(tail.begin(), tail.end());
+      return ix;
+    };
+    // Row t from row t-1: r[t, s] = r[t-1, s] a[t] below the diagonal.
+    forInOrder(c, [&](Value t) {
+      Value gate = memref::LoadOp::create(b, loc, a, at({t}));
+      forAll({c}, [&](ValueRange ss) {
+        Value s = ss[0];
+        Value below =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, s, t);
+        Value diag =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, s, t);
+        auto ifBelow = scf::IfOp::create(b, loc, b.getF32Type(), below,
+                                         /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(&ifBelow.getThenRegion().front());
+          Value prev = arith::SubIOp::create(b, loc, t, idx(1));
+          Value above = memref::LoadOp::create(b, loc, out, at({prev, s}));
+          scf::YieldOp::create(
+              b, loc, ValueRange{arith::MulFOp::create(b, loc, above, gate)});
+          b.setInsertionPointToStart(&ifBelow.getElseRegion().front());
+          scf::YieldOp::create(
+              b, loc,
+              ValueRange{arith::SelectOp::create(b, loc, diag, f32(1.0),
+                                                 f32(0.0))});
+        }
+        memref::StoreOp::create(b, loc, ifBelow.getResult(0), out,
+                                at({t, s}));
+      });
+    });
+  });
+  buffers[op.getResult()] = out;
+}

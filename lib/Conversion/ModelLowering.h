@@ -268,6 +268,8 @@ private:
   void lowerTril(TrilOp op);
   /// (I + A)^-1 of strictly lower A, by forward substitution per matrix.
   void lowerTriInv(TriInvOp op);
+  /// prod_{s < j <= t} a[j] below the diagonal, row by row.
+  void lowerDecayMask(DecayMaskOp op);
   void lowerTranspose(TransposeOp op);
 
   ModelOp model;

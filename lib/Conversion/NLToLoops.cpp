@@ -1534,6 +1534,10 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     lowerTriInv(t);
     return success();
   }
+  if (auto d = dyn_cast<DecayMaskOp>(op)) {
+    lowerDecayMask(d);
+    return success();
+  }
   if (auto a = dyn_cast<AssignOp>(op)) {
     pendingAssigns.push_back(a);
     return success();

@@ -70,3 +70,48 @@ nl.model @delta_before attributes {dim = 4} {
     nl.yield %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// The gated delta rule (decay before the gradient, read after the write):
+// D = nl.decay_mask of the gates gives the decay between tokens; the
+// predictions are scaled by the decay since the chunk start (a_0 D[t, 0]),
+// K K^T by D inside the UT transform, the new state is gamma_{C-1} M0 minus
+// the writes decayed to the chunk end (row C-1 of D), and the reads see
+// gamma_t M0 q_t plus the decayed in-chunk writes.
+// CHECK-LABEL: nl.model @gated
+// CHECK: nl.chunk_step size 8
+// CHECK: %[[D:.*]] = nl.decay_mask %[[A:.*]] : tensor<8xf32> -> tensor<8x8xf32>
+// CHECK: %[[COL0:.*]] = tensor.extract_slice %[[D]][0, 0] [8, 1] [1, 1] : tensor<8x8xf32> to tensor<8x1xf32>
+// CHECK: %[[A0:.*]] = tensor.extract_slice %[[A]][0] [1] [1] : tensor<8xf32> to tensor<1xf32>
+// CHECK: %[[LAST:.*]] = tensor.extract_slice %[[D]][7, 0] [1, 8] [1, 1] : tensor<8x8xf32> to tensor<1x8xf32>
+// CHECK: %[[P:.*]] = nl.matmul %[[M0:.*]], %[[K:.*]] {transpose_rhs} : tensor<4x4xf32>, tensor<8x4xf32> -> tensor<4x8xf32>
+// CHECK-NEXT: %[[PG:.*]] = nl.mul %[[P]], %[[GAMMA:.*]] : tensor<4x8xf32>, tensor<1x8xf32> -> tensor<4x8xf32>
+// CHECK: %[[KK:.*]] = nl.matmul %[[K]], %[[K]] {transpose_rhs}
+// CHECK-NEXT: %[[KKD:.*]] = nl.mul %[[KK]], %[[D]] : tensor<8x8xf32>, tensor<8x8xf32> -> tensor<8x8xf32>
+// CHECK-NEXT: nl.tril %[[KKD]] {strict}
+// CHECK: nl.tri_inv
+// CHECK: %[[U:.*]] = nl.matmul %{{.*}}, %{{.*}} {transpose_rhs} : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+// CHECK-NEXT: %[[KEPT:.*]] = nl.mul %[[M0]], %{{.*}} : tensor<4x4xf32>, tensor<1x1xf32> -> tensor<4x4xf32>
+// CHECK-NEXT: %[[UE:.*]] = nl.mul %[[U]], %[[LAST]] : tensor<4x8xf32>, tensor<1x8xf32> -> tensor<4x8xf32>
+// CHECK-NEXT: %[[STEP:.*]] = nl.matmul %[[UE]], %[[K]] : tensor<4x8xf32>, tensor<8x4xf32> -> tensor<4x4xf32>
+// CHECK-NEXT: %[[M1:.*]] = nl.sub %[[KEPT]], %[[STEP]]
+// CHECK-NEXT: nl.assign @S(%[[M1]] : tensor<4x4xf32>)
+// CHECK: %[[Y0:.*]] = nl.matmul %[[M0]], %{{.*}} {transpose_rhs}
+// CHECK-NEXT: nl.mul %[[Y0]], %[[GAMMA]]
+// CHECK-NEXT: %[[S:.*]] = nl.matmul
+// CHECK-NEXT: %[[SD:.*]] = nl.mul %[[S]], %[[D]]
+// CHECK-NEXT: nl.tril %[[SD]] : tensor<8x8xf32>
+nl.model @gated attributes {dim = 6} {
+  nl.level @S period 1 rule <objective = l2, retention = decay, decay_order = before_grad> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<6xf32>) -> tensor<4xf32> {
+    %k = tensor.extract_slice %x[0] [4] [1] : tensor<6xf32> to tensor<4xf32>
+    %b = tensor.extract_slice %x[4] [1] [1] : tensor<6xf32> to tensor<1xf32>
+    %a = tensor.extract_slice %x[5] [1] [1] : tensor<6xf32> to tensor<1xf32>
+    nl.update @S key(%k : tensor<4xf32>) value(%k : tensor<4xf32>) lr(%b : tensor<1xf32>) retain(%a : tensor<1xf32>)
+    %y = nl.read @S(%k) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}

@@ -26,10 +26,10 @@ nl.model @chunked attributes {dim = 4} {
 
 // -----
 
-// A per-token level with a decay: the gated delta rule's cumulative gates
-// are not in the chunk form (the plain delta rule is, nl-chunk.mlir).
+// A per-token level with a decay beside the gradient (decoupled): only the
+// gated delta rule's decay before it is in the chunk form (nl-chunk-delta.mlir).
 nl.model @period_one_decay attributes {dim = 4} {
-  // expected-error @below {{model @period_one_decay has no chunk-parallel form: level @M has a decay on a per-token level (the gated delta rule's cumulative gates), which the chunk form does not compute}}
+  // expected-error @below {{model @period_one_decay has no chunk-parallel form: level @M has a decay on a per-token level other than the gated delta rule's (decay_order = before_grad, read = after_write), which the chunk form does not compute}}
   nl.level @M period 1 rule <objective = l2, retention = decay> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }

@@ -6,7 +6,7 @@
 // printer, lowering to the nl dialect, the verifier and the schedule
 // pipeline; then, for models that schedule, the back ends' loop passes
 // (nl-to-loops with the ABI, the CPU row fusion and threading choice, the
-// GPU mapping). Any crash, hang, sanitizer report or leak is a bug; errors
+// same after nl-chunk, the GPU mapping). Any crash, hang, sanitizer report or leak is a bug; errors
 // are the expected outcome for most inputs. Built by scripts/fuzz.sh, not by
 // CI.
 //
@@ -68,6 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (const char *pipeline :
        {"nl.model(nl-expand-mlp,nl-derive-gradients),nl-to-loops,"
         "func.func(nl-fuse-rows,nl-parallelize-cpu{min-work=1})",
+        "nl.model(nl-chunk{size=4},nl-expand-mlp,nl-derive-gradients),"
+        "nl-to-loops,func.func(nl-fuse-rows)",
         "nl.model(nl-expand-mlp,nl-derive-gradients),nl-to-loops,"
         "nl-map-to-gpu"}) {
     mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();

@@ -138,7 +138,7 @@ LogicalResult AssignOp::verifySymbolUses(SymbolTableCollection &tables) {
 }
 
 //===----------------------------------------------------------------------===//
-// MatmulOp, TrilOp, TriInvOp, TransposeOp
+// MatmulOp, TrilOp, TriInvOp, DecayMaskOp, TransposeOp
 //===----------------------------------------------------------------------===//
 
 LogicalResult MatmulOp::verify() {
@@ -183,6 +183,20 @@ LogicalResult TriInvOp::verify() {
     return emitOpError() << "inverts square matrices over the last two "
                             "dimensions, got shape "
                          << formatShape(shape);
+  return success();
+}
+
+LogicalResult DecayMaskOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  if (in.empty())
+    return emitOpError() << "takes one gate per token, got a scalar";
+  SmallVector<int64_t> expected(in);
+  expected.push_back(in.back());
+  if (getResult().getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError() << "result has shape "
+                         << formatShape(getResult().getType().getShape())
+                         << " but the gates " << formatShape(in)
+                         << " give " << formatShape(expected);
   return success();
 }
 

@@ -802,4 +802,25 @@ def NL_TriInvOp : NL_Op<"tri_inv", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def NL_DecayMaskOp : NL_Op<"decay_mask", [Pure]> {
+  let summary = "the products of a chunk's decay gates between two tokens";
+  let description = [{
+    For gates `a` of shape `[..., C]` (one per token of a chunk),
+    `r[..., t, s] = prod_{s < j <= t} a[..., j]` for `s <= t` (1 on the
+    diagonal) and 0 above it: how much of token `s`'s write is left at token
+    `t` in a decaying memory (the gated delta rule). Computed by products
+    row by row, never by dividing cumulative products, so small gates do
+    not underflow into 0/0.
+
+    Example:
+    ```mlir
+    %D = nl.decay_mask %a : tensor<4x16xf32> -> tensor<4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$input);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // NL_OPS_TD

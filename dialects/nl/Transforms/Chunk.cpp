@@ -76,6 +76,12 @@ private:
   /// A gate of an update as a factor for the columns (tokens) of per-head
   /// matrices [H?, d, C]: [H, 1, C], [1, C], [H, 1, 1] or a scalar.
   FailureOr<Value> columnGate(Value stepGate, int64_t heads, Operation *at);
+  /// A static slice of `v` (unit strides).
+  Value slice(Value v, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes);
+  /// `v` of shape [a.., 1, b..] without the unit dimension at `dim`, or
+  /// with one inserted there (`expand`).
+  Value dropUnit(Value v, int64_t dim);
+  Value insertUnit(Value v, int64_t dim);
   /// A column gate ([H, 1, C] / [1, C]) as a row gate ([H, C, 1] / [C, 1]);
   /// gates the same for every token are returned as they are.
   Value rowsOf(Value columnGate);
@@ -104,6 +110,9 @@ private:
   /// the chunk as columns G^T ([H?, dv, C]) and its keys K ([H?, C, dk]).
   struct LevelChunk {
     Value m0, g, k;
+    /// A decaying per-token level: the decay left between tokens, D[t, s],
+    /// and the decay since the chunk start as a column gate (else null).
+    Value decay, sinceStart;
   };
   llvm::StringMap<LevelChunk> levels;
 };
@@ -163,12 +172,16 @@ FailureOr<int64_t> ChunkBuilder::check() {
       if (rule.getWindow() != 1)
         return "an Omega window";
       if (p == 1) {
-        // The delta rule: the UT transform of its in-chunk interactions.
-        if (rule.getRetention() != Retention::none)
-          return "a decay on a per-token level (the gated delta rule's "
-                 "cumulative gates)";
+        // The delta rule: the UT transform of its in-chunk interactions;
+        // with a decay, the gated delta rule (decay before the gradient,
+        // read after the write).
         if (rule.getRead() == ReadOrder::chunk_prefix)
           return "read = chunk_prefix on a per-token level";
+        if (rule.getRetention() == Retention::decay &&
+            (rule.getDecayOrder() != DecayOrder::before_grad ||
+             rule.getRead() != ReadOrder::after_write))
+          return "a decay on a per-token level other than the gated delta "
+                 "rule's (decay_order = before_grad, read = after_write)";
         return {};
       }
       if (rule.getRead() == ReadOrder::after_write)
@@ -257,6 +270,50 @@ Value ChunkBuilder::headsFirst(Value v, int64_t heads) {
 
 Value ChunkBuilder::tokensFirst(Value v, int64_t heads) {
   return headsFirst(v, heads); // swapping the first two is its own inverse
+}
+
+Value ChunkBuilder::slice(Value v, ArrayRef<int64_t> offsets,
+                          ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> o, n, st;
+  for (auto [off, size] : llvm::zip(offsets, sizes)) {
+    o.push_back(b.getIndexAttr(off));
+    n.push_back(b.getIndexAttr(size));
+    st.push_back(b.getIndexAttr(1));
+  }
+  return tensor::ExtractSliceOp::create(b, loc, tensorType(sizes), v, o, n,
+                                        st);
+}
+
+/// Reassociation groups that merge dimension `dim` (of size 1) of a rank
+/// `rank` shape into a neighbour.
+static SmallVector<ReassociationIndices> unitGroups(int64_t rank,
+                                                    int64_t dim) {
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i == dim)
+      continue;
+    ReassociationIndices g{i};
+    if (i + 1 == dim)
+      g.push_back(dim);
+    groups.push_back(g);
+  }
+  if (dim == 0)
+    groups.front().insert(groups.front().begin(), 0);
+  return groups;
+}
+
+Value ChunkBuilder::dropUnit(Value v, int64_t dim) {
+  Shape s = shapeOf(v), out = s;
+  out.erase(out.begin() + dim);
+  return tensor::CollapseShapeOp::create(b, loc, tensorType(out), v,
+                                         unitGroups(s.size(), dim));
+}
+
+Value ChunkBuilder::insertUnit(Value v, int64_t dim) {
+  Shape s = shapeOf(v), out = s;
+  out.insert(out.begin() + dim, 1);
+  return tensor::ExpandShapeOp::create(b, loc, tensorType(out), v,
+                                       unitGroups(out.size(), dim));
 }
 
 Value ChunkBuilder::rowsOf(Value gate) {
@@ -468,22 +525,70 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
   if (failed(lr))
     return failure();
   Value vt = perHead(update.getValue(), heads, /*columns=*/true); // [H?,dv,C]
+  bool perToken = level.getPeriod().getValue() == 1;
+  bool gated = perToken && rule.getRetention() == Retention::decay;
+  Value decay, sinceStart, toEnd, total;
+  if (gated) {
+    // The gated delta rule: with D[t, s] the decay between tokens s and t
+    // and gamma_t = a_0 D[t, 0] the decay since the chunk start, token t's
+    // error is taken at a_t M_{t-1} = gamma_t M0 + sum_{s<t} D[t,s] u_s k_s^T.
+    FailureOr<Value> a = columnGate(update.getRetain(), heads, update);
+    if (failed(a))
+      return failure();
+    Shape cols = heads > 1 ? Shape{heads, 1, size} : Shape{1, size};
+    Value full = binary("add", createF32Splat(b, loc, 0.0, cols), *a);
+    Value gates = dropUnit(full, heads > 1 ? 1 : 0); // [H?, C]
+    decay = DecayMaskOp::create(b, loc, tensorType([&] {
+                                  Shape d = shapeOf(gates);
+                                  d.push_back(size);
+                                  return d;
+                                }()),
+                                gates);
+    // gamma as a column gate [H?, 1, C]: a_0 times column 0 of D.
+    Shape first = shapeOf(decay);
+    first.back() = 1;
+    Shape zeros(first.size(), 0);
+    Value column0 = slice(decay, zeros, first);            // [H?, C, 1]
+    Shape g0 = shapeOf(gates);
+    g0.back() = 1;
+    Value a0 = insertUnit(slice(gates, Shape(g0.size(), 0), g0),
+                          g0.size() - 1);                  // [H?, 1, 1]
+    Value gammaRows = binary("mul", column0, a0);          // [H?, C, 1]
+    sinceStart = insertUnit(dropUnit(gammaRows, first.size() - 1),
+                            first.size() - 2);             // [H?, 1, C]
+    // What is left of each token's write at the chunk end: row C-1 of D;
+    // of the chunk-start state: gamma_{C-1}.
+    Shape lastRow = shapeOf(decay);
+    lastRow[lastRow.size() - 2] = 1;
+    Shape rowOffset(lastRow.size(), 0);
+    rowOffset[rowOffset.size() - 2] = size - 1;
+    toEnd = slice(decay, rowOffset, lastRow);              // [H?, 1, C]
+    Shape lastCol = shapeOf(sinceStart);
+    lastCol.back() = 1;
+    Shape colOffset(lastCol.size(), 0);
+    colOffset.back() = size - 1;
+    total = slice(sinceStart, colOffset, lastCol);         // [H?, 1, 1]
+  }
   Value et;
   if (rule.getObjective() == Objective::l2) {
-    et = binary("sub", matmul(m0, k, false, true), vt);
+    Value pred = matmul(m0, k, false, true); // M0 K^T
+    if (gated)
+      pred = binary("mul", pred, sinceStart);
+    et = binary("sub", pred, vt);
     if (rule.getL2() == L2Convention::full)
       et = binary("mul", et, createF32Splat(b, loc, 2.0));
   } else { // dot: -v
     et = binary("sub", createF32Splat(b, loc, 0.0), vt);
   }
   Value gt = binary("mul", et, *lr); // G^T = lr E^T
-  bool perToken = level.getPeriod().getValue() == 1;
   if (perToken && rule.getObjective() == Objective::l2) {
     // The delta rule: token t's error sees the writes of the tokens before
     // it in the chunk, u_t = lr_t (v_t - M0 k_t - sum_{s<t} u_s k_s.k_t),
     // so U = T R with the UT transform T = (I + diag(lr) tril(K K^T, -1))^-1
     // (fla's chunked delta rule). As columns: G^T <- G^T T^T.
     Value scores = matmul(k, k, false, true); // [t, s] = k_t . k_s
+    if (gated)
+      scores = binary("mul", scores, decay);
     Value strict =
         TrilOp::create(b, loc, scores.getType(), scores, /*strict=*/true);
     Value t = TriInvOp::create(b, loc, scores.getType(),
@@ -492,7 +597,12 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
   }
   // M1 = retain_C M0 - G^T K.
   Value kept = m0;
-  if (rule.getRetention() == Retention::decay) {
+  Value written = gt;
+  if (gated) {
+    // M1 = gamma_{C-1} M0 - (G^T D[C-1, :]) K
+    kept = binary("mul", m0, total);
+    written = binary("mul", gt, toEnd);
+  } else if (rule.getRetention() == Retention::decay) {
     if (!update.getRetain())
       return refuse(update, "a decay without a retain gate");
     FailureOr<Value> retain = lastGate(update.getRetain(), heads, update);
@@ -500,7 +610,7 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
       return failure();
     kept = binary("mul", m0, *retain);
   }
-  Value step = matmul(gt, k, false, false); // the chunk's summed gradient
+  Value step = matmul(written, k, false, false); // the chunk's summed gradient
   if (momentum) {
     // S1 = eta_C S0 - G^T K;  M1 = retain_C M0 + S1.
     if (!update.getMomentumDecay())
@@ -516,7 +626,7 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
     Value m1 = binary("sub", kept, step);
     AssignOp::create(b, loc, level.getSymName(), ValueRange{m1});
   }
-  levels[level.getSymName()] = {m0, gt, k};
+  levels[level.getSymName()] = {m0, gt, k, decay, sinceStart};
   return success();
 }
 
@@ -541,6 +651,8 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
                               " before its update in the step");
     LevelChunk &c = it->second;
     yt = matmul(c.m0, q, false, true); // Y^T = M0 Q^T
+    if (c.decay) // gamma_t M0 q_t
+      yt = binary("mul", yt, c.sinceStart);
     // Token t sees the chunk's writes up to itself (chunk_prefix, or a
     // per-token level read after its write) or before itself (a per-token
     // level read before its write): minus sum_{s <= t} (q_t . k_s) g_s.
@@ -548,6 +660,8 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
     bool perToken = level.getPeriod().getValue() == 1;
     if (read == ReadOrder::chunk_prefix || perToken) {
       Value scores = matmul(q, c.k, false, true); // [t, s]
+      if (c.decay) // token s's write decayed until token t
+        scores = binary("mul", scores, c.decay);
       Value masked = TrilOp::create(b, loc, scores.getType(), scores,
                                     /*strict=*/read == ReadOrder::before_write);
       yt = binary("sub", yt, matmul(c.g, masked, false, true));

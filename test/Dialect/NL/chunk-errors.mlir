@@ -507,3 +507,19 @@ func.func @transpose_empty_permutation(%a: tensor<2x3xf32>) -> tensor<f32> {
   %t = nl.transpose %a {permutation = array<i64>} : tensor<2x3xf32> -> tensor<f32>
   return %t : tensor<f32>
 }
+
+// -----
+
+func.func @decay_mask_shape(%a: tensor<2x8xf32>) -> tensor<2x8x4xf32> {
+  // expected-error @below {{'nl.decay_mask' op result has shape [2, 8, 4] but the gates [2, 8] give [2, 8, 8]}}
+  %d = nl.decay_mask %a : tensor<2x8xf32> -> tensor<2x8x4xf32>
+  return %d : tensor<2x8x4xf32>
+}
+
+// -----
+
+func.func @decay_mask_scalar(%a: tensor<f32>) -> tensor<1x1xf32> {
+  // expected-error @below {{'nl.decay_mask' op takes one gate per token, got a scalar}}
+  %d = nl.decay_mask %a : tensor<f32> -> tensor<1x1xf32>
+  return %d : tensor<1x1xf32>
+}

@@ -106,3 +106,11 @@ func.func @tri_inv(%a: tensor<2x8x8xf32>) -> tensor<2x8x8xf32> {
   %t = nl.tri_inv %a : tensor<2x8x8xf32>
   return %t : tensor<2x8x8xf32>
 }
+
+// nl.decay_mask, the decay between a chunk's tokens.
+// CHECK-LABEL: func.func @decay_mask
+// CHECK-NEXT: %[[D:.*]] = nl.decay_mask %{{.*}} : tensor<2x8xf32> -> tensor<2x8x8xf32>
+func.func @decay_mask(%a: tensor<2x8xf32>) -> tensor<2x8x8xf32> {
+  %d = nl.decay_mask %a : tensor<2x8xf32> -> tensor<2x8x8xf32>
+  return %d : tensor<2x8x8xf32>
+}
