@@ -336,3 +336,66 @@ void ModelLowering::lowerDecayMask(DecayMaskOp op) {
   });
   buffers[op.getResult()] = out;
 }
+
+void ModelLowering::lowerChunkConv(ChunkConvOp op) {
+  // y[t, c] = sum_i W[i, c] x_{t-i}[c], x_{t-i} from the chunk's rows or,
+  // before them, from the history (hist[j] holds x_{-1-j}).
+  Shape shape = shapeOf(op.getResult());
+  int64_t rows = shape[0], channels = shape[1];
+  int64_t width = shapeOf(op.getWeight())[0];
+  Value x = buf(op.getInput()), w = buf(op.getWeight());
+  Value out = scratch(shape);
+  Value hist =
+      width > 1 ? stateArgs[abi.stateIndex("__conv" +
+                                           std::to_string(op.getHistory()))]
+                : Value();
+  forAll({rows, channels}, [&](ValueRange tc) {
+    Value t = tc[0], c = tc[1];
+    Value y = f32(0.0);
+    for (int64_t i = 0; i < width; ++i) {
+      // x_{t-i}: row t-i when t >= i, else hist[i-t-1].
+      Value inChunk =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, t, idx(i));
+      auto pick = scf::IfOp::create(b, loc, b.getF32Type(), inChunk,
+                                    /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(&pick.getThenRegion().front());
+        Value row = arith::SubIOp::create(b, loc, t, idx(i));
+        scf::YieldOp::create(b, loc,
+                             ValueRange{memref::LoadOp::create(
+                                 b, loc, x, ValueRange{row, c})});
+        b.setInsertionPointToStart(&pick.getElseRegion().front());
+        Value v = f32(0.0);
+        if (hist) {
+          Value j = arith::SubIOp::create(
+              b, loc, arith::SubIOp::create(b, loc, idx(i), t), idx(1));
+          v = memref::LoadOp::create(b, loc, hist, ValueRange{j, c});
+        }
+        scf::YieldOp::create(b, loc, ValueRange{v});
+      }
+      y = arith::AddFOp::create(
+          b, loc, y,
+          arith::MulFOp::create(
+              b, loc, memref::LoadOp::create(b, loc, w, ValueRange{idx(i), c}),
+              pick.getResult(0)));
+    }
+    memref::StoreOp::create(b, loc, y, out, ValueRange{t, c});
+  });
+  // The history after the chunk: its last w - 1 inputs, the older ones
+  // shifted along when the chunk is shorter than that.
+  if (hist) {
+    forAll({channels}, [&](ValueRange cs) {
+      Value c = cs[0];
+      for (int64_t j = width - 2; j >= 0; --j) {
+        Value v = j < rows
+                      ? Value(memref::LoadOp::create(
+                            b, loc, x, ValueRange{idx(rows - 1 - j), c}))
+                      : Value(memref::LoadOp::create(
+                            b, loc, hist, ValueRange{idx(j - rows), c}));
+        memref::StoreOp::create(b, loc, v, hist, ValueRange{idx(j), c});
+      }
+    });
+  }
+  buffers[op.getResult()] = out;
+}

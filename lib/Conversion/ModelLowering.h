@@ -270,6 +270,8 @@ private:
   void lowerTriInv(TriInvOp op);
   /// prod_{s < j <= t} a[j] below the diagonal, row by row.
   void lowerDecayMask(DecayMaskOp op);
+  /// nl.conv over a chunk's rows, continuing and advancing its history.
+  void lowerChunkConv(ChunkConvOp op);
   void lowerTranspose(TransposeOp op);
 
   ModelOp model;

@@ -1538,6 +1538,10 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     lowerDecayMask(d);
     return success();
   }
+  if (auto c = dyn_cast<ChunkConvOp>(op)) {
+    lowerChunkConv(c);
+    return success();
+  }
   if (auto a = dyn_cast<AssignOp>(op)) {
     pendingAssigns.push_back(a);
     return success();

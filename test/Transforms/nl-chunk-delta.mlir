@@ -115,3 +115,28 @@ nl.model @gated attributes {dim = 6} {
     nl.yield %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// A short convolution of the token stream becomes nl.chunk_conv over the
+// chunk's rows, sharing the step's history (the first convolution of the
+// step is history 0, the second history 1).
+// CHECK-LABEL: nl.model @convs
+// CHECK: nl.chunk_step size 8 (%[[X:.*]]: tensor<8x4xf32>)
+// CHECK: %[[K:.*]] = nl.chunk_conv %[[X]], %{{.*}} history 0 : (tensor<8x4xf32>, tensor<3x4xf32>) -> tensor<8x4xf32>
+// CHECK: %[[V:.*]] = nl.chunk_conv %[[X]], %{{.*}} history 1 : (tensor<8x4xf32>, tensor<2x4xf32>) -> tensor<8x4xf32>
+nl.model @convs attributes {dim = 4} {
+  nl.level @S period 1 rule <objective = l2> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %wk = arith.constant dense<0.5> : tensor<3x4xf32>
+    %wv = arith.constant dense<0.25> : tensor<2x4xf32>
+    %k = nl.conv %x, %wk : (tensor<4xf32>, tensor<3x4xf32>) -> tensor<4xf32>
+    %v = nl.conv %x, %wv : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @S key(%k : tensor<4xf32>) value(%v : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %y = nl.read @S(%k) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}

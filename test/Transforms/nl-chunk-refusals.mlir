@@ -332,7 +332,8 @@ nl.model @frozen_only attributes {dim = 4} {
 
 // -----
 
-// A convolution over the token stream.
+// A convolution of a constant (its history is the same every token; the
+// chunk form lifts convolutions of the token stream, nl-chunk-delta.mlir).
 // CHECK-LABEL: nl.model @conv
 // CHECK: nl.step(
 nl.model @conv attributes {dim = 4} {
@@ -341,8 +342,9 @@ nl.model @conv attributes {dim = 4} {
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %w = arith.constant dense<0.5> : tensor<2x4xf32>
-    // expected-remark @below {{model @conv keeps its per-token form only: 'nl.conv' is not in the chunk form}}
-    %c = nl.conv %x, %w : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
+    %one = arith.constant dense<1.0> : tensor<4xf32>
+    // expected-remark @below {{model @conv keeps its per-token form only: a convolution of a value the same for every token, with a per-token weight or over several dimensions}}
+    %c = nl.conv %one, %w : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @M key(%c : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield %x : tensor<4xf32>

@@ -107,15 +107,17 @@ nl.model @frozen_only attributes {dim = 4} {
 
 // -----
 
-// A convolution over the token stream.
+// A convolution of a constant (its history is the same every token; the
+// chunk form lifts convolutions of the token stream, nl-chunk-delta.mlir).
 nl.model @conv attributes {dim = 4} {
   nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %w = arith.constant dense<0.5> : tensor<2x4xf32>
-    // expected-error @below {{model @conv has no chunk-parallel form: 'nl.conv' is not in the chunk form}}
-    %c = nl.conv %x, %w : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
+    %one = arith.constant dense<1.0> : tensor<4xf32>
+    // expected-error @below {{model @conv has no chunk-parallel form: a convolution of a value the same for every token, with a per-token weight or over several dimensions}}
+    %c = nl.conv %one, %w : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @M key(%c : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield %x : tensor<4xf32>

@@ -200,6 +200,26 @@ LogicalResult DecayMaskOp::verify() {
   return success();
 }
 
+LogicalResult ChunkConvOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> w = getWeight().getType().getShape();
+  if (w.size() != 2 || in.size() != 2 || in[1] != w[1])
+    return emitOpError() << "takes the chunk's rows (C x channels) and a "
+                            "weight (width x channels), got shapes "
+                         << formatShape(in) << " and " << formatShape(w);
+  if (getResult().getType() != getInput().getType())
+    return emitOpError() << "result type must equal the input type "
+                         << getInput().getType();
+  auto step = (*this)->getParentOfType<ModelOp>().getStep();
+  int64_t convs = 0;
+  if (step)
+    step.walk([&](ConvOp) { ++convs; });
+  if (getHistory() >= static_cast<uint64_t>(convs))
+    return emitOpError() << "names the history of convolution #"
+                         << getHistory() << " but the step has " << convs;
+  return success();
+}
+
 LogicalResult TransposeOp::verify() {
   ArrayRef<int64_t> in = getInput().getType().getShape();
   ArrayRef<int64_t> perm = getPermutation();

@@ -823,4 +823,29 @@ def NL_DecayMaskOp : NL_Op<"decay_mask", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NL_ChunkConvOp : NL_Op<"chunk_conv", [HasParent<"ChunkStepOp">]> {
+  let summary = "a short causal convolution over a chunk's tokens";
+  let description = [{
+    `nl.conv` over the rows of a chunk (`input`: `C x channels`): row `t`
+    is `sum_{i < w} weight[i] * x_{t-i}`, where the tokens before the chunk
+    come from the history of the step's `history`-th `nl.conv` (in step
+    order), which the op then advances by the chunk's last `w - 1` rows, so
+    the chunk and the step share one stream of inputs. Not `Pure`: it reads
+    and writes that history.
+
+    Example:
+    ```mlir
+    %kc = nl.chunk_conv %K, %Wc history 0
+        : (tensor<64x128xf32>, tensor<4x128xf32>) -> tensor<64x128xf32>
+    ```
+  }];
+  let arguments = (ins NL_Tensor:$input, NL_Tensor:$weight,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$history);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `history` $history attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // NL_OPS_TD

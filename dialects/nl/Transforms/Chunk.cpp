@@ -705,7 +705,30 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
   if (auto l = dyn_cast<LinearOp>(op))
     if (anyLifted)
       return liftLinear(l);
-  if (isa<ConvOp, GradOp, WeightsOp>(op))
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    // The step's convolutions in order: the chunk shares their history.
+    int64_t index = 0;
+    bool found = false;
+    model.getStep().walk([&](ConvOp c) {
+      if (c == conv)
+        found = true;
+      else if (!found)
+        ++index;
+    });
+    if (!lifted(conv.getInput()) || lifted(conv.getWeight()) ||
+        shapeOf(conv.getInput()).size() != 1)
+      return refuse(op, "a convolution of a value the same for every token, "
+                        "with a per-token weight or over several dimensions");
+    Shape out{size};
+    out.append(shapeOf(conv.getResult()));
+    Value y = ChunkConvOp::create(b, loc, tensorType(out),
+                                  get(conv.getInput()), get(conv.getWeight()),
+                                  b.getI64IntegerAttr(index));
+    map.map(conv.getResult(), y);
+    liftedValues.insert(conv.getResult());
+    return success();
+  }
+  if (isa<GradOp, WeightsOp>(op))
     return refuse(op, "'" + op->getName().getStringRef() +
                           "' is not in the chunk form");
   if (!anyLifted) { // the same for every token: computed once

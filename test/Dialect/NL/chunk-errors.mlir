@@ -523,3 +523,37 @@ func.func @decay_mask_scalar(%a: tensor<f32>) -> tensor<1x1xf32> {
   %d = nl.decay_mask %a : tensor<f32> -> tensor<1x1xf32>
   return %d : tensor<1x1xf32>
 }
+
+// -----
+
+nl.model @chunk_conv_history attributes {dim = 4} {
+  nl.level @M period frozen {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    nl.yield %x : tensor<4xf32>
+  }
+  nl.chunk_step size 2 (%X : tensor<2x4xf32>) -> tensor<2x4xf32> {
+    %w = arith.constant dense<0.5> : tensor<2x4xf32>
+    // expected-error @below {{'nl.chunk_conv' op names the history of convolution #0 but the step has 0}}
+    %y = nl.chunk_conv %X, %w history 0 : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+    nl.yield %y : tensor<2x4xf32>
+  }
+}
+
+// -----
+
+nl.model @chunk_conv_shape attributes {dim = 4} {
+  nl.level @M period frozen {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    nl.yield %x : tensor<4xf32>
+  }
+  nl.chunk_step size 2 (%X : tensor<2x4xf32>) -> tensor<2x4xf32> {
+    %w = arith.constant dense<0.5> : tensor<2x3xf32>
+    // expected-error @below {{'nl.chunk_conv' op takes the chunk's rows (C x channels) and a weight (width x channels), got shapes [2, 4] and [2, 3]}}
+    %y = nl.chunk_conv %X, %w history 0 : (tensor<2x4xf32>, tensor<2x3xf32>) -> tensor<2x4xf32>
+    nl.yield %y : tensor<2x4xf32>
+  }
+}
