@@ -10,23 +10,25 @@
 #   W4    TTT-MLP, W5 a four-level CMS (W5_T tokens): vs PyTorch eager in
 #         its fastest formulation;
 #   W6    Adam as levels over 16M values vs the stream bandwidth;
-#   W7    decode, one token per call for 1, 4, 32 streams, vs the fused loop.
+#   W7    decode, one token per call for 1, 4, 32 streams, vs the fused loop;
+#   W8    ragged lengths (1 .. 1847 tokens, one call each) through DeltaNet
+#         in the chunk form, per token, and padded to one batch.
 # Writes build/bench/results.jsonl, prints the table (bench/report.py) and
 # draws build/bench/ratios.png.
 # Usage: bench/run.sh BUILD_DIR [d ...]; BENCH_SETS picks the workloads
-# (default "W1 W2 W3 W4 W5 W6 W7"; `make bench-quick` runs a subset).
+# (default "W1 W2 W3 W4 W5 W6 W7 W8"; `make bench-quick` runs a subset).
 set -euo pipefail
 BUILD_DIR="${1:-build}"
 shift || true
 DS=("${@:-64 128}")
-SETS=" ${BENCH_SETS:-W1 W2 W3 W4 W5 W6 W7} "
+SETS=" ${BENCH_SETS:-W1 W2 W3 W4 W5 W6 W7 W8} "
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 OUT="$BUILD_DIR/bench"
 mkdir -p "$OUT"
 : > "$OUT/results.jsonl"
 rm -f "$OUT"/w1_d*.so # W1's PyTorch run takes the widths built in this run
 ./scripts/setup.sh --bench
-cmake --build "$BUILD_DIR" --target nlc-bench-w1 nlc-bench-w7 nlc nl-run > /dev/null
+cmake --build "$BUILD_DIR" --target nlc-bench-w1 nlc-bench-w7 nlc-bench-w8 nlc nl-run > /dev/null
 export PATH="$BUILD_DIR/bin:$PATH"
 
 # Waits (up to 60 s) until the machine is at least 90% idle over 2 s.
@@ -86,6 +88,14 @@ if has W7; then
   nlc bench/models/w1.nl --emit=lib -O3 -o "$OUT/w1_d64.so" $(w1_defs 64)
   wait_idle
   "$OUT/nlc-bench-w7" "$OUT/w1_d64.so" 64 256 5 "$OUT/results.jsonl"
+fi
+if has W8; then
+  HD8=$((H * 64))
+  W8_DEFS="-D d=64 -D HD=$HD8 -D OV=$HD8 -D OQ=$((2 * HD8)) -D OB=$((3 * HD8)) -D DIM=$((3 * HD8 + H))"
+  nlc bench/models/w2.nl --emit=lib -O3 -o "$OUT/w8_chunk.so" $W8_DEFS
+  nlc bench/models/w2.nl --emit=lib -O3 --chunk-form=never -o "$OUT/w8_token.so" $W8_DEFS
+  wait_idle
+  "$OUT/nlc-bench-w8" "$OUT/w8_chunk.so" "$OUT/w8_token.so" 64 5 "$OUT/results.jsonl"
 fi
 echo
 /usr/bin/python3 bench/report.py "$OUT/results.jsonl" "$OUT/ratios.png"
