@@ -92,7 +92,7 @@ fi
 if has W8; then
   HD8=$((H * 64))
   W8_DEFS="-D d=64 -D HD=$HD8 -D OV=$HD8 -D OQ=$((2 * HD8)) -D OB=$((3 * HD8)) -D DIM=$((3 * HD8 + H))"
-  nlc bench/models/w2.nl --emit=lib -O3 -o "$OUT/w8_chunk.so" $W8_DEFS
+  nlc bench/models/w2.nl --emit=lib -O3 --chunk-form=always -o "$OUT/w8_chunk.so" $W8_DEFS
   nlc bench/models/w2.nl --emit=lib -O3 --chunk-form=never -o "$OUT/w8_token.so" $W8_DEFS
   wait_idle
   "$OUT/nlc-bench-w8" "$OUT/w8_chunk.so" "$OUT/w8_token.so" 64 5 "$OUT/results.jsonl"

@@ -332,14 +332,33 @@ LogicalResult Compilation::chunkForm(ModuleOp module) {
     return failure();
   if (required)
     return success();
-  // The cost model of `auto`: a chunk shorter than two register tiles of
-  // nl.matmul (8 rows) keeps the per-token form, which is as fast there
-  // (bench/: W3 at C = 16 vs C = 4).
-  constexpr int64_t kMinAutoChunk = 8;
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
-    if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
-      if (static_cast<int64_t>(chunk.getSize()) < kMinAutoChunk)
-        chunk.erase();
+  // The cost model of `auto`, from bench/ on a 2-core AVX2 host:
+  //  * a chunk shorter than two register tiles of nl.matmul (8 rows) keeps
+  //    the per-token form, which is as fast there;
+  //  * a model whose levels all learn every token (the delta rule through
+  //    the UT transform) pays for the transform only with wide heads: at
+  //    d = 64 the chunk form ran at 0.85-1.03x the per-token form (W2, W8),
+  //    at d = 128 at 1.5-2x (W2). Levels that take their gradients at the
+  //    chunk start gain at every width (W3: 1.5x at d = 64, 2.3x at 128).
+  constexpr int64_t kMinAutoChunk = 8, kMinPerTokenWidth = 128;
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
+    mlir::nl::ChunkStepOp chunk = model.getChunkStep();
+    if (!chunk)
+      continue;
+    bool allPerToken = true;
+    int64_t widest = 0;
+    for (mlir::nl::LevelOp level : model.getLevels()) {
+      if (!level.learnsOnline())
+        continue;
+      allPerToken &= level.getPeriod().getValue() == 1;
+      if (auto m = dyn_cast<mlir::nl::MatrixType>(
+              level.getMemory().getType()))
+        widest = std::max(widest, m.getCols());
+    }
+    if (static_cast<int64_t>(chunk.getSize()) < kMinAutoChunk ||
+        (allPerToken && widest < kMinPerTokenWidth))
+      chunk.erase();
+  }
   return success();
 }
 

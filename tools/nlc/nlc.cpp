@@ -70,8 +70,9 @@ static cl::opt<nlc::ChunkForm> chunkForm(
     cl::desc("CPU: add the chunk-parallel form of the step (nl-chunk), run "
              "for whole chunks while the per-token step runs the rest"),
     cl::values(clEnumValN(nlc::ChunkForm::Auto, "auto",
-                          "when the model has one and its chunks have at "
-                          "least 8 tokens (default)"),
+                          "by a cost model: chunks of at least 8 tokens, "
+                          "and for models whose levels all learn every "
+                          "token, keys at least 128 wide (default)"),
                clEnumValN(nlc::ChunkForm::Always, "always",
                           "always; a model without one is an error"),
                clEnumValN(nlc::ChunkForm::Never, "never",

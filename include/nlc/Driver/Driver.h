@@ -47,7 +47,7 @@ std::optional<Phase> parsePhase(llvm::StringRef name);
 
 /// Whether the CPU back end adds the chunk-parallel form (nl-chunk).
 enum class ChunkForm {
-  Auto,   // when the model has one and its chunks are long enough to pay
+  Auto,   // when the model has one and a cost model says it pays
   Always, // a model without one is an error
   Never,  // every token runs the per-token step
 };
