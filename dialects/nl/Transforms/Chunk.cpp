@@ -73,6 +73,9 @@ private:
   Value tokensFirst(Value v, int64_t heads);
   /// `v` with its dimensions permuted (result dimension d is v's perm[d]).
   Value permute(Value v, ArrayRef<int64_t> perm);
+  /// Whether a gate has one value per head (true) or one in all (false);
+  /// a refusal for any other shape.
+  FailureOr<bool> perHeadGate(Value stepGate, int64_t heads, Operation *at);
   /// A gate of an update as a factor for the columns (tokens) of per-head
   /// matrices [H?, d, C]: [H, 1, C], [1, C], [H, 1, 1] or a scalar.
   FailureOr<Value> columnGate(Value stepGate, int64_t heads, Operation *at);
@@ -358,18 +361,30 @@ Value ChunkBuilder::perHead(Value stepValue, int64_t heads, bool columns) {
                               : SmallVector<int64_t>{1, 0});
 }
 
-FailureOr<Value> ChunkBuilder::columnGate(Value stepGate, int64_t heads,
+FailureOr<bool> ChunkBuilder::perHeadGate(Value stepGate, int64_t heads,
                                           Operation *at) {
   Shape s = shapeOf(stepGate);
   int64_t numel = 1;
   for (int64_t d : s)
     numel *= d;
-  bool perHead = heads > 1 && numel == heads;
-  if (numel != 1 && !perHead)
-    return (void)refuse(at, "a gate of shape " + formatShape(s) +
-                                " (one value per key channel) is not in "
-                                "the chunk form yet"),
-           failure();
+  if (numel == 1)
+    return false;
+  if (heads > 1 && numel == heads)
+    return true;
+  return (void)refuse(at, "a gate of shape " + formatShape(s) +
+                              " (one value per key channel) is not in the "
+                              "chunk form yet"),
+         failure();
+}
+
+FailureOr<Value> ChunkBuilder::columnGate(Value stepGate, int64_t heads,
+                                          Operation *at) {
+  Shape s = shapeOf(stepGate);
+  FailureOr<bool> isPerHead = perHeadGate(stepGate, heads, at);
+  if (failed(isPerHead))
+    return failure();
+  bool perHead = *isPerHead;
+  int64_t numel = perHead ? heads : 1;
   Value g = get(stepGate);
   if (!lifted(stepGate)) {
     if (numel == 1)
@@ -412,15 +427,11 @@ FailureOr<Value> ChunkBuilder::columnGate(Value stepGate, int64_t heads,
 FailureOr<Value> ChunkBuilder::lastGate(Value stepGate, int64_t heads,
                                         Operation *at) {
   Shape s = shapeOf(stepGate);
-  int64_t numel = 1;
-  for (int64_t d : s)
-    numel *= d;
-  bool perHead = heads > 1 && numel == heads;
-  if (numel != 1 && !perHead)
-    return (void)refuse(at, "a gate of shape " + formatShape(s) +
-                                " (one value per key channel) is not in "
-                                "the chunk form yet"),
-           failure();
+  FailureOr<bool> isPerHead = perHeadGate(stepGate, heads, at);
+  if (failed(isPerHead))
+    return failure();
+  bool perHead = *isPerHead;
+  int64_t numel = perHead ? heads : 1;
   Value g = get(stepGate);
   if (lifted(stepGate)) {
     // The last row: [1, s..] -> [numel].
