@@ -38,7 +38,7 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
   // must not run on a thread team: nl-parallelize-cpu keeps them serial.
   fn->setAttr(kSerialFunctionAttr, b.getUnitAttr());
   b.setInsertionPointToEnd(entry);
-  heapScratch = true;
+  threadLocalScratch = true;
   buffers[chunk.getInput()] = xArg;
   pendingAssigns.clear();
   intoState.clear();
@@ -97,8 +97,8 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
       });
     }
   }
-  emitReturn();
-  heapScratch = false;
+  func::ReturnOp::create(b, loc);
+  threadLocalScratch = false;
   return success();
 }
 
@@ -236,68 +236,14 @@ void ModelLowering::lowerTranspose(TransposeOp op) {
   buffers[op.getResult()] = out;
 }
 
-void ModelLowering::lowerTriInv(TriInvOp op) {
-  Shape shape = shapeOf(op.getResult());
+Value ModelLowering::unitLowerByRows(
+    ArrayRef<int64_t> shape,
+    function_ref<Value(function_ref<SmallVector<Value>(ValueRange)> at,
+                       Value out, Value i, Value j)>
+        below) {
   size_t n = shape.size();
   int64_t c = shape[n - 1];
-  Value a = buf(op.getInput()), out = scratch(shape);
-  Shape batch(shape.begin(), shape.end() - 2);
-  forAll(batch, [&](ValueRange bi) {
-    auto at = [&](Value i, Value j) {
-      SmallVector<Value> ix(bi.begin(), bi.end());
-      ix.append({i, j});
-      return ix;
-    };
-    // Row by row, X[i, j] = -sum_{j <= m < i} A[i, m] X[m, j] for j < i,
-    // X[i, i] = 1, zero above: the rows above i are final when row i is
-    // computed.
-    forInOrder(c, [&](Value i) {
-      forAll({c}, [&](ValueRange js) {
-        Value j = js[0];
-        Value below = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                            j, i);
-        auto ifBelow = scf::IfOp::create(b, loc, b.getF32Type(), below,
-                                         /*withElseRegion=*/true);
-        {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPointToStart(&ifBelow.getThenRegion().front());
-          auto loop = scf::ForOp::create(b, loc, j, i, idx(1),
-                                         ValueRange{f32(0.0)});
-          {
-            OpBuilder::InsertionGuard g2(b);
-            b.setInsertionPointToStart(loop.getBody());
-            Value m = loop.getInductionVar();
-            Value term = arith::MulFOp::create(
-                b, loc, memref::LoadOp::create(b, loc, a, at(i, m)),
-                memref::LoadOp::create(b, loc, out, at(m, j)));
-            scf::YieldOp::create(
-                b, loc,
-                ValueRange{arith::AddFOp::create(
-                    b, loc, loop.getRegionIterArgs()[0], term)});
-          }
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{arith::NegFOp::create(b, loc, loop.getResult(0))});
-          b.setInsertionPointToStart(&ifBelow.getElseRegion().front());
-          Value diag = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                             j, i);
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{arith::SelectOp::create(b, loc, diag, f32(1.0),
-                                                 f32(0.0))});
-        }
-        memref::StoreOp::create(b, loc, ifBelow.getResult(0), out, at(i, j));
-      });
-    });
-  });
-  buffers[op.getResult()] = out;
-}
-
-void ModelLowering::lowerDecayMask(DecayMaskOp op) {
-  Shape shape = shapeOf(op.getResult());
-  size_t n = shape.size();
-  int64_t c = shape[n - 1];
-  Value a = buf(op.getInput()), out = scratch(shape);
+  Value out = scratch(shape);
   Shape batch(shape.begin(), shape.end() - 2);
   forAll(batch, [&](ValueRange bi) {
     auto at = [&](ValueRange tail) {
@@ -305,36 +251,67 @@ void ModelLowering::lowerDecayMask(DecayMaskOp op) {
       ix.append(tail.begin(), tail.end());
       return ix;
     };
-    // Row t from row t-1: r[t, s] = r[t-1, s] a[t] below the diagonal.
-    forInOrder(c, [&](Value t) {
-      Value gate = memref::LoadOp::create(b, loc, a, at({t}));
-      forAll({c}, [&](ValueRange ss) {
-        Value s = ss[0];
-        Value below =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, s, t);
-        Value diag =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, s, t);
-        auto ifBelow = scf::IfOp::create(b, loc, b.getF32Type(), below,
+    // Row by row: the rows above i are final when row i is computed.
+    forInOrder(c, [&](Value i) {
+      forAll({c}, [&](ValueRange js) {
+        Value j = js[0];
+        Value isBelow =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j, i);
+        auto ifBelow = scf::IfOp::create(b, loc, b.getF32Type(), isBelow,
                                          /*withElseRegion=*/true);
         {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPointToStart(&ifBelow.getThenRegion().front());
-          Value prev = arith::SubIOp::create(b, loc, t, idx(1));
-          Value above = memref::LoadOp::create(b, loc, out, at({prev, s}));
-          scf::YieldOp::create(
-              b, loc, ValueRange{arith::MulFOp::create(b, loc, above, gate)});
+          scf::YieldOp::create(b, loc, ValueRange{below(at, out, i, j)});
           b.setInsertionPointToStart(&ifBelow.getElseRegion().front());
+          Value diag =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, j, i);
           scf::YieldOp::create(
               b, loc,
               ValueRange{arith::SelectOp::create(b, loc, diag, f32(1.0),
                                                  f32(0.0))});
         }
         memref::StoreOp::create(b, loc, ifBelow.getResult(0), out,
-                                at({t, s}));
+                                at({i, j}));
       });
     });
   });
-  buffers[op.getResult()] = out;
+  return out;
+}
+
+void ModelLowering::lowerTriInv(TriInvOp op) {
+  // X[i, j] = -sum_{j <= m < i} A[i, m] X[m, j] below the diagonal.
+  Value a = buf(op.getInput());
+  buffers[op.getResult()] = unitLowerByRows(
+      shapeOf(op.getResult()), [&](auto at, Value x, Value i, Value j) {
+        auto loop =
+            scf::ForOp::create(b, loc, j, i, idx(1), ValueRange{f32(0.0)});
+        {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value m = loop.getInductionVar();
+          Value term = arith::MulFOp::create(
+              b, loc, memref::LoadOp::create(b, loc, a, at({i, m})),
+              memref::LoadOp::create(b, loc, x, at({m, j})));
+          scf::YieldOp::create(
+              b, loc,
+              ValueRange{arith::AddFOp::create(
+                  b, loc, loop.getRegionIterArgs()[0], term)});
+        }
+        return arith::NegFOp::create(b, loc, loop.getResult(0)).getResult();
+      });
+}
+
+void ModelLowering::lowerDecayMask(DecayMaskOp op) {
+  // r[t, s] = r[t-1, s] a[t] below the diagonal.
+  Value a = buf(op.getInput());
+  buffers[op.getResult()] = unitLowerByRows(
+      shapeOf(op.getResult()), [&](auto at, Value r, Value t, Value s) {
+        Value prev = arith::SubIOp::create(b, loc, t, idx(1));
+        Value above = memref::LoadOp::create(b, loc, r, at({prev, s}));
+        Value gate = memref::LoadOp::create(b, loc, a, at({t}));
+        return arith::MulFOp::create(b, loc, above, gate).getResult();
+      });
 }
 
 void ModelLowering::lowerChunkConv(ChunkConvOp op) {

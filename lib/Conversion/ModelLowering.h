@@ -77,7 +77,7 @@ private:
     int64_t bytes = 4;
     for (int64_t d : shape)
       bytes *= d;
-    if (heapScratch && bytes > kMaxStackScratch) {
+    if (threadLocalScratch && bytes > kMaxStackScratch) {
       auto module = model->getParentOfType<ModuleOp>();
       b.setInsertionPointToStart(module.getBody());
       std::string name = (std::string(kThreadLocalScratchPrefix) + abi.model + "_" +
@@ -91,9 +91,6 @@ private:
     b.setInsertionPointToStart(entry);
     return memref::AllocaOp::create(b, loc, memTy(shape));
   }
-  /// Returns from the function being built.
-  void emitReturn() { func::ReturnOp::create(b, loc); }
-
   /// Runs `body` over every index of `shape` as one scf.parallel: the
   /// iterations must be independent (each writes only its own elements),
   /// which is what the CUDA back end distributes over threads. Every
@@ -266,6 +263,15 @@ private:
   /// in vector registers across the contraction.
   void lowerMatmul(MatmulOp op);
   void lowerTril(TrilOp op);
+  /// A unit lower-triangular matrix per index of the leading dimensions of
+  /// `shape`, built row by row (rows above i are final when row i is): 1 on
+  /// the diagonal, 0 above it, `below(at, out, i, j)` for j < i, where
+  /// `at({r, c})` indexes `out` and the matching input.
+  Value unitLowerByRows(
+      ArrayRef<int64_t> shape,
+      function_ref<Value(function_ref<SmallVector<Value>(ValueRange)> at,
+                         Value out, Value i, Value j)>
+          below);
   /// (I + A)^-1 of strictly lower A, by forward substitution per matrix.
   void lowerTriInv(TriInvOp op);
   /// prod_{s < j <= t} a[j] below the diagonal, row by row.
@@ -294,7 +300,8 @@ private:
   /// the chunk straight into the state they replace.
   DenseSet<Operation *> intoState;
   static constexpr int64_t kMaxStackScratch = 64 * 1024;
-  bool heapScratch = false;
+  /// Whether large scratch goes to thread-local globals (the chunk entry).
+  bool threadLocalScratch = false;
   int64_t numGlobalScratch = 0;
   llvm::StringMap<UpdateOp> updates;
   llvm::StringMap<int> levelIndex;

@@ -1607,7 +1607,7 @@ LogicalResult ModelLowering::run() {
                               out, ivs);
     });
   }
-  emitReturn();
+  func::ReturnOp::create(b, loc);
 
   // The flush: applies the pending chunks of the levels in `fire`.
   b.setInsertionPointAfter(stepFn);
@@ -1623,7 +1623,7 @@ LogicalResult ModelLowering::run() {
     }
   if (failed(emitResets(/*inStep=*/false)))
     return failure();
-  emitReturn();
+  func::ReturnOp::create(b, loc);
 
   if (ChunkStepOp chunk = model.getChunkStep()) {
     b.setInsertionPointAfter(stepFn);

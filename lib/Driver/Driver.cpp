@@ -337,9 +337,10 @@ LogicalResult Compilation::chunkForm(ModuleOp module) {
   //    the per-token form, which is as fast there;
   //  * a model whose levels all learn every token (the delta rule through
   //    the UT transform) pays for the transform only with wide heads: at
-  //    d = 64 the chunk form ran at 0.85-1.03x the per-token form (W2, W8),
-  //    at d = 128 at 1.5-2x (W2). Levels that take their gradients at the
-  //    chunk start gain at every width (W3: 1.5x at d = 64, 2.3x at 128).
+  //    d = 64 the chunk form ran at 0.85-1.18x the per-token form (W2, W8;
+  //    within the noise), at d = 128 at 1.5-2x (W2). Levels that take their
+  //    gradients at the chunk start gain at every width (W3: 1.5x at
+  //    d = 64, 2.3x at 128).
   constexpr int64_t kMinAutoChunk = 8, kMinPerTokenWidth = 128;
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
     mlir::nl::ChunkStepOp chunk = model.getChunkStep();

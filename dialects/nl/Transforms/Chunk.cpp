@@ -85,6 +85,8 @@ private:
   /// with one inserted there (`expand`).
   Value dropUnit(Value v, int64_t dim);
   Value insertUnit(Value v, int64_t dim);
+  /// `v` as a vector of all its elements (itself when it is one).
+  Value flatten(Value v);
   /// A column gate ([H, 1, C] / [1, C]) as a row gate ([H, C, 1] / [C, 1]);
   /// gates the same for every token are returned as they are.
   Value rowsOf(Value columnGate);
@@ -323,19 +325,23 @@ Value ChunkBuilder::rowsOf(Value gate) {
   Shape s = shapeOf(gate);
   if (s.size() < 2 || s.back() != size)
     return gate;
-  if (s.size() == 2) // [1, C] -> [C, 1]
-    return tensor::ExpandShapeOp::create(
-        b, loc, tensorType({size, 1}),
-        tensor::CollapseShapeOp::create(b, loc, tensorType({size}), gate,
-                                        ArrayRef<ReassociationIndices>{{0, 1}}),
-        ArrayRef<ReassociationIndices>{{0, 1}});
-  // [H, 1, C] -> [H, C, 1]
-  Value flat = tensor::CollapseShapeOp::create(
-      b, loc, tensorType({s[0], size}), gate,
-      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
-  return tensor::ExpandShapeOp::create(
-      b, loc, tensorType({s[0], size, 1}), flat,
-      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+  // [1, C] -> [C, 1];  [H, 1, C] -> [H, C, 1]
+  int64_t unit = s.size() - 2;
+  return insertUnit(dropUnit(gate, unit), unit + 1);
+}
+
+Value ChunkBuilder::flatten(Value v) {
+  Shape s = shapeOf(v);
+  if (s.size() == 1)
+    return v;
+  int64_t numel = 1;
+  ReassociationIndices all;
+  for (auto [i, d] : llvm::enumerate(s)) {
+    numel *= d;
+    all.push_back(i);
+  }
+  return tensor::CollapseShapeOp::create(b, loc, tensorType({numel}), v,
+                                         ArrayRef<ReassociationIndices>{all});
 }
 
 Value ChunkBuilder::perHead(Value stepValue, int64_t heads, bool columns) {
@@ -384,44 +390,27 @@ FailureOr<Value> ChunkBuilder::columnGate(Value stepGate, int64_t heads,
   if (failed(isPerHead))
     return failure();
   bool perHead = *isPerHead;
-  int64_t numel = perHead ? heads : 1;
   Value g = get(stepGate);
   if (!lifted(stepGate)) {
-    if (numel == 1)
+    if (!perHead)
       return g; // a scalar broadcasts against anything
     // [H] or [H, 1] -> [H, 1, 1]
-    if (s.size() != 1)
-      g = tensor::CollapseShapeOp::create(b, loc, tensorType({heads}), g,
-                                          ArrayRef<ReassociationIndices>{{0, 1}});
     return Value(tensor::ExpandShapeOp::create(
-        b, loc, tensorType({heads, 1, 1}), g,
+        b, loc, tensorType({heads, 1, 1}), flatten(g),
         ArrayRef<ReassociationIndices>{{0, 1, 2}}));
   }
   // Lifted: [C, s..] -> [C] (one value per token) or [C, H].
-  Shape flat{size};
-  if (perHead)
-    flat.push_back(heads);
-  if (s.size() != flat.size() - 1) {
-    ReassociationIndices first{0}, rest;
-    if (!perHead)
-      for (size_t i = 1; i <= s.size(); ++i)
-        first.push_back(i);
-    else
-      for (size_t i = 1; i <= s.size(); ++i)
-        rest.push_back(i);
-    SmallVector<ReassociationIndices> groups{first};
-    if (perHead)
-      groups.push_back(rest);
-    g = tensor::CollapseShapeOp::create(b, loc, tensorType(flat), g, groups);
+  if (!perHead)
+    return insertUnit(flatten(g), 0); // [1, C]
+  if (s.size() != 1) {
+    ReassociationIndices rest;
+    for (size_t i = 1; i <= s.size(); ++i)
+      rest.push_back(i);
+    g = tensor::CollapseShapeOp::create(
+        b, loc, tensorType({size, heads}), g,
+        ArrayRef<ReassociationIndices>{{0}, rest});
   }
-  if (!perHead) // [C] -> [1, C]
-    return Value(tensor::ExpandShapeOp::create(
-        b, loc, tensorType({1, size}), g,
-        ArrayRef<ReassociationIndices>{{0, 1}}));
-  g = permute(g, {1, 0}); // [H, C]
-  return Value(tensor::ExpandShapeOp::create(
-      b, loc, tensorType({heads, 1, size}), g,
-      ArrayRef<ReassociationIndices>{{0, 1}, {2}}));
+  return insertUnit(permute(g, {1, 0}), 1); // [H, 1, C]
 }
 
 FailureOr<Value> ChunkBuilder::lastGate(Value stepGate, int64_t heads,
@@ -430,37 +419,19 @@ FailureOr<Value> ChunkBuilder::lastGate(Value stepGate, int64_t heads,
   FailureOr<bool> isPerHead = perHeadGate(stepGate, heads, at);
   if (failed(isPerHead))
     return failure();
-  bool perHead = *isPerHead;
-  int64_t numel = perHead ? heads : 1;
   Value g = get(stepGate);
   if (lifted(stepGate)) {
     // The last row: [1, s..] -> [numel].
-    int64_t rank = s.size() + 1;
-    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
-        sizes, strides(rank, b.getIndexAttr(1));
-    offsets[0] = b.getIndexAttr(size - 1);
-    sizes.push_back(b.getIndexAttr(1));
-    for (int64_t d : s)
-      sizes.push_back(b.getIndexAttr(d));
-    Shape row{1};
+    Shape offsets(s.size() + 1, 0), row{1};
+    offsets[0] = size - 1;
     row.append(s);
-    g = tensor::ExtractSliceOp::create(b, loc, tensorType(row), g, offsets,
-                                       sizes, strides);
-    ReassociationIndices all;
-    for (int64_t i = 0; i < rank; ++i)
-      all.push_back(i);
-    g = tensor::CollapseShapeOp::create(b, loc, tensorType({numel}), g,
-                                        ArrayRef<ReassociationIndices>{all});
-  } else if (numel == 1) {
+    g = flatten(slice(g, offsets, row));
+  } else if (!*isPerHead) {
     return g; // a scalar broadcasts against [H?, r, c]
-  } else if (s.size() != 1) {
-    ReassociationIndices all;
-    for (size_t i = 0; i < s.size(); ++i)
-      all.push_back(i);
-    g = tensor::CollapseShapeOp::create(b, loc, tensorType({numel}), g,
-                                        ArrayRef<ReassociationIndices>{all});
+  } else {
+    g = flatten(g);
   }
-  if (!perHead)
+  if (!*isPerHead)
     return g; // [1] broadcasts against [H?, r, c]
   return Value(tensor::ExpandShapeOp::create(
       b, loc, tensorType({heads, 1, 1}), g,
@@ -549,12 +520,9 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
     Shape cols = heads > 1 ? Shape{heads, 1, size} : Shape{1, size};
     Value full = binary("add", createF32Splat(b, loc, 0.0, cols), *a);
     Value gates = dropUnit(full, heads > 1 ? 1 : 0); // [H?, C]
-    decay = DecayMaskOp::create(b, loc, tensorType([&] {
-                                  Shape d = shapeOf(gates);
-                                  d.push_back(size);
-                                  return d;
-                                }()),
-                                gates);
+    Shape decayShape = shapeOf(gates);
+    decayShape.push_back(size);
+    decay = DecayMaskOp::create(b, loc, tensorType(decayShape), gates);
     // gamma as a column gate [H?, 1, C]: a_0 times column 0 of D.
     Shape first = shapeOf(decay);
     first.back() = 1;

@@ -557,3 +557,22 @@ nl.model @chunk_conv_shape attributes {dim = 4} {
     nl.yield %y : tensor<2x4xf32>
   }
 }
+
+// -----
+
+nl.model @chunk_conv_result attributes {dim = 4} {
+  nl.level @M period frozen {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %w = arith.constant dense<0.5> : tensor<2x4xf32>
+    %c = nl.conv %x, %w : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
+    nl.yield %c : tensor<4xf32>
+  }
+  nl.chunk_step size 2 (%X : tensor<2x4xf32>) -> tensor<2x4xf32> {
+    %w = arith.constant dense<0.5> : tensor<2x4xf32>
+    // expected-error @below {{'nl.chunk_conv' op result type must equal the input type 'tensor<2x4xf32>'}}
+    %y = nl.chunk_conv %X, %w history 0 : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<4x2xf32>
+    nl.yield %X : tensor<2x4xf32>
+  }
+}
