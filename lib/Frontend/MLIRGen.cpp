@@ -1364,7 +1364,8 @@ OwningOpRef<ModuleOp> MLIRGen::run(const nlc::ast::Model &m,
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc(m.loc));
   builder.setInsertionPointToEnd(module->getBody());
   model =
-      ModelOp::create(builder, loc(m.loc), m.name, dim, heads, IntegerAttr());
+      ModelOp::create(builder, loc(m.loc), m.name, dim, heads, IntegerAttr(),
+                            IntegerAttr());
   model.getBody().emplaceBlock();
   builder.setInsertionPointToEnd(&model.getBody().front());
 

@@ -33,7 +33,10 @@ def NL_ModelOp : NL_Op<"model", [
   let description = [{
     The container of one model and the symbol table for its parameters and
     levels. `dim` is the width of one input token; `heads` the number of
-    heads its memories are split into. The body holds `nl.param`,
+    heads its memories are split into. `head_split = H` marks the model
+    `nl-split-heads` derives from a model of `H` heads: one of its heads,
+    whose step learns and reads head `nl.head_index` of every memory. The
+    body holds `nl.param`,
     `nl.level` and `nl.transfer` ops in any order, and exactly one `nl.step`.
 
     The verifier checks what needs the whole model: one update per level and
@@ -62,7 +65,8 @@ def NL_ModelOp : NL_Op<"model", [
   let arguments = (ins SymbolNameAttr:$sym_name,
                        ConfinedAttr<I64Attr, [IntMinValue<1>]>:$dim,
                        DefaultValuedAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>, "1">:$heads,
-                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>>:$hyper_period);
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<1>]>>:$hyper_period,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntMinValue<2>]>>:$head_split);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
@@ -845,6 +849,34 @@ def NL_ChunkConvOp : NL_Op<"chunk_conv", [HasParent<"ChunkStepOp">]> {
   let assemblyFormat = [{
     $input `,` $weight `history` $history attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// The per-head form (written by nl-split-heads)
+//===----------------------------------------------------------------------===//
+
+def NL_HeadIndexOp : NL_Op<"head_index", [Pure]> {
+  let summary = "the head a per-head step computes";
+  let description = [{
+    Inside the step of a model marked `head_split = H` (written by
+    `nl-split-heads`), the index in `[0, H)` of the head this run of the
+    step learns and reads. The step uses it to pick the head's slice of the
+    token, e.g. the head's keys out of all heads' keys. The caller chooses
+    it: the runtime runs the heads of one stream on several threads, each
+    thread a range of heads over every token of a call, with the state and
+    outputs of head `h` at `h` times their per-head size.
+
+    Example:
+    ```mlir
+    %h = nl.head_index
+    %c64 = arith.constant 64 : index
+    %at = arith.muli %h, %c64 : index
+    %k = tensor.extract_slice %x[%at] [64] [1] : tensor<1560xf32> to tensor<64xf32>
+    ```
+  }];
+  let results = (outs Index:$result);
+  let assemblyFormat = "attr-dict";
   let hasVerifier = 1;
 }
 

@@ -824,6 +824,9 @@ struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
   using Base::Base;
   void runOnOperation() override {
     ModelOp model = getOperation();
+    // The model of one head (nl-split-heads) runs per token only.
+    if (model.getHeadSplit())
+      return;
     OpBuilder builder(model.getContext());
     ChunkBuilder chunk(model, builder, size);
     FailureOr<int64_t> size = chunk.check();

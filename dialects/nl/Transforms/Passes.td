@@ -185,4 +185,62 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
   ];
 }
 
+def NLSplitHeads : Pass<"nl-split-heads", "::mlir::ModuleOp"> {
+  let summary = "Add the model of one head to a model whose heads never meet";
+  let description = [{
+    A step whose heads are independent (each head reads and learns its own
+    memory from its own slice of the token, and the outputs are the heads'
+    results side by side) can run head by head: one thread a range of heads
+    over every token of a call, each head's state kept in its core's cache,
+    instead of every head each token with one fork of a thread team per
+    token. This pass adds, after such a model `@m`, the model of one head,
+    `@m__head`, marked `head_split = H`: the same parameters and levels
+    with one head per memory, and a step that computes head `nl.head_index`:
+
+    | full step (H heads) | step of one head |
+    |---|---|
+    | `split_heads(v, H)` (`[H*e] -> [H, e]`) | `v[h*e : (h+1)*e]` |
+    | a gate per head (`tensor<H>`) | its element `h` (`tensor<f32>`) |
+    | `nl.read` / `nl.update` of a level of `H` heads | the same, on a level of one head |
+    | elementwise ops, activations, norms of per-head values | the same on the head's row |
+    | `merge_heads(y)` (returned) | `y` (the head's slice of the output) |
+    | values of the token alone (slices, elementwise ops, constants) | computed by every head's step |
+
+    The state of head `h` is the `h`-th slice of every state tensor (all
+    are head-major), so the runtime runs the head model on the full
+    model's state. A model keeps only its full step (a remark says why, an
+    error with `required`) when any op mixes heads (a projection or a
+    reshape of per-head values, a per-head value broadcast against all
+    heads, an output that is not per head), a projection of the token
+    would be computed by every head (`nl.linear`, `nl.matmul`), a level
+    keeps a memory that is not a matrix, memories differ in heads, or the
+    model has transfers or a chunk form already.
+
+    Example:
+    ```mlir
+    // nl-opt --nl-split-heads
+    nl.model @w2 attributes {dim = 200} { ... heads = 4 ... }
+    // gains
+    nl.model @w2__head attributes {dim = 200, head_split = 4 : i64} {
+      nl.level @S ... { nl.state @S : !nl.matrix<16x16xf32> = #nl.zeros }
+      nl.step(%x : tensor<200xf32>) -> tensor<16xf32> {
+        %h = nl.head_index
+        ...
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"required", "required", "bool", /*default=*/"false",
+           "Fail with a located error when a model has no per-head form "
+           "(by default it keeps its full step only)">
+  ];
+  let dependentDialects = ["::mlir::nl::NLDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numSplit", "num-split-models", "models given a per-head form">
+  ];
+}
+
 #endif // NL_TRANSFORMS_PASSES_TD
