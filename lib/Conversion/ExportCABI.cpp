@@ -62,12 +62,15 @@ void NLExportCABIPass::runOnOperation() {
     int64_t numOutputs = count("nl.num_outputs");
     bool isStep = kernel.getNumArguments() !=
                   static_cast<unsigned>(numParams + numState + 1);
+    bool takesHead = kernel->hasAttr(nlc::kHeadArgAttr);
     Location loc = kernel.getLoc();
 
     SmallVector<Type> args = {ptr, ptr};
     if (isStep)
       args.append({ptr, ptr, i64});
     args.push_back(i64);
+    if (takesHead)
+      args.push_back(i64);
     b.setInsertionPointAfter(kernel);
     auto entry = LLVM::LLVMFuncOp::create(
         b, loc, symbol.getValue(), LLVM::LLVMFunctionType::get(voidTy, args));
@@ -87,6 +90,8 @@ void NLExportCABIPass::runOnOperation() {
       callArgs.push_back(body->getArgument(next++));
     }
     callArgs.push_back(body->getArgument(next++));
+    if (takesHead)
+      callArgs.push_back(body->getArgument(next++));
     if (callArgs.size() != kernel.getNumArguments()) {
       kernel.emitOpError() << "does not have the ABI its attributes describe";
       return signalPassFailure();

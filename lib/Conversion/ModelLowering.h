@@ -287,6 +287,8 @@ private:
   Block *entry = nullptr;
   SmallVector<Value> paramArgs, stateArgs, outputArgs;
   Value xArg, activeArg, fireArg;
+  /// The head a step of a one-head model (`head_split`) computes (i64).
+  Value headArg;
   DenseMap<Value, Value> buffers;
   /// For a weight of a `chunk_prefix` read: the pending steps to subtract
   /// from it wherever a projection loads it.

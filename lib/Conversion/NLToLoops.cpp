@@ -65,8 +65,14 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
     args.push_back(b.getI64Type());
   }
   args.push_back(b.getI64Type());
+  // The step of one head of a model (nl-split-heads) also takes the head.
+  bool headStep = isStep && model.getHeadSplit();
+  if (headStep)
+    args.push_back(b.getI64Type());
   auto fn =
       func::FuncOp::create(b, loc, name, b.getFunctionType(args, TypeRange{}));
+  if (headStep)
+    fn->setAttr(nlc::kHeadArgAttr, b.getUnitAttr());
   fn->setAttr("nl.c_symbol",
               b.getStringAttr(chunk    ? abi.chunkSymbol()
                               : isStep ? abi.stepSymbol()
@@ -91,6 +97,7 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
     activeArg = entry->getArgument(a++);
   }
   fireArg = entry->getArgument(a++);
+  headArg = headStep ? entry->getArgument(a++) : Value();
   return fn;
 }
 
@@ -170,6 +177,10 @@ LogicalResult ModelLowering::orderStep(StepOp step,
 //===----------------------------------------------------------------------===//
 
 LogicalResult ModelLowering::lowerConstant(arith::ConstantOp op) {
+  if (op.getType().isIndex()) { // a head's offset in a one-head step
+    buffers[op.getResult()] = b.clone(*op)->getResult(0);
+    return success();
+  }
   auto dense = dyn_cast<DenseElementsAttr>(op.getValue());
   auto type = dyn_cast<RankedTensorType>(op.getType());
   if (!dense || !type || !dense.isSplat() || !type.getElementType().isF32())
@@ -1466,25 +1477,48 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     return success();
   }
   if (auto s = dyn_cast<tensor::ExtractSliceOp>(op)) {
-    // A static slice with unit strides: copy it (consumers index from 0).
+    // A slice of static sizes with unit strides: copy it (consumers index
+    // from 0). Offsets may be values (a head's slice of the token); unit
+    // dimensions may be dropped (a head's row).
     Value src = buf(s.getSource());
-    ArrayRef<int64_t> offsets = s.getStaticOffsets();
     Shape sizes = llvm::to_vector(s.getStaticSizes());
-    Shape result = shapeOf(s.getResult());
-    if (!s.hasUnitStride() || sizes != result ||
-        ShapedType::isDynamicShape(offsets))
-      return op->emitOpError() << "the CPU back end lowers only static "
-                                  "slices with unit strides that keep rank";
-    Value out = scratch(sizes);
-    forAll(sizes, [&](ValueRange ivs) {
+    if (!s.hasUnitStride() || ShapedType::isDynamicShape(sizes))
+      return op->emitOpError() << "the CPU back end lowers only slices of "
+                                  "static sizes with unit strides";
+    llvm::SmallBitVector dropped = s.getDroppedDims();
+    SmallVector<OpFoldResult> offsets = s.getMixedOffsets();
+    Value out = scratch(shapeOf(s.getResult()));
+    forAll(shapeOf(s.getResult()), [&](ValueRange ivs) {
       SmallVector<Value> from;
-      for (auto [i, o] : llvm::zip(ivs, offsets))
-        from.push_back(o ? Value(arith::AddIOp::create(b, loc, i, idx(o)))
-                         : i);
+      unsigned next = 0;
+      for (auto [d, o] : llvm::enumerate(offsets)) {
+        Value at = dropped.test(d) ? idx(0) : ivs[next++];
+        if (auto v = dyn_cast<Value>(o))
+          at = arith::AddIOp::create(b, loc, at, buf(v));
+        else if (int64_t c = *getConstantIntValue(o))
+          at = arith::AddIOp::create(b, loc, at, idx(c));
+        from.push_back(at);
+      }
       memref::StoreOp::create(
           b, loc, memref::LoadOp::create(b, loc, src, from), out, ivs);
     });
     buffers[s.getResult()] = out;
+    return success();
+  }
+  if (isa<HeadIndexOp>(op)) {
+    if (!headArg)
+      return op->emitOpError() << "outside the step of a one-head model";
+    buffers[op->getResult(0)] = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(), headArg);
+    return success();
+  }
+  if (isa<arith::MulIOp, arith::AddIOp>(op) &&
+      op->getResult(0).getType().isIndex()) {
+    // Index arithmetic of a one-head step (a head's offset).
+    IRMapping scalars;
+    for (Value v : op->getOperands())
+      scalars.map(v, buf(v));
+    buffers[op->getResult(0)] = b.clone(*op, scalars)->getResult(0);
     return success();
   }
   if (auto c = dyn_cast<tensor::CollapseShapeOp>(op)) {

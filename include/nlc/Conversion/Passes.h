@@ -26,6 +26,9 @@ inline constexpr const char *kThreadLocalScratchPrefix = "__nl_tls_scratch_";
 /// A function (the chunk entry) whose loops nl-parallelize-cpu keeps serial:
 /// its thread-local scratch would be another thread's on a team member.
 inline constexpr const char *kSerialFunctionAttr = "nl.serial";
+/// A step of a one-head model (nl-split-heads) whose last argument is the
+/// head it computes; nl-export-c-abi gives its C entry that argument too.
+inline constexpr const char *kHeadArgAttr = "nl.head_arg";
 
 #define GEN_PASS_DECL
 #include "nlc/Conversion/Passes.h.inc"

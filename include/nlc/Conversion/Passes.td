@@ -208,9 +208,9 @@ def NLFuseRows : Pass<"nl-fuse-rows", "::mlir::func::FuncOp"> {
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
   let options = [
-    Option<"minDims", "min-dims", "unsigned", /*default=*/"2",
+    Option<"minDims", "min-dims", "unsigned", /*default=*/"1",
            "Fuse only loops sharing at least this many leading dimensions "
-           "(rows of a memory are (heads, rows))">
+           "(the rows of a memory: (rows), or (heads, rows))">
   ];
 }
 
