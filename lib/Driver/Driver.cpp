@@ -170,6 +170,8 @@ private:
   LogicalResult kernelForm(ModuleOp module);
   /// nl-chunk, as --chunk-form says.
   LogicalResult chunkForm(ModuleOp module);
+  /// nl-split-heads, as --head-form says; records it in `abi`.
+  LogicalResult headForm(ModuleOp module, nlc::ModelABI &abi);
   int generateCPU(ModuleOp module);
   int generateCUDA(ModuleOp module);
 
@@ -363,6 +365,61 @@ LogicalResult Compilation::chunkForm(ModuleOp module) {
   return success();
 }
 
+LogicalResult Compilation::headForm(ModuleOp module, nlc::ModelABI &abi) {
+  if (options.headForm == nlc::HeadForm::Never)
+    return success();
+  bool required = options.headForm == nlc::HeadForm::Always;
+  std::optional<ScopedDiagnosticHandler> quiet;
+  if (!required)
+    quiet.emplace(&ctx, [](Diagnostic &d) {
+      return success(d.getSeverity() == DiagnosticSeverity::Remark);
+    });
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        mlir::nl::NLSplitHeadsOptions split;
+        split.required = required;
+        pm.addPass(mlir::nl::createNLSplitHeads(split));
+        return success();
+      })))
+    return failure();
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
+    std::optional<uint64_t> heads = model.getHeadSplit();
+    if (!heads)
+      continue;
+    // The runtime runs head h on the h-th slice of every state tensor and
+    // output: the two models must agree on them, tensor by tensor.
+    FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
+    if (failed(one))
+      return failure();
+    int64_t h = static_cast<int64_t>(*heads);
+    auto numel = [](ArrayRef<int64_t> shape) {
+      int64_t n = 1;
+      for (int64_t d : shape)
+        n *= d;
+      return n;
+    };
+    bool agree = one->state.size() == abi.state.size() &&
+                 one->params.size() == abi.params.size() &&
+                 one->outputs.size() == abi.outputs.size();
+    for (size_t i = 0; agree && i < abi.state.size(); ++i)
+      agree = one->state[i].name == abi.state[i].name &&
+              numel(one->state[i].shape) * h == numel(abi.state[i].shape);
+    for (size_t i = 0; agree && i < abi.outputs.size(); ++i)
+      agree = numel(one->outputs[i]) * h == numel(abi.outputs[i]);
+    if (!agree) {
+      if (required)
+        return emitError(model.getLoc())
+               << "the one-head model @" << model.getSymName()
+               << " does not hold the full model's state head by head";
+      model.erase();
+      return success();
+    }
+    abi.headSplit = h;
+    abi.headStepSymbol = one->stepSymbol();
+    return success();
+  }
+  return success();
+}
+
 LogicalResult Compilation::kernelForm(ModuleOp module) {
   auto kernel = [](OpPassManager &pm) {
     nlc::buildKernelPipeline(pm);
@@ -379,7 +436,8 @@ int Compilation::generateCPU(ModuleOp module) {
   std::string modelHash;
   // The model hash names the model, not how it is run: it comes before the
   // chunk form, so that a state saved with either form loads in the other.
-  if (failed(modelABI(module, abi, modelHash)) || failed(chunkForm(module)))
+  if (failed(modelABI(module, abi, modelHash)) ||
+      failed(headForm(module, abi)) || failed(chunkForm(module)))
     return 1;
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
     if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
@@ -392,6 +450,8 @@ int Compilation::generateCPU(ModuleOp module) {
     optionsKey += "|omp" + std::to_string(options.cpuParallelMinWork);
   if (abis[0].chunkSize)
     optionsKey += "|chunk" + std::to_string(abis[0].chunkSize);
+  if (abis[0].headSplit)
+    optionsKey += "|heads" + std::to_string(abis[0].headSplit);
   std::string optionsHash = hex(llvm::xxh3_64bits(optionsKey));
   std::string manifest =
       nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);

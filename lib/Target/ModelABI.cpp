@@ -524,9 +524,15 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
     os << ", \"chunk\": ";
     writeString(os, abi.chunkSymbol());
   }
+  if (abi.headSplit) {
+    os << ", \"head_step\": ";
+    writeString(os, abi.headStepSymbol);
+  }
   os << "},\n";
   if (abi.chunkSize)
     os << "  \"chunk_size\": " << abi.chunkSize << ",\n";
+  if (abi.headSplit)
+    os << "  \"head_split\": " << abi.headSplit << ",\n";
   if (!target.launch.empty())
     os << "  \"launch\": " << target.launch << ",\n";
   os << "  \"outputs\": [";

@@ -122,6 +122,13 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
     if (out.chunkSize < 2)
       return fail(error, "'chunk_size' must be at least 2");
   }
+  if (entry->get("head_step")) {
+    if (!getString(*entry, "head_step", out.headStepSymbol, error) ||
+        !getInt(*root, "head_split", out.headSplit, error))
+      return false;
+    if (out.headSplit < 2)
+      return fail(error, "'head_split' must be at least 2");
+  }
   // The target decides how the image is loaded; manifests written before
   // targets existed are CPU ones.
   if (const JsonValue *target = root->get("target"))
@@ -182,6 +189,21 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
         return false;
       (std::string(key) == "params" ? out.params : out.state)
           .push_back(std::move(spec));
+    }
+  }
+  // The head step runs on the h-th slice of every state tensor and output.
+  if (out.headSplit) {
+    for (const TensorSpec &s : out.state)
+      if (s.numel % out.headSplit)
+        return fail(error, "state '" + s.name + "' does not split into " +
+                               std::to_string(out.headSplit) + " heads");
+    for (const auto &o : out.outputs) {
+      int64_t n = 1;
+      for (int64_t d : o)
+        n *= d;
+      if (n % out.headSplit)
+        return fail(error, "an output does not split into " +
+                               std::to_string(out.headSplit) + " heads");
     }
   }
   return true;
@@ -249,6 +271,15 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
     if (!model->chunkFn) {
       *error = "'" + libraryPath + "' does not export " +
                model->info.chunkSymbol + ", which its manifest names";
+      return nullptr;
+    }
+  }
+  if (!model->info.headStepSymbol.empty()) {
+    model->headStepFn = reinterpret_cast<HeadStepFn>(
+        dlsym(model->handle, model->info.headStepSymbol.c_str()));
+    if (!model->headStepFn) {
+      *error = "'" + libraryPath + "' does not export " +
+               model->info.headStepSymbol + ", which its manifest names";
       return nullptr;
     }
   }

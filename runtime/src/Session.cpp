@@ -334,6 +334,44 @@ bool Session::run(const float *x, int64_t tokens,
   // Threads left over once every worker has a stream form each worker's
   // team for the parallel loops inside a step (B = 1 uses them all).
   int team = static_cast<int>(std::max<int64_t>(1, threads / workers));
+  // With a step of one head (nl-split-heads), a stream's team splits its
+  // heads instead: each thread a range of heads over a run of per-token
+  // steps, so that a head's state stays in one core's cache and the
+  // threads meet once per run, not once per token. Runs shorter than
+  // kMinHeadRun tokens do not pay for starting the threads.
+  constexpr int64_t kMinHeadRun = 16;
+  int64_t heads = m.headSplit;
+  int headTeam = model.headStep()
+                     ? static_cast<int>(std::min<int64_t>(team, heads))
+                     : 1;
+  auto runHeads = [&](int64_t b, int64_t begin, int64_t end) {
+    auto work = [&](int64_t h0, int64_t h1) {
+      if (model.setThreads())
+        model.setThreads()(1);
+      std::vector<float *> statePtrs(state.size());
+      std::vector<float *> outPtrs(outputs.size());
+      for (int64_t h = h0; h < h1; ++h) {
+        for (size_t j = 0; j < state.size(); ++j)
+          statePtrs[j] = state[j].data() + b * m.state[j].numel +
+                         h * (m.state[j].numel / heads);
+        for (int64_t t = begin; t < end; ++t) {
+          for (size_t o = 0; o < outputs.size(); ++o)
+            outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o] +
+                         h * (outNumel[o] / heads);
+          model.headStep()(paramPtrs.data(), statePtrs.data(),
+                           x + (b * tokens + t) * m.dim, outPtrs.data(),
+                           active, fire[t], h);
+        }
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (int w = 1; w < headTeam; ++w)
+      helpers.emplace_back(work, heads * w / headTeam,
+                           heads * (w + 1) / headTeam);
+    work(0, heads / headTeam);
+    for (std::thread &th : helpers)
+      th.join();
+  };
   auto runStreams = [&](int64_t begin, int64_t end) {
     if (model.setThreads())
       model.setThreads()(team);
@@ -343,10 +381,23 @@ bool Session::run(const float *x, int64_t tokens,
       for (size_t j = 0; j < state.size(); ++j)
         statePtrs[j] = state[j].data() + b * m.state[j].numel;
       for (int64_t t = 0; t < tokens;) {
+        // A whole chunk of every learning level runs in one call of the
+        // chunk entry; a long enough run of other tokens runs head by head
+        // when the stream has threads for it; any other token runs the
+        // step.
+        int64_t run = 0;
+        while (!chunkAt[t] && headTeam > 1 && t + run < tokens &&
+               !chunkAt[t + run])
+          ++run;
+        if (run >= kMinHeadRun) {
+          runHeads(b, t, t + run);
+          if (model.setThreads())
+            model.setThreads()(team);
+          t += run;
+          continue;
+        }
         for (size_t o = 0; o < outputs.size(); ++o)
           outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o];
-        // A whole chunk of every learning level runs in one call of the
-        // chunk entry; any other token runs the step.
         StepFn fn = chunkAt[t] ? model.chunk() : model.step();
         fn(paramPtrs.data(), statePtrs.data(), x + (b * tokens + t) * m.dim,
            outPtrs.data(), active, fire[t]);

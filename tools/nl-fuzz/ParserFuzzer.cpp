@@ -68,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (const char *pipeline :
        {"nl.model(nl-expand-mlp,nl-derive-gradients),nl-to-loops,"
         "func.func(nl-fuse-rows,nl-parallelize-cpu{min-work=1})",
-        "nl.model(nl-chunk{size=4},nl-expand-mlp,nl-derive-gradients),"
+        "nl-split-heads,nl.model(nl-chunk{size=4},nl-expand-mlp,"
+        "nl-derive-gradients),"
         "nl-to-loops,func.func(nl-fuse-rows)",
         "nl.model(nl-expand-mlp,nl-derive-gradients),nl-to-loops,"
         "nl-map-to-gpu"}) {

@@ -78,6 +78,19 @@ static cl::opt<nlc::ChunkForm> chunkForm(
                clEnumValN(nlc::ChunkForm::Never, "never",
                           "never: every token runs the per-token step")),
     cl::init(nlc::ChunkForm::Auto), cl::cat(mainCategory));
+static cl::opt<nlc::HeadForm> headForm(
+    "head-form",
+    cl::desc("CPU: add the step of one head (nl-split-heads), which the "
+             "runtime runs on threads of their own when a stream has more "
+             "than one thread"),
+    cl::values(clEnumValN(nlc::HeadForm::Auto, "auto",
+                          "when the model's heads never meet inside a step "
+                          "(default)"),
+               clEnumValN(nlc::HeadForm::Always, "always",
+                          "always; a model without one is an error"),
+               clEnumValN(nlc::HeadForm::Never, "never",
+                          "never: a stream's heads always run together")),
+    cl::init(nlc::HeadForm::Auto), cl::cat(mainCategory));
 static cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size",
     cl::desc("Threads per block of the CUDA kernels (default 512)"),
@@ -134,6 +147,7 @@ int main(int argc, char **argv) {
   options.cpuParallel = cpuParallel;
   options.cpuParallelMinWork = cpuParallelMinWork;
   options.chunkForm = chunkForm;
+  options.headForm = headForm;
   options.cudaPath = cudaPath;
   options.dumpPhasesDir = dumpPhasesTo;
   options.summary = summary;

@@ -52,6 +52,14 @@ enum class ChunkForm {
   Never,  // every token runs the per-token step
 };
 
+/// Whether the CPU back end adds the model of one head (nl-split-heads),
+/// which the runtime runs on several threads per stream.
+enum class HeadForm {
+  Auto,   // when the model's heads never meet inside a step
+  Always, // a model without one is an error
+  Never,  // a stream's heads always run together
+};
+
 struct CompileOptions {
   std::string inputFile = "-";
   std::string outputFile = "-";
@@ -65,6 +73,8 @@ struct CompileOptions {
   int64_t cpuParallelMinWork = 2000000;
   /// CPU: the chunk-parallel form of the step (nl-chunk).
   ChunkForm chunkForm = ChunkForm::Auto;
+  /// CPU: the per-head form of the step (nl-split-heads).
+  HeadForm headForm = HeadForm::Auto;
   /// Threads per block of the CUDA kernels (one block runs one stream).
   int64_t gpuBlockSize = 512;
   /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else

@@ -66,6 +66,10 @@ struct ModelABI {
   /// Tokens per call of the chunk entry point (nl.chunk_step), 0 if none.
   int64_t chunkSize = 0;
   std::string chunkSymbol() const { return "nl_" + model + "_chunk"; }
+  /// The heads of the one-head model (nl-split-heads) the runtime may run
+  /// on threads of their own, 0 if none; its step's C symbol.
+  int64_t headSplit = 0;
+  std::string headStepSymbol;
   /// Index of the state tensor called `name`, or -1.
   int stateIndex(llvm::StringRef name) const;
 };

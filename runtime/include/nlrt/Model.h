@@ -62,6 +62,11 @@ struct Manifest {
   /// tokens.
   std::string chunkSymbol;
   int64_t chunkSize = 0;
+  /// The step of one head (nl-split-heads) and the heads it splits; empty /
+  /// 0 when the model has none. Head h's state and outputs are the h-th
+  /// slices (numel / headSplit elements) of every state tensor and output.
+  std::string headStepSymbol;
+  int64_t headSplit = 0;
   /// "cpu" (also when the manifest has no "target") or "cuda".
   std::string target = "cpu";
   /// CUDA only (the manifest's "launch"): threads per block of both kernels
@@ -80,6 +85,11 @@ bool parseManifest(const std::string &json, Manifest &out, std::string *error);
 using StepFn = void (*)(const float *const *params, float *const *state,
                         const float *x, float *const *outputs, uint64_t active,
                         uint64_t fire);
+/// The step of one head: the step's arguments (the head's slices of state
+/// and outputs), then the head.
+using HeadStepFn = void (*)(const float *const *params, float *const *state,
+                            const float *x, float *const *outputs,
+                            uint64_t active, uint64_t fire, int64_t head);
 using FlushFn = void (*)(const float *const *params, float *const *state,
                          uint64_t fire);
 /// Sets the thread team of the calling thread (OpenMP's
@@ -109,6 +119,8 @@ public:
   /// The chunk entry (same signature as the step, for chunkSize tokens), or
   /// null.
   StepFn chunk() const { return chunkFn; }
+  /// The step of one head, or null.
+  HeadStepFn headStep() const { return headStepFn; }
   /// Null for a model compiled without threads (--cpu-parallel=false).
   SetThreadsFn setThreads() const { return setThreadsFn; }
   /// CUDA models: the module image as read (PTX text); empty for CPU models.
@@ -123,6 +135,7 @@ private:
   StepFn stepFn = nullptr;
   FlushFn flushFn = nullptr;
   StepFn chunkFn = nullptr;
+  HeadStepFn headStepFn = nullptr;
   SetThreadsFn setThreadsFn = nullptr;
 };
 
