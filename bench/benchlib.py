@@ -41,7 +41,9 @@ def nlc_rows(model, lib, defs, run_args, y_path, runs):
     """Compiles `model` as nlc does by default and with --cpu-parallel, and
     times each with nl-run (1 and 2 threads). When the default build has the
     chunk-parallel form (nl-chunk), the per-token form (--chunk-form=never)
-    is timed too, as "nlc_per_token". Every build must give the default
+    is timed too, as "nlc_per_token"; when it has the step of one head
+    (nl-split-heads), it is timed on 2 threads too, as "nlc_heads" (a
+    stream's heads on threads of their own). Every build must give the default
     one's outputs (max relative difference 1e-3); those stay in y_path.
     Returns [(impl, median, min, max, threads, 0.0)]."""
     rows, outputs = [], []
@@ -53,8 +55,11 @@ def nlc_rows(model, lib, defs, run_args, y_path, runs):
         subprocess.run(["nlc", model, "--emit=lib", "-O3", "-o", path] + flags + defs, check=True)
         if name == "nlc":
             with open(path.replace(".so", ".json")) as f:
-                if "chunk_size" in json.load(f):
-                    variants.append(("nlc_per_token", ["--chunk-form=never"], 1))
+                manifest = json.load(f)
+            if "chunk_size" in manifest:
+                variants.append(("nlc_per_token", ["--chunk-form=never"], 1))
+            if "head_split" in manifest:
+                variants.append(("nlc_heads", [], 2))
         cmd = ["nl-run", path] + run_args + ["--output", out, "--num-threads", str(threads)]
         rows.append((name, *median_of(runs, lambda: nl_run(cmd)), threads, 0.0))
         outputs.append(np.load(out))

@@ -25,9 +25,8 @@ struct NLExportCABIPass : public nlc::impl::NLExportCABIBase<NLExportCABIPass> {
 /// Loads pointer `i` of the array `base` (of pointers).
 Value loadPointer(OpBuilder &b, Location loc, Value base, int64_t i) {
   auto ptr = LLVM::LLVMPointerType::get(b.getContext());
-  Value slot =
-      LLVM::GEPOp::create(b, loc, ptr, ptr, base,
-                          ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
+  Value slot = LLVM::GEPOp::create(
+      b, loc, ptr, ptr, base, ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(i)});
   return LLVM::LoadOp::create(b, loc, ptr, slot);
 }
 

@@ -73,10 +73,9 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
       func::FuncOp::create(b, loc, name, b.getFunctionType(args, TypeRange{}));
   if (headStep)
     fn->setAttr(nlc::kHeadArgAttr, b.getUnitAttr());
-  fn->setAttr("nl.c_symbol",
-              b.getStringAttr(chunk    ? abi.chunkSymbol()
-                              : isStep ? abi.stepSymbol()
-                                       : abi.flushSymbol()));
+  fn->setAttr("nl.c_symbol", b.getStringAttr(chunk    ? abi.chunkSymbol()
+                                             : isStep ? abi.stepSymbol()
+                                                      : abi.flushSymbol()));
   fn->setAttr("nl.num_params", b.getI64IntegerAttr(abi.params.size()));
   fn->setAttr("nl.num_state", b.getI64IntegerAttr(abi.state.size()));
   fn->setAttr("nl.num_outputs",
@@ -234,8 +233,8 @@ void ModelLowering::lowerLinear(LinearOp op) {
               b, loc, memref::LoadOp::create(b, loc, w, wi), xv);
           memref::StoreOp::create(
               b, loc,
-              arith::AddFOp::create(b, loc,
-                                    memref::LoadOp::create(b, loc, y, yi), prod),
+              arith::AddFOp::create(
+                  b, loc, memref::LoadOp::create(b, loc, y, yi), prod),
               y, yi);
         });
       });
@@ -448,9 +447,9 @@ Value ModelLowering::asHeadRows(Value buffer, int64_t heads) {
     flat = memref::CollapseShapeOp::create(b, loc, buffer,
                                            ArrayRef<ReassociationIndices>{all});
   int64_t n = type.getNumElements() / heads;
-  return memref::ExpandShapeOp::create(b, loc,
-                                       SmallVector<int64_t>{heads, 1, n}, flat,
-                                       ArrayRef<ReassociationIndices>{{0, 1, 2}});
+  return memref::ExpandShapeOp::create(
+      b, loc, SmallVector<int64_t>{heads, 1, n}, flat,
+      ArrayRef<ReassociationIndices>{{0, 1, 2}});
 }
 
 void ModelLowering::lowerConv(ConvOp op) {
@@ -790,8 +789,7 @@ void ModelLowering::lowerRead(ReadOp op) {
   // read = chunk_prefix: the stored state minus the chunk's pending steps.
   RuleAttr rule = level.getRuleAttr();
   Value pending;
-  if (rule && rule.getRead() == ReadOrder::chunk_prefix &&
-      level.learnsOnline())
+  if (rule && rule.getRead() == ReadOrder::chunk_prefix && level.learnsOnline())
     pending = stateArgs[abi.stateIndex((level.getSymName() + ".__acc").str())];
   Value out = scratch(shapeOf(op.getResult()));
   forAll({m.heads, m.rows}, [&](ValueRange hr) {
@@ -844,8 +842,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   struct Part {
     Value mem, acc, buffer;
     MatrixView view;
-    Value accStored; // the accumulator in its own shape
-    Value gradValue; // the nl value of the gradient
+    Value accStored;       // the accumulator in its own shape
+    Value gradValue;       // the nl value of the gradient
     Value deferDy, deferX; // a deferred weight gradient's factors, or null
   };
   SmallVector<Part> mlpParts;
@@ -853,13 +851,13 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     for (auto [i, p] : llvm::enumerate(mlp.getParts())) {
       auto view = [&](Value v) { return asHeadRows(v, mlp.getHeads()); };
       Part part;
-      part.mem = view(
-          stateArgs[abi.stateIndex(name + "." + states[0].getSymName().str() +
-                                   "." + p.name)]);
+      part.mem = view(stateArgs[abi.stateIndex(
+          name + "." + states[0].getSymName().str() + "." + p.name)]);
       part.accStored = stateArgs[abi.stateIndex(name + ".__acc." + p.name)];
       if (int j = abi.stateIndex(name + ".__defer." + p.name + ".dy"); j >= 0) {
         part.deferDy = stateArgs[j];
-        part.deferX = stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
+        part.deferX =
+            stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
       }
       part.acc = view(part.accStored);
       if (states.size() > 1 && isa<MlpType>(states[1].getType()))
@@ -1105,39 +1103,42 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
           for (auto [from, into, scaled] :
                {std::tuple<Value, Value, bool>{l, part.deferDy, true},
                 {r, part.deferX, false}}) {
-            forAll(cast<MemRefType>(from.getType()).getShape(), [&](ValueRange ivs) {
-              Value v = memref::LoadOp::create(b, loc, from, ivs);
-              SmallVector<Value> at = {slot};
-              at.append(ivs.begin(), ivs.end());
-              memref::StoreOp::create(b, loc, scaled ? weighted(v, ivs) : v,
-                                      into, at);
-            });
+            forAll(cast<MemRefType>(from.getType()).getShape(),
+                   [&](ValueRange ivs) {
+                     Value v = memref::LoadOp::create(b, loc, from, ivs);
+                     SmallVector<Value> at = {slot};
+                     at.append(ivs.begin(), ivs.end());
+                     memref::StoreOp::create(
+                         b, loc, scaled ? weighted(v, ivs) : v, into, at);
+                   });
           }
           continue;
         }
         // Into the accumulator: a materialized gradient, or a weight's dy x^T
         // left to this update by the outer product (not materialized).
-        Value materialized = it == lazyOuter.end() ? buf(part.gradValue) : Value();
+        Value materialized =
+            it == lazyOuter.end() ? buf(part.gradValue) : Value();
         forAll(cast<MemRefType>(part.accStored.getType()).getShape(),
                [&](ValueRange ivs) {
-          Value grad;
-          if (materialized) {
-            grad = memref::LoadOp::create(b, loc, materialized, ivs);
-          } else {
-            auto [l, r] = it->second;
-            SmallVector<Value> li(ivs.drop_back()), ri(ivs.drop_back(2));
-            ri.push_back(ivs.back());
-            grad = arith::MulFOp::create(b, loc,
-                                         memref::LoadOp::create(b, loc, l, li),
-                                         memref::LoadOp::create(b, loc, r, ri));
-          }
-          grad = weighted(grad, ivs);
-          if (!overwrite)
-            grad = arith::AddFOp::create(
-                b, loc, memref::LoadOp::create(b, loc, part.accStored, ivs),
-                grad);
-          memref::StoreOp::create(b, loc, grad, part.accStored, ivs);
-        });
+                 Value grad;
+                 if (materialized) {
+                   grad = memref::LoadOp::create(b, loc, materialized, ivs);
+                 } else {
+                   auto [l, r] = it->second;
+                   SmallVector<Value> li(ivs.drop_back()), ri(ivs.drop_back(2));
+                   ri.push_back(ivs.back());
+                   grad = arith::MulFOp::create(
+                       b, loc, memref::LoadOp::create(b, loc, l, li),
+                       memref::LoadOp::create(b, loc, r, ri));
+                 }
+                 grad = weighted(grad, ivs);
+                 if (!overwrite)
+                   grad = arith::AddFOp::create(
+                       b, loc,
+                       memref::LoadOp::create(b, loc, part.accStored, ivs),
+                       grad);
+                 memref::StoreOp::create(b, loc, grad, part.accStored, ivs);
+               });
       }
       if (deferN)
         memref::StoreOp::create(
@@ -1190,7 +1191,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       // Each filled slot, copied to scratch of the live shapes.
       Value kSlot = scratch(shapeOf(k)), vSlot = scratch(shapeOf(v)),
             lrSlot = scratch(shapeOf(lr));
-      auto slots = scf::ForOp::create(b, loc, idx(0), floatToIndex(fillF), idx(1));
+      auto slots =
+          scf::ForOp::create(b, loc, idx(0), floatToIndex(fillF), idx(1));
       OpBuilder::InsertionGuard slotGuard(b);
       b.setInsertionPointToStart(slots.getBody());
       Value slot = slots.getInductionVar();
@@ -1302,87 +1304,88 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   // momentum buffer).
   auto applyTensor = [&](Value mem, Value acc, Value buffer,
                          const MatrixView &m) {
-  // Delta momentum (NL Eqs 48-49, A19's composition): the momentum level's
-  // precond = delta keys on the gradient g it is fed, so its step is
-  // S (retain I - lr g g^T) - lr g: every element also loses lr (S . g) g.
-  Value deltaDot, rawGrad, deltaLr;
-  if (algorithm == Algorithm::momentum && momentumUpdate &&
-      model.lookupLevel(via[0].getValue()).getRuleAttr().getPrecond() ==
-          Precond::delta) {
-    rawGrad = asMatrix(buf(update.getSingleGrad()));
-    deltaLr = buf(momentumUpdate.getLr());
-    deltaDot = sum(m.cols, [&](Value c) {
-      return arith::MulFOp::create(
-          b, loc, memref::LoadOp::create(b, loc, buffer, m.at(idx(0), idx(0), c)),
-          memref::LoadOp::create(b, loc, rawGrad, m.at(idx(0), idx(0), c)));
-    });
-  }
-  forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
-    // An MLP tensor's gates are per head, never per column.
-    Value h = ix[0], c = mlp ? idx(0) : ix[2];
-    SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
-    Value a = memref::LoadOp::create(b, loc, acc, at);
-    if (!perToken && algorithm != Algorithm::adam)
-      a = arith::MulFOp::create(b, loc, a, gateAt(lrAcc, h, c));
-    Value old = memref::LoadOp::create(b, loc, mem, at);
-    Value kept = arith::MulFOp::create(b, loc, old, gateAt(retain, h, c));
-    Value next;
-    switch (algorithm) {
-    case Algorithm::gd:
-    case Algorithm::dgd:
-      next = arith::SubFOp::create(b, loc, kept, a);
-      break;
-    case Algorithm::momentum: {
-      Value s = memref::LoadOp::create(b, loc, buffer, at);
-      Value decay =
-          via.empty() ? gateAt(mdecay, h, c) : gateAt(optRetain, h, c);
-      Value sNew = arith::SubFOp::create(
-          b, loc, arith::MulFOp::create(b, loc, decay, s), a);
-      if (deltaDot) {
-        Value g = memref::LoadOp::create(b, loc, rawGrad, at);
-        Value l = gateAt(deltaLr, h, c);
-        sNew = arith::SubFOp::create(
-            b, loc, sNew,
-            arith::MulFOp::create(
-                b, loc, l, arith::MulFOp::create(b, loc, deltaDot, g)));
+    // Delta momentum (NL Eqs 48-49, A19's composition): the momentum level's
+    // precond = delta keys on the gradient g it is fed, so its step is
+    // S (retain I - lr g g^T) - lr g: every element also loses lr (S . g) g.
+    Value deltaDot, rawGrad, deltaLr;
+    if (algorithm == Algorithm::momentum && momentumUpdate &&
+        model.lookupLevel(via[0].getValue()).getRuleAttr().getPrecond() ==
+            Precond::delta) {
+      rawGrad = asMatrix(buf(update.getSingleGrad()));
+      deltaLr = buf(momentumUpdate.getLr());
+      deltaDot = sum(m.cols, [&](Value c) {
+        return arith::MulFOp::create(
+            b, loc,
+            memref::LoadOp::create(b, loc, buffer, m.at(idx(0), idx(0), c)),
+            memref::LoadOp::create(b, loc, rawGrad, m.at(idx(0), idx(0), c)));
+      });
+    }
+    forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
+      // An MLP tensor's gates are per head, never per column.
+      Value h = ix[0], c = mlp ? idx(0) : ix[2];
+      SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
+      Value a = memref::LoadOp::create(b, loc, acc, at);
+      if (!perToken && algorithm != Algorithm::adam)
+        a = arith::MulFOp::create(b, loc, a, gateAt(lrAcc, h, c));
+      Value old = memref::LoadOp::create(b, loc, mem, at);
+      Value kept = arith::MulFOp::create(b, loc, old, gateAt(retain, h, c));
+      Value next;
+      switch (algorithm) {
+      case Algorithm::gd:
+      case Algorithm::dgd:
+        next = arith::SubFOp::create(b, loc, kept, a);
+        break;
+      case Algorithm::momentum: {
+        Value s = memref::LoadOp::create(b, loc, buffer, at);
+        Value decay =
+            via.empty() ? gateAt(mdecay, h, c) : gateAt(optRetain, h, c);
+        Value sNew = arith::SubFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, decay, s), a);
+        if (deltaDot) {
+          Value g = memref::LoadOp::create(b, loc, rawGrad, at);
+          Value l = gateAt(deltaLr, h, c);
+          sNew = arith::SubFOp::create(
+              b, loc, sNew,
+              arith::MulFOp::create(
+                  b, loc, l, arith::MulFOp::create(b, loc, deltaDot, g)));
+        }
+        memref::StoreOp::create(b, loc, sNew, buffer, at);
+        Value step = via.empty() ? sNew
+                                 : arith::MulFOp::create(b, loc, sNew,
+                                                         gateAt(lrSelf, h, c));
+        next = arith::AddFOp::create(b, loc, kept, step);
+        break;
       }
-      memref::StoreOp::create(b, loc, sNew, buffer, at);
-      Value step = via.empty() ? sNew
-                               : arith::MulFOp::create(b, loc, sNew,
-                                                       gateAt(lrSelf, h, c));
-      next = arith::AddFOp::create(b, loc, kept, step);
-      break;
-    }
-    case Algorithm::adam: {
-      Value m1 = memref::LoadOp::create(b, loc, moments[0], at);
-      Value m2 = memref::LoadOp::create(b, loc, moments[1], at);
-      auto moment = [&](Value mold, UpdateOp u, Value term) {
-        Value r = u.getRetain() ? gateAt(buf(u.getRetain()), h, c) : f32(1.0);
-        Value l = gateAt(buf(u.getLr()), h, c);
-        return arith::AddFOp::create(b, loc,
-                                     arith::MulFOp::create(b, loc, r, mold),
-                                     arith::MulFOp::create(b, loc, l, term));
-      };
-      Value m1n = moment(m1, momentUpdates[0], a);
-      Value m2n =
-          moment(m2, momentUpdates[1], arith::MulFOp::create(b, loc, a, a));
-      memref::StoreOp::create(b, loc, m1n, moments[0], at);
-      memref::StoreOp::create(b, loc, m2n, moments[1], at);
-      Value den = arith::AddFOp::create(
-          b, loc, math::SqrtOp::create(b, loc, m2n), f32(eps));
-      Value stepv =
-          arith::MulFOp::create(b, loc, gateAt(lrSelf, h, c),
-                                arith::DivFOp::create(b, loc, m1n, den));
-      next = arith::SubFOp::create(b, loc, kept, stepv);
-      break;
-    }
-    default:
-      llvm_unreachable("rejected by computeABI");
-    }
-    memref::StoreOp::create(b, loc, next, mem, at);
-    if (!overwrite)
-      memref::StoreOp::create(b, loc, f32(0.0), acc, at);
-  });
+      case Algorithm::adam: {
+        Value m1 = memref::LoadOp::create(b, loc, moments[0], at);
+        Value m2 = memref::LoadOp::create(b, loc, moments[1], at);
+        auto moment = [&](Value mold, UpdateOp u, Value term) {
+          Value r = u.getRetain() ? gateAt(buf(u.getRetain()), h, c) : f32(1.0);
+          Value l = gateAt(buf(u.getLr()), h, c);
+          return arith::AddFOp::create(b, loc,
+                                       arith::MulFOp::create(b, loc, r, mold),
+                                       arith::MulFOp::create(b, loc, l, term));
+        };
+        Value m1n = moment(m1, momentUpdates[0], a);
+        Value m2n =
+            moment(m2, momentUpdates[1], arith::MulFOp::create(b, loc, a, a));
+        memref::StoreOp::create(b, loc, m1n, moments[0], at);
+        memref::StoreOp::create(b, loc, m2n, moments[1], at);
+        Value den = arith::AddFOp::create(
+            b, loc, math::SqrtOp::create(b, loc, m2n), f32(eps));
+        Value stepv =
+            arith::MulFOp::create(b, loc, gateAt(lrSelf, h, c),
+                                  arith::DivFOp::create(b, loc, m1n, den));
+        next = arith::SubFOp::create(b, loc, kept, stepv);
+        break;
+      }
+      default:
+        llvm_unreachable("rejected by computeABI");
+      }
+      memref::StoreOp::create(b, loc, next, mem, at);
+      if (!overwrite)
+        memref::StoreOp::create(b, loc, f32(0.0), acc, at);
+    });
   };
   if (!mlp)
     return applyTensor(mem, acc, buffer, m);
@@ -1437,10 +1440,10 @@ LogicalResult ModelLowering::lowerUpdate(UpdateOp op, bool inFlush) {
   if (!learnsInStep(level))
     return success(); // optimizer levels: their served level runs them
   if (isa<MlpType>(level.getMemory().getType()) && op.getGrad().empty())
-    return op.emitOpError() << "updates the MLP memory of level @"
-                            << level.getSymName()
-                            << " with a key and value; run nl-expand-mlp "
-                               "and nl-derive-gradients before lowering";
+    return op.emitOpError()
+           << "updates the MLP memory of level @" << level.getSymName()
+           << " with a key and value; run nl-expand-mlp "
+              "and nl-derive-gradients before lowering";
   Value active = bit(activeArg, li);
   Value fire = bit(fireArg, li);
   emitLevelUpdate(op, li, active, fire, /*contribute=*/!inFlush);
@@ -1499,8 +1502,8 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
           at = arith::AddIOp::create(b, loc, at, idx(c));
         from.push_back(at);
       }
-      memref::StoreOp::create(
-          b, loc, memref::LoadOp::create(b, loc, src, from), out, ivs);
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, src, from),
+                              out, ivs);
     });
     buffers[s.getResult()] = out;
     return success();
@@ -1508,8 +1511,8 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
   if (isa<HeadIndexOp>(op)) {
     if (!headArg)
       return op->emitOpError() << "outside the step of a one-head model";
-    buffers[op->getResult(0)] = arith::IndexCastOp::create(
-        b, loc, b.getIndexType(), headArg);
+    buffers[op->getResult(0)] =
+        arith::IndexCastOp::create(b, loc, b.getIndexType(), headArg);
     return success();
   }
   if (isa<arith::MulIOp, arith::AddIOp>(op) &&
@@ -1690,8 +1693,7 @@ LogicalResult ModelLowering::emitResets(bool inStep) {
     if (fromType != toType || isa<KvCacheType>(fromType))
       return t.emitOpError()
              << "resets @" << to.getSymName() << " (" << toType
-             << ") to the memory of @" << from.getSymName() << " ("
-             << fromType
+             << ") to the memory of @" << from.getSymName() << " (" << fromType
              << "); the back ends need two parametric memories of one type";
     int li = levelIndex.lookup(from.getSymName());
     Value fire = bit(fireArg, li);
@@ -1702,8 +1704,8 @@ LogicalResult ModelLowering::emitResets(bool inStep) {
     b.setInsertionPointToStart(&ifFire.getThenRegion().front());
     auto copy = [&](Value src, Value dst) {
       forAll(cast<MemRefType>(dst.getType()).getShape(), [&](ValueRange ivs) {
-        Value v = src ? Value(memref::LoadOp::create(b, loc, src, ivs))
-                      : f32(0.0);
+        Value v =
+            src ? Value(memref::LoadOp::create(b, loc, src, ivs)) : f32(0.0);
         memref::StoreOp::create(b, loc, v, dst, ivs);
       });
     };

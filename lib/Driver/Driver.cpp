@@ -354,8 +354,7 @@ LogicalResult Compilation::chunkForm(ModuleOp module) {
       if (!level.learnsOnline())
         continue;
       allPerToken &= level.getPeriod().getValue() == 1;
-      if (auto m = dyn_cast<mlir::nl::MatrixType>(
-              level.getMemory().getType()))
+      if (auto m = dyn_cast<mlir::nl::MatrixType>(level.getMemory().getType()))
         widest = std::max(widest, m.getCols());
     }
     if (static_cast<int64_t>(chunk.getSize()) < kMinAutoChunk ||

@@ -1258,8 +1258,7 @@ LogicalResult MLIRGen::genUpdate(const nlc::ast::Stmt &stmt) {
                    FlatSymbolRefAttr::get(&ctx, stmt.name), operands[0],
                    operands[1],
                    operands[2] ? ValueRange(operands[2]) : ValueRange(),
-                   operands[3], operands[4],
-                   operands[5], operands[6]);
+                   operands[3], operands[4], operands[5], operands[6]);
   return success();
 }
 
@@ -1363,9 +1362,8 @@ OwningOpRef<ModuleOp> MLIRGen::run(const nlc::ast::Model &m,
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc(m.loc));
   builder.setInsertionPointToEnd(module->getBody());
-  model =
-      ModelOp::create(builder, loc(m.loc), m.name, dim, heads, IntegerAttr(),
-                            IntegerAttr());
+  model = ModelOp::create(builder, loc(m.loc), m.name, dim, heads,
+                          IntegerAttr(), IntegerAttr());
   model.getBody().emplaceBlock();
   builder.setInsertionPointToEnd(&model.getBody().front());
 

@@ -341,9 +341,8 @@ bool Session::run(const float *x, int64_t tokens,
   // kMinHeadRun tokens do not pay for starting the threads.
   constexpr int64_t kMinHeadRun = 16;
   int64_t heads = m.headSplit;
-  int headTeam = model.headStep()
-                     ? static_cast<int>(std::min<int64_t>(team, heads))
-                     : 1;
+  int headTeam =
+      model.headStep() ? static_cast<int>(std::min<int64_t>(team, heads)) : 1;
   auto runHeads = [&](int64_t b, int64_t begin, int64_t end) {
     auto work = [&](int64_t h0, int64_t h1) {
       if (model.setThreads())
@@ -359,8 +358,8 @@ bool Session::run(const float *x, int64_t tokens,
             outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o] +
                          h * (outNumel[o] / heads);
           model.headStep()(paramPtrs.data(), statePtrs.data(),
-                           x + (b * tokens + t) * m.dim, outPtrs.data(),
-                           active, fire[t], h);
+                           x + (b * tokens + t) * m.dim, outPtrs.data(), active,
+                           fire[t], h);
         }
       }
     };

@@ -71,9 +71,7 @@ private:
   /// head value's own, a flat value's row `h` (leading dimension H), or a
   /// flat scalar as it is. Null when the value has no row per head.
   Value headRow(Value stepValue);
-  Value index(int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  }
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   /// Elements [at, at + width) of vector `v`, as `type` (`[width]`, or a
   /// scalar when width is 1).
   Value sliceVector(Value v, Value at, int64_t width, RankedTensorType type);
@@ -117,8 +115,8 @@ Value HeadStepBuilder::dropLeading(Value v, Value at) {
   if (type.getRank() == 1)
     return sliceVector(v, at, 1, withoutLeading(type));
   int64_t rank = type.getRank();
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
-      sizes, strides(rank, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+      strides(rank, b.getIndexAttr(1));
   offsets[0] = at;
   sizes.push_back(b.getIndexAttr(1));
   for (int64_t d : type.getShape().drop_front())
@@ -166,15 +164,15 @@ LogicalResult HeadStepBuilder::buildOp(Operation &op) {
         dst.getDimSize(0) == heads) {
       int64_t width = dst.getDimSize(1);
       Value at = arith::MulIOp::create(b, loc, head, index(width));
-      map.map(expand.getResult(),
-              sliceVector(map.lookup(expand.getSrc()), at, width,
-                          withoutLeading(dst)));
+      map.map(expand.getResult(), sliceVector(map.lookup(expand.getSrc()), at,
+                                              width, withoutLeading(dst)));
       kinds[expand.getResult()] = Kind::Head;
       return success();
     }
   }
   // merge_heads: the head's row is its slice of the merged vector.
-  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op); collapse && anyHead) {
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op);
+      collapse && anyHead) {
     auto src = cast<RankedTensorType>(collapse.getSrc().getType());
     if (src.getRank() != 2)
       return refuse(&op, "a reshape of a per-head value of rank " +
@@ -201,8 +199,7 @@ LogicalResult HeadStepBuilder::buildOp(Operation &op) {
   // A level's read and update, and elementwise ops on head values: the
   // head's row of every operand of rank >= the op's, scalars as they are.
   bool levelOp = isa<ReadOp, UpdateOp>(op);
-  bool rowWise =
-      isa<AddOp, SubOp, MulOp, DivOp, ActOp, NormOp, StopGradOp>(op);
+  bool rowWise = isa<AddOp, SubOp, MulOp, DivOp, ActOp, NormOp, StopGradOp>(op);
   if (!levelOp && !rowWise)
     return refuse(&op, "'" + op.getName().getStringRef() +
                            "' is not computed head by head");
@@ -316,9 +313,8 @@ struct NLSplitHeadsPass : public nl::impl::NLSplitHeadsBase<NLSplitHeadsPass> {
         continue;
       }
       if (required) {
-        refusal->at->emitError()
-            << "model @" << model.getSymName()
-            << " has no per-head form: " << refusal->why;
+        refusal->at->emitError() << "model @" << model.getSymName()
+                                 << " has no per-head form: " << refusal->why;
         return signalPassFailure();
       }
       refusal->at->emitRemark() << "model @" << model.getSymName()
@@ -366,7 +362,8 @@ struct NLSplitHeadsPass : public nl::impl::NLSplitHeadsBase<NLSplitHeadsPass> {
       return failure();
     }
     b.setInsertionPoint(oldStep);
-    auto step = StepOp::create(b, oldStep.getLoc(), b.getTypeArrayAttr(outputs));
+    auto step =
+        StepOp::create(b, oldStep.getLoc(), b.getTypeArrayAttr(outputs));
     step.getBody().push_back(body);
     oldStep.erase();
     // The per-op rules above keep every op's own constraints; the model's
