@@ -267,6 +267,20 @@ std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
   return starts;
 }
 
+namespace {
+/// Runs work(begin, end) on `parts` threads (this one included) over
+/// ranges that split [0, items) evenly.
+template <typename Work>
+void splitOverThreads(int64_t items, int64_t parts, const Work &work) {
+  std::vector<std::thread> helpers;
+  for (int64_t w = 1; w < parts; ++w)
+    helpers.emplace_back(work, items * w / parts, items * (w + 1) / parts);
+  work(0, items / parts);
+  for (std::thread &th : helpers)
+    th.join();
+}
+} // namespace
+
 bool Session::zeroPending(size_t level, std::string *error) {
   const Manifest &m = model.manifest();
   for (size_t j = 0; j < m.state.size(); ++j)
@@ -363,13 +377,7 @@ bool Session::run(const float *x, int64_t tokens,
         }
       }
     };
-    std::vector<std::thread> helpers;
-    for (int w = 1; w < headTeam; ++w)
-      helpers.emplace_back(work, heads * w / headTeam,
-                           heads * (w + 1) / headTeam);
-    work(0, heads / headTeam);
-    for (std::thread &th : helpers)
-      th.join();
+    splitOverThreads(heads, headTeam, work);
   };
   auto runStreams = [&](int64_t begin, int64_t end) {
     if (model.setThreads())
@@ -406,13 +414,7 @@ bool Session::run(const float *x, int64_t tokens,
         model.flush()(paramPtrs.data(), statePtrs.data(), flush);
     }
   };
-  std::vector<std::thread> pool;
-  for (int64_t w = 1; w < workers; ++w)
-    pool.emplace_back(runStreams, streams * w / workers,
-                      streams * (w + 1) / workers);
-  runStreams(0, streams / workers);
-  for (std::thread &th : pool)
-    th.join();
+  splitOverThreads(streams, workers, runStreams);
   for (size_t i : dropped)
     zeroPending(i, error);
   return true;
