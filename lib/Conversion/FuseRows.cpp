@@ -7,6 +7,7 @@
 #include "LoopNest.h"
 #include "nlc/Conversion/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -128,6 +129,73 @@ scf::ParallelOp normalize(const RowLoop &row, unsigned n) {
   return outer;
 }
 
+/// Keeps a token-scratch argument (kTokenScratchAttr) as one row inside the
+/// fused loop that holds all of its accesses, when each indexes it by the
+/// loop's induction variables first: the row lives on the stack of one
+/// iteration, so a per-token gradient is never written to
+/// memory and read back.
+void keepScratchInRows(func::FuncOp fn) {
+  for (BlockArgument arg : fn.getArguments()) {
+    if (!fn.getArgAttr(arg.getArgNumber(), nlc::kTokenScratchAttr))
+      continue;
+    fn.removeArgAttr(arg.getArgNumber(), nlc::kTokenScratchAttr);
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    scf::ParallelOp loop;
+    bool ok = type && type.hasStaticShape() && !arg.use_empty();
+    for (Operation *user : arg.getUsers()) {
+      if (!ok)
+        break;
+      auto par = user->getParentOfType<scf::ParallelOp>();
+      while (par && par->getParentOfType<scf::ParallelOp>())
+        par = par->getParentOfType<scf::ParallelOp>();
+      ok = par && (!loop || par == loop) &&
+           par->getParentOp() == fn.getOperation() &&
+           isa<memref::LoadOp, memref::StoreOp>(user);
+      loop = par;
+      if (!ok)
+        break;
+      ValueRange indices = isa<memref::LoadOp>(user)
+                               ? cast<memref::LoadOp>(user).getIndices()
+                               : cast<memref::StoreOp>(user).getIndices();
+      unsigned n = loop.getNumLoops();
+      ok = n <= indices.size();
+      for (unsigned d = 0; ok && d < n; ++d)
+        ok = indices[d] == loop.getInductionVars()[d];
+    }
+    if (!ok)
+      continue;
+    unsigned n = loop.getNumLoops();
+    // The row on the stack of one iteration: saved and restored around
+    // the body (as an alloca scope would; one that held loops would not
+    // survive scf-to-cf as a single block).
+    Block *body = loop.getBody();
+    Location loc = loop.getLoc();
+    OpBuilder b(body, body->begin());
+    Value stack = LLVM::StackSaveOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext()));
+    auto rowType =
+        MemRefType::get(type.getShape().drop_front(n), type.getElementType());
+    Value row = memref::AllocaOp::create(b, loc, rowType);
+    b.setInsertionPoint(body->getTerminator());
+    LLVM::StackRestoreOp::create(b, loc, stack);
+    for (Operation *user : llvm::to_vector(arg.getUsers())) {
+      OpBuilder at(user);
+      if (auto load = dyn_cast<memref::LoadOp>(user)) {
+        auto idx = llvm::to_vector(load.getIndices().drop_front(n));
+        load.replaceAllUsesWith(
+            memref::LoadOp::create(at, load.getLoc(), row, idx).getResult());
+        load.erase();
+      } else {
+        auto store = cast<memref::StoreOp>(user);
+        auto idx = llvm::to_vector(store.getIndices().drop_front(n));
+        memref::StoreOp::create(at, store.getLoc(), store.getValueToStore(),
+                                row, idx);
+        store.erase();
+      }
+    }
+  }
+}
+
 struct FuseRowsPass : public nlc::impl::NLFuseRowsBase<FuseRowsPass> {
   using NLFuseRowsBase::NLFuseRowsBase;
   void runOnOperation() override {
@@ -171,6 +239,11 @@ struct FuseRowsPass : public nlc::impl::NLFuseRowsBase<FuseRowsPass> {
       }
       op = next;
     }
+    if (scratchRows)
+      keepScratchInRows(getOperation());
+    else
+      for (unsigned i = 0; i < getOperation().getNumArguments(); ++i)
+        getOperation().removeArgAttr(i, nlc::kTokenScratchAttr);
   }
 };
 

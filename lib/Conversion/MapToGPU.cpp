@@ -576,8 +576,12 @@ void MapToGPUPass::runOnOperation() {
   }
   SmallVector<func::FuncOp> functions;
   for (auto fn : module.getOps<func::FuncOp>())
-    if (fn->hasAttr("nl.c_symbol"))
+    if (fn->hasAttr("nl.c_symbol")) {
       functions.push_back(fn);
+      // A hint for nl-fuse-rows (CPU) only.
+      for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+        fn.removeArgAttr(i, nlc::kTokenScratchAttr);
+    }
   if (functions.empty())
     return;
   OpBuilder b(module.getContext());

@@ -871,6 +871,13 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     }
   Value mem = mlp ? Value() : state(name + "." + states[0].getSymName().str());
   Value acc = mlp ? Value() : state(name + ".__acc");
+  if (overwrite && acc && rule.getAlgorithm() != Algorithm::m3 &&
+      rule.getAlgorithm() != Algorithm::muon)
+    if (auto arg = dyn_cast<BlockArgument>(
+            stateArgs[abi.stateIndex(name + ".__acc")]))
+      if (auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+        fn.setArgAttr(arg.getArgNumber(), nlc::kTokenScratchAttr,
+                      b.getUnitAttr());
   SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
   Algorithm algorithm = rule.getAlgorithm();
 

@@ -88,3 +88,75 @@ func.func @transpose(%a: memref<4x4xf32>, %b: memref<4x4xf32>) {
   }
   return
 }
+
+// -----
+
+// A per-token accumulator (nl.token_scratch) written and read only inside
+// the fused loop, at (row, column): one row on the stack of each iteration,
+// saved and restored around the body; the argument is no longer touched and
+// loses the attribute.
+// CHECK-LABEL: func.func @scratch_row
+// CHECK-SAME:    %[[ACC:[^:]+]]: memref<4x4xf32>,
+// CHECK-NOT:     nl.token_scratch
+// CHECK:         scf.parallel (%[[R:.+]]) =
+// CHECK-NEXT:      %[[SP:.+]] = llvm.intr.stacksave : !llvm.ptr
+// CHECK-NEXT:      %[[ROW:.+]] = memref.alloca() : memref<4xf32>
+// CHECK:             memref.store %{{.+}}, %[[ROW]][%{{.+}}] : memref<4xf32>
+// CHECK:             memref.load %[[ROW]][%{{.+}}] : memref<4xf32>
+// CHECK:           llvm.intr.stackrestore %[[SP]] : !llvm.ptr
+// CHECK-NEXT:      scf.reduce
+// CHECK-NOT:     %[[ACC]]
+// CHECK:         return
+func.func @scratch_row(%m: memref<4x4xf32>, %acc: memref<4x4xf32> {nl.token_scratch},
+                       %k: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.parallel (%r) = (%c0) to (%c4) step (%c1) {
+    scf.for %c = %c0 to %c4 step %c1 {
+      %kv = memref.load %k[%c] : memref<4xf32>
+      memref.store %kv, %acc[%r, %c] : memref<4x4xf32>
+    }
+    scf.reduce
+  }
+  scf.parallel (%r, %c) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+    %g = memref.load %acc[%r, %c] : memref<4x4xf32>
+    %old = memref.load %m[%r, %c] : memref<4x4xf32>
+    %new = arith.subf %old, %g : f32
+    memref.store %new, %m[%r, %c] : memref<4x4xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// The same accumulator also read after the loop (say, a reset) keeps its
+// memory: nothing changes but the attribute.
+// CHECK-LABEL: func.func @scratch_escapes
+// CHECK-NOT:     nl.token_scratch
+// CHECK-NOT:     memref.alloca
+// CHECK-NOT:     llvm.intr.stacksave
+// CHECK:         memref.store %{{.+}}, %arg1[
+// CHECK:         memref.load %arg1[
+// CHECK:         memref.load %arg1[%{{.+}}, %{{.+}}] : memref<4x4xf32>
+// CHECK:         return
+func.func @scratch_escapes(%m: memref<4x4xf32>, %acc: memref<4x4xf32> {nl.token_scratch},
+                           %k: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.parallel (%r, %c) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+    %kv = memref.load %k[%c] : memref<4xf32>
+    memref.store %kv, %acc[%r, %c] : memref<4x4xf32>
+    scf.reduce
+  }
+  scf.parallel (%r, %c) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+    %g = memref.load %acc[%r, %c] : memref<4x4xf32>
+    memref.store %g, %m[%r, %c] : memref<4x4xf32>
+    scf.reduce
+  }
+  %last = memref.load %acc[%c0, %c0] : memref<4x4xf32>
+  memref.store %last, %k[%c0] : memref<4xf32>
+  return
+}

@@ -4,10 +4,10 @@
 // the key, the gradient row (M k - v) k^T is scaled by lr into the
 // accumulator, and on fire the state becomes retain * M - acc. A per-token
 // level writes its accumulator (one token's contribution), so the apply does
-// not clear it.
+// not clear it, and marks it scratch of one step (nl.token_scratch).
 // CHECK-LABEL: func.func @delta_step_impl(
 // CHECK-SAME:    %[[W:[^:]+]]: memref<4x4xf32>,
-// CHECK-SAME:    %[[M:[^:]+]]: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>,
+// CHECK-SAME:    %[[M:[^:]+]]: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32> {nl.token_scratch},
 // CHECK-SAME:    %[[X:[^:]+]]: memref<4xf32>, %[[Y:[^:]+]]: memref<4xf32>,
 // CHECK-SAME:    %[[ACTIVE:[^:]+]]: i64, %[[FIRE:[^:]+]]: i64)
 // CHECK-SAME:    nl.c_symbol = "nl_delta_step", nl.num_outputs = 1 : i64, nl.num_params = 1 : i64, nl.num_state = 2 : i64
@@ -121,7 +121,7 @@ nl.model @titans attributes {dim = 4} {
 // An outer product feeding a matrix memory's gradient is stored (only MLP
 // updates accumulate one without storing it; this crashed once).
 // CHECK-LABEL: func.func @outer_grad_step_impl(
-// CHECK-SAME:    %{{[^:]+}}: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32>,
+// CHECK-SAME:    %{{[^:]+}}: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32> {nl.token_scratch},
 // CHECK:         %[[G:.+]] = memref.alloca() : memref<4x4xf32>
 // CHECK:         memref.store %{{.+}}, %[[G]]
 // CHECK:         memref.load %[[G]]

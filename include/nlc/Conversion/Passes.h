@@ -26,6 +26,11 @@ inline constexpr const char *kThreadLocalScratchPrefix = "__nl_tls_scratch_";
 /// A function (the chunk entry) whose loops nl-parallelize-cpu keeps serial:
 /// its thread-local scratch would be another thread's on a team member.
 inline constexpr const char *kSerialFunctionAttr = "nl.serial";
+/// An argument of a step (a per-token level's accumulator) that holds one
+/// token's gradient between its write and its apply in the same step, and
+/// nothing the next step reads: nl-fuse-rows may keep it as one row in the
+/// fused loop instead of in memory.
+inline constexpr const char *kTokenScratchAttr = "nl.token_scratch";
 /// A step of a one-head model (nl-split-heads) whose last argument is the
 /// head it computes; nl-export-c-abi gives its C entry that argument too.
 inline constexpr const char *kHeadArgAttr = "nl.head_arg";

@@ -205,12 +205,27 @@ def NLFuseRows : Pass<"nl-fuse-rows", "::mlir::func::FuncOp"> {
     `scf.if %fire { scf.parallel (h, r, c) {M[h, r, c] = ...} }` become
     `scf.parallel (h, r) { acc[h, r, :] += ...; scf.if %fire { scf.for c
     {M[h, r, c] = ...} } }`.
+
+    Then a per-token level's accumulator (an argument marked
+    `nl.token_scratch` by nl-to-loops: one token's gradient, written and
+    applied in the same step) whose every access is in one fused loop, at
+    indices that start with the loop's induction variables, becomes one
+    row on the stack of each iteration (`memref.alloca` between
+    `llvm.intr.stacksave` and `llvm.intr.stackrestore`): the gradient is
+    never written to memory and read back.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::LLVM::LLVMDialect"];
   let options = [
     Option<"minDims", "min-dims", "unsigned", /*default=*/"1",
            "Fuse only loops sharing at least this many leading dimensions "
-           "(the rows of a memory: (rows), or (heads, rows))">
+           "(the rows of a memory: (rows), or (heads, rows))">,
+    Option<"scratchRows", "scratch-rows", "bool", /*default=*/"true",
+           "Keep a per-token accumulator as one row on the stack of each "
+           "iteration (off for OpenMP builds: convert-scf-to-openmp puts "
+           "bodies with allocas in alloca scopes, which cannot hold loops "
+           "once they are lowered to branches)">
   ];
 }
 

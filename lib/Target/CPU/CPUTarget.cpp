@@ -57,17 +57,20 @@ LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
   // Upstream conversions, by name (stable across API renames). With
   // threads, the heaviest parallel loops of a step go to an OpenMP team.
   // Rows of a memory first: one loop per step over them (nl-fuse-rows).
-  std::string pipeline = "func.func(nl-fuse-rows),";
+  std::string pipeline = options.parallel
+                             ? "func.func(nl-fuse-rows{scratch-rows=0}),"
+                             : "func.func(nl-fuse-rows),";
   if (options.parallel)
     pipeline += "func.func(nl-parallelize-cpu{min-work=" +
-               std::to_string(options.minParallelWork) +
-               "}),convert-scf-to-openmp,canonicalize,";
-  pipeline += "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-              "convert-math-to-libm,convert-math-to-llvm,convert-vector-to-llvm,"
-              "convert-arith-to-llvm,"
-              "finalize-memref-to-llvm,"
-              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-              "convert-cf-to-llvm,";
+                std::to_string(options.minParallelWork) +
+                "}),convert-scf-to-openmp,canonicalize,";
+  pipeline +=
+      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+      "convert-math-to-libm,convert-math-to-llvm,convert-vector-to-llvm,"
+      "convert-arith-to-llvm,"
+      "finalize-memref-to-llvm,"
+      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+      "convert-cf-to-llvm,";
   if (options.parallel)
     pipeline += "convert-openmp-to-llvm,";
   pipeline += "reconcile-unrealized-casts";
