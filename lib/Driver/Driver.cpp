@@ -391,10 +391,7 @@ LogicalResult Compilation::headForm(ModuleOp module, nlc::ModelABI &abi) {
       return failure();
     int64_t h = static_cast<int64_t>(*heads);
     auto numel = [](ArrayRef<int64_t> shape) {
-      int64_t n = 1;
-      for (int64_t d : shape)
-        n *= d;
-      return n;
+      return ShapedType::getNumElements(shape);
     };
     bool agree = one->state.size() == abi.state.size() &&
                  one->params.size() == abi.params.size() &&

@@ -198,10 +198,8 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
         return fail(error, "state '" + s.name + "' does not split into " +
                                std::to_string(out.headSplit) + " heads");
     for (const auto &o : out.outputs) {
-      int64_t n = 1;
-      for (int64_t d : o)
-        n *= d;
-      if (n % out.headSplit)
+      std::optional<int64_t> n = checkedNumel(o, 4);
+      if (!n || *n % out.headSplit)
         return fail(error, "an output does not split into " +
                                std::to_string(out.headSplit) + " heads");
     }
