@@ -328,7 +328,12 @@ LogicalResult Compilation::chunkForm(ModuleOp module) {
   if (failed(runPipeline(module, [&](OpPassManager &pm) {
         mlir::nl::NLChunkOptions chunk;
         chunk.required = required;
-        pm.nest<mlir::nl::ModelOp>().addPass(mlir::nl::createNLChunk(chunk));
+        // MLP memories are lifted in their derived form (the kernel
+        // pipeline's runs of these two passes then find nothing to do).
+        OpPassManager &model = pm.nest<mlir::nl::ModelOp>();
+        model.addPass(mlir::nl::createNLExpandMlp());
+        model.addPass(mlir::nl::createNLDeriveGradients());
+        model.addPass(mlir::nl::createNLChunk(chunk));
         return success();
       })))
     return failure();

@@ -108,16 +108,17 @@ nl.model @after_write attributes {dim = 4} {
 
 // -----
 
-// An MLP memory.
+// An MLP memory before nl-expand-mlp and nl-derive-gradients (its chunk
+// form lifts the derived step: nl-chunk-mlp.mlir).
 // CHECK-LABEL: nl.model @mlp
 // CHECK: nl.step(
 nl.model @mlp attributes {dim = 4} {
-  // expected-remark @below {{model @mlp keeps its per-token form only: level @M has no matrix memory (MLP memories, KV caches and buffers run per token)}}
   nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.1>
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %lr = arith.constant dense<0.1> : tensor<f32>
+    // expected-remark @below {{model @mlp keeps its per-token form only: an MLP update before nl-expand-mlp and nl-derive-gradients (the chunk form lifts the derived gradients)}}
     nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield %x : tensor<4xf32>
   }
@@ -129,7 +130,7 @@ nl.model @mlp attributes {dim = 4} {
 // CHECK-LABEL: nl.model @kv_cache
 // CHECK: nl.step(
 nl.model @kv_cache attributes {dim = 4} {
-  // expected-remark @below {{model @kv_cache keeps its per-token form only: level @A has no matrix memory (MLP memories, KV caches and buffers run per token)}}
+  // expected-remark @below {{model @kv_cache keeps its per-token form only: level @A has no matrix or MLP memory (KV caches and buffers run per token)}}
   nl.level @A period inf {
     nl.state @C : !nl.kv_cache<key = 4, value = 4>
   }

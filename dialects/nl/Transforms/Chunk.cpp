@@ -6,6 +6,10 @@
 // chunk start: every op of the step is lifted to the rows of a chunk
 // (projections become matrix products), and each level's C rank-1 updates
 // become products of matrices with a causal mask (Passes.td has the table).
+// MLP memories are lifted after nl-expand-mlp and nl-derive-gradients: the
+// derived backward pass runs on the chunk's rows, each layer's summed
+// gradient is one product, and a read at the in-chunk weights is TTT's dual
+// form of each layer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +19,7 @@
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLCHUNK
@@ -98,7 +103,11 @@ private:
 
   LogicalResult liftOp(Operation *op);
   LogicalResult liftLinear(LinearOp op);
+  LogicalResult liftWeights(WeightsOp op);
+  LogicalResult liftPrefixLinear(LinearOp op);
   LogicalResult emitLevel(UpdateOp update);
+  LogicalResult emitMlpLevel(UpdateOp update);
+  LogicalResult checkMlpLevel(LevelOp level);
   LogicalResult emitRead(ReadOp read);
   Value matmul(Value a, Value c, bool ta, bool tc);
   Value binary(StringRef kind, Value x, Value y);
@@ -120,6 +129,25 @@ private:
     Value decay, sinceStart;
   };
   llvm::StringMap<LevelChunk> levels;
+  /// Per token t of the chunk, an MLP gradient of a stored tensor is
+  /// lr_t dy_t x_t^T (a weight: nl.outer of the derived backward pass) or
+  /// lr_t dy_t (a bias). `dy` holds the rows lr_t dy_t ([C, out]), `x` the
+  /// rows x_t ([C, in]; null for a bias), `stepDy` the step's dy_t.
+  struct MlpGrad {
+    Value dy, x, stepDy;
+  };
+  struct MlpChunk {
+    SmallVector<MlpGrad> parts;
+  };
+  llvm::StringMap<MlpChunk> mlpLevels;
+  /// The chunk-start tensors of each MLP memory (one nl.weights per level).
+  llvm::StringMap<WeightsOp> mlpWeights;
+  /// Per-token outer products of the step (MLP gradients): their lifted
+  /// operands, consumed by the level's update only.
+  DenseMap<Value, std::pair<Value, Value>> outers;
+  /// Stored tensors read at the in-chunk weights (`chunk_prefix`): level
+  /// and part.
+  DenseMap<Value, std::pair<StringRef, unsigned>> prefixParts;
 };
 
 FailureOr<int64_t> ChunkBuilder::check() {
@@ -135,12 +163,26 @@ FailureOr<int64_t> ChunkBuilder::check() {
   bool learning = false;
   for (LevelOp level : model.getLevels()) {
     StateOp memory = level.getMemory();
+    if (memory && isa<MlpType>(memory.getType())) {
+      if (failed(checkMlpLevel(level)))
+        return failure();
+      if (!level.learnsOnline())
+        continue;
+      int64_t p = level.getPeriod().getValue();
+      if (period && p != period)
+        return refuse(level, "levels of periods " + Twine(period) + " and " +
+                                 Twine(p) + " (multi-rate chunks are not in "
+                                            "the chunk form yet)");
+      period = p;
+      learning = true;
+      continue;
+    }
     auto matrix =
         memory ? dyn_cast<MatrixType>(memory.getType()) : MatrixType();
     if (!matrix)
       return refuse(level, "level @" + level.getSymName() +
-                               " has no matrix memory (MLP memories, KV "
-                               "caches and buffers run per token)");
+                               " has no matrix or MLP memory (KV caches and "
+                               "buffers run per token)");
     if (matrix.getLayout() != Layout::out_in)
       return refuse(level, "level @" + level.getSymName() +
                                " has layout in_out; the chunk form is "
@@ -654,6 +696,161 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
   return success();
 }
 
+LogicalResult ChunkBuilder::checkMlpLevel(LevelOp level) {
+  auto no = [&](const Twine &why) {
+    return refuse(level, "level @" + level.getSymName() + " (an MLP memory) " +
+                             why + ", which the chunk form does not compute");
+  };
+  if (!level.learnsOnline())
+    return success(); // only read: its weights are constant
+  RuleAttr rule = *level.getRule();
+  if (llvm::range_size(level.getStates()) != 1)
+    return no("keeps buffers besides its memory");
+  if (level.getPeriod().getValue() == 1)
+    return no("learns every token (its weights change within the chunk)");
+  if (rule.getGradAt() != GradPoint::chunk_start)
+    return no("takes its gradients at each token");
+  if (rule.getAlgorithm() != Algorithm::gd || rule.getVia())
+    return no("has algorithm " +
+              stringifyAlgorithm(rule.getAlgorithm()).str() +
+              (rule.getVia() ? " through other levels" : ""));
+  if (rule.getRetention() != Retention::none)
+    return no("has retention " +
+              stringifyRetention(rule.getRetention()).str());
+  if (rule.getPrecond() != Precond::none)
+    return no("has a preconditioner");
+  if (rule.getWindow() != 1)
+    return no("has an Omega window");
+  if (rule.getLrPlacement() != LrPlacement::per_token)
+    return no("has lr_placement per_chunk");
+  if (rule.getRead() == ReadOrder::after_write)
+    return no("has read = after_write");
+  return success();
+}
+
+LogicalResult ChunkBuilder::liftWeights(WeightsOp op) {
+  LevelOp level = model.lookupLevel(op.getLevel());
+  if (!isa<MlpType>(level.getMemory().getType()))
+    return refuse(op, "'nl.weights' of a matrix memory is not in the chunk "
+                      "form");
+  WeightsOp &start = mlpWeights[level.getSymName()];
+  if (!start)
+    start = WeightsOp::create(b, loc, op.getResultTypes(), level.getSymName());
+  // Before the write, and for a level without an update, the chunk-start
+  // tensors; at the in-chunk weights, the same tensors corrected per token
+  // where a projection uses them (liftPrefixLinear).
+  for (auto [i, v] : llvm::enumerate(op.getResults())) {
+    map.map(v, start.getResult(i));
+    if (op.getChunkPrefix() && level.learnsOnline())
+      prefixParts[v] = {level.getSymName(), static_cast<unsigned>(i)};
+  }
+  return success();
+}
+
+LogicalResult ChunkBuilder::emitMlpLevel(UpdateOp update) {
+  LevelOp level = model.lookupLevel(update.getLevel());
+  auto mlp = cast<MlpType>(level.getMemory().getType());
+  int64_t heads = mlp.getHeads();
+  SmallVector<MlpType::Part> parts = mlp.getParts();
+  if (update.getKey() || update.getGrad().size() != parts.size())
+    return refuse(update, "an MLP update before nl-expand-mlp and "
+                          "nl-derive-gradients (the chunk form lifts the "
+                          "derived gradients)");
+  if (!update.getLr() || update.getRetain() || update.getMomentumDecay() ||
+      update.getDeltaScale())
+    return refuse(update, "an MLP update with gates other than lr");
+  FailureOr<Value> lr = columnGate(update.getLr(), heads, update);
+  if (failed(lr))
+    return failure();
+  Value lrRows = rowsOf(*lr); // [H?, C, 1], or one value for all tokens
+  WeightsOp &start = mlpWeights[level.getSymName()];
+  if (!start) {
+    SmallVector<Type> types;
+    for (const MlpType::Part &part : parts)
+      types.push_back(tensorType(part.shape));
+    start = WeightsOp::create(b, loc, types, level.getSymName());
+  }
+  MlpChunk chunk;
+  SmallVector<Value> next;
+  for (auto [i, g] : llvm::enumerate(update.getGrad())) {
+    MlpGrad grad;
+    Value step; // sum_t lr_t grad_t
+    auto rows = [&](Value stepValue) { // [C, H?, n] -> [H?, C, n]
+      return headsFirst(get(stepValue), heads);
+    };
+    if (auto it = outers.find(g); it != outers.end()) {
+      auto outer = g.getDefiningOp<OuterOp>();
+      grad = {binary("mul", rows(outer.getLhs()), lrRows),
+              rows(outer.getRhs()), outer.getLhs()};
+      step = matmul(grad.dy, grad.x, /*ta=*/true, /*tc=*/false); // dY^T X
+    } else if (lifted(g) && shapeOf(g).size() == (heads > 1 ? 2u : 1u)) {
+      grad = {binary("mul", rows(g), lrRows), Value(), g};
+      // The sum over the chunk's rows, tokens first.
+      step = SumOp::create(b, loc, tensorType(shapeOf(g)),
+                           tokensFirst(grad.dy, heads));
+    } else {
+      return refuse(update, "an MLP gradient that is neither a per-token "
+                            "outer product nor a per-token vector");
+    }
+    chunk.parts.push_back(grad);
+    next.push_back(binary("sub", start.getResult(i), step));
+  }
+  AssignOp::create(b, loc, level.getSymName(), next);
+  mlpLevels[level.getSymName()] = std::move(chunk);
+  return success();
+}
+
+LogicalResult ChunkBuilder::liftPrefixLinear(LinearOp op) {
+  // Per head, y_t = x_t (W0 - sum_{s<=t} lr_s dy_s x_s^T)^T + b0
+  //                 - sum_{s<=t} lr_s db_s
+  //  = x_t W0^T + b0 - sum_{s<=t} (x_t . x_s) lr_s dy_s - sum_{s<=t} lr_s db_s.
+  // As matrices (TTT's dual form of a layer):
+  //   Y = X W0^T + b0 - tril(X Xs^T) dY - tril(1) dB,
+  // one product for both corrections when the bias gradient is dy itself.
+  auto [name, part] = prefixParts.lookup(op.getWeight());
+  auto it = mlpLevels.find(name);
+  if (it == mlpLevels.end())
+    return refuse(op, "a read of @" + name + " before its update in the step");
+  int64_t heads =
+      cast<MlpType>(model.lookupLevel(name).getMemory().getType()).getHeads();
+  if (!lifted(op.getInput()) ||
+      shapeOf(op.getInput()).size() != (heads > 1 ? 2u : 1u) ||
+      op.getTransposeWeight())
+    return refuse(op, "a projection at the in-chunk weights of an input the "
+                      "same for every token, or transposed");
+  MlpGrad &w = it->second.parts[part];
+  if (!w.x)
+    return refuse(op, "a projection at the in-chunk weights whose gradient is "
+                      "not an outer product");
+  Value x = headsFirst(get(op.getInput()), heads);       // [H?, C, in]
+  Value y = matmul(x, get(op.getWeight()), false, true); // X W0^T
+  Value scores = matmul(x, w.x, false, true);            // [t, s] = x_t . x_s
+  if (Value bias = op.getBias()) {
+    Value b0 = get(bias); // [H?, out]
+    y = binary("add", y, heads > 1 ? insertUnit(b0, 1) : b0);
+    if (auto db = prefixParts.find(bias); db != prefixParts.end()) {
+      MlpGrad &g = it->second.parts[db->second.second];
+      if (db->second.first != name || g.x)
+        return refuse(op, "a bias at the in-chunk weights of another tensor");
+      if (g.stepDy == w.stepDy) {
+        scores = binary("add", scores, createF32Splat(b, loc, 1.0));
+      } else {
+        Shape square = shapeOf(scores);
+        Value ones = createF32Splat(b, loc, 1.0, square);
+        Value prefix = TrilOp::create(b, loc, ones.getType(), ones,
+                                      /*strict=*/false);
+        y = binary("sub", y, matmul(prefix, g.dy, false, false));
+      }
+    }
+  }
+  Value masked =
+      TrilOp::create(b, loc, scores.getType(), scores, /*strict=*/false);
+  y = binary("sub", y, matmul(masked, w.dy, false, false));
+  map.map(op.getResult(), tokensFirst(y, heads));
+  liftedValues.insert(op.getResult());
+  return success();
+}
+
 /// The reassociation of a reshape lifted to the chunk's rows: the token
 /// dimension is a group of its own, unless one side has rank 0 (all unit
 /// dimensions then join it); `expandedRank` counts the token dimension.
@@ -677,13 +874,38 @@ liftGroups(ArrayRef<ReassociationIndices> groups, size_t expandedRank) {
 LogicalResult ChunkBuilder::liftOp(Operation *op) {
   bool anyLifted = llvm::any_of(op->getOperands(),
                                 [&](Value v) { return lifted(v); });
+  auto isMlp = [&](StringRef level) {
+    return isa<MlpType>(model.lookupLevel(level).getMemory().getType());
+  };
   if (auto u = dyn_cast<UpdateOp>(op))
-    return emitLevel(u);
-  if (auto r = dyn_cast<ReadOp>(op))
+    return isMlp(u.getLevel()) ? emitMlpLevel(u) : emitLevel(u);
+  if (llvm::any_of(op->getOperands(),
+                   [&](Value v) { return outers.contains(v); }))
+    return refuse(op, "a per-token outer product used other than as an MLP "
+                      "gradient");
+  if (auto r = dyn_cast<ReadOp>(op)) {
+    if (isMlp(r.getLevel()))
+      return refuse(op, "a read of an MLP memory before nl-expand-mlp");
     return emitRead(r);
-  if (auto l = dyn_cast<LinearOp>(op))
+  }
+  if (auto w = dyn_cast<WeightsOp>(op))
+    return liftWeights(w);
+  if (auto l = dyn_cast<LinearOp>(op)) {
+    if (prefixParts.contains(l.getWeight()))
+      return liftPrefixLinear(l);
+    if (l.getBias() && prefixParts.contains(l.getBias()))
+      return refuse(op, "a bias at the in-chunk weights with a weight that "
+                        "is not");
     if (anyLifted)
       return liftLinear(l);
+  }
+  if (auto o = dyn_cast<OuterOp>(op)) {
+    if (!lifted(o.getLhs()) || !lifted(o.getRhs()))
+      return refuse(op, "an outer product of a value the same for every "
+                        "token");
+    outers[o.getResult()] = {get(o.getLhs()), get(o.getRhs())};
+    return success();
+  }
   if (auto conv = dyn_cast<ConvOp>(op)) {
     // The step's convolutions in order: the chunk shares their history.
     int64_t index = 0;
@@ -707,9 +929,9 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
     liftedValues.insert(conv.getResult());
     return success();
   }
-  if (isa<GradOp, WeightsOp>(op))
-    return refuse(op, "'" + op->getName().getStringRef() +
-                          "' is not in the chunk form");
+  if (isa<GradOp>(op))
+    return refuse(op, "'nl.grad' is not in the chunk form (run "
+                      "nl-derive-gradients first)");
   if (!anyLifted) { // the same for every token: computed once
     b.clone(*op, map);
     return success();
@@ -757,11 +979,17 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
     state.addTypes(tensorType(out));
     state.addAttributes(op->getAttrs());
     clone = b.create(state);
-  } else if (isa<ActOp, NormOp>(op)) {
-    // Over the last dimension (or elementwise): only the input is lifted.
-    if (llvm::any_of(op->getOperands().drop_front(),
-                     [&](Value v) { return lifted(v); }))
-      return refuse(op, "a norm whose scale or shift changes per token");
+  } else if (isa<ActOp, NormOp, ActGradOp, NormGradOp>(op)) {
+    // Over the last dimension (or elementwise): the input (and the incoming
+    // gradient) lifted, nothing else.
+    size_t rowOperands = isa<ActGradOp, NormGradOp>(op) ? 2 : 1;
+    if (llvm::any_of(op->getOperands().drop_front(rowOperands),
+                     [&](Value v) { return lifted(v); }) ||
+        llvm::any_of(op->getOperands().take_front(rowOperands),
+                     [&](Value v) { return !lifted(v); }))
+      return refuse(op, "a norm or activation whose scale or shift changes "
+                        "per token, or a derivative at a value the same for "
+                        "every token");
     Shape out{size};
     out.append(shapeOf(op->getResult(0)));
     IRMapping local = map;
@@ -800,7 +1028,18 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
   map.map(step.getInput(), x);
   liftedValues.insert(step.getInput());
   b.setInsertionPointToStart(body);
+  // Ops whose results nothing uses (the inner objective's value, which
+  // nl-derive-gradients leaves next to its gradient) are not lifted.
+  DenseSet<Operation *> dead;
+  for (Operation &op :
+       llvm::reverse(step.getBody().front().without_terminator()))
+    if (isMemoryEffectFree(&op) &&
+        llvm::all_of(op.getUsers(),
+                     [&](Operation *user) { return dead.contains(user); }))
+      dead.insert(&op);
   for (Operation &op : step.getBody().front().without_terminator()) {
+    if (dead.contains(&op))
+      continue;
     loc = op.getLoc();
     if (failed(liftOp(&op))) {
       chunk.erase();

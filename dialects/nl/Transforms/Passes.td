@@ -150,11 +150,27 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
     tokens that do not fill a chunk aligned with the levels' clocks with it,
     so both forms compute the same numbers (up to rounding).
 
+    An MLP memory (gd, gradients at the chunk start, no retention) is lifted
+    in its derived form, so this pass runs after `nl-expand-mlp` and
+    `nl-derive-gradients`: the forward and backward passes of the chunk's
+    keys run on its rows at the chunk-start weights (any depth, activation,
+    bias, norm, residual or head count), and per stored tensor
+
+    | per token | per chunk |
+    |---|---|
+    | `acc_i += lr_t dy_t x_t^T` (a weight, `nl.outer`) | `W1 = W0 - (lr dY)^T X` |
+    | `acc_i += lr_t db_t` (a bias) | `b1 = b0 - sum_t lr_t db_t` (`nl.sum`) |
+    | a layer at `W0 - acc_t` (`chunk_prefix`) | `Y = Xq W0^T + b0 - tril(Xq X^T + 1) (lr dY)` |
+
+    the last row being TTT-MLP's dual form, layer by layer: a layer's
+    queries `Xq` come from the layer before it, already in that form.
+
     The pass leaves a model without a chunk form unchanged and says why
     with a remark (an error with `required`): a level of another period,
-    memory (MLP, KV cache) or rule (momentum, a per-token gradient point,
-    `read = after_write`, a preconditioner, a gate per key channel),
-    transfers, or an op it cannot lift (`nl.conv`).
+    memory (KV cache, an MLP learning every token) or rule (momentum, a
+    per-token gradient point, `read = after_write`, a preconditioner, a gate
+    per key channel), transfers, or an op it cannot lift (`nl.conv` of a
+    value the same for every token, an MLP memory before its expansion).
 
     Example:
     ```mlir
