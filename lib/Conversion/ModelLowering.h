@@ -125,9 +125,8 @@ private:
   /// their latency rather than by the FMA units.
   Value sum(int64_t n, function_ref<Value(Value)> term) {
     constexpr int64_t kParts = 4, kVector = 8;
-    int64_t parts = n >= 2 * kParts * kVector && n % (kParts * kVector) == 0
-                        ? kParts
-                        : 1;
+    int64_t parts =
+        n >= 2 * kParts * kVector && n % (kParts * kVector) == 0 ? kParts : 1;
     int64_t len = n / parts;
     SmallVector<Value> init(parts, f32(0.0));
     auto loop = scf::ForOp::create(b, loc, idx(0), idx(len), idx(1), init);
@@ -137,11 +136,11 @@ private:
       Value i = loop.getInductionVar();
       SmallVector<Value> next;
       for (int64_t p = 0; p < parts; ++p) {
-        Value at = p == 0 ? i
-                          : arith::AddIOp::create(b, loc, i, idx(p * len))
-                                .getResult();
-        next.push_back(arith::AddFOp::create(b, loc, loop.getRegionIterArgs()[p],
-                                             term(at)));
+        Value at =
+            p == 0 ? i
+                   : arith::AddIOp::create(b, loc, i, idx(p * len)).getResult();
+        next.push_back(arith::AddFOp::create(
+            b, loc, loop.getRegionIterArgs()[p], term(at)));
       }
       scf::YieldOp::create(b, loc, next);
     }

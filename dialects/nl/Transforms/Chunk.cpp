@@ -171,8 +171,9 @@ FailureOr<int64_t> ChunkBuilder::check() {
       int64_t p = level.getPeriod().getValue();
       if (period && p != period)
         return refuse(level, "levels of periods " + Twine(period) + " and " +
-                                 Twine(p) + " (multi-rate chunks are not in "
-                                            "the chunk form yet)");
+                                 Twine(p) +
+                                 " (multi-rate chunks are not in "
+                                 "the chunk form yet)");
       period = p;
       learning = true;
       continue;
@@ -711,12 +712,10 @@ LogicalResult ChunkBuilder::checkMlpLevel(LevelOp level) {
   if (rule.getGradAt() != GradPoint::chunk_start)
     return no("takes its gradients at each token");
   if (rule.getAlgorithm() != Algorithm::gd || rule.getVia())
-    return no("has algorithm " +
-              stringifyAlgorithm(rule.getAlgorithm()).str() +
+    return no("has algorithm " + stringifyAlgorithm(rule.getAlgorithm()).str() +
               (rule.getVia() ? " through other levels" : ""));
   if (rule.getRetention() != Retention::none)
-    return no("has retention " +
-              stringifyRetention(rule.getRetention()).str());
+    return no("has retention " + stringifyRetention(rule.getRetention()).str());
   if (rule.getPrecond() != Precond::none)
     return no("has a preconditioner");
   if (rule.getWindow() != 1)
@@ -774,14 +773,14 @@ LogicalResult ChunkBuilder::emitMlpLevel(UpdateOp update) {
   SmallVector<Value> next;
   for (auto [i, g] : llvm::enumerate(update.getGrad())) {
     MlpGrad grad;
-    Value step; // sum_t lr_t grad_t
+    Value step;                        // sum_t lr_t grad_t
     auto rows = [&](Value stepValue) { // [C, H?, n] -> [H?, C, n]
       return headsFirst(get(stepValue), heads);
     };
     if (auto it = outers.find(g); it != outers.end()) {
       auto outer = g.getDefiningOp<OuterOp>();
-      grad = {binary("mul", rows(outer.getLhs()), lrRows),
-              rows(outer.getRhs()), outer.getLhs()};
+      grad = {binary("mul", rows(outer.getLhs()), lrRows), rows(outer.getRhs()),
+              outer.getLhs()};
       step = matmul(grad.dy, grad.x, /*ta=*/true, /*tc=*/false); // dY^T X
     } else if (lifted(g) && shapeOf(g).size() == (heads > 1 ? 2u : 1u)) {
       grad = {binary("mul", rows(g), lrRows), Value(), g};
