@@ -449,6 +449,8 @@ int Compilation::generateCPU(ModuleOp module) {
                            nlc::hostDescription() + "|" + nlc::versionString();
   if (options.cpuParallel)
     optionsKey += "|omp" + std::to_string(options.cpuParallelMinWork);
+  if (options.exactMath)
+    optionsKey += "|exact-math";
   if (abis[0].chunkSize)
     optionsKey += "|chunk" + std::to_string(abis[0].chunkSize);
   if (abis[0].headSplit)
@@ -462,6 +464,7 @@ int Compilation::generateCPU(ModuleOp module) {
   if (options.emit == nlc::Phase::Linalg)
     return 0;
   nlc::CPUOptions cpu;
+  cpu.approximateMath = !options.exactMath;
   std::string openMPDir;
   if (options.cpuParallel) {
     openMPDir = nlc::openMPLibraryDir();

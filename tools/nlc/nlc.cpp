@@ -65,6 +65,12 @@ static cl::opt<int64_t> cpuParallelMinWork(
     cl::desc("With --cpu-parallel: the estimated operations from which a "
              "loop forks a thread team (default 2000000)"),
     cl::init(2000000), cl::cat(mainCategory));
+static cl::opt<bool> exactMath(
+    "exact-math",
+    cl::desc("CPU: call libm for erf, tanh and exp instead of the "
+             "polynomials LLVM vectorizes (nl-approximate-math; a few float32 "
+             "ulps apart)"),
+    cl::init(false), cl::cat(mainCategory));
 static cl::opt<nlc::ChunkForm> chunkForm(
     "chunk-form",
     cl::desc("CPU: add the chunk-parallel form of the step (nl-chunk), run "
@@ -146,6 +152,7 @@ int main(int argc, char **argv) {
   options.gpuBlockSize = gpuBlockSize;
   options.cpuParallel = cpuParallel;
   options.cpuParallelMinWork = cpuParallelMinWork;
+  options.exactMath = exactMath;
   options.chunkForm = chunkForm;
   options.headForm = headForm;
   options.cudaPath = cudaPath;

@@ -229,4 +229,36 @@ def NLFuseRows : Pass<"nl-fuse-rows", "::mlir::func::FuncOp"> {
   ];
 }
 
+def NLApproximateMath : Pass<"nl-approximate-math", "::mlir::ModuleOp"> {
+  let summary = "Write transcendental math ops as polynomials LLVM vectorizes";
+  let description = [{
+    Runs on the loop form for the CPU, before `convert-math-to-libm`. Every
+    `math` op named in `functions` becomes MLIR's polynomial approximation
+    of it (arith ops on the same element type): LLVM vectorizes those, where
+    a call to libm's `erff`, `tanhf` or `expf` stays one scalar call per
+    element. An MLP memory with a GELU spends about a fifth of its time in
+    `erff` otherwise (W4 in bench/).
+
+    The approximations are accurate to a few float32 ulps (erf: absolute
+    error below 1e-6; test/Runtime/approximate-math.test measures each
+    activation against float64). `nlc --exact-math` leaves the ops to libm.
+
+    Example: `%y = math.erf %x : f32` becomes a clamp of `%x`, a few
+    `arith.select`s of interval coefficients and a polynomial in FMAs.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "The math ops to approximate, by mnemonic (default: erf, "
+               "tanh, exp)">
+  ];
+  let statistics = [
+    Statistic<"numApproximated", "num-approximated",
+              "math ops written as polynomials">
+  ];
+}
+
 #endif // NLC_CONVERSION_PASSES_TD

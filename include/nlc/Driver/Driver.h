@@ -71,6 +71,8 @@ struct CompileOptions {
   bool cpuParallel = false;
   /// ... for the loops whose estimated operations reach this.
   int64_t cpuParallelMinWork = 2000000;
+  /// CPU: libm for erf, tanh and exp (no nl-approximate-math).
+  bool exactMath = false;
   /// CPU: the chunk-parallel form of the step (nl-chunk).
   ChunkForm chunkForm = ChunkForm::Auto;
   /// CPU: the per-head form of the step (nl-split-heads).

@@ -32,6 +32,9 @@ struct CPUOptions {
   /// libomp.
   bool parallel = false;
   int64_t minParallelWork = 2000000;
+  /// Write erf, tanh and exp as polynomials LLVM vectorizes
+  /// (nl-approximate-math) instead of calling libm per element.
+  bool approximateMath = true;
 };
 
 /// The directory of the libomp.so compiled models link when parallel, or

@@ -64,6 +64,8 @@ LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
     pipeline += "func.func(nl-parallelize-cpu{min-work=" +
                 std::to_string(options.minParallelWork) +
                 "}),convert-scf-to-openmp,canonicalize,";
+  if (options.approximateMath)
+    pipeline += "nl-approximate-math,";
   pipeline +=
       "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
       "convert-math-to-libm,convert-math-to-llvm,convert-vector-to-llvm,"
