@@ -42,6 +42,7 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
   buffers[chunk.getInput()] = xArg;
   pendingAssigns.clear();
   intoState.clear();
+  transposedCopies.clear();
   Block &body = chunk.getBody().front();
   // A new state computed elementwise (M1 = retain M0 - G^T K) is written in
   // place at the end instead of into a scratch copy.
@@ -116,17 +117,27 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
   // The right operand as [batch.., depth, cols], rows contiguous: copied
   // once when it is transposed (depth x cols loads against the
   // rows x depth x cols multiply-adds of the product).
+  // In the chunk entry's body (straight-line code over buffers written
+  // once, the states only at its end) one copy serves every product.
   if (op.getTransposeRhs()) {
-    Shape t(batch);
-    t.append({depth, cols});
-    Value copy = scratch(t);
-    forAll(t, [&](ValueRange ivs) {
-      SmallVector<Value> from(ivs.drop_back(2));
-      from.append({ivs[n - 1], ivs[n - 2]});
-      memref::StoreOp::create(
-          b, loc, memref::LoadOp::create(b, loc, rhs, from), copy, ivs);
-    });
-    rhs = copy;
+    bool reusable = b.getInsertionBlock() == entry;
+    Value &cached = transposedCopies[rhs];
+    if (!reusable || !cached) {
+      Shape t(batch);
+      t.append({depth, cols});
+      Value copy = scratch(t);
+      forAll(t, [&](ValueRange ivs) {
+        SmallVector<Value> from(ivs.drop_back(2));
+        from.append({ivs[n - 1], ivs[n - 2]});
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, rhs, from), copy, ivs);
+      });
+      if (reusable)
+        cached = copy;
+      rhs = copy;
+    } else {
+      rhs = cached;
+    }
   }
 
   auto vecTy = VectorType::get({kWidth}, b.getF32Type());

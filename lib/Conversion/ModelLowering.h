@@ -312,6 +312,10 @@ private:
   /// For a weight of a `chunk_prefix` read: the pending steps to subtract
   /// from it wherever a projection loads it.
   DenseMap<Value, Value> pendingOf;
+  /// The chunk entry's transposed copies of matmul operands, by buffer: an
+  /// operand used transposed by several products (a layer's weights, by the
+  /// keys' and the queries' passes) is copied once.
+  DenseMap<Value, Value> transposedCopies;
   /// Outer products left to their only consumer, an MLP update: the two
   /// vectors' buffers.
   DenseMap<Value, std::pair<Value, Value>> lazyOuter;
