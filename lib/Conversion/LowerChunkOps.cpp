@@ -118,14 +118,15 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
   // once when it is transposed (depth x cols loads against the
   // rows x depth x cols multiply-adds of the product).
   // In the chunk entry's body (straight-line code over buffers written
-  // once, the states only at its end) one copy serves every product.
+  // once, the states only at its end) one copy serves every product; in a
+  // step, a state buffer may change between two products.
   if (op.getTransposeRhs()) {
-    bool reusable = b.getInsertionBlock() == entry;
-    Value &cached = transposedCopies[rhs];
-    if (!reusable || !cached) {
+    bool reusable = threadLocalScratch && b.getInsertionBlock() == entry;
+    Value copy = reusable ? transposedCopies.lookup(rhs) : Value();
+    if (!copy) {
       Shape t(batch);
       t.append({depth, cols});
-      Value copy = scratch(t);
+      copy = scratch(t);
       forAll(t, [&](ValueRange ivs) {
         SmallVector<Value> from(ivs.drop_back(2));
         from.append({ivs[n - 1], ivs[n - 2]});
@@ -133,11 +134,9 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
             b, loc, memref::LoadOp::create(b, loc, rhs, from), copy, ivs);
       });
       if (reusable)
-        cached = copy;
-      rhs = copy;
-    } else {
-      rhs = cached;
+        transposedCopies[rhs] = copy;
     }
+    rhs = copy;
   }
 
   auto vecTy = VectorType::get({kWidth}, b.getF32Type());

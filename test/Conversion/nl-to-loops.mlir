@@ -137,3 +137,40 @@ nl.model @outer_grad attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+// A product whose right operand is used transposed reads it from a transposed
+// copy. In the chunk entry (buffers written once, the states only at its
+// end) one copy serves every product of the same operand; in a step, where a
+// state may change between two products, each product copies its own.
+// CHECK-LABEL: func.func @tcopy_step_impl(
+// CHECK-COUNT-2: memref.alloca() : memref<8x6xf32>
+// CHECK-LABEL: func.func @tcopy_chunk_impl(
+// CHECK:         memref.alloca() : memref<8x6xf32>
+// CHECK-NOT:     memref.alloca() : memref<8x6xf32>
+// CHECK-LABEL: func.func @tcopy_flush_impl(
+nl.model @tcopy attributes {dim = 8} {
+  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @M : !nl.matrix<6x8xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<8xf32>) -> tensor<6xf32> {
+    %xs = tensor.expand_shape %x [[0, 1]] output_shape [1, 8] : tensor<8xf32> into tensor<1x8xf32>
+    %w = arith.constant dense<0.5> : tensor<6x8xf32>
+    %p = nl.matmul %xs, %w {transpose_rhs} : tensor<1x8xf32>, tensor<6x8xf32> -> tensor<1x6xf32>
+    %q = nl.matmul %xs, %w {transpose_rhs} : tensor<1x8xf32>, tensor<6x8xf32> -> tensor<1x6xf32>
+    %s = nl.add %p, %q : tensor<1x6xf32>, tensor<1x6xf32> -> tensor<1x6xf32>
+    %y = tensor.collapse_shape %s [[0, 1]] : tensor<1x6xf32> into tensor<6xf32>
+    %v = tensor.extract_slice %x[0] [6] [1] : tensor<8xf32> to tensor<6xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @M key(%x : tensor<8xf32>) value(%v : tensor<6xf32>) lr(%lr : tensor<f32>)
+    nl.yield %y : tensor<6xf32>
+  }
+  nl.chunk_step size 4 (%X : tensor<4x8xf32>) -> tensor<4x6xf32> {
+    %m0 = nl.weights @M : tensor<6x8xf32>
+    %a = nl.matmul %X, %m0 {transpose_rhs} : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
+    %b = nl.matmul %X, %m0 {transpose_rhs} : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
+    %y = nl.add %a, %b : tensor<4x6xf32>, tensor<4x6xf32> -> tensor<4x6xf32>
+    nl.yield %y : tensor<4x6xf32>
+  }
+}
