@@ -51,22 +51,11 @@ struct NLApproximateMathPass
       name.consume_front("math.");
       return chosen.contains(name);
     };
-    int64_t before = 0;
-    getOperation().walk([&](Operation *op) {
-      if (approximate(op->getName().getStringRef()))
-        ++before;
-    });
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns, approximate);
     patterns.add<FmaToIntrinsic>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    int64_t after = 0;
-    getOperation().walk([&](Operation *op) {
-      if (approximate(op->getName().getStringRef()))
-        ++after;
-    });
-    numApproximated += before - after;
   }
 };
 

@@ -168,6 +168,10 @@ private:
   LogicalResult modelABI(ModuleOp module, nlc::ModelABI &abi,
                          std::string &modelHash);
   LogicalResult kernelForm(ModuleOp module);
+  /// Runs the passes that add an optional form of a model (nl-chunk,
+  /// nl-split-heads); their remarks are dropped unless it is `required`.
+  LogicalResult runFormPasses(ModuleOp module, bool required,
+                              function_ref<void(OpPassManager &)> addPasses);
   /// nl-chunk, as --chunk-form says.
   LogicalResult chunkForm(ModuleOp module);
   /// nl-split-heads, as --head-form says; records it in `abi`.
@@ -315,17 +319,27 @@ LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
   return success();
 }
 
-LogicalResult Compilation::chunkForm(ModuleOp module) {
-  if (options.chunkForm == nlc::ChunkForm::Never)
-    return success();
-  bool required = options.chunkForm == nlc::ChunkForm::Always;
-  // With `auto`, why a model keeps its per-token form only is no news.
+LogicalResult
+Compilation::runFormPasses(ModuleOp module, bool required,
+                           function_ref<void(OpPassManager &)> addPasses) {
+  // Unless the form is required, why a model has none is no news: the
+  // passes' remarks are dropped.
   std::optional<ScopedDiagnosticHandler> quiet;
   if (!required)
     quiet.emplace(&ctx, [](Diagnostic &d) {
       return success(d.getSeverity() == DiagnosticSeverity::Remark);
     });
-  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+  return runPipeline(module, [&](OpPassManager &pm) {
+    addPasses(pm);
+    return success();
+  });
+}
+
+LogicalResult Compilation::chunkForm(ModuleOp module) {
+  if (options.chunkForm == nlc::ChunkForm::Never)
+    return success();
+  bool required = options.chunkForm == nlc::ChunkForm::Always;
+  if (failed(runFormPasses(module, required, [&](OpPassManager &pm) {
         mlir::nl::NLChunkOptions chunk;
         chunk.required = required;
         // MLP memories are lifted in their derived form (the kernel
@@ -334,7 +348,6 @@ LogicalResult Compilation::chunkForm(ModuleOp module) {
         model.addPass(mlir::nl::createNLExpandMlp());
         model.addPass(mlir::nl::createNLDeriveGradients());
         model.addPass(mlir::nl::createNLChunk(chunk));
-        return success();
       })))
     return failure();
   if (required)
@@ -373,16 +386,10 @@ LogicalResult Compilation::headForm(ModuleOp module, nlc::ModelABI &abi) {
   if (options.headForm == nlc::HeadForm::Never)
     return success();
   bool required = options.headForm == nlc::HeadForm::Always;
-  std::optional<ScopedDiagnosticHandler> quiet;
-  if (!required)
-    quiet.emplace(&ctx, [](Diagnostic &d) {
-      return success(d.getSeverity() == DiagnosticSeverity::Remark);
-    });
-  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+  if (failed(runFormPasses(module, required, [&](OpPassManager &pm) {
         mlir::nl::NLSplitHeadsOptions split;
         split.required = required;
         pm.addPass(mlir::nl::createNLSplitHeads(split));
-        return success();
       })))
     return failure();
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {

@@ -126,6 +126,24 @@ nl.model @mlp attributes {dim = 4} {
 
 // -----
 
+// An MLP memory read before nl-expand-mlp.
+// CHECK-LABEL: nl.model @mlp_read
+// CHECK: nl.step(
+nl.model @mlp_read attributes {dim = 4} {
+  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    // expected-remark @below {{model @mlp_read keeps its per-token form only: a read of an MLP memory before nl-expand-mlp}}
+    %y = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield %y : tensor<4xf32>
+  }
+}
+
+// -----
+
 // A KV cache.
 // CHECK-LABEL: nl.model @kv_cache
 // CHECK: nl.step(

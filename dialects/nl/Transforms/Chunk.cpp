@@ -104,6 +104,8 @@ private:
   LogicalResult liftOp(Operation *op);
   LogicalResult liftLinear(LinearOp op);
   LogicalResult liftWeights(WeightsOp op);
+  /// The chunk-start tensors of an MLP memory (one nl.weights per level).
+  WeightsOp startWeights(LevelOp level);
   LogicalResult liftPrefixLinear(LinearOp op);
   LogicalResult emitLevel(UpdateOp update);
   LogicalResult emitMlpLevel(UpdateOp update);
@@ -140,7 +142,6 @@ private:
     SmallVector<MlpGrad> parts;
   };
   llvm::StringMap<MlpChunk> mlpLevels;
-  /// The chunk-start tensors of each MLP memory (one nl.weights per level).
   llvm::StringMap<WeightsOp> mlpWeights;
   /// Per-token outer products of the step (MLP gradients): their lifted
   /// operands, consumed by the level's update only.
@@ -163,18 +164,25 @@ FailureOr<int64_t> ChunkBuilder::check() {
   bool learning = false;
   for (LevelOp level : model.getLevels()) {
     StateOp memory = level.getMemory();
+    // Every chunked level (period > 1) must have the chunk's period.
+    auto samePeriod = [&]() -> LogicalResult {
+      int64_t p = level.getPeriod().getValue();
+      if (p > 1 && period && p != period)
+        return refuse(level, "levels of periods " + Twine(period) + " and " +
+                                 Twine(p) +
+                                 " (multi-rate chunks are not in the chunk "
+                                 "form yet)");
+      if (p > 1)
+        period = p;
+      return success();
+    };
     if (memory && isa<MlpType>(memory.getType())) {
       if (failed(checkMlpLevel(level)))
         return failure();
       if (!level.learnsOnline())
         continue;
-      int64_t p = level.getPeriod().getValue();
-      if (period && p != period)
-        return refuse(level, "levels of periods " + Twine(period) + " and " +
-                                 Twine(p) +
-                                 " (multi-rate chunks are not in "
-                                 "the chunk form yet)");
-      period = p;
+      if (failed(samePeriod()))
+        return failure();
       learning = true;
       continue;
     }
@@ -196,13 +204,9 @@ FailureOr<int64_t> ChunkBuilder::check() {
     if (llvm::range_size(level.getStates()) != (fusedMomentum ? 2u : 1u))
       return refuse(level, "level @" + level.getSymName() +
                                " keeps buffers besides its memory");
+    if (failed(samePeriod()))
+      return failure();
     int64_t p = level.getPeriod().getValue();
-    if (p > 1 && period && p != period)
-      return refuse(level, "levels of periods " + Twine(period) + " and " +
-                               Twine(p) + " (multi-rate chunks are not in "
-                                          "the chunk form yet)");
-    if (p > 1)
-      period = p;
     auto why = [&]() -> std::string {
       if (rule.getObjective() != Objective::l2 &&
           rule.getObjective() != Objective::dot)
@@ -727,14 +731,24 @@ LogicalResult ChunkBuilder::checkMlpLevel(LevelOp level) {
   return success();
 }
 
+WeightsOp ChunkBuilder::startWeights(LevelOp level) {
+  WeightsOp &start = mlpWeights[level.getSymName()];
+  if (!start) {
+    SmallVector<Type> types;
+    for (const MlpType::Part &part :
+         cast<MlpType>(level.getMemory().getType()).getParts())
+      types.push_back(tensorType(part.shape));
+    start = WeightsOp::create(b, loc, types, level.getSymName());
+  }
+  return start;
+}
+
 LogicalResult ChunkBuilder::liftWeights(WeightsOp op) {
   LevelOp level = model.lookupLevel(op.getLevel());
   if (!isa<MlpType>(level.getMemory().getType()))
     return refuse(op, "'nl.weights' of a matrix memory is not in the chunk "
                       "form");
-  WeightsOp &start = mlpWeights[level.getSymName()];
-  if (!start)
-    start = WeightsOp::create(b, loc, op.getResultTypes(), level.getSymName());
+  WeightsOp start = startWeights(level);
   // Before the write, and for a level without an update, the chunk-start
   // tensors; at the in-chunk weights, the same tensors corrected per token
   // where a projection uses them (liftPrefixLinear).
@@ -750,8 +764,7 @@ LogicalResult ChunkBuilder::emitMlpLevel(UpdateOp update) {
   LevelOp level = model.lookupLevel(update.getLevel());
   auto mlp = cast<MlpType>(level.getMemory().getType());
   int64_t heads = mlp.getHeads();
-  SmallVector<MlpType::Part> parts = mlp.getParts();
-  if (update.getKey() || update.getGrad().size() != parts.size())
+  if (update.getKey() || update.getGrad().size() != mlp.getParts().size())
     return refuse(update, "an MLP update before nl-expand-mlp and "
                           "nl-derive-gradients (the chunk form lifts the "
                           "derived gradients)");
@@ -762,21 +775,15 @@ LogicalResult ChunkBuilder::emitMlpLevel(UpdateOp update) {
   if (failed(lr))
     return failure();
   Value lrRows = rowsOf(*lr); // [H?, C, 1], or one value for all tokens
-  WeightsOp &start = mlpWeights[level.getSymName()];
-  if (!start) {
-    SmallVector<Type> types;
-    for (const MlpType::Part &part : parts)
-      types.push_back(tensorType(part.shape));
-    start = WeightsOp::create(b, loc, types, level.getSymName());
-  }
+  WeightsOp start = startWeights(level);
+  auto rows = [&](Value stepValue) { // [C, H?, n] -> [H?, C, n]
+    return headsFirst(get(stepValue), heads);
+  };
   MlpChunk chunk;
   SmallVector<Value> next;
   for (auto [i, g] : llvm::enumerate(update.getGrad())) {
     MlpGrad grad;
-    Value step;                        // sum_t lr_t grad_t
-    auto rows = [&](Value stepValue) { // [C, H?, n] -> [H?, C, n]
-      return headsFirst(get(stepValue), heads);
-    };
+    Value step; // sum_t lr_t grad_t
     if (auto it = outers.find(g); it != outers.end()) {
       auto outer = g.getDefiningOp<OuterOp>();
       grad = {binary("mul", rows(outer.getLhs()), lrRows), rows(outer.getRhs()),

@@ -255,10 +255,6 @@ def NLApproximateMath : Pass<"nl-approximate-math", "::mlir::ModuleOp"> {
                "The math ops to approximate, by mnemonic (default: erf, "
                "tanh, exp)">
   ];
-  let statistics = [
-    Statistic<"numApproximated", "num-approximated",
-              "math ops written as polynomials">
-  ];
 }
 
 #endif // NLC_CONVERSION_PASSES_TD

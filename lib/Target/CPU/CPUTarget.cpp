@@ -57,13 +57,12 @@ LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
   // Upstream conversions, by name (stable across API renames). With
   // threads, the heaviest parallel loops of a step go to an OpenMP team.
   // Rows of a memory first: one loop per step over them (nl-fuse-rows).
-  std::string pipeline = options.parallel
-                             ? "func.func(nl-fuse-rows{scratch-rows=0}),"
-                             : "func.func(nl-fuse-rows),";
+  std::string pipeline = "func.func(nl-fuse-rows),";
   if (options.parallel)
-    pipeline += "func.func(nl-parallelize-cpu{min-work=" +
-                std::to_string(options.minParallelWork) +
-                "}),convert-scf-to-openmp,canonicalize,";
+    pipeline = "func.func(nl-fuse-rows{scratch-rows=0}),"
+               "func.func(nl-parallelize-cpu{min-work=" +
+               std::to_string(options.minParallelWork) +
+               "}),convert-scf-to-openmp,canonicalize,";
   if (options.approximateMath)
     pipeline += "nl-approximate-math,";
   pipeline +=
