@@ -4,7 +4,8 @@
 //
 // The chunk entry point of a model with an nl.chunk_step (nl-chunk), and the
 // loops of its ops: nl.matmul as a register-tiled loop nest on vectors,
-// nl.tril, nl.transpose, and nl.assign's writes of the new states.
+// nl.tril, nl.transpose, nl.assign's writes of the new states, and the
+// pending chunks of slower levels (nl.accumulate, nl.pending, nl.fires).
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +42,7 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
   threadLocalScratch = true;
   buffers[chunk.getInput()] = xArg;
   pendingAssigns.clear();
+  pendingAccumulates.clear();
   intoState.clear();
   transposedCopies.clear();
   Block &body = chunk.getBody().front();
@@ -97,6 +99,26 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
             b, loc, memref::LoadOp::create(b, loc, src, ivs), dst, ivs);
       });
     }
+  }
+  // A slower level's steps join its pending chunk, which its rule applies
+  // when the level fires on the chunk's last token.
+  for (AccumulateOp accumulate : pendingAccumulates) {
+    LevelOp level = model.lookupLevel(accumulate.getLevel());
+    SmallVector<std::string> names = memoryTensors(level, "__acc");
+    for (auto [value, name] : llvm::zip(accumulate.getSteps(), names)) {
+      Value src = buf(value), acc = stateArgs[abi.stateIndex(name)];
+      forAll(shapeOf(value), [&](ValueRange ivs) {
+        memref::StoreOp::create(
+            b, loc,
+            arith::AddFOp::create(b, loc,
+                                  memref::LoadOp::create(b, loc, acc, ivs),
+                                  memref::LoadOp::create(b, loc, src, ivs)),
+            acc, ivs);
+      });
+    }
+    int li = levelIndex.lookup(level.getSymName());
+    emitLevelUpdate(updates.lookup(level.getSymName()), li, Value(),
+                    bit(fireArg, li), /*contribute=*/false);
   }
   func::ReturnOp::create(b, loc);
   threadLocalScratch = false;

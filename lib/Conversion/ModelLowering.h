@@ -248,6 +248,9 @@ private:
            abi.stateIndex(n + ".__acc.w0") >= 0;
   }
   LogicalResult lowerUpdate(UpdateOp op, bool inFlush);
+  /// Adds the weight gradients an MLP level deferred (its `__defer` ring of
+  /// dy and x rows, if it has one) to its accumulators, and empties the ring.
+  void foldDeferred(LevelOp level);
 
   /// NS_k of every head of `matrix` (stored like a memory of view `m`): the
   /// quintic Newton-Schulz iteration (3.4445, -4.7750, 2.0315) on the
@@ -321,6 +324,8 @@ private:
   DenseMap<Value, std::pair<Value, Value>> lazyOuter;
   /// The nl.assign ops of a chunk step: written after its outputs.
   SmallVector<AssignOp> pendingAssigns;
+  /// The nl.accumulate ops of a chunk step: applied after the assigns.
+  SmallVector<AccumulateOp> pendingAccumulates;
   /// Elementwise ops whose only use is an nl.assign: computed at the end of
   /// the chunk straight into the state they replace.
   DenseSet<Operation *> intoState;

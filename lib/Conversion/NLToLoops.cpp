@@ -1396,45 +1396,55 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   };
   if (!mlp)
     return applyTensor(mem, acc, buffer, m);
-  // The deferred weight gradients: acc += sum_s dy_s x_s^T over the chunk's
-  // tokens, row by row (a row of acc stays in cache while x_s streams).
-  if (int j = abi.stateIndex(name + ".__defer_n"); j >= 0) {
-    Value deferN = stateArgs[j];
-    Value n = floatToIndex(
-        memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}));
-    for (Part &part : mlpParts) {
-      if (!part.deferDy)
-        continue;
-      Shape shape = llvm::to_vector(
-          cast<MemRefType>(part.accStored.getType()).getShape());
-      forAll(ArrayRef<int64_t>(shape).drop_back(), [&](ValueRange rows) {
-        auto tokens = scf::ForOp::create(b, loc, idx(0), n, idx(1));
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(tokens.getBody());
-        SmallVector<Value> at = {tokens.getInductionVar()};
-        at.append(rows.begin(), rows.end());
-        Value dy = memref::LoadOp::create(b, loc, part.deferDy, at);
-        forAll({shape.back()}, [&](ValueRange c) {
-          SmallVector<Value> xi = {tokens.getInductionVar()};
-          llvm::append_range(xi, rows.drop_back());
-          xi.push_back(c[0]);
-          SmallVector<Value> ai(rows);
-          ai.push_back(c[0]);
-          Value prod = arith::MulFOp::create(
-              b, loc, dy, memref::LoadOp::create(b, loc, part.deferX, xi));
-          memref::StoreOp::create(
-              b, loc,
-              arith::AddFOp::create(
-                  b, loc, memref::LoadOp::create(b, loc, part.accStored, ai),
-                  prod),
-              part.accStored, ai);
-        });
-      });
-    }
-    memref::StoreOp::create(b, loc, f32(0.0), deferN, ValueRange{idx(0)});
-  }
+  foldDeferred(level);
   for (Part &part : mlpParts)
     applyTensor(part.mem, part.acc, part.buffer, part.view);
+}
+
+void ModelLowering::foldDeferred(LevelOp level) {
+  // acc += sum_s dy_s x_s^T over the deferred tokens, row by row (a row of
+  // acc stays in cache while x_s streams); then the ring is empty.
+  std::string name = level.getSymName().str();
+  int j = abi.stateIndex(name + ".__defer_n");
+  if (j < 0)
+    return;
+  Value deferN = stateArgs[j];
+  Value n = floatToIndex(
+      memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}));
+  for (const MlpType::Part &p :
+       cast<MlpType>(level.getMemory().getType()).getParts()) {
+    int dyIndex = abi.stateIndex(name + ".__defer." + p.name + ".dy");
+    if (dyIndex < 0)
+      continue;
+    Value deferDy = stateArgs[dyIndex];
+    Value deferX = stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
+    Value acc = stateArgs[abi.stateIndex(name + ".__acc." + p.name)];
+    Shape shape = p.shape;
+    forAll(ArrayRef<int64_t>(shape).drop_back(), [&](ValueRange rows) {
+      auto tokens = scf::ForOp::create(b, loc, idx(0), n, idx(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(tokens.getBody());
+      SmallVector<Value> at = {tokens.getInductionVar()};
+      at.append(rows.begin(), rows.end());
+      Value dy = memref::LoadOp::create(b, loc, deferDy, at);
+      forAll({shape.back()}, [&](ValueRange c) {
+        SmallVector<Value> xi = {tokens.getInductionVar()};
+        llvm::append_range(xi, rows.drop_back());
+        xi.push_back(c[0]);
+        SmallVector<Value> ai(rows);
+        ai.push_back(c[0]);
+        Value prod = arith::MulFOp::create(
+            b, loc, dy, memref::LoadOp::create(b, loc, deferX, xi));
+        memref::StoreOp::create(
+            b, loc,
+            arith::AddFOp::create(b, loc,
+                                  memref::LoadOp::create(b, loc, acc, ai),
+                                  prod),
+            acc, ai);
+      });
+    });
+  }
+  memref::StoreOp::create(b, loc, f32(0.0), deferN, ValueRange{idx(0)});
 }
 
 LogicalResult ModelLowering::lowerUpdate(UpdateOp op, bool inFlush) {
@@ -1515,6 +1525,44 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     buffers[s.getResult()] = out;
     return success();
   }
+  if (auto s = dyn_cast<tensor::InsertSliceOp>(op)) {
+    // Static offsets and sizes, unit strides (the chunk's last row): in
+    // place when nothing else reads the destination.
+    Value dst = buf(s.getDest()), src = buf(s.getSource());
+    if (!s.hasUnitStride() || ShapedType::isDynamicShape(s.getStaticSizes()) ||
+        ShapedType::isDynamicShape(s.getStaticOffsets()))
+      return op->emitOpError() << "the CPU back end lowers only inserts at "
+                                  "static offsets with unit strides";
+    // A buffer of the function's arguments (a state, the tokens) or one
+    // another value still reads is copied first.
+    Value root = dst;
+    while (Operation *def = root.getDefiningOp()) {
+      if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(def))
+        break;
+      root = def->getOperand(0);
+    }
+    if (!s.getDest().hasOneUse() || isa<BlockArgument>(root)) {
+      Value copy = scratch(shapeOf(s.getResult()));
+      forAll(shapeOf(s.getResult()), [&](ValueRange ivs) {
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, dst, ivs), copy, ivs);
+      });
+      dst = copy;
+    }
+    llvm::SmallBitVector dropped = s.getDroppedDims();
+    ArrayRef<int64_t> offsets = s.getStaticOffsets();
+    forAll(shapeOf(s.getSource()), [&](ValueRange ivs) {
+      SmallVector<Value> to;
+      unsigned next = 0;
+      for (auto [d, o] : llvm::enumerate(offsets))
+        to.push_back(arith::AddIOp::create(
+            b, loc, dropped.test(d) ? idx(0) : ivs[next++], idx(o)));
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, src, ivs),
+                              dst, to);
+    });
+    buffers[s.getResult()] = dst;
+    return success();
+  }
   if (isa<HeadIndexOp>(op)) {
     if (!headArg)
       return op->emitOpError() << "outside the step of a one-head model";
@@ -1588,6 +1636,32 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
   }
   if (auto a = dyn_cast<AssignOp>(op)) {
     pendingAssigns.push_back(a);
+    return success();
+  }
+  if (auto a = dyn_cast<AccumulateOp>(op)) {
+    pendingAccumulates.push_back(a);
+    return success();
+  }
+  if (auto p = dyn_cast<PendingOp>(op)) {
+    // Views of the accumulators, which change only at the chunk's end,
+    // once the tokens the step deferred (the per-token tokens of this
+    // period) are summed into them.
+    LevelOp level = model.lookupLevel(p.getLevel());
+    foldDeferred(level);
+    SmallVector<std::string> names =
+        memoryTensors(level, "__acc");
+    for (auto [v, name] : llvm::zip(p.getResults(), names))
+      buffers[v] = stateArgs[abi.stateIndex(name)];
+    return success();
+  }
+  if (auto f = dyn_cast<FiresOp>(op)) {
+    Value out = scratch({});
+    int li = levelIndex.lookup(f.getLevel());
+    memref::StoreOp::create(
+        b, loc,
+        arith::SelectOp::create(b, loc, bit(fireArg, li), f32(1.0), f32(0.0)),
+        out, ValueRange{});
+    buffers[f.getResult()] = out;
     return success();
   }
   if (auto s = dyn_cast<StopGradOp>(op)) {

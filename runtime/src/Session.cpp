@@ -231,9 +231,11 @@ uint64_t Session::activeMask() const {
 
 std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
   // Tokens t .. t+C-1 of this call run as one chunk when every learning
-  // level is active and either learns every token (period 1) or has period
-  // C and an empty pending chunk at t (so it fires on token t+C-1 and not
-  // before); the clock is not ticked yet.
+  // level is active and either learns every token (period 1) or has a
+  // period that is a multiple of C and a pending count at t that is one too
+  // (so the chunk never straddles the end of its period: a level of period
+  // C fires on token t+C-1, a slower one there or later); the clock is not
+  // ticked yet.
   const Manifest &m = model.manifest();
   std::vector<char> starts(tokens, 0);
   int64_t c = m.chunkSize;
@@ -246,9 +248,9 @@ std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
     int64_t period = m.levels[i].period;
     if (period == 0)
       continue;
-    if ((period != c && period != 1) || !(active >> i & 1))
+    if ((period % c != 0 && period != 1) || !(active >> i & 1))
       return starts;
-    if (period == c)
+    if (period != 1)
       learning.push_back(i);
   }
   if (learning.empty()) { // every level learns every token
@@ -256,13 +258,13 @@ std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
       starts[t] = 1;
     return starts;
   }
-  // The chunked levels share period C: they fire together, so one phase
-  // describes them; a chunk starts where their pending count is 0.
-  int64_t pending = timer.pending(learning[0]);
+  // The chunked levels' periods are multiples of C: one phase modulo C
+  // describes them all; a chunk starts where it is 0.
+  int64_t phase = timer.pending(learning[0]) % c;
   for (size_t i : learning)
-    if (timer.pending(i) != pending)
+    if (timer.pending(i) % c != phase)
       return starts;
-  for (int64_t t = (c - pending) % c; t + c <= tokens; t += c)
+  for (int64_t t = (c - phase) % c; t + c <= tokens; t += c)
     starts[t] = 1;
   return starts;
 }
@@ -405,9 +407,17 @@ bool Session::run(const float *x, int64_t tokens,
         }
         for (size_t o = 0; o < outputs.size(); ++o)
           outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o];
-        StepFn fn = chunkAt[t] ? model.chunk() : model.step();
+        // The chunk entry gets the levels that fire on any of its tokens
+        // (a slower level's on the last one).
+        StepFn fn = model.step();
+        uint64_t fires = fire[t];
+        if (chunkAt[t]) {
+          fn = model.chunk();
+          for (int64_t s = t + 1; s < t + m.chunkSize; ++s)
+            fires |= fire[s];
+        }
         fn(paramPtrs.data(), statePtrs.data(), x + (b * tokens + t) * m.dim,
-           outPtrs.data(), active, fire[t]);
+           outPtrs.data(), active, fires);
         t += chunkAt[t] ? m.chunkSize : 1;
       }
       if (flush)

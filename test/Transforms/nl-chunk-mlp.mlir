@@ -28,13 +28,14 @@
 // Summed gradients: W0 -= (lr dH)^T K, b0 -= sum_t lr dH_t, W1 and b1 alike.
 // CHECK: %[[LDH:.*]] = nl.mul %[[DH]], %[[LR]]
 // CHECK: %[[G0:.*]] = nl.matmul %[[LDH]], %[[K]] {transpose_lhs} : tensor<4x8xf32>, tensor<4x4xf32> -> tensor<8x4xf32>
-// CHECK: %[[W0:.*]] = nl.sub %[[W]]#0, %[[G0]]
 // CHECK: %[[GB0:.*]] = nl.sum %{{.*}} : tensor<4x8xf32> -> tensor<8xf32>
-// CHECK: %[[B0:.*]] = nl.sub %[[W]]#1, %[[GB0]]
 // CHECK: %[[LDY:.*]] = nl.mul %{{.*}}, %[[LR]] : tensor<4x4xf32>, tensor<f32>
 // CHECK: %[[G1:.*]] = nl.matmul %[[LDY]], %[[H]] {transpose_lhs} : tensor<4x4xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+// CHECK: %[[GB1:.*]] = nl.sum %{{.*}} : tensor<4x4xf32> -> tensor<4xf32>
+// CHECK: %[[W0:.*]] = nl.sub %[[W]]#0, %[[G0]]
+// CHECK: %[[B0:.*]] = nl.sub %[[W]]#1, %[[GB0]]
 // CHECK: %[[W1:.*]] = nl.sub %[[W]]#2, %[[G1]]
-// CHECK: %[[B1:.*]] = nl.sub %[[W]]#3, %{{.*}} : tensor<4xf32>
+// CHECK: %[[B1:.*]] = nl.sub %[[W]]#3, %[[GB1]] : tensor<4xf32>
 // CHECK: nl.assign @M(%[[W0]], %[[B0]], %[[W1]], %[[B1]] :
 // The read: layer 0 in its dual form (weight and bias corrections in one
 // causal product, since the bias gradient is the layer's dy).
@@ -78,8 +79,8 @@ nl.model @ttt attributes {dim = 12} {
 // CHECK: %[[LR:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [2, 4, 1]
 // CHECK: %[[LDH:.*]] = nl.mul %{{.*}}, %[[LR]] : tensor<2x4x8xf32>, tensor<2x4x1xf32> -> tensor<2x4x8xf32>
 // CHECK: %[[G0:.*]] = nl.matmul %[[LDH]], %{{.*}} {transpose_lhs} : tensor<2x4x8xf32>, tensor<2x4x4xf32> -> tensor<2x8x4xf32>
-// CHECK: %[[W0:.*]] = nl.sub %[[W]]#0, %[[G0]]
 // CHECK: %[[G1:.*]] = nl.matmul %{{.*}}, %{{.*}} {transpose_lhs} : tensor<2x4x4xf32>, tensor<2x4x8xf32> -> tensor<2x4x8xf32>
+// CHECK: %[[W0:.*]] = nl.sub %[[W]]#0, %[[G0]]
 // CHECK: %[[W1:.*]] = nl.sub %[[W]]#1, %[[G1]]
 // CHECK: nl.assign @M(%[[W0]], %[[W1]] :
 // CHECK-NOT: nl.tril
@@ -109,23 +110,6 @@ nl.model @heads attributes {dim = 18} {
 nl.model @per_token attributes {dim = 4} {
   // expected-remark @below {{model @per_token keeps its per-token form only: level @M (an MLP memory) learns every token (its weights change within the chunk), which the chunk form does not compute}}
   nl.level @M period 1 rule <objective = l2, grad_at = chunk_start, read = before_write> {
-    nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.1>
-  }
-  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
-    %lr = arith.constant dense<0.1> : tensor<f32>
-    nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
-    %y = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
-    nl.yield %y : tensor<4xf32>
-  }
-}
-
-// -----
-
-// CHECK-LABEL: nl.model @after_write
-// CHECK-NOT: nl.chunk_step
-nl.model @after_write attributes {dim = 4} {
-  // expected-remark @below {{model @after_write keeps its per-token form only: level @M (an MLP memory) has read = after_write, which the chunk form does not compute}}
-  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = after_write> {
     nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.1>
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {

@@ -29,14 +29,15 @@ nl.model @period_one_decay attributes {dim = 4} {
 
 // -----
 
-// Two learning levels of different periods (multi-rate chunks).
+// Two matrix levels of different periods (multi-rate chunks hold slower
+// MLP levels only).
 // CHECK-LABEL: nl.model @two_periods
 // CHECK: nl.step(
 nl.model @two_periods attributes {dim = 4} {
   nl.level @A period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
-  // expected-remark @below {{model @two_periods keeps its per-token form only: levels of periods 2 and 4 (multi-rate chunks are not in the chunk form yet)}}
+  // expected-remark @below {{model @two_periods keeps its per-token form only: levels of periods 2 and 4 (a slower level of a multi-rate chunk must be an MLP memory)}}
   nl.level @B period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }

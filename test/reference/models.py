@@ -44,6 +44,7 @@ SPECS = {  # model -> (dim, [(param, shape, std)])  (as declared in the .nl file
                      ("w_lr", (1, 8), 0.3), ("w_m", (1, 8), 0.3), ("w_r", (1, 8), 0.3)]),
     "tttmlp": (16, [("W_q", (16, 16), 0.3), ("W_k", (16, 16), 0.3), ("W_v", (16, 16), 0.3), ("W_lr", (2, 16), 0.3)]),
     "cmsseq": (8, [("W_t", (8, 8), 0.1)]),
+    "cmsrate": (8, [("W_t", (8, 8), 0.1)]),
     "cmsind": (8, [("W_t", (8, 8), 0.5), ("a0", (1,), 1.0), ("a1", (1,), 1.0), ("a2", (1,), 1.0)]),
     "cmsnest": (8, [("W_t", (8, 8), 0.5)]),
     "selfmod": (8, [("W_q", (8, 8), 0.5)]),
@@ -77,6 +78,7 @@ MLP_INIT = {
     "mlpchunk": [("M0", [8, 12, 12, 8], 1, True)],
     "tttmlp": [("W0", [8, 16, 8], 2, True)],
     "cmsseq": [("F", _SMALL, 1, False), ("D", _SMALL, 1, False), ("S", _SMALL, 1, False)],
+    "cmsrate": [("D", _SMALL, 1, False), ("E", _SMALL, 1, False), ("S", _SMALL, 1, False)],
     "cmsind": [("F", _SMALL, 1, False), ("D", _SMALL, 1, False), ("S", _SMALL, 1, False)],
     "cmsnest": [("F", _SMALL, 1, False), ("S", _SMALL, 1, False)],
     "selfmod": [("K", _SMALL, 1, False), ("V", _SMALL, 1, False), ("L", [8, 8, 1], 1, False),
@@ -456,6 +458,18 @@ def cmsseq(params, x, state=None, lr=0.05):
     return _run(step, init, params, x, state)
 
 
+def cmsrate(params, x, state=None, lr=0.01):
+    """Multi-rate sequential CMS: cmsseq's levels without the per-token one and
+    without transfers, at periods 4 (mid), 8 (slower) and 16 (slow)."""
+    M = Mlp("gelu", 2, residual=True)
+    levels = [("mid", 4, "D"), ("slower", 8, "E"), ("slow", 16, "S")]
+
+    def step(p, x, st):
+        return cms_chain(M, st, x, p["W_t"] @ x, lr, [(name, period) for name, period, _ in levels])
+    init = lambda: cms_init(M, params, [(name, key) for name, _, key in levels])
+    return _run(step, init, params, x, state)
+
+
 def cmsind(params, x, state=None, lr=0.01):
     """Independent CMS: M(u) = u + W1 silu(W0 u) at periods 1, 4, 16, all keyed by x with
     value t = W_t x (gradients at the chunk start, W <- W - G at the chunk end);
@@ -672,7 +686,8 @@ def ex_titans_linear(params, x, state=None, max_lr=0.1):
 MODELS = {"la": la, "deltanet": deltanet, "titans": titans, "cms2": cms2, "gdn": gdn,
           "ex_linear_attention": ex_linear_attention, "ex_deltanet": ex_deltanet,
           "ex_gated_deltanet": ex_gated_deltanet, "ex_titans_linear": ex_titans_linear,
-          "mlpmem": mlpmem, "mlpchunk": mlpchunk, "tttmlp": tttmlp, "cmsseq": cmsseq, "cmsind": cmsind,
+          "mlpmem": mlpmem, "mlpchunk": mlpchunk, "tttmlp": tttmlp, "cmsseq": cmsseq, "cmsrate": cmsrate,
+          "cmsind": cmsind,
           "cmsnest": cmsnest, "selfmod": selfmod, "hope": hope, "hopeattn": hopeattn}
 
 

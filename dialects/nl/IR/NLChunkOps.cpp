@@ -3,6 +3,7 @@
 // Part of nlc, the Nested Learning Compiler.
 //
 // Parsing, printing and verification of nl.chunk_step, nl.assign,
+// nl.accumulate, nl.pending, nl.fires,
 // nl.matmul, nl.tril and nl.transpose: what nl-chunk writes when it turns a
 // level's per-token recurrence into products of matrices over a chunk.
 //
@@ -76,12 +77,14 @@ LogicalResult ChunkStepOp::verifyRegions() {
                            "nl.assign";
       return WalkResult::interrupt();
     }
-    if (auto assign = dyn_cast<AssignOp>(op))
-      if (!assigned.insert(assign.getLevel()).second) {
-        assign.emitOpError() << "assigns level @" << assign.getLevel()
-                             << " a second time in one chunk";
+    if (isa<AssignOp, AccumulateOp>(op)) {
+      auto level = op->getAttrOfType<FlatSymbolRefAttr>("level").getValue();
+      if (!assigned.insert(level).second) {
+        op->emitOpError() << "writes level @" << level
+                          << " a second time in one chunk";
         return WalkResult::interrupt();
       }
+    }
     if (auto weights = dyn_cast<WeightsOp>(op))
       if (weights.getAfterWrite()) {
         weights.emitOpError() << "in nl.chunk_step returns the chunk-start "
@@ -97,14 +100,20 @@ LogicalResult ChunkStepOp::verifyRegions() {
 // AssignOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult AssignOp::verifySymbolUses(SymbolTableCollection &tables) {
-  LevelOp level = lookupLevelFor(*this, getLevelAttr(), tables);
-  if (!level)
-    return failure();
+/// Checks that `types` (the op's `what`s) are the stored tensors of the
+/// memory of `level` (and, for a matrix memory with `withStates`, its other
+/// states after it).
+static LogicalResult checkStoredTensors(Operation *op, LevelOp level,
+                                        TypeRange types, StringRef what,
+                                        bool withStates) {
   StateOp memory = level.getMemory();
   SmallVector<SmallVector<int64_t>> shapes;
   if (auto matrix =
           memory ? dyn_cast<MatrixType>(memory.getType()) : MatrixType()) {
+    if (!withStates)
+      return op->emitOpError() << "level @" << level.getSymName()
+                               << " has a matrix memory; only MLP memories "
+                                  "keep a pending update in the chunk form";
     // The memory, or the memory and the level's other states (a fused
     // algorithm's buffers), as nl.weights returns them.
     for (StateOp state : level.getStates()) {
@@ -113,27 +122,88 @@ LogicalResult AssignOp::verifySymbolUses(SymbolTableCollection &tables) {
         break;
       shapes.push_back(llvm::to_vector(storage.getShape()));
     }
-    if (getValues().size() == 1)
+    if (types.size() == 1)
       shapes.resize(1);
-  } else if (auto mlp = memory ? dyn_cast<MlpType>(memory.getType()) : MlpType())
+  } else if (auto mlp =
+                 memory ? dyn_cast<MlpType>(memory.getType()) : MlpType()) {
     for (const MlpType::Part &p : mlp.getParts())
       shapes.push_back(p.shape);
-  else
-    return emitOpError() << "level @" << level.getSymName()
-                         << " has no matrix or MLP memory to assign";
-  if (getValues().size() != shapes.size())
-    return emitOpError() << "gives " << getValues().size()
-                         << " value(s) but the memory of level @"
-                         << level.getSymName() << " stores " << shapes.size()
-                         << " tensor(s)";
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(getValues(), shapes))) {
-    auto [value, shape] = pair;
-    ArrayRef<int64_t> got = cast<RankedTensorType>(value.getType()).getShape();
-    if (got != ArrayRef<int64_t>(shape))
-      return emitOpError() << "value #" << i << " has shape "
-                           << formatShape(got) << " but the stored tensor is "
-                           << formatShape(shape);
+  } else {
+    return op->emitOpError() << "level @" << level.getSymName()
+                             << " has no matrix or MLP memory to write";
   }
+  if (types.size() != shapes.size())
+    return op->emitOpError()
+           << "gives " << types.size() << " " << what
+           << "(s) but the memory of level @" << level.getSymName()
+           << " stores " << shapes.size() << " tensor(s)";
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(types, shapes))) {
+    auto [type, shape] = pair;
+    ArrayRef<int64_t> got = cast<RankedTensorType>(type).getShape();
+    if (got != ArrayRef<int64_t>(shape))
+      return op->emitOpError() << what << " #" << i << " has shape "
+                               << formatShape(got) << " but the stored tensor is "
+                               << formatShape(shape);
+  }
+  return success();
+}
+
+LogicalResult AssignOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = lookupLevelFor(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  return checkStoredTensors(*this, level, getValues().getTypes(), "value",
+                            /*withStates=*/true);
+}
+
+/// The level a pending-chunk op of `chunk` names, when its period is a
+/// multiple of the chunk's size and larger; else a located error.
+static LevelOp slowerLevel(Operation *op, FlatSymbolRefAttr ref,
+                           SymbolTableCollection &tables) {
+  LevelOp level = lookupLevelFor(op, ref, tables);
+  if (!level)
+    return {};
+  auto chunk = op->getParentOfType<ChunkStepOp>();
+  int64_t size = static_cast<int64_t>(chunk.getSize());
+  PeriodAttr period = level.getPeriod();
+  if (period.isInfinite() || period.isFrozen() || period.getValue() <= size ||
+      period.getValue() % size != 0) {
+    op->emitOpError() << "needs a level whose period is a multiple of the "
+                         "chunk's size "
+                      << size << " and larger; @" << level.getSymName()
+                      << " has period "
+                      << (period.isInfinite() ? std::string("inf")
+                          : period.isFrozen()
+                              ? std::string("frozen")
+                              : std::to_string(period.getValue()));
+    return {};
+  }
+  return level;
+}
+
+LogicalResult AccumulateOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = slowerLevel(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  return checkStoredTensors(*this, level, getSteps().getTypes(), "step",
+                            /*withStates=*/false);
+}
+
+LogicalResult PendingOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = slowerLevel(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  return checkStoredTensors(*this, level, getResults().getTypes(),
+                            "result", /*withStates=*/false);
+}
+
+LogicalResult FiresOp::verifySymbolUses(SymbolTableCollection &tables) {
+  LevelOp level = lookupLevelFor(*this, getLevelAttr(), tables);
+  if (!level)
+    return failure();
+  if (!level.learnsOnline())
+    return emitOpError() << "level @" << level.getSymName()
+                         << " does not learn, so it never fires";
   return success();
 }
 

@@ -728,6 +728,72 @@ def NL_AssignOp : NL_Op<"assign", [
   }];
 }
 
+def NL_AccumulateOp : NL_Op<"accumulate", [
+    HasParent<"ChunkStepOp">, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "adds a chunk's update to a slower level's pending chunk";
+  let description = [{
+    Inside `nl.chunk_step`, for an MLP level whose period is a multiple of
+    the chunk's size, larger than it (a slower level of a multi-rate
+    model): `steps` (one per stored tensor, the chunk's summed lr-weighted
+    gradients, as `nl.weights` returns the tensors) join the level's
+    pending chunk at the end of the chunk. When the level fires on the
+    chunk's last token (its period ends there), its rule then applies the
+    whole pending chunk, exactly as the per-token step does. The runtime
+    starts a chunk only where it does not straddle the level's period.
+    Reads within the chunk see the state of the chunk start; a read after
+    the write on the chunk's last token adds `nl.pending` and `nl.fires`.
+    A level is accumulated or assigned at most once per chunk.
+
+    Example:
+    ```mlir
+    nl.accumulate @slow(%G0, %G1 : tensor<1024x256xf32>, tensor<256x1024xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level, Variadic<NL_Tensor>:$steps);
+  let assemblyFormat = [{
+    $level `(` $steps `:` type($steps) `)` attr-dict
+  }];
+}
+
+def NL_PendingOp : NL_Op<"pending", [
+    HasParent<"ChunkStepOp">, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the pending update of a slower level at the chunk start";
+  let description = [{
+    Inside `nl.chunk_step`: the lr-weighted gradient sums a level of period
+    larger than the chunk has gathered since it last fired (the chunks
+    before this one), one tensor per stored tensor of its MLP memory. The
+    level applies them with this chunk's `nl.accumulate` steps when it
+    fires on the chunk's last token, so its weights there are
+    `w - fires * (pending + steps)`.
+
+    Example:
+    ```mlir
+    %P0, %P1 = nl.pending @slow : tensor<1024x256xf32>, tensor<256x1024xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level);
+  let results = (outs Variadic<NL_Tensor>:$results);
+  let assemblyFormat = [{ $level attr-dict `:` type($results) }];
+}
+
+def NL_FiresOp : NL_Op<"fires", [
+    HasParent<"ChunkStepOp">, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "whether a level fires on the chunk's last token";
+  let description = [{
+    Inside `nl.chunk_step`: `1.0` when the clock fires `level` on the
+    chunk's last token (its period ends there), else `0.0`; a factor for
+    the correction a read after the write needs on that token.
+
+    Example:
+    ```mlir
+    %f = nl.fires @slow : tensor<f32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level);
+  let results = (outs 0DTensorOf<[F32]>:$result);
+  let assemblyFormat = [{ $level attr-dict `:` type($result) }];
+}
+
 def NL_MatmulOp : NL_Op<"matmul", [Pure]> {
   let summary = "batched matrix product";
   let description = [{

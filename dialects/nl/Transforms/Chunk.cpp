@@ -107,11 +107,16 @@ private:
   /// The chunk-start tensors of an MLP memory (one nl.weights per level).
   WeightsOp startWeights(LevelOp level);
   LogicalResult liftPrefixLinear(LinearOp op);
+  LogicalResult liftAfterWriteLinear(LinearOp op);
+  /// Row `size - 1` of a lifted value, with the step's per-token shape.
+  Value lastRow(Value liftedValue);
   LogicalResult emitLevel(UpdateOp update);
   LogicalResult emitMlpLevel(UpdateOp update);
   LogicalResult checkMlpLevel(LevelOp level);
   LogicalResult emitRead(ReadOp read);
+  /// `a c` (`ta`, `tc`: an operand transposed), reusing an equal product.
   Value matmul(Value a, Value c, bool ta, bool tc);
+  Value product(Value a, Value c, bool ta, bool tc);
   Value binary(StringRef kind, Value x, Value y);
 
   ModelOp model;
@@ -140,15 +145,25 @@ private:
   };
   struct MlpChunk {
     SmallVector<MlpGrad> parts;
+    /// The chunk's summed step of each stored tensor, sum_t lr_t grad_t.
+    SmallVector<Value> steps;
   };
   llvm::StringMap<MlpChunk> mlpLevels;
   llvm::StringMap<WeightsOp> mlpWeights;
+  /// Per slower MLP level: its pending chunk and whether it fires.
+  llvm::StringMap<PendingOp> pendingChunks;
+  llvm::StringMap<Value> fireFactors;
+  /// The products built so far: operands and transposes (2 ta + tc).
+  DenseMap<std::tuple<Value, Value, unsigned>, Value> products;
   /// Per-token outer products of the step (MLP gradients): their lifted
   /// operands, consumed by the level's update only.
   DenseMap<Value, std::pair<Value, Value>> outers;
   /// Stored tensors read at the in-chunk weights (`chunk_prefix`): level
   /// and part.
   DenseMap<Value, std::pair<StringRef, unsigned>> prefixParts;
+  /// Stored tensors read after the level's write (`after_write`): level and
+  /// part. Only the chunk's last token sees the write.
+  DenseMap<Value, std::pair<StringRef, unsigned>> afterParts;
 };
 
 FailureOr<int64_t> ChunkBuilder::check() {
@@ -160,28 +175,35 @@ FailureOr<int64_t> ChunkBuilder::check() {
   if (!model.getTransfers().empty())
     return refuse(*model.getTransfers().begin(),
                   "transfers between levels are not in the chunk form yet");
+  // The chunk is the shortest period of a chunked level (period > 1).
   int64_t period = 0;
+  for (LevelOp level : model.getLevels()) {
+    PeriodAttr p = level.getPeriod();
+    if (level.learnsOnline() && !p.isInfinite() && p.getValue() > 1)
+      period = period ? std::min(period, p.getValue()) : p.getValue();
+  }
   bool learning = false;
   for (LevelOp level : model.getLevels()) {
     StateOp memory = level.getMemory();
-    // Every chunked level (period > 1) must have the chunk's period.
-    auto samePeriod = [&]() -> LogicalResult {
+    // A chunked matrix level has the chunk's period; an MLP level may be
+    // slower, by a multiple of it (multi-rate: it keeps a pending chunk).
+    auto fitsChunk = [&](bool slower) -> LogicalResult {
       int64_t p = level.getPeriod().getValue();
-      if (p > 1 && period && p != period)
-        return refuse(level, "levels of periods " + Twine(period) + " and " +
-                                 Twine(p) +
-                                 " (multi-rate chunks are not in the chunk "
-                                 "form yet)");
-      if (p > 1)
-        period = p;
-      return success();
+      if (p <= 1 || p == period || (slower && p % period == 0))
+        return success();
+      return refuse(level, "levels of periods " + Twine(period) + " and " +
+                               Twine(p) +
+                               (slower ? " (a slower level's period must be "
+                                         "a multiple of the shortest)"
+                                       : " (a slower level of a multi-rate "
+                                         "chunk must be an MLP memory)"));
     };
     if (memory && isa<MlpType>(memory.getType())) {
       if (failed(checkMlpLevel(level)))
         return failure();
       if (!level.learnsOnline())
         continue;
-      if (failed(samePeriod()))
+      if (failed(fitsChunk(/*slower=*/true)))
         return failure();
       learning = true;
       continue;
@@ -204,7 +226,7 @@ FailureOr<int64_t> ChunkBuilder::check() {
     if (llvm::range_size(level.getStates()) != (fusedMomentum ? 2u : 1u))
       return refuse(level, "level @" + level.getSymName() +
                                " keeps buffers besides its memory");
-    if (failed(samePeriod()))
+    if (failed(fitsChunk(/*slower=*/false)))
       return failure();
     int64_t p = level.getPeriod().getValue();
     auto why = [&]() -> std::string {
@@ -272,6 +294,16 @@ Value ChunkBuilder::binary(StringRef kind, Value x, Value y) {
 }
 
 Value ChunkBuilder::matmul(Value a, Value c, bool ta, bool tc) {
+  // A product computed already (a read after the write repeats the keys'
+  // forward pass of the gradient) is not computed again.
+  Value &known = products[{a, c, unsigned(ta) << 1 | unsigned(tc)}];
+  if (known)
+    return known;
+  known = product(a, c, ta, tc);
+  return known;
+}
+
+Value ChunkBuilder::product(Value a, Value c, bool ta, bool tc) {
   Shape sa = shapeOf(a), sc = shapeOf(c);
   size_t n = sa.size();
   Shape out(sa.begin(), sa.end() - 2);
@@ -726,8 +758,6 @@ LogicalResult ChunkBuilder::checkMlpLevel(LevelOp level) {
     return no("has an Omega window");
   if (rule.getLrPlacement() != LrPlacement::per_token)
     return no("has lr_placement per_chunk");
-  if (rule.getRead() == ReadOrder::after_write)
-    return no("has read = after_write");
   return success();
 }
 
@@ -752,10 +782,17 @@ LogicalResult ChunkBuilder::liftWeights(WeightsOp op) {
   // Before the write, and for a level without an update, the chunk-start
   // tensors; at the in-chunk weights, the same tensors corrected per token
   // where a projection uses them (liftPrefixLinear).
+  bool afterWrite = op.getAfterWrite() && !op.getChunkPrefix() &&
+                    level.learnsOnline();
+  if (afterWrite && !mlpLevels.contains(level.getSymName()))
+    return refuse(op, "a read of @" + level.getSymName() +
+                          " after its write, before its update in the step");
   for (auto [i, v] : llvm::enumerate(op.getResults())) {
     map.map(v, start.getResult(i));
     if (op.getChunkPrefix() && level.learnsOnline())
       prefixParts[v] = {level.getSymName(), static_cast<unsigned>(i)};
+    if (afterWrite)
+      afterParts[v] = {level.getSymName(), static_cast<unsigned>(i)};
   }
   return success();
 }
@@ -780,7 +817,7 @@ LogicalResult ChunkBuilder::emitMlpLevel(UpdateOp update) {
     return headsFirst(get(stepValue), heads);
   };
   MlpChunk chunk;
-  SmallVector<Value> next;
+  SmallVector<Value> steps;
   for (auto [i, g] : llvm::enumerate(update.getGrad())) {
     MlpGrad grad;
     Value step; // sum_t lr_t grad_t
@@ -799,9 +836,19 @@ LogicalResult ChunkBuilder::emitMlpLevel(UpdateOp update) {
                             "outer product nor a per-token vector");
     }
     chunk.parts.push_back(grad);
-    next.push_back(binary("sub", start.getResult(i), step));
+    steps.push_back(step);
   }
-  AssignOp::create(b, loc, level.getSymName(), next);
+  // A level of the chunk's period fires on its last token; a slower one
+  // adds the chunk to its pending one and fires where its period ends.
+  if (level.getPeriod().getValue() == size) {
+    SmallVector<Value> next;
+    for (auto [w, step] : llvm::zip(start.getResults(), steps))
+      next.push_back(binary("sub", w, step));
+    AssignOp::create(b, loc, level.getSymName(), next);
+  } else {
+    AccumulateOp::create(b, loc, level.getSymName(), steps);
+  }
+  chunk.steps = std::move(steps);
   mlpLevels[level.getSymName()] = std::move(chunk);
   return success();
 }
@@ -857,6 +904,84 @@ LogicalResult ChunkBuilder::liftPrefixLinear(LinearOp op) {
   return success();
 }
 
+Value ChunkBuilder::lastRow(Value v) {
+  Shape s = shapeOf(v);
+  Shape offsets(s.size(), 0), sizes = s;
+  offsets[0] = size - 1;
+  sizes[0] = 1;
+  Shape strides(s.size(), 1);
+  auto type = tensorType(ArrayRef<int64_t>(s).drop_front());
+  return tensor::ExtractSliceOp::create(b, loc, type, v, ValueRange{},
+                                        ValueRange{}, ValueRange{}, offsets,
+                                        sizes, strides);
+}
+
+LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
+  // The level's write happens on the chunk's last token, so tokens before
+  // it read the chunk-start tensors (the rows' product, as before the
+  // write) and the last token reads them after the write when the level
+  // fires there:
+  //   y_last = (W0 - f (P + S)) x + b0 - f (p + s),
+  // with f = 1 when the level fires on that token, P, p its pending chunk
+  // (a slower level) and S, s this chunk's steps. Three products of one row
+  // instead of a copy of the new tensors.
+  auto [name, part] = afterParts.lookup(op.getWeight());
+  auto bias = op.getBias() ? afterParts.find(op.getBias()) : afterParts.end();
+  if (!afterParts.contains(op.getWeight()) ||
+      (op.getBias() && (bias == afterParts.end() || bias->second.first != name)))
+    return refuse(op, "a projection whose weight and bias are not both the "
+                      "stored tensors of one level after its write");
+  if (failed(liftLinear(op)))
+    return failure();
+  MlpChunk &chunk = mlpLevels[name];
+  LevelOp level = model.lookupLevel(name);
+  bool slower = level.getPeriod().getValue() != size;
+  Value x = lastRow(get(op.getInput()));
+  Type rowType = op.getResult().getType();
+  auto project = [&](Value w, Value bv) -> Value {
+    return LinearOp::create(b, loc, rowType, x, w, bv,
+                            op.getTransposeWeightAttr());
+  };
+  Value y = project(get(op.getWeight()),
+                    op.getBias() ? get(op.getBias()) : Value());
+  Value change = project(chunk.steps[part], op.getBias()
+                                                ? chunk.steps[bias->second.second]
+                                                : Value());
+  // A level of the chunk's period always fires on its last token and has
+  // nothing pending before the chunk.
+  if (slower) {
+    PendingOp &pending = pendingChunks[name];
+    if (!pending) {
+      SmallVector<Type> types;
+      for (const MlpType::Part &p :
+           cast<MlpType>(level.getMemory().getType()).getParts())
+        types.push_back(tensorType(p.shape));
+      pending = PendingOp::create(b, loc, types, name);
+    }
+    change = binary(
+        "add", change,
+        project(pending.getResult(part),
+                op.getBias() ? pending.getResult(bias->second.second)
+                             : Value()));
+    Value &fires = fireFactors[name];
+    if (!fires)
+      fires = FiresOp::create(b, loc, tensorType({}), name);
+    change = binary("mul", change, fires);
+  }
+  y = binary("sub", y, change);
+  Shape offsets(shapeOf(get(op.getResult())).size(), 0);
+  offsets[0] = size - 1;
+  Shape sizes = shapeOf(get(op.getResult()));
+  sizes[0] = 1;
+  Shape strides(sizes.size(), 1);
+  Value rows = tensor::InsertSliceOp::create(b, loc, y, get(op.getResult()),
+                                             ValueRange{}, ValueRange{},
+                                             ValueRange{}, offsets, sizes,
+                                             strides);
+  map.map(op.getResult(), rows);
+  return success();
+}
+
 /// The reassociation of a reshape lifted to the chunk's rows: the token
 /// dimension is a group of its own, unless one side has rank 0 (all unit
 /// dimensions then join it); `expandedRank` counts the token dimension.
@@ -889,6 +1014,11 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
                    [&](Value v) { return outers.contains(v); }))
     return refuse(op, "a per-token outer product used other than as an MLP "
                       "gradient");
+  if (!isa<LinearOp>(op) &&
+      llvm::any_of(op->getOperands(),
+                   [&](Value v) { return afterParts.contains(v); }))
+    return refuse(op, "a stored tensor after the write used other than as a "
+                      "projection's weight or bias");
   if (auto r = dyn_cast<ReadOp>(op)) {
     if (isMlp(r.getLevel()))
       return refuse(op, "a read of an MLP memory before nl-expand-mlp");
@@ -897,6 +1027,9 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
   if (auto w = dyn_cast<WeightsOp>(op))
     return liftWeights(w);
   if (auto l = dyn_cast<LinearOp>(op)) {
+    if (afterParts.contains(l.getWeight()) ||
+        (l.getBias() && afterParts.contains(l.getBias())))
+      return liftAfterWriteLinear(l);
     if (prefixParts.contains(l.getWeight()))
       return liftPrefixLinear(l);
     if (l.getBias() && prefixParts.contains(l.getBias()))
@@ -1053,6 +1186,11 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
     }
   }
   auto yield = cast<YieldOp>(step.getBody().front().getTerminator());
+  for (Value v : yield.getValues())
+    if (afterParts.contains(v)) {
+      chunk.erase();
+      return refuse(yield, "an output that is a stored tensor after the write");
+    }
   SmallVector<Value> results;
   for (Value v : yield.getValues()) {
     if (!lifted(v)) {

@@ -162,7 +162,7 @@ nl.model @assign_no_memory attributes {dim = 4} {
     nl.yield
   }
   nl.chunk_step size 4 (%X : tensor<4x4xf32>) {
-    // expected-error @below {{'nl.assign' op level @A has no matrix or MLP memory to assign}}
+    // expected-error @below {{'nl.assign' op level @A has no matrix or MLP memory to write}}
     nl.assign @A(%X : tensor<4x4xf32>)
     nl.yield
   }
@@ -195,7 +195,7 @@ nl.model @assign_twice attributes {dim = 4} {
   nl.chunk_step size 4 (%X : tensor<4x4xf32>) {
     %M0 = nl.weights @M : tensor<4x4xf32>
     nl.assign @M(%M0 : tensor<4x4xf32>)
-    // expected-error @below {{'nl.assign' op assigns level @M a second time in one chunk}}
+    // expected-error @below {{'nl.assign' op writes level @M a second time in one chunk}}
     nl.assign @M(%M0 : tensor<4x4xf32>)
     nl.yield
   }

@@ -1,0 +1,125 @@
+// RUN: nl-opt %s --split-input-file --pass-pipeline='builtin.module(nl.model(nl-expand-mlp,nl-derive-gradients,nl-chunk))' -verify-diagnostics 2>/dev/null | FileCheck %s
+// RUN: nl-opt %s --split-input-file --pass-pipeline='builtin.module(nl.model(nl-expand-mlp,nl-derive-gradients,nl-chunk))' -verify-diagnostics
+
+// Multi-rate chunks of MLP memories: the chunk is the shortest period; a
+// slower level (a multiple of it) adds the chunk's summed steps to its
+// pending chunk (nl.accumulate) and fires where its period ends. A read
+// after the write sees the chunk-start weights on every token but the last;
+// the last token's projections are corrected by what the write changes,
+//   y_last = W0 x + b0 - f (P + S) x,
+// with S the chunk's steps, P the pending chunk (nl.pending) and f whether
+// the level fires there (nl.fires; always, for a level of the chunk's
+// period, which has nothing pending). test/Runtime/chunk-rates.test checks
+// the numbers against float64.
+
+// CHECK-LABEL: nl.model @rates
+// CHECK: nl.chunk_step size 2 (%[[X:.*]]: tensor<2x8xf32>) -> tensor<2x4xf32>
+// CHECK: %[[K:.*]] = tensor.extract_slice %[[X]][0, 0] [2, 4] [1, 1]
+// CHECK: %[[A:.*]]:2 = nl.weights @A : tensor<8x4xf32>, tensor<4x8xf32>
+// The keys' forward pass, which the read repeats: computed once.
+// CHECK: %[[Z:.*]] = nl.matmul %[[K]], %[[A]]#0 {transpose_rhs} : tensor<2x4xf32>, tensor<8x4xf32> -> tensor<2x8xf32>
+// CHECK-NOT: nl.matmul %[[K]], %[[A]]#0
+// CHECK: %[[S0:.*]] = nl.matmul %{{.*}}, %[[K]] {transpose_lhs} : tensor<2x8xf32>, tensor<2x4xf32> -> tensor<8x4xf32>
+// CHECK: %[[S1:.*]] = nl.matmul %{{.*}}, %{{.*}} {transpose_lhs} : tensor<2x4xf32>, tensor<2x8xf32> -> tensor<4x8xf32>
+// @A has the chunk's period: it is assigned, and fires on the last token.
+// CHECK: nl.assign @A(
+// CHECK: %[[KL:.*]] = tensor.extract_slice %[[K]][1, 0] [1, 4] [1, 1] : tensor<2x4xf32> to tensor<4xf32>
+// CHECK: %[[ZL0:.*]] = nl.linear %[[KL]], %[[A]]#0 : (tensor<4xf32>, tensor<8x4xf32>) -> tensor<8xf32>
+// CHECK: %[[DZ:.*]] = nl.linear %[[KL]], %[[S0]] : (tensor<4xf32>, tensor<8x4xf32>) -> tensor<8xf32>
+// CHECK: %[[ZL:.*]] = nl.sub %[[ZL0]], %[[DZ]] : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
+// CHECK: %[[ZR:.*]] = tensor.insert_slice %[[ZL]] into %[[Z]][1, 0] [1, 8] [1, 1] : tensor<8xf32> into tensor<2x8xf32>
+// CHECK: nl.act gelu %[[ZR]] : tensor<2x8xf32>
+// CHECK: nl.linear %{{.*}}, %[[S1]] : (tensor<8xf32>, tensor<4x8xf32>) -> tensor<4xf32>
+// CHECK: %[[H:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[1, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<2x4xf32>
+// @B (period 4) keeps a pending chunk.
+// CHECK: %[[B:.*]]:2 = nl.weights @B
+// CHECK: %[[ZB:.*]] = nl.matmul %[[H]], %[[B]]#0 {transpose_rhs}
+// CHECK: %[[T0:.*]] = nl.matmul %{{.*}}, %[[H]] {transpose_lhs} : tensor<2x8xf32>, tensor<2x4xf32> -> tensor<8x4xf32>
+// CHECK: %[[T1:.*]] = nl.matmul %{{.*}}, %{{.*}} {transpose_lhs} : tensor<2x4xf32>, tensor<2x8xf32> -> tensor<4x8xf32>
+// CHECK: nl.accumulate @B(%[[T0]], %[[T1]] : tensor<8x4xf32>, tensor<4x8xf32>)
+// CHECK-NOT: nl.assign @B
+// CHECK: %[[HL:.*]] = tensor.extract_slice %[[H]][1, 0] [1, 4] [1, 1]
+// CHECK: %[[Y0:.*]] = nl.linear %[[HL]], %[[B]]#0
+// CHECK: %[[DS:.*]] = nl.linear %[[HL]], %[[T0]]
+// CHECK: %[[P:.*]]:2 = nl.pending @B : tensor<8x4xf32>, tensor<4x8xf32>
+// CHECK: %[[DP:.*]] = nl.linear %[[HL]], %[[P]]#0
+// CHECK: %[[D:.*]] = nl.add %[[DS]], %[[DP]]
+// CHECK: %[[F:.*]] = nl.fires @B : tensor<f32>
+// CHECK: %[[FD:.*]] = nl.mul %[[D]], %[[F]] : tensor<8xf32>, tensor<f32> -> tensor<8xf32>
+// CHECK: nl.sub %[[Y0]], %[[FD]]
+// The second layer uses the same pending chunk and factor.
+// CHECK: nl.linear %{{.*}}, %[[P]]#1
+// CHECK-NOT: nl.pending
+// CHECK-NOT: nl.fires
+// CHECK: nl.mul %{{.*}}, %[[F]] : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+// CHECK: %[[OUT:.*]] = tensor.insert_slice
+// CHECK: nl.yield %[[OUT]] : tensor<2x4xf32>
+nl.model @rates attributes {dim = 8} {
+  nl.level @A period 2 rule <objective = l2, grad_at = chunk_start, read = after_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.level @B period 4 rule <objective = l2, grad_at = chunk_start, read = after_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<8xf32>) -> tensor<4xf32> {
+    %k = tensor.extract_slice %x[0] [4] [1] : tensor<8xf32> to tensor<4xf32>
+    %v = tensor.extract_slice %x[4] [4] [1] : tensor<8xf32> to tensor<4xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @A key(%k : tensor<4xf32>) value(%v : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %h = nl.read @A(%k) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @B key(%h : tensor<4xf32>) value(%v : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %y = nl.read @B(%h) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A slower level before the write: no correction, only the accumulation.
+// CHECK-LABEL: nl.model @before_write
+// CHECK: nl.chunk_step size 2
+// CHECK: nl.assign @A(
+// CHECK: nl.accumulate @B(
+// CHECK-NOT: nl.pending
+// CHECK-NOT: nl.fires
+// CHECK-NOT: tensor.insert_slice
+// CHECK: nl.yield
+nl.model @before_write attributes {dim = 8} {
+  nl.level @A period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.level @B period 6 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<8xf32>) -> tensor<4xf32> {
+    %k = tensor.extract_slice %x[0] [4] [1] : tensor<8xf32> to tensor<4xf32>
+    %v = tensor.extract_slice %x[4] [4] [1] : tensor<8xf32> to tensor<4xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    %h = nl.read @A(%k) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @A key(%k : tensor<4xf32>) value(%v : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %y = nl.read @B(%h) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @B key(%h : tensor<4xf32>) value(%v : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+// CHECK-LABEL: nl.model @not_a_multiple
+// CHECK-NOT: nl.chunk_step
+nl.model @not_a_multiple attributes {dim = 4} {
+  nl.level @A period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  // expected-remark @below {{model @not_a_multiple keeps its per-token form only: levels of periods 4 and 6 (a slower level's period must be a multiple of the shortest)}}
+  nl.level @B period 6 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    %y = nl.read @B(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @A key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.update @B key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield %y : tensor<4xf32>
+  }
+}
