@@ -125,6 +125,50 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
   return success();
 }
 
+LogicalResult ModelLowering::lowerRows(RowsOp op) {
+  // One iteration per token: its rows of the operands are copied into
+  // scratch of the step's shapes, the body is lowered as the step is, and
+  // the values it yields are stored as the token's rows of the results.
+  int64_t size =
+      static_cast<int64_t>(op->getParentOfType<ChunkStepOp>().getSize());
+  SmallVector<Value> results;
+  for (Value r : op.getResults()) {
+    results.push_back(scratch(shapeOf(r)));
+    buffers[r] = results.back();
+  }
+  auto tokens = scf::ForOp::create(b, loc, idx(0), idx(size), idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(tokens.getBody()->getTerminator());
+  Value t = tokens.getInductionVar();
+  auto withToken = [&](ValueRange ivs) {
+    SmallVector<Value> at{t};
+    at.append(ivs.begin(), ivs.end());
+    return at;
+  };
+  Block &body = op.getBody().front();
+  for (auto [input, arg] : llvm::zip(op.getInputs(), body.getArguments())) {
+    Value src = buf(input), row = scratch(shapeOf(arg));
+    forAll(shapeOf(arg), [&](ValueRange ivs) {
+      memref::StoreOp::create(
+          b, loc, memref::LoadOp::create(b, loc, src, withToken(ivs)), row,
+          ivs);
+    });
+    buffers[arg] = row;
+  }
+  for (Operation &inner : body.without_terminator())
+    if (failed(lowerOp(&inner)))
+      return failure();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (auto [value, out] : llvm::zip(yield.getValues(), results)) {
+    Value src = buf(value);
+    forAll(shapeOf(value), [&](ValueRange ivs) {
+      memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, src, ivs),
+                              out, withToken(ivs));
+    });
+  }
+  return success();
+}
+
 void ModelLowering::lowerMatmul(MatmulOp op) {
   Shape sa = shapeOf(op.getLhs()), sb = shapeOf(op.getRhs());
   Shape out = shapeOf(op.getResult());
@@ -135,32 +179,86 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
   int64_t depth = ta ? sa[n - 2] : sa[n - 1];
   Value a = buf(op.getLhs()), rhs = buf(op.getRhs());
   Value result = scratch(out);
+  buffers[op.getResult()] = result;
 
-  // The right operand as [batch.., depth, cols], rows contiguous: copied
-  // once when it is transposed (depth x cols loads against the
-  // rows x depth x cols multiply-adds of the product).
-  // In the chunk entry's body (straight-line code over buffers written
-  // once, the states only at its end) one copy serves every product; in a
-  // step, a state buffer may change between two products.
+  // The register tiles read the right operand as [batch.., depth, cols],
+  // rows contiguous. A transposed one is copied once (depth x cols loads
+  // against the rows x depth x cols multiply-adds of the product), unless
+  // the other two matrices are smaller together: a chunk's few rows times
+  // a layer's weights (X W^T) are then computed as (W X^T)^T, copying X
+  // and the result instead of W.
   if (op.getTransposeRhs()) {
+    // In the chunk entry's body (straight-line code over buffers written
+    // once, the states only at its end) one copy serves every product; in
+    // a step, a state buffer may change between two products.
     bool reusable = threadLocalScratch && b.getInsertionBlock() == entry;
     Value copy = reusable ? transposedCopies.lookup(rhs) : Value();
-    if (!copy) {
-      Shape t(batch);
-      t.append({depth, cols});
-      copy = scratch(t);
-      forAll(t, [&](ValueRange ivs) {
+    if (!copy && !ta && rows * (depth + cols) < depth * cols) {
+      Value at = transposedCopy(a, batch, rows, depth); // X^T: [depth, rows]
+      Shape swapped(batch);
+      swapped.append({cols, rows});
+      Value product = scratch(swapped);
+      tiledProduct(rhs, /*ta=*/false, at, batch, cols, rows, depth, product);
+      forAll(out, [&](ValueRange ivs) {
         SmallVector<Value> from(ivs.drop_back(2));
         from.append({ivs[n - 1], ivs[n - 2]});
         memref::StoreOp::create(
-            b, loc, memref::LoadOp::create(b, loc, rhs, from), copy, ivs);
+            b, loc, memref::LoadOp::create(b, loc, product, from), result,
+            ivs);
       });
+      return;
+    }
+    if (!copy) {
+      copy = transposedCopy(rhs, batch, cols, depth);
       if (reusable)
         transposedCopies[rhs] = copy;
     }
     rhs = copy;
   }
+  tiledProduct(a, ta, rhs, batch, rows, cols, depth, result);
+}
 
+Value ModelLowering::transposedCopy(Value m, ArrayRef<int64_t> batch,
+                                    int64_t rows, int64_t cols) {
+  // Blocks of kWidth source rows streamed along the columns: each source
+  // cache line is used whole while it is in L1, and each store is one
+  // vector of the copy (a gather of all the rows at once misses the cache
+  // on every element once the rows are a few KB apart).
+  Shape t(batch.begin(), batch.end());
+  t.append({cols, rows});
+  Value copy = scratch(t);
+  int64_t blocked = rows - rows % kWidth;
+  auto copyAt = [&](ValueRange bi, Value r, Value c) {
+    SmallVector<Value> from(bi.begin(), bi.end()), to(from);
+    from.append({r, c});
+    to.append({c, r});
+    memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, m, from),
+                            copy, to);
+  };
+  forAll(batch, [&](ValueRange bi) {
+    if (blocked) {
+      auto blocks =
+          scf::ForOp::create(b, loc, idx(0), idx(blocked), idx(kWidth));
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(blocks.getBody());
+      auto cs = scf::ForOp::create(b, loc, idx(0), idx(cols), idx(1));
+      b.setInsertionPointToStart(cs.getBody());
+      for (int64_t r = 0; r < kWidth; ++r)
+        copyAt(bi,
+               arith::AddIOp::create(b, loc, blocks.getInductionVar(), idx(r)),
+               cs.getInductionVar());
+    }
+    if (blocked < rows)
+      forAll({rows - blocked, cols}, [&](ValueRange rc) {
+        copyAt(bi, arith::AddIOp::create(b, loc, rc[0], idx(blocked)), rc[1]);
+      });
+  });
+  return copy;
+}
+
+void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
+                                 ArrayRef<int64_t> batch, int64_t rows,
+                                 int64_t cols, int64_t depth, Value result) {
   auto vecTy = VectorType::get({kWidth}, b.getF32Type());
   int64_t tileCols = kVectors * kWidth;
   int64_t fullRows = rows - rows % kRows, fullCols = cols - cols % tileCols;
@@ -236,7 +334,6 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
     scalarBlock(fullRows, rows, 0, cols);
     scalarBlock(0, fullRows, fullCols, cols);
   });
-  buffers[op.getResult()] = result;
 }
 
 void ModelLowering::lowerTril(TrilOp op) {

@@ -281,9 +281,18 @@ private:
 
   /// The chunk entry point from `nl.chunk_step`.
   LogicalResult lowerChunkStep(ChunkStepOp chunk);
+  /// nl.rows: a loop over the chunk's tokens around the step's ops.
+  LogicalResult lowerRows(RowsOp op);
   /// A register-tiled product: per batch index, 4 x 16 blocks of the result
   /// in vector registers across the contraction.
   void lowerMatmul(MatmulOp op);
+  /// `m` ([batch.., rows, cols]) transposed into new scratch.
+  Value transposedCopy(Value m, ArrayRef<int64_t> batch, int64_t rows,
+                       int64_t cols);
+  /// result = a (`ta`: transposed) times `rhs`, a [batch.., depth, cols]
+  /// buffer with contiguous rows, in register tiles.
+  void tiledProduct(Value a, bool ta, Value rhs, ArrayRef<int64_t> batch,
+                    int64_t rows, int64_t cols, int64_t depth, Value result);
   void lowerTril(TrilOp op);
   /// A unit lower-triangular matrix per index of the leading dimensions of
   /// `shape`, built row by row (rows above i are final when row i is): 1 on

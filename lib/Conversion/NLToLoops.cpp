@@ -1638,6 +1638,8 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     pendingAssigns.push_back(a);
     return success();
   }
+  if (auto r = dyn_cast<RowsOp>(op))
+    return lowerRows(r);
   if (auto a = dyn_cast<AccumulateOp>(op)) {
     pendingAccumulates.push_back(a);
     return success();

@@ -145,7 +145,7 @@ nl.model @outer_grad attributes {dim = 4} {
 // end) one copy serves every product of the same operand; in a step, where a
 // state may change between two products, each product copies its own.
 // CHECK-LABEL: func.func @tcopy_step_impl(
-// CHECK-COUNT-2: memref.alloca() : memref<8x6xf32>
+// CHECK-COUNT-2: memref.alloca() : memref<8x1xf32>
 // CHECK-LABEL: func.func @tcopy_chunk_impl(
 // CHECK:         memref.alloca() : memref<8x6xf32>
 // CHECK-NOT:     memref.alloca() : memref<8x6xf32>
@@ -157,10 +157,10 @@ nl.model @tcopy attributes {dim = 8} {
   nl.step(%x : tensor<8xf32>) -> tensor<6xf32> {
     %xs = tensor.expand_shape %x [[0, 1]] output_shape [1, 8] : tensor<8xf32> into tensor<1x8xf32>
     %w = arith.constant dense<0.5> : tensor<6x8xf32>
-    %p = nl.matmul %xs, %w {transpose_rhs} : tensor<1x8xf32>, tensor<6x8xf32> -> tensor<1x6xf32>
-    %q = nl.matmul %xs, %w {transpose_rhs} : tensor<1x8xf32>, tensor<6x8xf32> -> tensor<1x6xf32>
-    %s = nl.add %p, %q : tensor<1x6xf32>, tensor<1x6xf32> -> tensor<1x6xf32>
-    %y = tensor.collapse_shape %s [[0, 1]] : tensor<1x6xf32> into tensor<6xf32>
+    %p = nl.matmul %w, %xs {transpose_rhs} : tensor<6x8xf32>, tensor<1x8xf32> -> tensor<6x1xf32>
+    %q = nl.matmul %w, %xs {transpose_rhs} : tensor<6x8xf32>, tensor<1x8xf32> -> tensor<6x1xf32>
+    %s = nl.add %p, %q : tensor<6x1xf32>, tensor<6x1xf32> -> tensor<6x1xf32>
+    %y = tensor.collapse_shape %s [[0, 1]] : tensor<6x1xf32> into tensor<6xf32>
     %v = tensor.extract_slice %x[0] [6] [1] : tensor<8xf32> to tensor<6xf32>
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @M key(%x : tensor<8xf32>) value(%v : tensor<6xf32>) lr(%lr : tensor<f32>)
@@ -172,5 +172,33 @@ nl.model @tcopy attributes {dim = 8} {
     %b = nl.matmul %X, %m0 {transpose_rhs} : tensor<4x8xf32>, tensor<6x8xf32> -> tensor<4x6xf32>
     %y = nl.add %a, %b : tensor<4x6xf32>, tensor<4x6xf32> -> tensor<4x6xf32>
     nl.yield %y : tensor<4x6xf32>
+  }
+}
+
+// -----
+
+// A few rows times a large transposed operand (a chunk's keys times a layer's
+// weights, X W^T) is computed as (W X^T)^T: the small operand and the result
+// are transposed, the weights are not copied.
+// CHECK-LABEL: func.func @swap_chunk_impl(
+// CHECK-NOT:     memref<64x32xf32>
+// CHECK-DAG:     memref.alloca() : memref<64x2xf32>
+// CHECK-DAG:     memref.alloca() : memref<32x2xf32>
+// CHECK-NOT:     memref<64x32xf32>
+// CHECK-LABEL: func.func @swap_flush_impl(
+nl.model @swap attributes {dim = 64} {
+  nl.level @M period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @M : !nl.matrix<32x64xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<64xf32>) -> tensor<32xf32> {
+    %v = tensor.extract_slice %x[0] [32] [1] : tensor<64xf32> to tensor<32xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @M key(%x : tensor<64xf32>) value(%v : tensor<32xf32>) lr(%lr : tensor<f32>)
+    nl.yield %v : tensor<32xf32>
+  }
+  nl.chunk_step size 2 (%X : tensor<2x64xf32>) -> tensor<2x32xf32> {
+    %m0 = nl.weights @M : tensor<32x64xf32>
+    %a = nl.matmul %X, %m0 {transpose_rhs} : tensor<2x64xf32>, tensor<32x64xf32> -> tensor<2x32xf32>
+    nl.yield %a : tensor<2x32xf32>
   }
 }

@@ -54,11 +54,17 @@ nl.model @delta attributes {dim = 12} {
 
 // -----
 
-// Read before the write: the in-chunk writes strictly before the token.
+// Read before the write: the in-chunk writes strictly before the token. The
+// query is the key, so the read's products M0 Q^T and Q K^T are the
+// transform's M0 K^T and K K^T, computed once.
 // CHECK-LABEL: nl.model @delta_before
-// CHECK: nl.tri_inv
+// CHECK: %[[P:.*]] = nl.matmul %{{.*}}, %{{.*}} {transpose_rhs} : tensor<4x4xf32>, tensor<8x4xf32> -> tensor<4x8xf32>
 // CHECK: %[[S2:.*]] = nl.matmul %{{.*}}, %{{.*}} {transpose_rhs} : tensor<8x4xf32>, tensor<8x4xf32> -> tensor<8x8xf32>
+// CHECK: nl.tri_inv
+// CHECK: nl.assign @S
 // CHECK-NEXT: nl.tril %[[S2]] {strict} : tensor<8x8xf32>
+// CHECK-NEXT: %[[C:.*]] = nl.matmul
+// CHECK-NEXT: nl.sub %[[P]], %[[C]]
 nl.model @delta_before attributes {dim = 4} {
   nl.level @S period 1 rule <objective = l2, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
@@ -97,10 +103,9 @@ nl.model @delta_before attributes {dim = 4} {
 // CHECK-NEXT: %[[STEP:.*]] = nl.matmul %[[UE]], %[[K]] : tensor<4x8xf32>, tensor<8x4xf32> -> tensor<4x4xf32>
 // CHECK-NEXT: %[[M1:.*]] = nl.sub %[[KEPT]], %[[STEP]]
 // CHECK-NEXT: nl.assign @S(%[[M1]] : tensor<4x4xf32>)
-// CHECK: %[[Y0:.*]] = nl.matmul %[[M0]], %{{.*}} {transpose_rhs}
-// CHECK-NEXT: nl.mul %[[Y0]], %[[GAMMA]]
-// CHECK-NEXT: %[[S:.*]] = nl.matmul
-// CHECK-NEXT: %[[SD:.*]] = nl.mul %[[S]], %[[D]]
+// The read's M0 Q^T and Q K^T are M0 K^T and K K^T (the query is the key).
+// CHECK-NEXT: nl.mul %[[P]], %[[GAMMA]]
+// CHECK-NEXT: %[[SD:.*]] = nl.mul %[[KK]], %[[D]]
 // CHECK-NEXT: nl.tril %[[SD]] : tensor<8x8xf32>
 nl.model @gated attributes {dim = 6} {
   nl.level @S period 1 rule <objective = l2, retention = decay, decay_order = before_grad> {

@@ -108,7 +108,7 @@ nl.model @heads attributes {dim = 18} {
 // CHECK-LABEL: nl.model @per_token
 // CHECK-NOT: nl.chunk_step
 nl.model @per_token attributes {dim = 4} {
-  // expected-remark @below {{model @per_token keeps its per-token form only: level @M (an MLP memory) learns every token (its weights change within the chunk), which the chunk form does not compute}}
+  // expected-remark @below {{model @per_token keeps its per-token form only: level @M (an MLP memory) learns every token (its weights change within the chunk) and no slower level is lifted around it, which the chunk form does not compute}}
   nl.level @M period 1 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.1>
   }

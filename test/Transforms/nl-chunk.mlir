@@ -270,9 +270,11 @@ nl.model @heads_decay attributes {dim = 12, heads = 2} {
 // CHECK-LABEL: nl.model @two_levels
 // CHECK:       nl.chunk_step size 4 (%[[X:.*]]: tensor<4x4xf32>) -> tensor<4x4xf32> {
 // CHECK:         %[[A0:.*]] = nl.weights @A : tensor<4x4xf32>
+// CHECK:         %[[YAT:.*]] = nl.matmul %[[A0]], %[[X]] {transpose_rhs}
 // CHECK-NOT:     nl.tril
 // CHECK:         nl.assign @A(
-// CHECK-NEXT:    %[[YAT:.*]] = nl.matmul %[[A0]], %[[X]] {transpose_rhs}
+// @A's read is its prediction of the keys (the query is the key): the
+// product is not computed again.
 // CHECK-NEXT:    %[[YA:.*]] = nl.transpose %[[YAT]] {permutation = array<i64: 1, 0>}
 // CHECK-NEXT:    %[[B0:.*]] = nl.weights @B : tensor<4x4xf32>
 // CHECK:         %[[GB:.*]] = nl.mul

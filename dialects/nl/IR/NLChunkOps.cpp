@@ -70,7 +70,9 @@ LogicalResult ChunkStepOp::verifyRegions() {
   // Token-by-token ops have no meaning here: the chunk form reads and
   // writes levels with nl.weights and nl.assign.
   llvm::SmallSet<StringRef, 4> assigned;
-  WalkResult walk = getBody().walk([&](Operation *op) {
+  WalkResult walk = getBody().walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<RowsOp>(op))
+      return WalkResult::skip(); // the step's ops, token by token
     if (isa<ReadOp, UpdateOp, ConvOp, GradOp>(op)) {
       op->emitOpError() << "works on one token and cannot appear in "
                            "nl.chunk_step; use nl.weights, nl.matmul and "
@@ -94,6 +96,48 @@ LogicalResult ChunkStepOp::verifyRegions() {
     return WalkResult::advance();
   });
   return failure(walk.wasInterrupted());
+}
+
+//===----------------------------------------------------------------------===//
+// RowsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RowsOp::verifyRegions() {
+  int64_t size = static_cast<int64_t>(
+      (*this)->getParentOfType<ChunkStepOp>().getSize());
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError() << "has " << getInputs().size()
+                         << " operand(s) but its body takes "
+                         << block.getNumArguments() << " row(s)";
+  auto rowOf = [&](Type t) -> Type {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type || type.getRank() == 0 || type.getDimSize(0) != size)
+      return Type();
+    return RankedTensorType::get(type.getShape().drop_front(),
+                                 type.getElementType());
+  };
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip(getInputs(), block.getArguments()))) {
+    auto [input, arg] = pair;
+    Type row = rowOf(input.getType());
+    if (!row)
+      return emitOpError() << "operand #" << i << " has type "
+                           << input.getType() << "; each operand has one row "
+                           << "per token of the chunk (" << size << ")";
+    if (arg.getType() != row)
+      return emitOpError() << "body argument #" << i << " has type "
+                           << arg.getType() << " but operand #" << i
+                           << "'s row is " << row;
+  }
+  for (auto [i, t] : llvm::enumerate(getResultTypes()))
+    if (!rowOf(t))
+      return emitOpError() << "result #" << i << " has type " << t
+                           << "; each result has one row per token of the "
+                           << "chunk (" << size << ")";
+  if (block.empty() || !isa<YieldOp>(block.back()))
+    return emitOpError() << "body must end with nl.yield";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -173,6 +173,19 @@ LogicalResult YieldOp::verify() {
                             "(tensor<f32>)";
   }
   Operation *step = (*this)->getParentOp();
+  if (auto rows = dyn_cast<RowsOp>(step)) {
+    // One token's row of each result.
+    SmallVector<Type> expected;
+    for (Type t : rows.getResultTypes()) {
+      auto type = cast<RankedTensorType>(t);
+      expected.push_back(RankedTensorType::get(type.getShape().drop_front(),
+                                               type.getElementType()));
+    }
+    if (TypeRange(getValues().getTypes()) == TypeRange(expected))
+      return success();
+    return emitOpError() << "in nl.rows must return one row of each of its "
+                            "results";
+  }
   SmallVector<Type> expected =
       isa<ChunkStepOp>(step) ? cast<ChunkStepOp>(step).getOutputTypeList()
                              : cast<StepOp>(step).getOutputTypeList();

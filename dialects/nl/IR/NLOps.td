@@ -257,12 +257,14 @@ def NL_StepOp : NL_Op<"step", [
 }
 
 def NL_YieldOp : NL_Op<"yield", [
-    Pure, ReturnLike, Terminator, ParentOneOf<["StepOp", "ChunkStepOp", "GradOp"]>]> {
+    Pure, ReturnLike, Terminator,
+    ParentOneOf<["StepOp", "ChunkStepOp", "GradOp", "RowsOp"]>]> {
   let summary = "returns the outputs of a step or the objective of nl.grad";
   let description = [{
     Ends `nl.step` (or `nl.chunk_step`) and returns the step's outputs,
     whose types must match the types the step declares; or ends the body of `nl.grad` with the
-    scalar objective (`tensor<f32>`) being differentiated.
+    scalar objective (`tensor<f32>`) being differentiated; or ends the body
+    of `nl.rows` with one token's row of each of its results.
 
     Example: `nl.yield %y : tensor<64xf32>`
   }];
@@ -297,7 +299,7 @@ def NL_ReadOp : NL_Op<"read", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]
 }
 
 def NL_UpdateOp : NL_Op<"update", [
-    AttrSizedOperandSegments, HasParent<"StepOp">,
+    AttrSizedOperandSegments, ParentOneOf<["StepOp", "RowsOp"]>,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "feed one token of context and the gates to a level";
   let description = [{
@@ -792,6 +794,42 @@ def NL_FiresOp : NL_Op<"fires", [
   let arguments = (ins FlatSymbolRefAttr:$level);
   let results = (outs 0DTensorOf<[F32]>:$result);
   let assemblyFormat = [{ $level attr-dict `:` type($result) }];
+}
+
+def NL_RowsOp : NL_Op<"rows", [
+    HasParent<"ChunkStepOp">, SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "the ops of per-token levels, run once per token of a chunk";
+  let description = [{
+    Inside `nl.chunk_step`: the body runs once per token of the chunk, in
+    order, exactly as `nl.step` would run it. Each block argument is the
+    token's row of the matching operand (`tensor<C x ...>` gives
+    `tensor<...>`), and the values `nl.yield` returns become the token's
+    row of the results. `nl.update`, `nl.read` and `nl.weights` mean what
+    they mean in the step. `nl-chunk` puts here the ops of a level that
+    learns every token and whose memory it cannot lift (an MLP memory, whose
+    weights change within the chunk) when the rest of the step can be
+    lifted: the slower levels then still run as matrix products over the
+    chunk's rows. Values defined above the op (constants, parameters, the
+    chunk-start weights of other levels) may be used directly.
+
+    Example:
+    ```mlir
+    %h = nl.rows (%K, %V : tensor<16x8xf32>, tensor<16x8xf32>) -> tensor<16x8xf32> {
+    ^bb0(%k: tensor<8xf32>, %v: tensor<8xf32>):
+      ...
+      nl.update @fast grad(%g0, %g1 : tensor<16x8xf32>, tensor<8x16xf32>) lr(%lr : tensor<f32>)
+      ...
+      nl.yield %y : tensor<8xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<NL_Tensor>:$inputs);
+  let results = (outs Variadic<NL_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` ($inputs^ `:` type($inputs))? `)` (`->` type($results)^)? $body attr-dict
+  }];
+  let hasRegionVerifier = 1;
 }
 
 def NL_MatmulOp : NL_Op<"matmul", [Pure]> {

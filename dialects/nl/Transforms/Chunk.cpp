@@ -20,6 +20,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLCHUNK
@@ -112,7 +113,15 @@ private:
   Value lastRow(Value liftedValue);
   LogicalResult emitLevel(UpdateOp update);
   LogicalResult emitMlpLevel(UpdateOp update);
-  LogicalResult checkMlpLevel(LevelOp level);
+  /// Whether the chunk form computes MLP level `level`; `chunked`: whether
+  /// some level has a period of more than one token.
+  LogicalResult checkMlpLevel(LevelOp level, bool chunked);
+  /// The ops of the levels in rowLevels and of what depends only on them,
+  /// run token by token in one nl.rows (empty when there are none).
+  LogicalResult collectRows(ArrayRef<Operation *> ops,
+                            const DenseSet<Operation *> &dead);
+  /// Emits the nl.rows of `rowOps` at the builder's insertion point.
+  LogicalResult emitRows();
   LogicalResult emitRead(ReadOp read);
   /// `a c` (`ta`, `tc`: an operand transposed), reusing an equal product.
   Value matmul(Value a, Value c, bool ta, bool tc);
@@ -161,6 +170,13 @@ private:
   /// Stored tensors read at the in-chunk weights (`chunk_prefix`): level
   /// and part.
   DenseMap<Value, std::pair<StringRef, unsigned>> prefixParts;
+  /// MLP levels that learn every token: their ops run token by token.
+  llvm::StringSet<> rowLevels;
+  /// The step's ops that nl.rows runs (in step order), and whether it has
+  /// been emitted.
+  SmallVector<Operation *> rowOps;
+  DenseSet<Operation *> inRows;
+  bool rowsEmitted = false;
   /// Stored tensors read after the level's write (`after_write`): level and
   /// part. Only the chunk's last token sees the write.
   DenseMap<Value, std::pair<StringRef, unsigned>> afterParts;
@@ -199,7 +215,7 @@ FailureOr<int64_t> ChunkBuilder::check() {
                                          "chunk must be an MLP memory)"));
     };
     if (memory && isa<MlpType>(memory.getType())) {
-      if (failed(checkMlpLevel(level)))
+      if (failed(checkMlpLevel(level, /*chunked=*/period > 0)))
         return failure();
       if (!level.learnsOnline())
         continue;
@@ -733,7 +749,7 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
   return success();
 }
 
-LogicalResult ChunkBuilder::checkMlpLevel(LevelOp level) {
+LogicalResult ChunkBuilder::checkMlpLevel(LevelOp level, bool chunked) {
   auto no = [&](const Twine &why) {
     return refuse(level, "level @" + level.getSymName() + " (an MLP memory) " +
                              why + ", which the chunk form does not compute");
@@ -741,10 +757,19 @@ LogicalResult ChunkBuilder::checkMlpLevel(LevelOp level) {
   if (!level.learnsOnline())
     return success(); // only read: its weights are constant
   RuleAttr rule = *level.getRule();
+  if (level.getPeriod().getValue() == 1) {
+    // Its weights change within the chunk: its ops run token by token
+    // (nl.rows), which pays only when slower levels are lifted around it.
+    if (!chunked)
+      return no("learns every token (its weights change within the chunk) "
+                "and no slower level is lifted around it");
+    if (rule.getVia())
+      return no("learns every token through other levels");
+    rowLevels.insert(level.getSymName());
+    return success();
+  }
   if (llvm::range_size(level.getStates()) != 1)
     return no("keeps buffers besides its memory");
-  if (level.getPeriod().getValue() == 1)
-    return no("learns every token (its weights change within the chunk)");
   if (rule.getGradAt() != GradPoint::chunk_start)
     return no("takes its gradients at each token");
   if (rule.getAlgorithm() != Algorithm::gd || rule.getVia())
@@ -1144,6 +1169,93 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
   return success();
 }
 
+LogicalResult ChunkBuilder::collectRows(ArrayRef<Operation *> ops,
+                                        const DenseSet<Operation *> &dead) {
+  if (rowLevels.empty())
+    return success();
+  // The ops that depend on a per-token level's memory, except those that
+  // also depend on another level's (the lifted levels' own ops and what
+  // comes after them).
+  DenseSet<Operation *> fromRows, fromLifted;
+  for (Operation *op : ops) {
+    StringRef level;
+    if (auto u = dyn_cast<UpdateOp>(op))
+      level = u.getLevel();
+    else if (auto w = dyn_cast<WeightsOp>(op))
+      level = w.getLevel();
+    else if (auto r = dyn_cast<ReadOp>(op))
+      level = r.getLevel();
+    auto depends = [&](const DenseSet<Operation *> &set) {
+      return llvm::any_of(op->getOperands(), [&](Value v) {
+        return v.getDefiningOp() && set.contains(v.getDefiningOp());
+      });
+    };
+    bool own = !level.empty() && rowLevels.contains(level);
+    bool other = !level.empty() && !own;
+    if (other || depends(fromLifted))
+      fromLifted.insert(op);
+    else if (own || depends(fromRows))
+      fromRows.insert(op);
+  }
+  for (Operation *op : ops)
+    if (fromRows.contains(op) && !dead.contains(op)) {
+      rowOps.push_back(op);
+      inRows.insert(op);
+    }
+  return success();
+}
+
+LogicalResult ChunkBuilder::emitRows() {
+  rowsEmitted = true;
+  // Operands: the lifted values the ops use from outside; results: their
+  // values used outside (or returned).
+  SmallVector<Value> inputs, results;
+  DenseSet<Value> seenInputs;
+  for (Operation *op : rowOps) {
+    for (Value v : op->getOperands()) {
+      Operation *def = v.getDefiningOp();
+      if ((def && inRows.contains(def)) || !lifted(v) ||
+          !seenInputs.insert(v).second)
+        continue;
+      inputs.push_back(v);
+    }
+    for (Value r : op->getResults())
+      if (llvm::any_of(r.getUsers(),
+                       [&](Operation *user) { return !inRows.contains(user); }))
+        results.push_back(r);
+  }
+  SmallVector<Value> liftedInputs;
+  SmallVector<Type> resultTypes;
+  for (Value v : inputs)
+    liftedInputs.push_back(get(v));
+  for (Value r : results) {
+    Shape s{size};
+    s.append(shapeOf(r));
+    resultTypes.push_back(tensorType(s));
+  }
+  auto rows = RowsOp::create(b, loc, resultTypes, liftedInputs);
+  Block *body = new Block();
+  rows.getBody().push_back(body);
+  IRMapping local = map; // values above (unlifted) are used directly
+  for (Value v : inputs)
+    local.map(v, body->addArgument(v.getType(), v.getLoc()));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(body);
+    for (Operation *op : rowOps)
+      b.clone(*op, local);
+    SmallVector<Value> rowsOut;
+    for (Value r : results)
+      rowsOut.push_back(local.lookup(r));
+    YieldOp::create(b, loc, rowsOut);
+  }
+  for (auto [r, v] : llvm::zip(results, rows.getResults())) {
+    map.map(r, v);
+    liftedValues.insert(r);
+  }
+  return success();
+}
+
 LogicalResult ChunkBuilder::build(int64_t chunkSize) {
   size = chunkSize;
   StepOp step = model.getStep();
@@ -1176,16 +1288,44 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
         llvm::all_of(op.getUsers(),
                      [&](Operation *user) { return dead.contains(user); }))
       dead.insert(&op);
-  for (Operation &op : step.getBody().front().without_terminator()) {
-    if (dead.contains(&op))
+  SmallVector<Operation *> ops;
+  for (Operation &op : step.getBody().front().without_terminator())
+    ops.push_back(&op);
+  if (failed(collectRows(ops, dead))) {
+    chunk.erase();
+    return failure();
+  }
+  auto usesRows = [&](Operation *op) {
+    return llvm::any_of(op->getOperands(), [&](Value v) {
+      return v.getDefiningOp() && inRows.contains(v.getDefiningOp());
+    });
+  };
+  for (Operation *op : ops) {
+    if (dead.contains(op))
       continue;
-    loc = op.getLoc();
-    if (failed(liftOp(&op))) {
+    loc = op->getLoc();
+    if (inRows.contains(op)) {
+      if (rowsEmitted) {
+        chunk.erase();
+        return refuse(op, "an op of a level that learns every token after "
+                          "ops that use that level's results");
+      }
+      continue;
+    }
+    if (!rowsEmitted && usesRows(op) && failed(emitRows())) {
+      chunk.erase();
+      return failure();
+    }
+    if (failed(liftOp(op))) {
       chunk.erase();
       return failure();
     }
   }
   auto yield = cast<YieldOp>(step.getBody().front().getTerminator());
+  if (!rowsEmitted && !rowOps.empty() && failed(emitRows())) {
+    chunk.erase();
+    return failure();
+  }
   for (Value v : yield.getValues())
     if (afterParts.contains(v)) {
       chunk.erase();

@@ -347,7 +347,7 @@ nl.model @update_in_chunk attributes {dim = 4} {
   nl.chunk_step size 4 (%X : tensor<4x4xf32>) {
     %x = tensor.extract_slice %X[0, 0] [1, 4] [1, 1] : tensor<4x4xf32> to tensor<4xf32>
     %lr = arith.constant dense<0.1> : tensor<f32>
-    // expected-error @below {{'nl.update' op expects parent op 'nl.step'}}
+    // expected-error @below {{'nl.update' op expects parent op to be one of 'nl.step, nl.rows'}}
     nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield
   }

@@ -667,7 +667,7 @@ nl.model @names_a_state attributes {dim = 4} {
 
 // Outside a step there is no token to learn from.
 %x = arith.constant dense<1.0> : tensor<4xf32>
-// expected-error @+1 {{'nl.update' op expects parent op 'nl.step'}}
+// expected-error @+1 {{'nl.update' op expects parent op to be one of 'nl.step, nl.rows'}}
 nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>)
 
 // -----
