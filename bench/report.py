@@ -33,7 +33,7 @@ def print_table(rows):
           f"{'GFLOP/s':>8} {'%roof':>6} {'nlc x':>6}")
     best = {}
     for r in rows:
-        key = (r["case"], r.get("d", r.get("n")), r.get("B", 1))
+        key = (r["case"], r.get("d", r.get("n")), r.get("B", 1), r.get("variant", ""))
         if r["impl"].startswith("nlc") and "median_s" in r:
             best[key] = min(best.get(key, float("inf")), r["median_s"])
     for r in rows:
@@ -45,8 +45,8 @@ def print_table(rows):
             print(f"{'peak':<5} {'n=' + str(r['n']):<10} {'sgemm (BLAS)':<22} {r['threads']:>3} "
                   f"{r['median_s'] * 1e3:>10.2f} {'':>11} {r['gflops']:>8.1f}")
             continue
-        key = (r["case"], r.get("d", r.get("n")), r.get("B", 1))
-        size = f"d={key[1]}" + (f" B={key[2]}" if key[2] != 1 else "")
+        key = (r["case"], r.get("d", r.get("n")), r.get("B", 1), r.get("variant", ""))
+        size = f"d={key[1]}" + (f" B={key[2]}" if key[2] != 1 else "") + (f" {key[3]}" if key[3] else "")
         ratio = r["median_s"] / best[key] if key in best and "median_s" in r else float("nan")
         print(f"{r['case']:<5} {size:<10} {r['impl']:<22} {r.get('threads', 0):>3} "
               f"{r.get('median_s', float('nan')) * 1e3:>10.2f} {r.get('tokens_per_s', float('nan')):>11.0f} "

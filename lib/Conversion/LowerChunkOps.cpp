@@ -55,9 +55,36 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
             def->getBlock() == &body)
           intoState.insert(def);
   });
+  // A product whose only use is a state's update (M1 = M0 - G^T K, or a
+  // slower level's pending sum) is computed at the end straight into the
+  // state (M -= G^T K, acc += G^T K), not into a scratch matrix the size of
+  // the state that is then read again. Its operands must not be states,
+  // which the end writes.
+  fusedProducts.clear();
+  auto fusable = [&](Value step) -> MatmulOp {
+    auto product = step.getDefiningOp<MatmulOp>();
+    if (!product || !step.hasOneUse() || product->getBlock() != &body)
+      return {};
+    return product;
+  };
+  body.walk([&](Operation *op) {
+    if (auto accumulate = dyn_cast<AccumulateOp>(op))
+      for (Value step : accumulate.getSteps())
+        if (MatmulOp product = fusable(step))
+          fusedProducts.insert(product);
+    if (intoState.contains(op) && isa<SubOp>(op) &&
+        op->getOperand(0).getDefiningOp<WeightsOp>())
+      if (MatmulOp product = fusable(op->getOperand(1)))
+        fusedProducts.insert(product);
+  });
   for (Operation &op : body.without_terminator()) {
     if (intoState.contains(&op))
       continue;
+    if (fusedProducts.contains(&op)) {
+      if (!readsState(cast<MatmulOp>(op)))
+        continue;
+      fusedProducts.erase(&op);
+    }
     if (failed(lowerOp(&op)))
       return failure();
   }
@@ -84,6 +111,15 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
     for (auto [value, name] : llvm::zip(assign.getValues(), names)) {
       Value dst = stateArgs[abi.stateIndex(name)];
       Operation *def = value.getDefiningOp();
+      if (def && intoState.contains(def))
+        if (auto product = def->getOperand(1).getDefiningOp<MatmulOp>();
+            product && fusedProducts.contains(product)) {
+          if (buf(def->getOperand(0)) == dst) {
+            lowerMatmul(product, dst, /*sign=*/-1);
+            continue;
+          }
+          lowerMatmul(product); // into scratch, subtracted below
+        }
       if (def && intoState.contains(def)) {
         bool inPlace = llvm::all_of(def->getOperands(), [&](Value operand) {
           Value ob = buf(operand);
@@ -106,7 +142,12 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
     LevelOp level = model.lookupLevel(accumulate.getLevel());
     SmallVector<std::string> names = memoryTensors(level, "__acc");
     for (auto [value, name] : llvm::zip(accumulate.getSteps(), names)) {
-      Value src = buf(value), acc = stateArgs[abi.stateIndex(name)];
+      Value acc = stateArgs[abi.stateIndex(name)];
+      if (fusedProducts.contains(value.getDefiningOp())) {
+        lowerMatmul(value.getDefiningOp<MatmulOp>(), acc, /*sign=*/1);
+        continue;
+      }
+      Value src = buf(value);
       forAll(shapeOf(value), [&](ValueRange ivs) {
         memref::StoreOp::create(
             b, loc,
@@ -169,7 +210,13 @@ LogicalResult ModelLowering::lowerRows(RowsOp op) {
   return success();
 }
 
-void ModelLowering::lowerMatmul(MatmulOp op) {
+bool ModelLowering::readsState(MatmulOp op) {
+  return llvm::any_of(op->getOperands(), [&](Value v) {
+    return llvm::is_contained(stateArgs, rootBuffer(buf(v)));
+  });
+}
+
+void ModelLowering::lowerMatmul(MatmulOp op, Value into, int sign) {
   Shape sa = shapeOf(op.getLhs()), sb = shapeOf(op.getRhs());
   Shape out = shapeOf(op.getResult());
   size_t n = out.size();
@@ -178,8 +225,9 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
   bool ta = op.getTransposeLhs();
   int64_t depth = ta ? sa[n - 2] : sa[n - 1];
   Value a = buf(op.getLhs()), rhs = buf(op.getRhs());
-  Value result = scratch(out);
-  buffers[op.getResult()] = result;
+  Value result = into ? into : scratch(out);
+  if (!into)
+    buffers[op.getResult()] = result;
 
   // The register tiles read the right operand as [batch.., depth, cols],
   // rows contiguous. A transposed one is copied once (depth x cols loads
@@ -198,13 +246,18 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
       Shape swapped(batch);
       swapped.append({cols, rows});
       Value product = scratch(swapped);
-      tiledProduct(rhs, /*ta=*/false, at, batch, cols, rows, depth, product);
+      tiledProduct(rhs, /*ta=*/false, at, batch, cols, rows, depth, product,
+                   /*sign=*/0);
       forAll(out, [&](ValueRange ivs) {
         SmallVector<Value> from(ivs.drop_back(2));
         from.append({ivs[n - 1], ivs[n - 2]});
-        memref::StoreOp::create(
-            b, loc, memref::LoadOp::create(b, loc, product, from), result,
-            ivs);
+        Value v = memref::LoadOp::create(b, loc, product, from);
+        if (sign) {
+          Value old = memref::LoadOp::create(b, loc, result, ivs);
+          v = sign > 0 ? arith::AddFOp::create(b, loc, old, v).getResult()
+                       : arith::SubFOp::create(b, loc, old, v).getResult();
+        }
+        memref::StoreOp::create(b, loc, v, result, ivs);
       });
       return;
     }
@@ -215,7 +268,7 @@ void ModelLowering::lowerMatmul(MatmulOp op) {
     }
     rhs = copy;
   }
-  tiledProduct(a, ta, rhs, batch, rows, cols, depth, result);
+  tiledProduct(a, ta, rhs, batch, rows, cols, depth, result, sign);
 }
 
 Value ModelLowering::transposedCopy(Value m, ArrayRef<int64_t> batch,
@@ -258,7 +311,8 @@ Value ModelLowering::transposedCopy(Value m, ArrayRef<int64_t> batch,
 
 void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
                                  ArrayRef<int64_t> batch, int64_t rows,
-                                 int64_t cols, int64_t depth, Value result) {
+                                 int64_t cols, int64_t depth, Value result,
+                                 int sign) {
   auto vecTy = VectorType::get({kWidth}, b.getF32Type());
   int64_t tileCols = kVectors * kWidth;
   int64_t fullRows = rows - rows % kRows, fullCols = cols - cols % tileCols;
@@ -269,7 +323,8 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
       return ix;
     };
     auto loadA = [&](Value i, Value k) -> Value {
-      return memref::LoadOp::create(b, loc, a, ta ? at(k, i) : at(i, k));
+      Value v = memref::LoadOp::create(b, loc, a, ta ? at(k, i) : at(i, k));
+      return sign < 0 ? arith::NegFOp::create(b, loc, v).getResult() : v;
     };
     // The register-tiled part.
     if (fullRows && fullCols) {
@@ -284,7 +339,18 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
       Value j0 = colLoop.getInductionVar();
       Value zero = arith::ConstantOp::create(
           b, loc, vecTy, DenseElementsAttr::get(vecTy, 0.0f));
-      SmallVector<Value> init(kRows * kVectors, zero);
+      // The tile starts from the result when the product is added to it.
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < kRows; ++r)
+        for (int64_t v = 0; v < kVectors; ++v)
+          init.push_back(
+              sign ? vector::LoadOp::create(
+                         b, loc, vecTy, result,
+                         at(arith::AddIOp::create(b, loc, i0, idx(r)),
+                            arith::AddIOp::create(b, loc, j0,
+                                                  idx(v * kWidth))))
+                         .getResult()
+                   : zero);
       auto kLoop = scf::ForOp::create(b, loc, idx(0), idx(depth), idx(1), init);
       {
         OpBuilder::InsertionGuard g2(b);
@@ -328,6 +394,9 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
               b, loc, loadA(i, k),
               memref::LoadOp::create(b, loc, rhs, at(k, j)));
         });
+        if (sign) // loadA negates for sign < 0
+          dot = arith::AddFOp::create(
+              b, loc, memref::LoadOp::create(b, loc, result, at(i, j)), dot);
         memref::StoreOp::create(b, loc, dot, result, at(i, j));
       });
     };

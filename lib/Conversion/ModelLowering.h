@@ -285,14 +285,19 @@ private:
   LogicalResult lowerRows(RowsOp op);
   /// A register-tiled product: per batch index, 4 x 16 blocks of the result
   /// in vector registers across the contraction.
-  void lowerMatmul(MatmulOp op);
+  /// nl.matmul into new scratch, or added to (`sign` 1) or subtracted from
+  /// (`sign` -1) the buffer `into`.
+  void lowerMatmul(MatmulOp op, Value into = {}, int sign = 0);
+  /// Whether an operand of `op` is (a view of) a state.
+  bool readsState(MatmulOp op);
   /// `m` ([batch.., rows, cols]) transposed into new scratch.
   Value transposedCopy(Value m, ArrayRef<int64_t> batch, int64_t rows,
                        int64_t cols);
   /// result = a (`ta`: transposed) times `rhs`, a [batch.., depth, cols]
   /// buffer with contiguous rows, in register tiles.
   void tiledProduct(Value a, bool ta, Value rhs, ArrayRef<int64_t> batch,
-                    int64_t rows, int64_t cols, int64_t depth, Value result);
+                    int64_t rows, int64_t cols, int64_t depth, Value result,
+                    int sign);
   void lowerTril(TrilOp op);
   /// A unit lower-triangular matrix per index of the leading dimensions of
   /// `shape`, built row by row (rows above i are final when row i is): 1 on
@@ -335,6 +340,9 @@ private:
   SmallVector<AssignOp> pendingAssigns;
   /// The nl.accumulate ops of a chunk step: applied after the assigns.
   SmallVector<AccumulateOp> pendingAccumulates;
+  /// Products computed at the end of a chunk step straight into the state
+  /// or accumulator they update.
+  DenseSet<Operation *> fusedProducts;
   /// Elementwise ops whose only use is an nl.assign: computed at the end of
   /// the chunk straight into the state they replace.
   DenseSet<Operation *> intoState;

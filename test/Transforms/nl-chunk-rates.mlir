@@ -6,8 +6,8 @@
 // pending chunk (nl.accumulate) and fires where its period ends. A read
 // after the write sees the chunk-start weights on every token but the last;
 // the last token's projections are corrected by what the write changes,
-//   y_last = W0 x + b0 - f (P + S) x,
-// with S the chunk's steps, P the pending chunk (nl.pending) and f whether
+//   y_last = W0 x + b0 - f (P + S) x,  S x = dY^T (X x),
+// with S = dY^T X the chunk's step, P the pending chunk (nl.pending) and f whether
 // the level fires there (nl.fires; always, for a level of the chunk's
 // period, which has nothing pending). test/Runtime/chunk-rates.test checks
 // the numbers against float64.
@@ -19,17 +19,21 @@
 // The keys' forward pass, which the read repeats: computed once.
 // CHECK: %[[Z:.*]] = nl.matmul %[[K]], %[[A]]#0 {transpose_rhs} : tensor<2x4xf32>, tensor<8x4xf32> -> tensor<2x8xf32>
 // CHECK-NOT: nl.matmul %[[K]], %[[A]]#0
-// CHECK: %[[S0:.*]] = nl.matmul %{{.*}}, %[[K]] {transpose_lhs} : tensor<2x8xf32>, tensor<2x4xf32> -> tensor<8x4xf32>
-// CHECK: %[[S1:.*]] = nl.matmul %{{.*}}, %{{.*}} {transpose_lhs} : tensor<2x4xf32>, tensor<2x8xf32> -> tensor<4x8xf32>
+// CHECK: %[[DY0:.*]] = nl.mul %{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32>
+// CHECK: %[[S0:.*]] = nl.matmul %[[DY0]], %[[K]] {transpose_lhs} : tensor<2x8xf32>, tensor<2x4xf32> -> tensor<8x4xf32>
+// CHECK: %[[DY1:.*]] = nl.mul %{{.*}}, %{{.*}} : tensor<2x4xf32>, tensor<f32> -> tensor<2x4xf32>
+// CHECK: %[[S1:.*]] = nl.matmul %[[DY1]], %{{.*}} {transpose_lhs} : tensor<2x4xf32>, tensor<2x8xf32> -> tensor<4x8xf32>
 // @A has the chunk's period: it is assigned, and fires on the last token.
 // CHECK: nl.assign @A(
+// The last token's correction S x = dY^T (K x), from the step's factors.
 // CHECK: %[[KL:.*]] = tensor.extract_slice %[[K]][1, 0] [1, 4] [1, 1] : tensor<2x4xf32> to tensor<4xf32>
 // CHECK: %[[ZL0:.*]] = nl.linear %[[KL]], %[[A]]#0 : (tensor<4xf32>, tensor<8x4xf32>) -> tensor<8xf32>
-// CHECK: %[[DZ:.*]] = nl.linear %[[KL]], %[[S0]] : (tensor<4xf32>, tensor<8x4xf32>) -> tensor<8xf32>
+// CHECK: %[[U:.*]] = nl.linear %[[KL]], %[[K]] : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<2xf32>
+// CHECK: %[[DZ:.*]] = nl.linear %[[U]], %[[DY0]] {transpose_weight} : (tensor<2xf32>, tensor<2x8xf32>) -> tensor<8xf32>
 // CHECK: %[[ZL:.*]] = nl.sub %[[ZL0]], %[[DZ]] : tensor<8xf32>, tensor<8xf32> -> tensor<8xf32>
 // CHECK: %[[ZR:.*]] = tensor.insert_slice %[[ZL]] into %[[Z]][1, 0] [1, 8] [1, 1] : tensor<8xf32> into tensor<2x8xf32>
 // CHECK: nl.act gelu %[[ZR]] : tensor<2x8xf32>
-// CHECK: nl.linear %{{.*}}, %[[S1]] : (tensor<8xf32>, tensor<4x8xf32>) -> tensor<4xf32>
+// CHECK: nl.linear %{{.*}}, %[[DY1]] {transpose_weight} : (tensor<2xf32>, tensor<2x4xf32>) -> tensor<4xf32>
 // CHECK: %[[H:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[1, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<2x4xf32>
 // @B (period 4) keeps a pending chunk.
 // CHECK: %[[B:.*]]:2 = nl.weights @B
@@ -40,7 +44,8 @@
 // CHECK-NOT: nl.assign @B
 // CHECK: %[[HL:.*]] = tensor.extract_slice %[[H]][1, 0] [1, 4] [1, 1]
 // CHECK: %[[Y0:.*]] = nl.linear %[[HL]], %[[B]]#0
-// CHECK: %[[DS:.*]] = nl.linear %[[HL]], %[[T0]]
+// CHECK: %[[HU:.*]] = nl.linear %[[HL]], %[[H]] : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<2xf32>
+// CHECK: %[[DS:.*]] = nl.linear %[[HU]], %{{.*}} {transpose_weight}
 // CHECK: %[[P:.*]]:2 = nl.pending @B : tensor<8x4xf32>, tensor<4x8xf32>
 // CHECK: %[[DP:.*]] = nl.linear %[[HL]], %[[P]]#0
 // CHECK: %[[D:.*]] = nl.add %[[DS]], %[[DP]]

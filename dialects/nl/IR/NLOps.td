@@ -677,7 +677,10 @@ def NL_ChunkStepOp : NL_Op<"chunk_step", [
     the step for each of them (a leading `size` dimension). A level's
     state at the chunk start is read with `nl.weights`; `nl.assign` gives
     the state the level holds after the chunk (the level fires on the
-    chunk's last token). The computation is the model's `nl.step` run
+    chunk's last token); `nl.accumulate` adds to the pending chunk of a
+    slower level, which fires where its period ends; `nl.rows` runs the
+    ops of a level that learns every token token by token. The
+    computation is the model's `nl.step` run
     `size` times, rewritten as products of matrices (`nl.matmul`) with
     causal masks (`nl.tril`) instead of one rank-1 update per token;
     `nl-chunk` writes it and keeps the step, which the runtime uses for the

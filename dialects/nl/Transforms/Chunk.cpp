@@ -948,7 +948,7 @@ LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
   // fires there:
   //   y_last = (W0 - f (P + S)) x + b0 - f (p + s),
   // with f = 1 when the level fires on that token, P, p its pending chunk
-  // (a slower level) and S, s this chunk's steps. Three products of one row
+  // (a slower level) and S, s this chunk's steps: products of one row
   // instead of a copy of the new tensors.
   auto [name, part] = afterParts.lookup(op.getWeight());
   auto bias = op.getBias() ? afterParts.find(op.getBias()) : afterParts.end();
@@ -969,9 +969,21 @@ LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
   };
   Value y = project(get(op.getWeight()),
                     op.getBias() ? get(op.getBias()) : Value());
-  Value change = project(chunk.steps[part], op.getBias()
-                                                ? chunk.steps[bias->second.second]
-                                                : Value());
+  // S x = dY^T (X x) from the step's factors (S = dY^T X, dY with lr), two
+  // products with the chunk's rows instead of one with the whole step, so
+  // the step itself is only ever added to the state.
+  MlpGrad &w = chunk.parts[part];
+  if (!w.x)
+    return refuse(op, "a projection after the write whose gradient is not "
+                      "an outer product");
+  Shape sx = shapeOf(w.x);             // [H?, C, in]
+  Shape su(sx.begin(), sx.end() - 1); // [H?, C]
+  Value u = LinearOp::create(b, loc, tensorType(su), x, w.x, Value(),
+                             UnitAttr());
+  Value change = LinearOp::create(b, loc, rowType, u, w.dy, Value(),
+                                  b.getUnitAttr()); // dY^T u
+  if (op.getBias())
+    change = binary("add", change, chunk.steps[bias->second.second]);
   // A level of the chunk's period always fires on its last token and has
   // nothing pending before the chunk.
   if (slower) {

@@ -165,12 +165,29 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
     the last row being TTT-MLP's dual form, layer by layer: a layer's
     queries `Xq` come from the layer before it, already in that form.
 
+    Multi-rate models (a continuum memory system): the chunk is the
+    shortest period, and an MLP level whose period is a multiple of it adds
+    each chunk's steps to its pending chunk (`nl.accumulate`), which its
+    rule applies where its period ends; the runtime starts chunks where no
+    level's period ends inside one. A read after the write (`read =
+    after_write`) sees the chunk-start weights on every token but the last;
+    that token's projections are corrected by what the write changes,
+    `y = W0 x + b0 - f ((P + dY^T X) x + p + s)`, with the pending chunk
+    `P, p` (`nl.pending`) and `f` whether the level fires there
+    (`nl.fires`). An MLP level that learns every token runs token by token
+    inside the chunk (`nl.rows`), with what depends on it alone, while the
+    slower levels around it are lifted. A product the chunk would compute
+    twice (a read after the write repeats the keys' forward pass, a read of
+    the keys repeats their prediction) is built once.
+
     The pass leaves a model without a chunk form unchanged and says why
-    with a remark (an error with `required`): a level of another period,
-    memory (KV cache, an MLP learning every token) or rule (momentum, a
-    per-token gradient point, `read = after_write`, a preconditioner, a gate
-    per key channel), transfers, or an op it cannot lift (`nl.conv` of a
-    value the same for every token, an MLP memory before its expansion).
+    with a remark (an error with `required`): a matrix level of another
+    period, an MLP level whose period is not a multiple of the shortest,
+    a memory it cannot lift (KV cache, an MLP learning every token with no
+    slower level around it) or rule (momentum on an MLP, a per-token
+    gradient point, `read = after_write` on a matrix, a preconditioner, a
+    gate per key channel), transfers, or an op it cannot lift (`nl.conv` of
+    a value the same for every token, an MLP memory before its expansion).
 
     Example:
     ```mlir
