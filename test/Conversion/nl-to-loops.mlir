@@ -202,3 +202,36 @@ nl.model @swap attributes {dim = 64} {
     nl.yield %a : tensor<2x32xf32>
   }
 }
+
+// -----
+
+// A product whose only use is the new state (M1 = M0 - G^T K) is computed at
+// the end of the chunk entry straight into the state: its register tiles
+// start from M and subtract, and no scratch of the state's shape is made.
+// CHECK-LABEL: func.func @fused_chunk_impl(
+// CHECK-SAME:    %[[M:[^:]+]]: memref<8x16xf32>
+// CHECK-NOT:     memref.alloca() : memref<8x16xf32>
+// CHECK:         vector.load %[[M]]
+// CHECK:         arith.negf
+// CHECK:         vector.fma
+// CHECK:         vector.store %{{.*}}, %[[M]]
+// CHECK-LABEL: func.func @fused_flush_impl(
+nl.model @fused attributes {dim = 16} {
+  nl.level @M period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @M : !nl.matrix<8x16xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<16xf32>) {
+    %v = arith.constant dense<1.0> : tensor<8xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @M key(%x : tensor<16xf32>) value(%v : tensor<8xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+  nl.chunk_step size 2 (%X : tensor<2x16xf32>) {
+    %m0 = nl.weights @M : tensor<8x16xf32>
+    %g = arith.constant dense<0.5> : tensor<8x2xf32>
+    %s = nl.matmul %g, %X : tensor<8x2xf32>, tensor<2x16xf32> -> tensor<8x16xf32>
+    %m1 = nl.sub %m0, %s : tensor<8x16xf32>, tensor<8x16xf32> -> tensor<8x16xf32>
+    nl.assign @M(%m1 : tensor<8x16xf32>)
+    nl.yield
+  }
+}
