@@ -15,8 +15,9 @@ using namespace nlc::detail;
 
 namespace {
 /// The register tile of nl.matmul: kRows rows by kVectors vectors of
-/// kWidth floats, kRows * kVectors accumulators (8 of AVX2's 16 registers).
-constexpr int64_t kRows = 4, kVectors = 2, kWidth = 8;
+/// kWidth floats, kRows * kVectors accumulators (12 of AVX2's 16 registers,
+/// with the two vectors of the right operand and one broadcast).
+constexpr int64_t kRows = 6, kVectors = 2, kWidth = 8;
 } // namespace
 
 /// The buffer `v` is a view of (through reshapes), or `v` itself.
@@ -315,7 +316,7 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
                                  int sign) {
   auto vecTy = VectorType::get({kWidth}, b.getF32Type());
   int64_t tileCols = kVectors * kWidth;
-  int64_t fullRows = rows - rows % kRows, fullCols = cols - cols % tileCols;
+  int64_t fullCols = cols - cols % tileCols;
   forAll(batch, [&](ValueRange bi) {
     auto at = [&](Value i, Value j) {
       SmallVector<Value> ix(bi.begin(), bi.end());
@@ -326,10 +327,13 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
       Value v = memref::LoadOp::create(b, loc, a, ta ? at(k, i) : at(i, k));
       return sign < 0 ? arith::NegFOp::create(b, loc, v).getResult() : v;
     };
-    // The register-tiled part.
-    if (fullRows && fullCols) {
-      auto rowLoop = scf::ForOp::create(b, loc, idx(0), idx(fullRows),
-                                        idx(kRows));
+    // The register tiles: `tileRows` rows of A times tileCols columns of
+    // the right operand, over rows [r0, r1).
+    auto tiles = [&](int64_t r0, int64_t r1, int64_t tileRows) {
+      if (r0 >= r1 || !fullCols)
+        return;
+      auto rowLoop =
+          scf::ForOp::create(b, loc, idx(r0), idx(r1), idx(tileRows));
       OpBuilder::InsertionGuard g1(b);
       b.setInsertionPointToStart(rowLoop.getBody());
       Value i0 = rowLoop.getInductionVar();
@@ -341,7 +345,7 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
           b, loc, vecTy, DenseElementsAttr::get(vecTy, 0.0f));
       // The tile starts from the result when the product is added to it.
       SmallVector<Value> init;
-      for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t r = 0; r < tileRows; ++r)
         for (int64_t v = 0; v < kVectors; ++v)
           init.push_back(
               sign ? vector::LoadOp::create(
@@ -362,7 +366,7 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
           bv.push_back(vector::LoadOp::create(b, loc, vecTy, rhs, at(k, j)));
         }
         SmallVector<Value> next;
-        for (int64_t r = 0; r < kRows; ++r) {
+        for (int64_t r = 0; r < tileRows; ++r) {
           Value i = arith::AddIOp::create(b, loc, i0, idx(r));
           Value av =
               vector::BroadcastOp::create(b, loc, vecTy, loadA(i, k));
@@ -373,7 +377,7 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
         }
         scf::YieldOp::create(b, loc, next);
       }
-      for (int64_t r = 0; r < kRows; ++r) {
+      for (int64_t r = 0; r < tileRows; ++r) {
         Value i = arith::AddIOp::create(b, loc, i0, idx(r));
         for (int64_t v = 0; v < kVectors; ++v) {
           Value j = arith::AddIOp::create(b, loc, j0, idx(v * kWidth));
@@ -381,7 +385,13 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
                                   result, at(i, j));
         }
       }
-    }
+    };
+    // Tiles of kRows rows, then of fewer for the rows left.
+    int64_t sixes = rows - rows % kRows;
+    int64_t fours = sixes + (rows - sixes) / 4 * 4;
+    tiles(0, sixes, kRows);
+    tiles(sixes, fours, 4);
+    tiles(fours, rows, 1);
     // The edges the tile does not cover, one dot product per element.
     auto scalarBlock = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
       if (r0 >= r1 || c0 >= c1)
@@ -400,8 +410,7 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
         memref::StoreOp::create(b, loc, dot, result, at(i, j));
       });
     };
-    scalarBlock(fullRows, rows, 0, cols);
-    scalarBlock(0, fullRows, fullCols, cols);
+    scalarBlock(0, rows, fullCols, cols);
   });
 }
 
