@@ -128,3 +128,60 @@ nl.model @not_a_multiple attributes {dim = 4} {
     nl.yield %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// A level that learns every token runs token by token inside the chunk
+// (nl.rows), with the ops that depend on it alone; its read keys the lifted
+// level of period 2.
+// CHECK-LABEL: nl.model @rows
+// CHECK: nl.chunk_step size 2 (%[[X:.*]]: tensor<2x4xf32>)
+// CHECK: %[[SW:.*]]:2 = nl.weights @S
+// CHECK: %[[H:.*]] = nl.rows(%[[X]] : tensor<2x4xf32>) -> tensor<2x4xf32> {
+// CHECK: ^bb0(%[[XT:.*]]: tensor<4xf32>):
+// CHECK: nl.weights @F : tensor<8x4xf32>, tensor<4x8xf32>
+// CHECK: nl.update @F grad(
+// CHECK: nl.weights @F after_write
+// CHECK: nl.yield %{{.*}} : tensor<4xf32>
+// CHECK-NEXT: }
+// CHECK: nl.matmul %[[H]], %[[SW]]#0 {transpose_rhs}
+// CHECK: nl.assign @S(
+nl.model @rows attributes {dim = 4} {
+  nl.level @F period 1 rule <objective = l2, grad_at = chunk_start, read = after_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.level @S period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @F key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %h = nl.read @F(%x) : tensor<4xf32> -> tensor<4xf32>
+    %y = nl.read @S(%h) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @S key(%h : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield %y : tensor<4xf32>
+  }
+}
+
+// -----
+
+// The per-token level keyed by what a lifted level reads: refused.
+// CHECK-LABEL: nl.model @rows_after_lifted
+// CHECK-NOT: nl.chunk_step
+nl.model @rows_after_lifted attributes {dim = 4} {
+  nl.level @S period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.level @F period 1 rule <objective = l2, grad_at = chunk_start, read = after_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    %h = nl.read @S(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @S key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    // expected-remark @below {{model @rows_after_lifted keeps its per-token form only: level @F learns every token from what a lifted level computes (its ops would run token by token after the lifted ones)}}
+    nl.update @F key(%h : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %y = nl.read @F(%h) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}

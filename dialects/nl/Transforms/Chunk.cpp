@@ -177,6 +177,8 @@ private:
   SmallVector<Operation *> rowOps;
   DenseSet<Operation *> inRows;
   bool rowsEmitted = false;
+  /// The step's ops whose results nothing uses (not lifted).
+  DenseSet<Operation *> deadOps;
   /// Stored tensors read after the level's write (`after_write`): level and
   /// part. Only the chunk's last token sees the write.
   DenseMap<Value, std::pair<StringRef, unsigned>> afterParts;
@@ -1204,11 +1206,16 @@ LogicalResult ChunkBuilder::collectRows(ArrayRef<Operation *> ops,
     };
     bool own = !level.empty() && rowLevels.contains(level);
     bool other = !level.empty() && !own;
+    if (own && depends(fromLifted))
+      return refuse(op, "level @" + level + " learns every token from what a "
+                        "lifted level computes (its ops would run token by "
+                        "token after the lifted ones)");
     if (other || depends(fromLifted))
       fromLifted.insert(op);
     else if (own || depends(fromRows))
       fromRows.insert(op);
   }
+  deadOps = dead;
   for (Operation *op : ops)
     if (fromRows.contains(op) && !dead.contains(op)) {
       rowOps.push_back(op);
@@ -1232,8 +1239,9 @@ LogicalResult ChunkBuilder::emitRows() {
       inputs.push_back(v);
     }
     for (Value r : op->getResults())
-      if (llvm::any_of(r.getUsers(),
-                       [&](Operation *user) { return !inRows.contains(user); }))
+      if (llvm::any_of(r.getUsers(), [&](Operation *user) {
+            return !inRows.contains(user) && !deadOps.contains(user);
+          }))
         results.push_back(r);
   }
   SmallVector<Value> liftedInputs;
