@@ -447,9 +447,26 @@ int Compilation::generateCPU(ModuleOp module) {
   if (failed(modelABI(module, abi, modelHash)) ||
       failed(headForm(module, abi)) || failed(chunkForm(module)))
     return 1;
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
-    if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
+  // The full model's chunk form, and the one-head model's when it has one
+  // of the same size (the runtime then runs chunks head by head too).
+  int64_t headChunk = 0;
+  std::string headChunkSymbol;
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
+    mlir::nl::ChunkStepOp chunk = model.getChunkStep();
+    if (!chunk)
+      continue;
+    if (!model.getHeadSplit()) {
       abi.chunkSize = chunk.getSize();
+      continue;
+    }
+    FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
+    if (failed(one))
+      return 1;
+    headChunk = chunk.getSize();
+    headChunkSymbol = one->chunkSymbol();
+  }
+  if (abi.headSplit && headChunk && headChunk == abi.chunkSize)
+    abi.headChunkSymbol = headChunkSymbol;
   std::vector<nlc::ModelABI> abis;
   abis.push_back(std::move(abi));
   std::string optionsKey = std::to_string(options.optLevel) + "|cpu|" +

@@ -528,6 +528,10 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
     os << ", \"head_step\": ";
     writeString(os, abi.headStepSymbol);
   }
+  if (!abi.headChunkSymbol.empty()) {
+    os << ", \"head_chunk\": ";
+    writeString(os, abi.headChunkSymbol);
+  }
   os << "},\n";
   if (abi.chunkSize)
     os << "  \"chunk_size\": " << abi.chunkSize << ",\n";

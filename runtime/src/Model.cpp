@@ -129,6 +129,12 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
     if (out.headSplit < 2)
       return fail(error, "'head_split' must be at least 2");
   }
+  if (entry->get("head_chunk")) {
+    if (!getString(*entry, "head_chunk", out.headChunkSymbol, error))
+      return false;
+    if (out.headSplit < 2 || out.chunkSize < 2)
+      return fail(error, "'head_chunk' needs 'head_step' and 'chunk'");
+  }
   // The target decides how the image is loaded; manifests written before
   // targets existed are CPU ones.
   if (const JsonValue *target = root->get("target"))
@@ -278,6 +284,15 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
     if (!model->headStepFn) {
       *error = "'" + libraryPath + "' does not export " +
                model->info.headStepSymbol + ", which its manifest names";
+      return nullptr;
+    }
+  }
+  if (!model->info.headChunkSymbol.empty()) {
+    model->headChunkFn = reinterpret_cast<HeadStepFn>(
+        dlsym(model->handle, model->info.headChunkSymbol.c_str()));
+    if (!model->headChunkFn) {
+      *error = "'" + libraryPath + "' does not export " +
+               model->info.headChunkSymbol + ", which its manifest names";
       return nullptr;
     }
   }

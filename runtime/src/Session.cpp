@@ -359,23 +359,53 @@ bool Session::run(const float *x, int64_t tokens,
   int64_t heads = m.headSplit;
   int headTeam =
       model.headStep() ? static_cast<int>(std::min<int64_t>(team, heads)) : 1;
+  // The chunk entry gets the levels that fire on any of its tokens (a
+  // slower level's on the last one).
+  auto chunkFires = [&](int64_t t) {
+    uint64_t fires = 0;
+    for (int64_t s = t; s < t + m.chunkSize; ++s)
+      fires |= fire[s];
+    return fires;
+  };
   auto runHeads = [&](int64_t b, int64_t begin, int64_t end) {
     auto work = [&](int64_t h0, int64_t h1) {
       if (model.setThreads())
         model.setThreads()(1);
       std::vector<float *> statePtrs(state.size());
       std::vector<float *> outPtrs(outputs.size());
+      // A head's chunk writes its outputs as [C, numel / heads] rows, which
+      // are then put in place among the other heads'.
+      std::vector<std::vector<float>> chunkOut(outputs.size());
+      for (size_t o = 0; o < outputs.size(); ++o)
+        chunkOut[o].resize(model.headChunk() ? m.chunkSize * outNumel[o] / heads
+                                             : 0);
       for (int64_t h = h0; h < h1; ++h) {
         for (size_t j = 0; j < state.size(); ++j)
           statePtrs[j] = state[j].data() + b * m.state[j].numel +
                          h * (m.state[j].numel / heads);
-        for (int64_t t = begin; t < end; ++t) {
+        for (int64_t t = begin; t < end;) {
+          const float *xt = x + (b * tokens + t) * m.dim;
+          if (model.headChunk() && chunkAt[t]) {
+            for (size_t o = 0; o < outputs.size(); ++o)
+              outPtrs[o] = chunkOut[o].data();
+            model.headChunk()(paramPtrs.data(), statePtrs.data(), xt,
+                              outPtrs.data(), active, chunkFires(t), h);
+            for (size_t o = 0; o < outputs.size(); ++o) {
+              int64_t per = outNumel[o] / heads;
+              for (int64_t s = 0; s < m.chunkSize; ++s)
+                std::copy_n(chunkOut[o].data() + s * per, per,
+                            outputs[o] + (b * tokens + t + s) * outNumel[o] +
+                                h * per);
+            }
+            t += m.chunkSize;
+            continue;
+          }
           for (size_t o = 0; o < outputs.size(); ++o)
             outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o] +
                          h * (outNumel[o] / heads);
-          model.headStep()(paramPtrs.data(), statePtrs.data(),
-                           x + (b * tokens + t) * m.dim, outPtrs.data(), active,
-                           fire[t], h);
+          model.headStep()(paramPtrs.data(), statePtrs.data(), xt,
+                           outPtrs.data(), active, fire[t], h);
+          ++t;
         }
       }
     };
@@ -389,6 +419,16 @@ bool Session::run(const float *x, int64_t tokens,
     for (int64_t b = begin; b < end; ++b) {
       for (size_t j = 0; j < state.size(); ++j)
         statePtrs[j] = state[j].data() + b * m.state[j].numel;
+      // With a chunk entry of one head, the whole call runs head by head:
+      // each thread its heads' chunks and other tokens.
+      if (model.headChunk() && headTeam > 1) {
+        runHeads(b, 0, tokens);
+        if (model.setThreads())
+          model.setThreads()(team);
+        if (flush)
+          model.flush()(paramPtrs.data(), statePtrs.data(), flush);
+        continue;
+      }
       for (int64_t t = 0; t < tokens;) {
         // A whole chunk of every learning level runs in one call of the
         // chunk entry; a long enough run of other tokens runs head by head
@@ -407,17 +447,9 @@ bool Session::run(const float *x, int64_t tokens,
         }
         for (size_t o = 0; o < outputs.size(); ++o)
           outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o];
-        // The chunk entry gets the levels that fire on any of its tokens
-        // (a slower level's on the last one).
-        StepFn fn = model.step();
-        uint64_t fires = fire[t];
-        if (chunkAt[t]) {
-          fn = model.chunk();
-          for (int64_t s = t + 1; s < t + m.chunkSize; ++s)
-            fires |= fire[s];
-        }
+        StepFn fn = chunkAt[t] ? model.chunk() : model.step();
         fn(paramPtrs.data(), statePtrs.data(), x + (b * tokens + t) * m.dim,
-           outPtrs.data(), active, fires);
+           outPtrs.data(), active, chunkAt[t] ? chunkFires(t) : fire[t]);
         t += chunkAt[t] ? m.chunkSize : 1;
       }
       if (flush)

@@ -358,3 +358,35 @@ nl.model @fused_momentum attributes {dim = 4} {
     nl.yield %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// The model of one head (nl-split-heads) gets a chunk form too: the head's
+// slices of the token, at offsets computed from nl.head_index, become slices
+// of the chunk's rows at the same offsets.
+// CHECK-LABEL: nl.model @one_head
+// CHECK:       nl.chunk_step size 4 (%[[X:.*]]: tensor<4x20xf32>) -> tensor<4x4xf32> {
+// CHECK:         %[[H:.*]] = nl.head_index
+// CHECK:         %[[OK:.*]] = arith.muli %[[H]], %{{.*}} : index
+// CHECK:         tensor.extract_slice %[[X]][0, %[[OK]]] [4, 4] [1, 1] : tensor<4x20xf32> to tensor<4x4xf32>
+// CHECK:         %[[LR:.*]] = tensor.extract_slice %{{.*}}[0, %[[H]]] [4, 1] [1, 1] : tensor<4x2xf32> to tensor<4xf32>
+// CHECK:         nl.assign @M(
+nl.model @one_head attributes {dim = 20, head_split = 2} {
+  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<20xf32>) -> tensor<4xf32> {
+    %h = nl.head_index
+    %c4 = arith.constant 4 : index
+    %ok = arith.muli %h, %c4 : index
+    %k = tensor.extract_slice %x[%ok] [4] [1] : tensor<20xf32> to tensor<4xf32>
+    %c8 = arith.constant 8 : index
+    %ov = arith.addi %ok, %c8 : index
+    %v = tensor.extract_slice %x[%ov] [4] [1] : tensor<20xf32> to tensor<4xf32>
+    %g = tensor.extract_slice %x[16] [2] [1] : tensor<20xf32> to tensor<2xf32>
+    %lr = tensor.extract_slice %g[%h] [1] [1] : tensor<2xf32> to tensor<f32>
+    nl.update @M key(%k : tensor<4xf32>) value(%v : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %y = nl.read @M(%k) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %y : tensor<4xf32>
+  }
+}

@@ -1116,13 +1116,17 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
   }
   Operation *clone = nullptr;
   if (auto s = dyn_cast<tensor::ExtractSliceOp>(op)) {
-    if (s.hasUnitStride() && s.getOffsets().empty() && s.getSizes().empty()) {
+    // Static sizes; an offset may be a value the same for every token (a
+    // head's slice of the token, in the model of one head).
+    if (s.hasUnitStride() && s.getSizes().empty() &&
+        llvm::none_of(s.getOffsets(), [&](Value v) { return lifted(v); })) {
       SmallVector<OpFoldResult> offsets{b.getIndexAttr(0)}, sizes{
                                                                 b.getIndexAttr(
                                                                     size)},
           strides{b.getIndexAttr(1)};
-      for (int64_t o : s.getStaticOffsets())
-        offsets.push_back(b.getIndexAttr(o));
+      for (OpFoldResult o : s.getMixedOffsets())
+        offsets.push_back(isa<Value>(o) ? OpFoldResult(get(cast<Value>(o)))
+                                        : o);
       for (int64_t n : s.getStaticSizes())
         sizes.push_back(b.getIndexAttr(n));
       for (int64_t n : s.getStaticStrides())
@@ -1367,9 +1371,6 @@ struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
   using Base::Base;
   void runOnOperation() override {
     ModelOp model = getOperation();
-    // The model of one head (nl-split-heads) runs per token only.
-    if (model.getHeadSplit())
-      return;
     OpBuilder builder(model.getContext());
     ChunkBuilder chunk(model, builder, size);
     FailureOr<int64_t> size = chunk.check();

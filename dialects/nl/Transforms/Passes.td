@@ -178,7 +178,10 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
     inside the chunk (`nl.rows`), with what depends on it alone, while the
     slower levels around it are lifted. A product the chunk would compute
     twice (a read after the write repeats the keys' forward pass, a read of
-    the keys repeats their prediction) is built once.
+    the keys repeats their prediction) is built once. The model of one head
+    (`nl-split-heads`) gets its chunk form like any other: the head's slices
+    of the token, at offsets from `nl.head_index`, become slices of the
+    chunk's rows.
 
     The pass leaves a model without a chunk form unchanged and says why
     with a remark (an error with `required`): a matrix level of another

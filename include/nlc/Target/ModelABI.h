@@ -70,6 +70,9 @@ struct ModelABI {
   /// on threads of their own, 0 if none; its step's C symbol.
   int64_t headSplit = 0;
   std::string headStepSymbol;
+  /// The chunk entry of one head (the one-head model's nl-chunk form), or
+  /// empty: head h's slices of the step's arguments for chunkSize tokens.
+  std::string headChunkSymbol;
   /// Index of the state tensor called `name`, or -1.
   int stateIndex(llvm::StringRef name) const;
 };

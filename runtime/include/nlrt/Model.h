@@ -67,6 +67,9 @@ struct Manifest {
   /// slices (numel / headSplit elements) of every state tensor and output.
   std::string headStepSymbol;
   int64_t headSplit = 0;
+  /// The chunk entry of one head (head h's slices for chunkSize tokens; its
+  /// outputs [chunkSize, numel / headSplit] contiguous), or empty.
+  std::string headChunkSymbol;
   /// "cpu" (also when the manifest has no "target") or "cuda".
   std::string target = "cpu";
   /// CUDA only (the manifest's "launch"): threads per block of both kernels
@@ -121,6 +124,9 @@ public:
   StepFn chunk() const { return chunkFn; }
   /// The step of one head, or null.
   HeadStepFn headStep() const { return headStepFn; }
+  /// The chunk entry of one head (the head step's signature for chunkSize
+  /// tokens), or null.
+  HeadStepFn headChunk() const { return headChunkFn; }
   /// Null for a model compiled without threads (--cpu-parallel=false).
   SetThreadsFn setThreads() const { return setThreadsFn; }
   /// CUDA models: the module image as read (PTX text); empty for CPU models.
@@ -136,6 +142,7 @@ private:
   FlushFn flushFn = nullptr;
   StepFn chunkFn = nullptr;
   HeadStepFn headStepFn = nullptr;
+  HeadStepFn headChunkFn = nullptr;
   SetThreadsFn setThreadsFn = nullptr;
 };
 
