@@ -159,10 +159,13 @@ nl.model @decay attributes {dim = 4} {
 
 // -----
 
-// A read at the in-chunk weights written before the level's update: its dual
-// form needs the chunk's gradients, which come from the update.
+// A read at the in-chunk weights written before the level's update: the
+// chunk form builds it after the update (its dual form needs the chunk's
+// gradients), as nl-to-loops orders the step.
 // CHECK-LABEL: nl.model @prefix_first
-// CHECK-NOT: nl.chunk_step
+// CHECK: nl.chunk_step size 4
+// CHECK: nl.assign @M(
+// CHECK: nl.tril
 nl.model @prefix_first attributes {dim = 8} {
   nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix> {
     nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.1>
@@ -171,7 +174,6 @@ nl.model @prefix_first attributes {dim = 8} {
     %k = tensor.extract_slice %x[0] [4] [1] : tensor<8xf32> to tensor<4xf32>
     %v = tensor.extract_slice %x[4] [4] [1] : tensor<8xf32> to tensor<4xf32>
     %lr = arith.constant dense<0.1> : tensor<f32>
-    // expected-remark @below {{model @prefix_first keeps its per-token form only: a read of @M before its update in the step}}
     %y = nl.read @M(%k) : tensor<4xf32> -> tensor<4xf32>
     nl.update @M key(%k : tensor<4xf32>) value(%v : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield %y : tensor<4xf32>

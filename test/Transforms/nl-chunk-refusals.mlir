@@ -127,18 +127,22 @@ nl.model @mlp attributes {dim = 4} {
 
 // -----
 
-// An MLP memory read before nl-expand-mlp.
+// An MLP memory read before nl-expand-mlp (a frozen one: a learning one's
+// update is refused first, see @mlp_update).
 // CHECK-LABEL: nl.model @mlp_read
 // CHECK: nl.step(
 nl.model @mlp_read attributes {dim = 4} {
-  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+  nl.level @M period frozen {
     nl.state @W : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.1>
+  }
+  nl.level @A period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %lr = arith.constant dense<0.1> : tensor<f32>
     // expected-remark @below {{model @mlp_read keeps its per-token form only: a read of an MLP memory before nl-expand-mlp}}
     %y = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
-    nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.update @A key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield %y : tensor<4xf32>
   }
 }
@@ -162,7 +166,9 @@ nl.model @kv_cache attributes {dim = 4} {
 
 // -----
 
-// A transfer between levels (both levels would qualify on their own).
+// A transfer that resets a level (both levels would qualify on their own;
+// transfers that only describe the step's dataflow, like backprop, do not
+// stop the chunk form).
 // CHECK-LABEL: nl.model @transfers
 // CHECK: nl.step(
 nl.model @transfers attributes {dim = 4} {
@@ -172,8 +178,8 @@ nl.model @transfers attributes {dim = 4} {
   nl.level @slow period 16 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
-  // expected-remark @below {{model @transfers keeps its per-token form only: transfers between levels are not in the chunk form yet}}
-  nl.transfer parametric @slow -> @fast
+  // expected-remark @below {{model @transfers keeps its per-token form only: a transfer that resets a level is not in the chunk form yet}}
+  nl.transfer init @slow -> @fast reset
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @fast key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
@@ -373,24 +379,6 @@ nl.model @conv attributes {dim = 4} {
 
 // -----
 
-// A read of a learning level before its update in the step.
-// CHECK-LABEL: nl.model @read_first
-// CHECK: nl.step(
-nl.model @read_first attributes {dim = 4} {
-  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
-    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
-  }
-  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
-    // expected-remark @below {{model @read_first keeps its per-token form only: a read of @M before its update in the step}}
-    %y = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
-    %lr = arith.constant dense<0.1> : tensor<f32>
-    nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
-    nl.yield %y : tensor<4xf32>
-  }
-}
-
-// -----
-
 // A read whose query is a constant.
 // CHECK-LABEL: nl.model @constant_query
 // CHECK: nl.step(
@@ -484,5 +472,25 @@ nl.model @weight_from_token attributes {dim = 4} {
     nl.update @M key(%x : tensor<4xf32>) value(%z : tensor<4xf32>) lr(%lr : tensor<f32>)
     %o = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
     nl.yield %o : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A read of a level that its own update depends on (read before the write,
+// its output the update's value): the chunk's reads are written from the
+// chunk's gradients, so the update would have to come first.
+// CHECK-LABEL: nl.model @read_feeds_update
+// CHECK: nl.step(
+nl.model @read_feeds_update attributes {dim = 4} {
+  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    // expected-remark @below {{model @read_feeds_update keeps its per-token form only: a read of a level that its own update depends on}}
+    %y = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @M key(%x : tensor<4xf32>) value(%y : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield %y : tensor<4xf32>
   }
 }

@@ -59,7 +59,7 @@ nl.model @after_write attributes {dim = 4} {
 
 // -----
 
-// A transfer between levels (both levels would qualify on their own).
+// A transfer that resets a level (both levels would qualify on their own).
 nl.model @transfers attributes {dim = 4} {
   nl.level @fast period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
@@ -67,8 +67,8 @@ nl.model @transfers attributes {dim = 4} {
   nl.level @slow period 16 rule <objective = l2, grad_at = chunk_start, read = before_write> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
-  // expected-error @below {{model @transfers has no chunk-parallel form: transfers between levels are not in the chunk form yet}}
-  nl.transfer parametric @slow -> @fast
+  // expected-error @below {{model @transfers has no chunk-parallel form: a transfer that resets a level is not in the chunk form yet}}
+  nl.transfer init @slow -> @fast reset
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @fast key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)

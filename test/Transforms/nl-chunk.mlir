@@ -390,3 +390,24 @@ nl.model @one_head attributes {dim = 20, head_split = 2} {
     nl.yield %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// A read of a learning level before its update in the step: the chunk form
+// builds the update first (the chunk's reads are written from its
+// gradients), as nl-to-loops orders the step.
+// CHECK-LABEL: nl.model @read_first
+// CHECK: nl.chunk_step size 4
+// CHECK: nl.assign @M(
+// CHECK: nl.yield
+nl.model @read_first attributes {dim = 4} {
+  nl.level @M period 4 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %y = nl.read @M(%x) : tensor<4xf32> -> tensor<4xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @M key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield %y : tensor<4xf32>
+  }
+}

@@ -118,6 +118,7 @@ private:
   LogicalResult checkMlpLevel(LevelOp level, bool chunked);
   /// The ops of the levels in rowLevels and of what depends only on them,
   /// run token by token in one nl.rows (empty when there are none).
+  FailureOr<SmallVector<Operation *>> orderOps(StepOp step);
   LogicalResult collectRows(ArrayRef<Operation *> ops,
                             const DenseSet<Operation *> &dead);
   /// Emits the nl.rows of `rowOps` at the builder's insertion point.
@@ -190,9 +191,13 @@ FailureOr<int64_t> ChunkBuilder::check() {
     return failure();
   if (model.getChunkStep())
     return failure(); // done already: nothing to say
-  if (!model.getTransfers().empty())
-    return refuse(*model.getTransfers().begin(),
-                  "transfers between levels are not in the chunk form yet");
+  // Transfers that only describe the step's dataflow (parametric,
+  // backprop: a CMS's one gradient flow at two rates, ...) change nothing in
+  // the generated code; a reset does (at the end of a token).
+  for (TransferOp t : model.getTransfers())
+    if (t.getReset())
+      return refuse(t, "a transfer that resets a level is not in the chunk "
+                       "form yet");
   // The chunk is the shortest period of a chunked level (period > 1).
   int64_t period = 0;
   for (LevelOp level : model.getLevels()) {
@@ -1187,6 +1192,50 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
   return success();
 }
 
+FailureOr<SmallVector<Operation *>> ChunkBuilder::orderOps(StepOp step) {
+  // The step's ops in their order, except that a level's update comes
+  // before its reads (the chunk's reads are written from the chunk's
+  // gradients) and before the tensors read after its write: a step may list
+  // a read after the write first and leave the order to nl-to-loops.
+  Block &body = step.getBody().front();
+  SmallVector<Operation *> pending;
+  llvm::StringMap<UpdateOp> updates;
+  for (Operation &op : body.without_terminator()) {
+    pending.push_back(&op);
+    if (auto u = dyn_cast<UpdateOp>(op))
+      updates[u.getLevel()] = u;
+  }
+  auto after = [&](Operation *op) -> Operation * {
+    StringRef level;
+    if (auto r = dyn_cast<ReadOp>(op))
+      level = r.getLevel();
+    else if (auto w = dyn_cast<WeightsOp>(op); w && w.getAfterWrite())
+      level = w.getLevel();
+    return level.empty() ? nullptr : updates.lookup(level);
+  };
+  DenseSet<Operation *> placed;
+  SmallVector<Operation *> ordered;
+  while (!pending.empty()) {
+    // The first op whose operands and update are placed.
+    auto ready = llvm::find_if(pending, [&](Operation *op) {
+      Operation *update = after(op);
+      if (update && !placed.contains(update))
+        return false;
+      return llvm::all_of(op->getOperands(), [&](Value v) {
+        Operation *def = v.getDefiningOp();
+        return !def || def->getBlock() != &body || placed.contains(def);
+      });
+    });
+    if (ready == pending.end())
+      return refuse(pending.front(),
+                    "a read of a level that its own update depends on");
+    placed.insert(*ready);
+    ordered.push_back(*ready);
+    pending.erase(ready);
+  }
+  return ordered;
+}
+
 LogicalResult ChunkBuilder::collectRows(ArrayRef<Operation *> ops,
                                         const DenseSet<Operation *> &dead) {
   if (rowLevels.empty())
@@ -1312,9 +1361,12 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
         llvm::all_of(op.getUsers(),
                      [&](Operation *user) { return dead.contains(user); }))
       dead.insert(&op);
-  SmallVector<Operation *> ops;
-  for (Operation &op : step.getBody().front().without_terminator())
-    ops.push_back(&op);
+  FailureOr<SmallVector<Operation *>> order = orderOps(step);
+  if (failed(order)) {
+    chunk.erase();
+    return failure();
+  }
+  SmallVector<Operation *> &ops = *order;
   if (failed(collectRows(ops, dead))) {
     chunk.erase();
     return failure();

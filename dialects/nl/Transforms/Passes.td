@@ -189,8 +189,12 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
     a memory it cannot lift (KV cache, an MLP learning every token with no
     slower level around it) or rule (momentum on an MLP, a per-token
     gradient point, `read = after_write` on a matrix, a preconditioner, a
-    gate per key channel), transfers, or an op it cannot lift (`nl.conv` of
-    a value the same for every token, an MLP memory before its expansion).
+    gate per key channel), a transfer that resets a level, a read that its
+    own level's update depends on, or an op it cannot lift (`nl.conv` of a
+    value the same for every token, an MLP memory before its expansion).
+    Other transfers only describe the step's dataflow and change nothing.
+    The step's ops are taken in their order, except that a level's update
+    comes before its reads, as `nl-to-loops` orders them.
 
     Example:
     ```mlir
