@@ -444,30 +444,30 @@ def cms_init(M, params, levels):
             for k, v in {**M.from_file(params, f"{name}.W", key), **M.pending(params, name, key)}.items()}
 
 
+def cms_sequential(params, x, state, lr, levels):
+    """A sequential CMS of residual GELU MLP levels [(name, period, params key)]:
+    t = W_t x; each level learns 1/2 ||M(key) - t||^2 (cms_chain) and its read
+    after the write keys the next level."""
+    M = Mlp("gelu", 2, residual=True)
+
+    def step(p, x, st):
+        return cms_chain(M, st, x, p["W_t"] @ x, lr, [(name, period) for name, period, _ in levels])
+    init = lambda: cms_init(M, params, [(name, key) for name, _, key in levels])
+    return _run(step, init, params, x, state)
+
+
 def cmsseq(params, x, state=None, lr=0.05):
     """Sequential CMS: M(u) = u + W1 gelu(W0 u) at periods 1 (fast), 4 (mid), 16 (slow);
     t = W_t x; each level: G += lr dL/dW (L = 1/2 ||M(key) - t||^2 at the chunk start),
     W <- W - G at the chunk end; h1 = fast(x), h2 = mid(h1), y = slow(h2), reads after
     the write, each level keyed by the previous level's output."""
-    M = Mlp("gelu", 2, residual=True)
-    levels = [("fast", 1, "F"), ("mid", 4, "D"), ("slow", 16, "S")]
-
-    def step(p, x, st):
-        return cms_chain(M, st, x, p["W_t"] @ x, lr, [(name, period) for name, period, _ in levels])
-    init = lambda: cms_init(M, params, [(name, key) for name, _, key in levels])
-    return _run(step, init, params, x, state)
+    return cms_sequential(params, x, state, lr, [("fast", 1, "F"), ("mid", 4, "D"), ("slow", 16, "S")])
 
 
 def cmsrate(params, x, state=None, lr=0.01):
     """Multi-rate sequential CMS: cmsseq's levels without the per-token one and
     without transfers, at periods 4 (mid), 8 (slower) and 16 (slow)."""
-    M = Mlp("gelu", 2, residual=True)
-    levels = [("mid", 4, "D"), ("slower", 8, "E"), ("slow", 16, "S")]
-
-    def step(p, x, st):
-        return cms_chain(M, st, x, p["W_t"] @ x, lr, [(name, period) for name, period, _ in levels])
-    init = lambda: cms_init(M, params, [(name, key) for name, _, key in levels])
-    return _run(step, init, params, x, state)
+    return cms_sequential(params, x, state, lr, [("mid", 4, "D"), ("slower", 8, "E"), ("slow", 16, "S")])
 
 
 def cmsind(params, x, state=None, lr=0.01):
