@@ -1095,10 +1095,24 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
                               b, loc, g, gateAt(lr, headOf(ivs), idx(0))))
                         : g;
       };
-      // The slot of this token in the deferred factors.
+      // The slot of this token in the deferred factors; a full ring (a
+      // period longer than it) is summed into the accumulator first.
       Value deferN, slot;
       if (int j = abi.stateIndex(name + ".__defer_n"); j >= 0) {
         deferN = stateArgs[j];
+        auto ring = llvm::find_if(mlpParts, [](Part &p) { return p.deferDy; });
+        int64_t rows =
+            cast<MemRefType>(ring->deferDy.getType()).getShape().front();
+        if (rows < info.period) {
+          Value full = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGE,
+              memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}),
+              f32(static_cast<double>(rows)));
+          auto ifFull = scf::IfOp::create(b, loc, full, /*withElse=*/false);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(&ifFull.getThenRegion().front());
+          foldDeferred(level);
+        }
         slot = floatToIndex(
             memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}));
       }

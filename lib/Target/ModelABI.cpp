@@ -274,7 +274,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
                                static_cast<int>(i), Attribute(), nullptr});
         // A chunked level defers each weight's gradient dy x^T: it keeps the
         // chunk's dy (lr included) and x, and sums their outer products as
-        // one GEMM when the chunk is applied. A chunk_prefix read needs the
+        // one GEMM when the chunk is applied, or every kMaxDeferredRows
+        // tokens of a longer period. A chunk_prefix read needs the
         // running sum, and the preconditioned first layer a second term.
         RuleAttr rule = level.getRuleAttr();
         if (chunked && rule.getRead() != ReadOrder::chunk_prefix) {
@@ -286,7 +287,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
             for (auto [suffix, width] :
                  {std::pair<StringRef, int64_t>{"dy", shape[shape.size() - 2]},
                   {"x", shape.back()}}) {
-              SmallVector<int64_t> ring = {info.period};
+              SmallVector<int64_t> ring = {
+                  std::min<int64_t>(info.period, kMaxDeferredRows)};
               ring.append(shape.begin(), shape.end() - 2);
               ring.push_back(width);
               abi.state.push_back({ABITensor::Role::Accumulator,

@@ -45,6 +45,7 @@ SPECS = {  # model -> (dim, [(param, shape, std)])  (as declared in the .nl file
     "tttmlp": (16, [("W_q", (16, 16), 0.3), ("W_k", (16, 16), 0.3), ("W_v", (16, 16), 0.3), ("W_lr", (2, 16), 0.3)]),
     "cmsseq": (8, [("W_t", (8, 8), 0.1)]),
     "cmsrate": (8, [("W_t", (8, 8), 0.1)]),
+    "cmslong": (8, [("W_t", (8, 8), 0.1)]),
     "cmsind": (8, [("W_t", (8, 8), 0.5), ("a0", (1,), 1.0), ("a1", (1,), 1.0), ("a2", (1,), 1.0)]),
     "cmsnest": (8, [("W_t", (8, 8), 0.5)]),
     "selfmod": (8, [("W_q", (8, 8), 0.5)]),
@@ -79,6 +80,7 @@ MLP_INIT = {
     "tttmlp": [("W0", [8, 16, 8], 2, True)],
     "cmsseq": [("F", _SMALL, 1, False), ("D", _SMALL, 1, False), ("S", _SMALL, 1, False)],
     "cmsrate": [("D", _SMALL, 1, False), ("E", _SMALL, 1, False), ("S", _SMALL, 1, False)],
+    "cmslong": [("D", _SMALL, 1, False), ("E", _SMALL, 1, False), ("S", _SMALL, 1, False)],
     "cmsind": [("F", _SMALL, 1, False), ("D", _SMALL, 1, False), ("S", _SMALL, 1, False)],
     "cmsnest": [("F", _SMALL, 1, False), ("S", _SMALL, 1, False)],
     "selfmod": [("K", _SMALL, 1, False), ("V", _SMALL, 1, False), ("L", [8, 8, 1], 1, False),
@@ -470,6 +472,12 @@ def cmsrate(params, x, state=None, lr=0.01):
     return cms_sequential(params, x, state, lr, [("mid", 4, "D"), ("slower", 8, "E"), ("slow", 16, "S")])
 
 
+def cmslong(params, x, state=None, lr=0.01):
+    """cmsrate at periods 4, 16 and 128 (longer than the compiled code's ring of
+    64 deferred tokens)."""
+    return cms_sequential(params, x, state, lr, [("mid", 4, "D"), ("slower", 16, "E"), ("slow", 128, "S")])
+
+
 def cmsind(params, x, state=None, lr=0.01):
     """Independent CMS: M(u) = u + W1 silu(W0 u) at periods 1, 4, 16, all keyed by x with
     value t = W_t x (gradients at the chunk start, W <- W - G at the chunk end);
@@ -686,7 +694,7 @@ def ex_titans_linear(params, x, state=None, max_lr=0.1):
 MODELS = {"la": la, "deltanet": deltanet, "titans": titans, "cms2": cms2, "gdn": gdn,
           "ex_linear_attention": ex_linear_attention, "ex_deltanet": ex_deltanet,
           "ex_gated_deltanet": ex_gated_deltanet, "ex_titans_linear": ex_titans_linear,
-          "mlpmem": mlpmem, "mlpchunk": mlpchunk, "tttmlp": tttmlp, "cmsseq": cmsseq, "cmsrate": cmsrate,
+          "mlpmem": mlpmem, "mlpchunk": mlpchunk, "tttmlp": tttmlp, "cmsseq": cmsseq, "cmsrate": cmsrate, "cmslong": cmslong,
           "cmsind": cmsind,
           "cmsnest": cmsnest, "selfmod": selfmod, "hope": hope, "hopeattn": hopeattn}
 

@@ -30,6 +30,11 @@
 
 namespace nlc {
 
+/// The most tokens whose weight-gradient factors (dy, x) an MLP level keeps
+/// before summing them into its accumulator: a period's worth, up to this
+/// (a slow level's whole period would cost megabytes of state).
+constexpr int64_t kMaxDeferredRows = 64;
+
 /// One tensor of the ABI: a parameter, a level's state, or an internal
 /// buffer the runtime holds for the compiled code (chunk accumulators,
 /// gates of the pending chunk, the input history of short convolutions).
