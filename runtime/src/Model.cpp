@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 using namespace nlrt;
 
@@ -269,33 +270,22 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
       dlsym(model->handle, model->info.stepSymbol.c_str()));
   model->flushFn = reinterpret_cast<FlushFn>(
       dlsym(model->handle, model->info.flushSymbol.c_str()));
-  if (!model->info.chunkSymbol.empty()) {
-    model->chunkFn = reinterpret_cast<StepFn>(
-        dlsym(model->handle, model->info.chunkSymbol.c_str()));
-    if (!model->chunkFn) {
-      *error = "'" + libraryPath + "' does not export " +
-               model->info.chunkSymbol + ", which its manifest names";
-      return nullptr;
-    }
-  }
-  if (!model->info.headStepSymbol.empty()) {
-    model->headStepFn = reinterpret_cast<HeadStepFn>(
-        dlsym(model->handle, model->info.headStepSymbol.c_str()));
-    if (!model->headStepFn) {
-      *error = "'" + libraryPath + "' does not export " +
-               model->info.headStepSymbol + ", which its manifest names";
-      return nullptr;
-    }
-  }
-  if (!model->info.headChunkSymbol.empty()) {
-    model->headChunkFn = reinterpret_cast<HeadStepFn>(
-        dlsym(model->handle, model->info.headChunkSymbol.c_str()));
-    if (!model->headChunkFn) {
-      *error = "'" + libraryPath + "' does not export " +
-               model->info.headChunkSymbol + ", which its manifest names";
-      return nullptr;
-    }
-  }
+  // The optional entry points the manifest names must be there.
+  auto resolve = [&](const std::string &symbol, auto &fn) {
+    if (symbol.empty())
+      return true;
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+        dlsym(model->handle, symbol.c_str()));
+    if (fn)
+      return true;
+    *error = "'" + libraryPath + "' does not export " + symbol +
+             ", which its manifest names";
+    return false;
+  };
+  if (!resolve(model->info.chunkSymbol, model->chunkFn) ||
+      !resolve(model->info.headStepSymbol, model->headStepFn) ||
+      !resolve(model->info.headChunkSymbol, model->headChunkFn))
+    return nullptr;
   // A model compiled with threads links libomp; its team size is set per
   // calling thread (absent: a single-threaded model).
   model->setThreadsFn = reinterpret_cast<SetThreadsFn>(
