@@ -112,7 +112,7 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
     for (auto [value, name] : llvm::zip(assign.getValues(), names)) {
       Value dst = stateArgs[abi.stateIndex(name)];
       Operation *def = value.getDefiningOp();
-      if (def && intoState.contains(def))
+      if (def && intoState.contains(def)) {
         if (auto product = def->getOperand(1).getDefiningOp<MatmulOp>();
             product && fusedProducts.contains(product)) {
           if (buf(def->getOperand(0)) == dst) {
@@ -121,7 +121,6 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
           }
           lowerMatmul(product); // into scratch, subtracted below
         }
-      if (def && intoState.contains(def)) {
         bool inPlace = llvm::all_of(def->getOperands(), [&](Value operand) {
           Value ob = buf(operand);
           return ob == dst || rootBuffer(ob) != dst;
@@ -341,18 +340,20 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
                                         idx(tileCols));
       b.setInsertionPointToStart(colLoop.getBody());
       Value j0 = colLoop.getInductionVar();
+      // The tile's rows of A and vectors of columns.
+      SmallVector<Value> is, js;
+      for (int64_t r = 0; r < tileRows; ++r)
+        is.push_back(arith::AddIOp::create(b, loc, i0, idx(r)));
+      for (int64_t v = 0; v < kVectors; ++v)
+        js.push_back(arith::AddIOp::create(b, loc, j0, idx(v * kWidth)));
       Value zero = arith::ConstantOp::create(
           b, loc, vecTy, DenseElementsAttr::get(vecTy, 0.0f));
       // The tile starts from the result when the product is added to it.
       SmallVector<Value> init;
-      for (int64_t r = 0; r < tileRows; ++r)
-        for (int64_t v = 0; v < kVectors; ++v)
+      for (Value i : is)
+        for (Value j : js)
           init.push_back(
-              sign ? vector::LoadOp::create(
-                         b, loc, vecTy, result,
-                         at(arith::AddIOp::create(b, loc, i0, idx(r)),
-                            arith::AddIOp::create(b, loc, j0,
-                                                  idx(v * kWidth))))
+              sign ? vector::LoadOp::create(b, loc, vecTy, result, at(i, j))
                          .getResult()
                    : zero);
       auto kLoop = scf::ForOp::create(b, loc, idx(0), idx(depth), idx(1), init);
@@ -361,15 +362,11 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
         b.setInsertionPointToStart(kLoop.getBody());
         Value k = kLoop.getInductionVar();
         SmallVector<Value> bv;
-        for (int64_t v = 0; v < kVectors; ++v) {
-          Value j = arith::AddIOp::create(b, loc, j0, idx(v * kWidth));
+        for (Value j : js)
           bv.push_back(vector::LoadOp::create(b, loc, vecTy, rhs, at(k, j)));
-        }
         SmallVector<Value> next;
-        for (int64_t r = 0; r < tileRows; ++r) {
-          Value i = arith::AddIOp::create(b, loc, i0, idx(r));
-          Value av =
-              vector::BroadcastOp::create(b, loc, vecTy, loadA(i, k));
+        for (auto [r, i] : llvm::enumerate(is)) {
+          Value av = vector::BroadcastOp::create(b, loc, vecTy, loadA(i, k));
           for (int64_t v = 0; v < kVectors; ++v)
             next.push_back(vector::FMAOp::create(
                 b, loc, av, bv[v],
@@ -377,14 +374,10 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
         }
         scf::YieldOp::create(b, loc, next);
       }
-      for (int64_t r = 0; r < tileRows; ++r) {
-        Value i = arith::AddIOp::create(b, loc, i0, idx(r));
-        for (int64_t v = 0; v < kVectors; ++v) {
-          Value j = arith::AddIOp::create(b, loc, j0, idx(v * kWidth));
+      for (auto [r, i] : llvm::enumerate(is))
+        for (auto [v, j] : llvm::enumerate(js))
           vector::StoreOp::create(b, loc, kLoop.getResult(r * kVectors + v),
                                   result, at(i, j));
-        }
-      }
     };
     // Tiles of kRows rows, then of fewer for the rows left.
     int64_t sixes = rows - rows % kRows;
