@@ -185,3 +185,61 @@ nl.model @rows_after_lifted attributes {dim = 4} {
     nl.yield %y : tensor<4xf32>
   }
 }
+
+// -----
+
+// An op that depends on the per-token level's read alone but comes after a
+// lifted op has used that read is lifted (it works on each token's row):
+// nl.rows returns the read, and the sum is a lifted op after it.
+// CHECK-LABEL: nl.model @rows_then_lifted
+// CHECK: %[[H:.*]] = nl.rows(
+// CHECK: nl.yield %{{.*}} : tensor<4xf32>
+// CHECK-NEXT: }
+// CHECK: nl.assign @S(
+// CHECK: %[[Z:.*]] = nl.add %[[H]], %[[H]] : tensor<2x4xf32>, tensor<2x4xf32> -> tensor<2x4xf32>
+// CHECK: nl.yield %{{.*}} : tensor<2x4xf32>
+nl.model @rows_then_lifted attributes {dim = 4} {
+  nl.level @F period 1 rule <objective = l2, grad_at = chunk_start, read = after_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.level @S period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @F key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %h = nl.read @F(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @S key(%h : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %y = nl.read @S(%h) : tensor<4xf32> -> tensor<4xf32>
+    %z = nl.add %h, %h : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %o = nl.add %y, %z : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+    nl.yield %o : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A second read of the per-token level after a lifted op has used the first:
+// nl.rows would have to run twice.
+// CHECK-LABEL: nl.model @rows_read_late
+// CHECK-NOT: nl.chunk_step
+nl.model @rows_read_late attributes {dim = 4} {
+  nl.level @F period 1 rule <objective = l2, grad_at = chunk_start, read = after_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.level @S period 2 rule <objective = l2, grad_at = chunk_start, read = before_write> {
+    nl.state @W : !nl.mlp<[4, 8, 4], gelu> = #nl.normal<std = 0.1>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @F key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %h = nl.read @F(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.update @S key(%h : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %y = nl.read @S(%h) : tensor<4xf32> -> tensor<4xf32>
+    %q = nl.mul %x, %x : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+    // expected-remark @below {{model @rows_read_late keeps its per-token form only: an op of a level that learns every token after ops that use that level's results}}
+    %g = nl.read @F(%q) : tensor<4xf32> -> tensor<4xf32>
+    %o = nl.add %y, %g : tensor<4xf32>, tensor<4xf32> -> tensor<4xf32>
+    nl.yield %o : tensor<4xf32>
+  }
+}

@@ -116,11 +116,12 @@ private:
   /// Whether the chunk form computes MLP level `level`; `chunked`: whether
   /// some level has a period of more than one token.
   LogicalResult checkMlpLevel(LevelOp level, bool chunked);
+  /// The step's ops in the order the chunk builds them (a level's update
+  /// before its reads), or a refusal.
+  FailureOr<SmallVector<Operation *>> orderOps(StepOp step);
   /// The ops of the levels in rowLevels and of what depends only on them,
   /// run token by token in one nl.rows (empty when there are none).
-  FailureOr<SmallVector<Operation *>> orderOps(StepOp step);
-  LogicalResult collectRows(ArrayRef<Operation *> ops,
-                            const DenseSet<Operation *> &dead);
+  LogicalResult collectRows(ArrayRef<Operation *> ops);
   /// Emits the nl.rows of `rowOps` at the builder's insertion point.
   LogicalResult emitRows();
   LogicalResult emitRead(ReadOp read);
@@ -178,7 +179,8 @@ private:
   SmallVector<Operation *> rowOps;
   DenseSet<Operation *> inRows;
   bool rowsEmitted = false;
-  /// The step's ops whose results nothing uses (not lifted).
+  /// The step's ops whose results nothing uses (neither lifted nor run in
+  /// nl.rows).
   DenseSet<Operation *> deadOps;
   /// Stored tensors read after the level's write (`after_write`): level and
   /// part. Only the chunk's last token sees the write.
@@ -1236,44 +1238,59 @@ FailureOr<SmallVector<Operation *>> ChunkBuilder::orderOps(StepOp step) {
   return ordered;
 }
 
-LogicalResult ChunkBuilder::collectRows(ArrayRef<Operation *> ops,
-                                        const DenseSet<Operation *> &dead) {
+LogicalResult ChunkBuilder::collectRows(ArrayRef<Operation *> ops) {
   if (rowLevels.empty())
     return success();
+  auto levelOf = [](Operation *op) -> StringRef {
+    if (auto u = dyn_cast<UpdateOp>(op))
+      return u.getLevel();
+    if (auto w = dyn_cast<WeightsOp>(op))
+      return w.getLevel();
+    if (auto r = dyn_cast<ReadOp>(op))
+      return r.getLevel();
+    return {};
+  };
+  auto depends = [](Operation *op, const DenseSet<Operation *> &set) {
+    return llvm::any_of(op->getOperands(), [&](Value v) {
+      return v.getDefiningOp() && set.contains(v.getDefiningOp());
+    });
+  };
   // The ops that depend on a per-token level's memory, except those that
   // also depend on another level's (the lifted levels' own ops and what
   // comes after them).
   DenseSet<Operation *> fromRows, fromLifted;
   for (Operation *op : ops) {
-    StringRef level;
-    if (auto u = dyn_cast<UpdateOp>(op))
-      level = u.getLevel();
-    else if (auto w = dyn_cast<WeightsOp>(op))
-      level = w.getLevel();
-    else if (auto r = dyn_cast<ReadOp>(op))
-      level = r.getLevel();
-    auto depends = [&](const DenseSet<Operation *> &set) {
-      return llvm::any_of(op->getOperands(), [&](Value v) {
-        return v.getDefiningOp() && set.contains(v.getDefiningOp());
-      });
-    };
+    StringRef level = levelOf(op);
     bool own = !level.empty() && rowLevels.contains(level);
     bool other = !level.empty() && !own;
-    if (own && depends(fromLifted))
+    if (own && depends(op, fromLifted))
       return refuse(op, "level @" + level + " learns every token from what a "
                         "lifted level computes (its ops would run token by "
                         "token after the lifted ones)");
-    if (other || depends(fromLifted))
+    if (other || depends(op, fromLifted))
       fromLifted.insert(op);
-    else if (own || depends(fromRows))
+    else if (own || depends(op, fromRows))
       fromRows.insert(op);
   }
-  deadOps = dead;
-  for (Operation *op : ops)
-    if (fromRows.contains(op) && !dead.contains(op)) {
+  // nl.rows stands before the first lifted op that uses its results; an op
+  // that depends on them alone but comes after that is lifted instead (it
+  // works on each token's row), unless it reads or writes the level.
+  bool used = false;
+  for (Operation *op : ops) {
+    if (deadOps.contains(op))
+      continue;
+    if (!fromRows.contains(op)) {
+      used |= depends(op, inRows);
+      continue;
+    }
+    if (!used) {
       rowOps.push_back(op);
       inRows.insert(op);
+    } else if (!levelOf(op).empty()) {
+      return refuse(op, "an op of a level that learns every token after "
+                        "ops that use that level's results");
     }
+  }
   return success();
 }
 
@@ -1354,20 +1371,14 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
   b.setInsertionPointToStart(body);
   // Ops whose results nothing uses (the inner objective's value, which
   // nl-derive-gradients leaves next to its gradient) are not lifted.
-  DenseSet<Operation *> dead;
   for (Operation &op :
        llvm::reverse(step.getBody().front().without_terminator()))
     if (isMemoryEffectFree(&op) &&
         llvm::all_of(op.getUsers(),
-                     [&](Operation *user) { return dead.contains(user); }))
-      dead.insert(&op);
+                     [&](Operation *user) { return deadOps.contains(user); }))
+      deadOps.insert(&op);
   FailureOr<SmallVector<Operation *>> order = orderOps(step);
-  if (failed(order)) {
-    chunk.erase();
-    return failure();
-  }
-  SmallVector<Operation *> &ops = *order;
-  if (failed(collectRows(ops, dead))) {
+  if (failed(order) || failed(collectRows(*order))) {
     chunk.erase();
     return failure();
   }
@@ -1376,18 +1387,10 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
       return v.getDefiningOp() && inRows.contains(v.getDefiningOp());
     });
   };
-  for (Operation *op : ops) {
-    if (dead.contains(op))
+  for (Operation *op : *order) {
+    if (deadOps.contains(op) || inRows.contains(op))
       continue;
     loc = op->getLoc();
-    if (inRows.contains(op)) {
-      if (rowsEmitted) {
-        chunk.erase();
-        return refuse(op, "an op of a level that learns every token after "
-                          "ops that use that level's results");
-      }
-      continue;
-    }
     if (!rowsEmitted && usesRows(op) && failed(emitRows())) {
       chunk.erase();
       return failure();
