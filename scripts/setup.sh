@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
   cmake ninja-build ccache g++ make
-  libgtest-dev libomp-22-dev
+  libgtest-dev libomp-22-dev zlib1g-dev
   python3 python3-numpy
 )
 # --bench: the peers and tools of `make bench` too (PyTorch eager, OpenBLAS

@@ -30,7 +30,6 @@ namespace nlc::detail {
 using namespace mlir;
 using namespace mlir::nl;
 
-
 using Shape = SmallVector<int64_t>;
 /// Index helpers for a matrix memory of `heads` heads: storage
 /// [heads?, rows, cols], vectors [heads?, n].
@@ -67,6 +66,11 @@ private:
   MemRefType memTy(ArrayRef<int64_t> shape) {
     return MemRefType::get(shape, b.getF32Type());
   }
+  /// The memref type of an ABI tensor (f32 values or i32 counts).
+  MemRefType memTy(const nlc::ABITensor &t) {
+    return MemRefType::get(t.shape, t.isCounter() ? Type(b.getI32Type())
+                                                  : Type(b.getF32Type()));
+  }
   /// A scratch buffer, allocated once at function entry: on the stack, or,
   /// in the chunk entry when large (a chunk's d x d products would not fit
   /// a thread's stack), in a thread-local global of its own that
@@ -80,8 +84,8 @@ private:
     if (threadLocalScratch && bytes > kMaxStackScratch) {
       auto module = model->getParentOfType<ModuleOp>();
       b.setInsertionPointToStart(module.getBody());
-      std::string name = (std::string(kThreadLocalScratchPrefix) + abi.model + "_" +
-                          std::to_string(numGlobalScratch++));
+      std::string name = (std::string(kThreadLocalScratchPrefix) + abi.model +
+                          "_" + std::to_string(numGlobalScratch++));
       memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
                                memTy(shape), b.getUnitAttr(),
                                /*constant=*/false, IntegerAttr());
@@ -190,12 +194,36 @@ private:
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, lsb,
                                  arith::ConstantIntOp::create(b, loc, 0, 64));
   }
-  /// A count kept in an f32 state tensor, as an index.
-  Value floatToIndex(Value f) {
+  /// The i32 count held in `counter` (a one-element i32 state tensor), as
+  /// an index. The runtime keeps every count in its manifest range.
+  Value loadCount(Value counter) {
     return arith::IndexCastOp::create(
                b, loc, b.getIndexType(),
-               arith::FPToSIOp::create(b, loc, b.getI64Type(), f))
+               memref::LoadOp::create(b, loc, counter, ValueRange{idx(0)}))
         .getResult();
+  }
+  /// Stores the index `n` into the i32 count `counter`.
+  void storeCount(Value n, Value counter) {
+    memref::StoreOp::create(
+        b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), n), counter,
+        ValueRange{idx(0)});
+  }
+  /// A ring buffer of `window` slots takes one more entry: the write
+  /// position `pos` (its old value is `at`) moves on modulo the window and
+  /// the fill count grows up to it; returns the new fill.
+  Value advanceRing(Value pos, Value at, Value fill, int64_t window) {
+    Value next = arith::AddIOp::create(b, loc, at, idx(1));
+    Value end = idx(window);
+    storeCount(
+        arith::SelectOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, next, end),
+            idx(0), next),
+        pos);
+    Value grown = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, loadCount(fill), idx(1)), end);
+    storeCount(grown, fill);
+    return grown;
   }
   Value sigmoid(Value x) {
     Value neg = arith::NegFOp::create(b, loc, x);

@@ -55,9 +55,9 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
   };
   SmallVector<Type> args;
   for (const nlc::ABITensor &t : abi.params)
-    args.push_back(memTy(t.shape));
+    args.push_back(memTy(t));
   for (const nlc::ABITensor &t : abi.state)
-    args.push_back(memTy(t.shape));
+    args.push_back(memTy(t));
   if (isStep) {
     args.push_back(rows({abi.dim}));
     for (const auto &shape : abi.outputs)
@@ -498,11 +498,7 @@ void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
   auto ifActive = scf::IfOp::create(b, loc, bit(activeArg, li), false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifActive.getThenRegion().front());
-  // Slots are small integers held exactly in f32 (window < 2^24).
-  Value p = memref::LoadOp::create(b, loc, pos, ValueRange{idx(0)});
-  Value slot = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(),
-      arith::FPToSIOp::create(b, loc, b.getI64Type(), p));
+  Value slot = loadCount(pos);
   int64_t heads = cache.getHeads();
   auto store = [&](Value src, Value ring, int64_t width) {
     forAll({heads, width}, [&](ValueRange hc) {
@@ -519,18 +515,7 @@ void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
   };
   store(buf(op.getKey()), keys, cache.getKey());
   store(buf(op.getValue()), values, cache.getValue());
-  double window = static_cast<double>(cache.getWindow());
-  Value next = arith::AddFOp::create(b, loc, p, f32(1.0));
-  Value wrapped = arith::SelectOp::create(
-      b, loc,
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, next,
-                            f32(window)),
-      f32(0.0), next);
-  memref::StoreOp::create(b, loc, wrapped, pos, ValueRange{idx(0)});
-  Value f = memref::LoadOp::create(b, loc, fill, ValueRange{idx(0)});
-  Value grown = arith::MinimumFOp::create(
-      b, loc, arith::AddFOp::create(b, loc, f, f32(1.0)), f32(window));
-  memref::StoreOp::create(b, loc, grown, fill, ValueRange{idx(0)});
+  advanceRing(pos, slot, fill, cache.getWindow());
 }
 
 void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
@@ -544,11 +529,7 @@ void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
   int64_t heads = cache.getHeads(), window = cache.getWindow();
   Value out = scratch(shapeOf(op.getResult()));
   Value scores = scratch({heads, window});
-  Value n = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(),
-      arith::FPToSIOp::create(
-          b, loc, b.getI64Type(),
-          memref::LoadOp::create(b, loc, fill, ValueRange{idx(0)})));
+  Value n = loadCount(fill);
   auto at = [&](Value h, Value i, Value c) {
     SmallVector<Value> ix;
     if (heads != 1)
@@ -873,8 +854,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   Value acc = mlp ? Value() : state(name + ".__acc");
   if (overwrite && acc && rule.getAlgorithm() != Algorithm::m3 &&
       rule.getAlgorithm() != Algorithm::muon)
-    if (auto arg = dyn_cast<BlockArgument>(
-            stateArgs[abi.stateIndex(name + ".__acc")]))
+    if (auto arg =
+            dyn_cast<BlockArgument>(stateArgs[abi.stateIndex(name + ".__acc")]))
       if (auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
         fn.setArgAttr(arg.getArgNumber(), nlc::kTokenScratchAttr,
                       b.getUnitAttr());
@@ -1104,17 +1085,14 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
         int64_t rows =
             cast<MemRefType>(ring->deferDy.getType()).getShape().front();
         if (rows < info.period) {
-          Value full = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OGE,
-              memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}),
-              f32(static_cast<double>(rows)));
+          Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                             loadCount(deferN), idx(rows));
           auto ifFull = scf::IfOp::create(b, loc, full, /*withElse=*/false);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(&ifFull.getThenRegion().front());
           foldDeferred(level);
         }
-        slot = floatToIndex(
-            memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}));
+        slot = loadCount(deferN);
       }
       for (Part &part : mlpParts) {
         auto it = lazyOuter.find(part.gradValue);
@@ -1162,13 +1140,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
                });
       }
       if (deferN)
-        memref::StoreOp::create(
-            b, loc,
-            arith::AddFOp::create(
-                b, loc,
-                memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}),
-                f32(1.0)),
-            deferN, ValueRange{idx(0)});
+        storeCount(arith::AddIOp::create(b, loc, loadCount(deferN), idx(1)),
+                   deferN);
     } else if (int64_t window = rule.getWindow(); window > 1) {
       // The Omega rule (Atlas): the gradients of the last `window` tokens'
       // objectives, each at the current state and scaled by its own lr,
@@ -1178,8 +1151,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       Value lrs = state(name + ".__omega_lr");
       Value posBuf = state(name + ".__omega_pos");
       Value fillBuf = state(name + ".__omega_fill");
-      Value posF = memref::LoadOp::create(b, loc, posBuf, ValueRange{idx(0)});
-      Value pos = floatToIndex(posF);
+      Value pos = loadCount(posBuf);
       auto slotAt = [&](Value slot, ValueRange ivs) {
         SmallVector<Value> ix = {slot};
         ix.append(ivs.begin(), ivs.end());
@@ -1192,28 +1164,11 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
                                   memref::LoadOp::create(b, loc, from, ivs),
                                   into, slotAt(pos, ivs));
         });
-      Value fillF = arith::MinimumFOp::create(
-          b, loc,
-          arith::AddFOp::create(
-              b, loc,
-              memref::LoadOp::create(b, loc, fillBuf, ValueRange{idx(0)}),
-              f32(1.0)),
-          f32(static_cast<double>(window)));
-      memref::StoreOp::create(b, loc, fillF, fillBuf, ValueRange{idx(0)});
-      Value next = arith::AddFOp::create(b, loc, posF, f32(1.0));
-      memref::StoreOp::create(
-          b, loc,
-          arith::SelectOp::create(
-              b, loc,
-              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, next,
-                                    f32(static_cast<double>(window))),
-              f32(0.0), next),
-          posBuf, ValueRange{idx(0)});
+      Value filled = advanceRing(posBuf, pos, fillBuf, window);
       // Each filled slot, copied to scratch of the live shapes.
       Value kSlot = scratch(shapeOf(k)), vSlot = scratch(shapeOf(v)),
             lrSlot = scratch(shapeOf(lr));
-      auto slots =
-          scf::ForOp::create(b, loc, idx(0), floatToIndex(fillF), idx(1));
+      auto slots = scf::ForOp::create(b, loc, idx(0), filled, idx(1));
       OpBuilder::InsertionGuard slotGuard(b);
       b.setInsertionPointToStart(slots.getBody());
       Value slot = slots.getInductionVar();
@@ -1423,15 +1378,15 @@ void ModelLowering::foldDeferred(LevelOp level) {
   if (j < 0)
     return;
   Value deferN = stateArgs[j];
-  Value n = floatToIndex(
-      memref::LoadOp::create(b, loc, deferN, ValueRange{idx(0)}));
+  Value n = loadCount(deferN);
   for (const MlpType::Part &p :
        cast<MlpType>(level.getMemory().getType()).getParts()) {
     int dyIndex = abi.stateIndex(name + ".__defer." + p.name + ".dy");
     if (dyIndex < 0)
       continue;
     Value deferDy = stateArgs[dyIndex];
-    Value deferX = stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
+    Value deferX =
+        stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
     Value acc = stateArgs[abi.stateIndex(name + ".__acc." + p.name)];
     Shape shape = p.shape;
     forAll(ArrayRef<int64_t>(shape).drop_back(), [&](ValueRange rows) {
@@ -1451,14 +1406,13 @@ void ModelLowering::foldDeferred(LevelOp level) {
             b, loc, dy, memref::LoadOp::create(b, loc, deferX, xi));
         memref::StoreOp::create(
             b, loc,
-            arith::AddFOp::create(b, loc,
-                                  memref::LoadOp::create(b, loc, acc, ai),
-                                  prod),
+            arith::AddFOp::create(
+                b, loc, memref::LoadOp::create(b, loc, acc, ai), prod),
             acc, ai);
       });
     });
   }
-  memref::StoreOp::create(b, loc, f32(0.0), deferN, ValueRange{idx(0)});
+  storeCount(idx(0), deferN);
 }
 
 LogicalResult ModelLowering::lowerUpdate(UpdateOp op, bool inFlush) {
@@ -1664,8 +1618,7 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     // period) are summed into them.
     LevelOp level = model.lookupLevel(p.getLevel());
     foldDeferred(level);
-    SmallVector<std::string> names =
-        memoryTensors(level, "__acc");
+    SmallVector<std::string> names = memoryTensors(level, "__acc");
     for (auto [v, name] : llvm::zip(p.getResults(), names))
       buffers[v] = stateArgs[abi.stateIndex(name)];
     return success();

@@ -32,13 +32,18 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/IR/GlobalAlias.h"
+#include "llvm/Support/CRC.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+
 #include "llvm/Support/raw_ostream.h"
+#include <charconv>
+#include <unistd.h>
 
 #ifndef NLC_VERSION
 #define NLC_VERSION "0.0.0"
@@ -98,17 +103,75 @@ Location toolLoc(MLIRContext &ctx) {
   return NameLoc::get(StringAttr::get(&ctx, "nlc"));
 }
 
-/// Writes `text` to `path` ("-" is stdout) in one go; returns failure with
-/// a diagnostic if the file cannot be written.
+/// Makes `path` durable: fsync()s it (an already written file).
+std::error_code syncFile(llvm::StringRef path) {
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::openFileForRead(path, fd))
+    return ec;
+  std::error_code ec;
+  if (::fsync(fd) != 0)
+    ec = std::error_code(errno, std::generic_category());
+  ::close(fd);
+  return ec;
+}
+
+/// A temporary name next to `path` of this process ("<path>.tmp.<pid>"),
+/// renamed over `path` once complete, so that no reader ever sees a
+/// partial output whatever kills the compiler.
+std::string temporaryFor(llvm::StringRef path) {
+  return (path + ".tmp." + llvm::Twine(::getpid())).str();
+}
+
+/// Writes `text` to `path` ("-" is stdout). A file is written atomically:
+/// into a temporary next to it, fsync()ed, then renamed over it. Returns
+/// failure with a diagnostic if the file cannot be written.
 LogicalResult writeOutput(llvm::StringRef path, llvm::StringRef text,
                           MLIRContext &ctx) {
   std::string message;
-  auto file = openOutputFile(path, &message);
-  if (!file)
-    return emitError(toolLoc(ctx)) << message;
-  file->os() << text;
-  file->keep();
+  if (path == "-") {
+    auto file = openOutputFile(path, &message);
+    if (!file)
+      return emitError(toolLoc(ctx)) << message;
+    file->os() << text;
+    file->keep();
+    return success();
+  }
+  std::string temp = temporaryFor(path);
+  {
+    auto file = openOutputFile(temp, &message);
+    if (!file)
+      return emitError(toolLoc(ctx)) << message;
+    file->os() << text;
+    file->os().flush();
+    if (file->os().has_error())
+      return emitError(toolLoc(ctx)) << "cannot write '" << path
+                                     << "': " << file->os().error().message();
+    file->keep();
+  }
+  if (std::error_code ec = syncFile(temp)) {
+    llvm::sys::fs::remove(temp);
+    return emitError(toolLoc(ctx))
+           << "cannot write '" << path << "': " << ec.message();
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temp, path)) {
+    llvm::sys::fs::remove(temp);
+    return emitError(toolLoc(ctx))
+           << "cannot write '" << path << "': " << ec.message();
+  }
   return success();
+}
+
+/// The size and CRC-32 of a file, for the manifest's "library" entry.
+FailureOr<nlc::LibraryInfo> describeFile(llvm::StringRef path,
+                                         MLIRContext &ctx) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (std::error_code ec = buffer.getError())
+    return emitError(toolLoc(ctx))
+           << "cannot read '" << path << "': " << ec.message();
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  return nlc::LibraryInfo{static_cast<int64_t>(bytes.size()),
+                          llvm::crc32(llvm::arrayRefFromStringRef(bytes))};
 }
 
 /// Prints `module` to a string.
@@ -184,6 +247,8 @@ private:
   llvm::SourceMgr sourceMgr;
   std::string result;
   unsigned phaseIndex = 0;
+  /// The hyper-parameters of a .nl input (for the manifest).
+  std::vector<nlc::HyperValue> hypers;
 };
 
 namespace {
@@ -263,7 +328,7 @@ LogicalResult Compilation::loadInput(OwningOpRef<ModuleOp> &module) {
   }
   if (options.emit == nlc::Phase::AST)
     return success();
-  module = nlc::lowerToNL(*ast, ctx, sourceMgr, options.overrides);
+  module = nlc::lowerToNL(*ast, ctx, sourceMgr, options.overrides, &hypers);
   return success(static_cast<bool>(module));
 }
 
@@ -315,6 +380,16 @@ LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
            << "the back ends compile one nl.model per input, found "
            << abis.size();
   abi = std::move(abis[0]);
+  for (const nlc::HyperValue &h : hypers) {
+    // The shortest text that reads back as the same double (a JSON number).
+    char text[64];
+    auto [end, ec] = h.isInteger
+                         ? std::to_chars(text, text + sizeof text,
+                                         static_cast<int64_t>(h.value))
+                         : std::to_chars(text, text + sizeof text, h.value);
+    abi.hypers.push_back(
+        {h.name, std::string(text, ec == std::errc() ? end : text)});
+  }
   modelHash = hex(llvm::xxh3_64bits(modelText));
   return success();
 }
@@ -513,11 +588,14 @@ int Compilation::generateCPU(ModuleOp module) {
     emitError(toolLoc(ctx)) << error;
     return 1;
   }
-  // The manifest travels inside the library too.
+  // The manifest travels inside the library too, under a name of its own
+  // and the fixed name the runtime reads when the .json is not there.
   auto *text = llvm::ConstantDataArray::getString(llvmContext, manifest);
-  new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage, text,
-                           "nl_" + abis[0].model + "_manifest");
+  auto *embedded = new llvm::GlobalVariable(
+      *llvmModule, text->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::ExternalLinkage, text,
+      "nl_" + abis[0].model + "_manifest");
+  llvm::GlobalAlias::create(nlc::kEmbeddedManifestSymbol, embedded);
   {
     std::string ir;
     llvm::raw_string_ostream os(ir);
@@ -556,8 +634,11 @@ int Compilation::generateCPU(ModuleOp module) {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << object;
   }
-  llvm::SmallString<128> tmpLib(options.outputFile);
-  tmpLib += ".tmp";
+  // The library is linked under a temporary name, made durable, described
+  // in the .json (its size and CRC-32, which the runtime checks before it
+  // loads it), and only then renamed into place: the manifest first, so
+  // that a library found next to a manifest is always complete.
+  std::string tmpLib = temporaryFor(options.outputFile);
   LogicalResult linked =
       nlc::linkSharedLibrary(objectPath, tmpLib, openMPDir, &error);
   llvm::sys::fs::remove(objectPath);
@@ -566,11 +647,25 @@ int Compilation::generateCPU(ModuleOp module) {
     emitError(toolLoc(ctx)) << error;
     return 1;
   }
+  FailureOr<nlc::LibraryInfo> library = describeFile(tmpLib, ctx);
+  if (failed(library) || syncFile(tmpLib)) {
+    llvm::sys::fs::remove(tmpLib);
+    if (succeeded(library))
+      emitError(toolLoc(ctx)) << "cannot write '" << options.outputFile << "'";
+    return 1;
+  }
   llvm::SmallString<128> manifestPath(options.outputFile);
   llvm::sys::path::replace_extension(manifestPath, "json");
-  if (failed(writeOutput(manifestPath, manifest, ctx)))
+  if (failed(
+          writeOutput(manifestPath,
+                      nlc::writeManifest(abis[0], nlc::versionString(),
+                                         optionsHash, modelHash, {}, &*library),
+                      ctx))) {
+    llvm::sys::fs::remove(tmpLib);
     return 1;
+  }
   if (std::error_code ec = llvm::sys::fs::rename(tmpLib, options.outputFile)) {
+    llvm::sys::fs::remove(tmpLib);
     emitError(toolLoc(ctx))
         << "cannot write '" << options.outputFile << "': " << ec.message();
     return 1;
@@ -662,8 +757,13 @@ int Compilation::generateCUDA(ModuleOp module) {
   target.step = image->stepsKernel;
   target.flush = image->flushKernel;
   target.launch = nlc::launchManifest(*image, cuda);
-  std::string manifest = nlc::writeManifest(abi, nlc::versionString(),
-                                            optionsHash, modelHash, target);
+  // The manifest records the image's size and CRC-32; it is written first,
+  // so that an image found next to a manifest is always complete.
+  nlc::LibraryInfo library{
+      static_cast<int64_t>(image->ptx.size()),
+      llvm::crc32(llvm::arrayRefFromStringRef(llvm::StringRef(image->ptx)))};
+  std::string manifest = nlc::writeManifest(
+      abi, nlc::versionString(), optionsHash, modelHash, target, &library);
   llvm::SmallString<128> manifestPath(options.outputFile);
   llvm::sys::path::replace_extension(manifestPath, "json");
   if (failed(writeOutput(manifestPath, manifest, ctx)) ||

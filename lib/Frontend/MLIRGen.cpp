@@ -206,6 +206,18 @@ private:
                           ArrayRef<StringRef> names);
   const nlc::ast::Expr *namedArg(const nlc::ast::Expr &call, StringRef name);
 
+public:
+  /// The hyper-parameters of `m` in declaration order, after the overrides.
+  std::vector<nlc::HyperValue> hyperValues(const nlc::ast::Model &m) {
+    std::vector<nlc::HyperValue> out;
+    for (const nlc::ast::Hyper &h : m.hypers) {
+      const Hyper &v = hypers[h.name];
+      out.push_back({h.name, v.value, v.isInteger});
+    }
+    return out;
+  }
+
+private:
   MLIRContext &ctx;
   const llvm::SourceMgr &sourceMgr;
   OpBuilder builder;
@@ -1421,10 +1433,14 @@ OwningOpRef<ModuleOp> MLIRGen::run(const nlc::ast::Model &m,
 OwningOpRef<ModuleOp> nlc::lowerToNL(const ast::Model &model,
                                      MLIRContext &context,
                                      const llvm::SourceMgr &sourceMgr,
-                                     ArrayRef<HyperOverride> overrides) {
+                                     ArrayRef<HyperOverride> overrides,
+                                     std::vector<HyperValue> *resolved) {
   context.getOrLoadDialect<NLDialect>();
   context.getOrLoadDialect<arith::ArithDialect>();
   context.getOrLoadDialect<tensor::TensorDialect>();
   MLIRGen gen(context, sourceMgr);
-  return gen.run(model, overrides);
+  OwningOpRef<ModuleOp> module = gen.run(model, overrides);
+  if (module && resolved)
+    *resolved = gen.hyperValues(model);
+  return module;
 }

@@ -38,8 +38,8 @@ std::string unsupported(LevelOp level, bool chunked) {
                  (rule.getAlgorithm() != Algorithm::gd &&
                   rule.getAlgorithm() != Algorithm::momentum)))
       return ("an MLP memory with algorithm '" +
-              stringifyAlgorithm(rule.getAlgorithm()) +
-              "'" + (rule.getViaLevels().empty() ? "" : " kept in 'via' levels") +
+              stringifyAlgorithm(rule.getAlgorithm()) + "'" +
+              (rule.getViaLevels().empty() ? "" : " kept in 'via' levels") +
               " (MLP memories take gd or a fused momentum)")
           .str();
     if (rule && rule.getDecayOrder() == DecayOrder::before_grad &&
@@ -182,6 +182,10 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     info.infinite = level.getPeriod().isInfinite();
     info.tail = stringifyTailPolicy(level.getTail()).str();
     info.order = schedule.getOrder();
+    if (RuleAttr rule = level.getRuleAttr()) {
+      llvm::raw_string_ostream rs(info.rule);
+      Attribute(rule).print(rs);
+    }
     bool chunked = info.period > 1;
     std::string why = unsupported(level, chunked);
     // Delta momentum (NL Eqs 48-49): a momentum level whose preconditioner
@@ -192,7 +196,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         why.empty() && rule && rule.getObjective() == Objective::linear &&
         rule.getPrecond() == Precond::delta) {
       LevelOp served = level.getServedLevel();
-      if (!served || served.getRuleAttr().getAlgorithm() != Algorithm::momentum ||
+      if (!served ||
+          served.getRuleAttr().getAlgorithm() != Algorithm::momentum ||
           served.getRuleAttr().getObjective() != Objective::linear ||
           !isa<RankedTensorType>(served.getMemory().getType()) ||
           served.getPeriod().getEffectivePeriod() != 1)
@@ -224,18 +229,14 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         abi.state.push_back({ABITensor::Role::State, base + ".values",
                              ring(cache.getValue()), static_cast<int>(i),
                              Attribute(), s});
-        abi.state.push_back({ABITensor::Role::State,
-                             base + ".pos",
-                             {1},
-                             static_cast<int>(i),
-                             Attribute(),
-                             s});
-        abi.state.push_back({ABITensor::Role::State,
-                             base + ".fill",
-                             {1},
-                             static_cast<int>(i),
-                             Attribute(),
-                             s});
+        // The next slot to write, and how many slots hold tokens.
+        abi.state.push_back(ABITensor::counter(
+            base + ".pos", static_cast<int>(i), cache.getWindow() - 1,
+            ABITensor::Role::State, s));
+        abi.state.back().ringFill = base + ".fill";
+        abi.state.push_back(
+            ABITensor::counter(base + ".fill", static_cast<int>(i),
+                               cache.getWindow(), ABITensor::Role::State, s));
         continue;
       }
       if (auto mlp = dyn_cast<MlpType>(s.getType())) {
@@ -281,7 +282,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         if (chunked && rule.getRead() != ReadOrder::chunk_prefix) {
           bool any = false;
           for (const MlpType::Part &p : mlp.getParts()) {
-            if (p.isBias || (p.name == "w0" && rule.getPrecond() != Precond::none))
+            if (p.isBias ||
+                (p.name == "w0" && rule.getPrecond() != Precond::none))
               continue;
             ArrayRef<int64_t> shape = p.shape;
             for (auto [suffix, width] :
@@ -291,28 +293,26 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
                   std::min<int64_t>(info.period, kMaxDeferredRows)};
               ring.append(shape.begin(), shape.end() - 2);
               ring.push_back(width);
-              abi.state.push_back({ABITensor::Role::Accumulator,
-                                   info.name + ".__defer." + p.name + "." +
-                                       suffix.str(),
-                                   ring, static_cast<int>(i), Attribute(),
-                                   nullptr});
+              abi.state.push_back(
+                  {ABITensor::Role::Accumulator,
+                   info.name + ".__defer." + p.name + "." + suffix.str(), ring,
+                   static_cast<int>(i), Attribute(), nullptr});
             }
             any = true;
           }
+          // The tokens in the ring: it is summed into the accumulator
+          // before a token finds it full.
           if (any)
-            abi.state.push_back({ABITensor::Role::Accumulator,
-                                 info.name + ".__defer_n",
-                                 {1},
-                                 static_cast<int>(i),
-                                 Attribute(),
-                                 nullptr});
+            abi.state.push_back(ABITensor::counter(
+                info.name + ".__defer_n", static_cast<int>(i),
+                std::min<int64_t>(info.period, kMaxDeferredRows),
+                ABITensor::Role::Accumulator));
         }
       }
       RankedTensorType storage =
           getStorageTensorType(level.getMemory().getType());
       if (storage)
-        abi.state.push_back({ABITensor::Role::Accumulator,
-                             info.name + ".__acc",
+        abi.state.push_back({ABITensor::Role::Accumulator, info.name + ".__acc",
                              llvm::to_vector(storage.getShape()),
                              static_cast<int>(i), Attribute(), nullptr});
       RuleAttr rule = level.getRuleAttr();
@@ -350,13 +350,13 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
                                info.name + ".__omega_" + part.str(), shape,
                                static_cast<int>(i), Attribute(), nullptr});
         }
-        for (StringRef counter : {"pos", "fill"})
-          abi.state.push_back({ABITensor::Role::State,
-                               info.name + ".__omega_" + counter.str(),
-                               {1},
-                               static_cast<int>(i),
-                               Attribute(),
-                               nullptr});
+        abi.state.push_back(ABITensor::counter(info.name + ".__omega_pos",
+                                               static_cast<int>(i),
+                                               rule.getWindow() - 1));
+        abi.state.back().ringFill = info.name + ".__omega_fill";
+        abi.state.push_back(ABITensor::counter(info.name + ".__omega_fill",
+                                               static_cast<int>(i),
+                                               rule.getWindow()));
       }
       if (chunked) {
         // The gates of the pending chunk, applied when it ends.
@@ -490,8 +490,16 @@ void writeTensor(llvm::raw_ostream &os, const nlc::ABITensor &t) {
   os << "    {\"name\": ";
   writeString(os, t.name);
   os << ", \"role\": \"" << roles[static_cast<int>(t.role)]
-     << "\", \"dtype\": \"f32\", \"shape\": ";
+     << "\", \"dtype\": \"" << (t.isCounter() ? "i32" : "f32")
+     << "\", \"shape\": ";
   writeShape(os, t.shape);
+  if (t.isCounter()) {
+    os << ", \"range\": [0, " << t.maxValue << ']';
+    if (!t.ringFill.empty()) {
+      os << ", \"ring_fill\": ";
+      writeString(os, t.ringFill);
+    }
+  }
   if (t.level >= 0)
     os << ", \"level\": " << t.level;
   os << ", \"init\": ";
@@ -504,7 +512,8 @@ void writeTensor(llvm::raw_ostream &os, const nlc::ABITensor &t) {
 std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
                                llvm::StringRef optionsHash,
                                llvm::StringRef modelHash,
-                               const ManifestTarget &target) {
+                               const ManifestTarget &target,
+                               const LibraryInfo *library) {
   std::string out;
   llvm::raw_string_ostream os(out);
   os << "{\n  \"format\": \"nlc-model/1\",\n  \"model\": ";
@@ -518,6 +527,18 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
   writeString(os, optionsHash);
   os << "},\n  \"target\": ";
   writeString(os, target.target);
+  if (library)
+    os << ",\n  \"library\": {\"bytes\": " << library->bytes
+       << ", \"crc32\": \"" << llvm::format_hex_no_prefix(library->crc32, 8)
+       << "\"}";
+  if (!abi.hypers.empty()) {
+    os << ",\n  \"hypers\": {";
+    llvm::interleaveComma(abi.hypers, os, [&](const auto &h) {
+      writeString(os, h.first);
+      os << ": " << h.second; // a JSON number
+    });
+    os << '}';
+  }
   os << ",\n  \"entry_points\": {\"step\": ";
   writeString(os, target.step.empty() ? abi.stepSymbol() : target.step);
   os << ", \"flush\": ";
@@ -552,7 +573,12 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
         writeString(os, l.name);
         os << ", \"period\": " << l.period
            << ", \"infinite\": " << (l.infinite ? "true" : "false")
-           << ", \"tail\": \"" << l.tail << "\", \"order\": " << l.order << '}';
+           << ", \"tail\": \"" << l.tail << "\", \"order\": " << l.order;
+        if (!l.rule.empty()) {
+          os << ", \"rule\": ";
+          writeString(os, l.rule);
+        }
+        os << '}';
       },
       ",\n");
   os << "\n  ],\n  \"params\": [\n";

@@ -1,13 +1,15 @@
 //===- FileIO.h - File access of the nlrt readers and writers ---*- C++ -*-===//
 //
 // Internal to nlrt (not installed): a bounds-checked reader of regular files,
-// an atomic whole-file writer, and the little-endian float decoding that the
-// .npy and safetensors readers share. POSIX only.
+// an atomic whole-file writer, and the little-endian element decoding (with
+// checksums) that the .npy and safetensors readers share. POSIX only.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef NLRT_SRC_FILEIO_H
 #define NLRT_SRC_FILEIO_H
+
+#include "nlrt/Tensor.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -50,19 +52,32 @@ private:
   uint64_t bytes = 0;
 };
 
-/// The element types the readers convert to float32.
-enum class FloatType { F32, F64 };
+/// The element encodings the readers accept (safetensors names). Float
+/// encodings become float32 (F64 narrowed: beyond the float range +-inf,
+/// NaN stays NaN; F16 and BF16 widened exactly), integer ones int32 (an I64
+/// element must fit).
+enum class StoredType { F32, F64, F16, BF16, I32, I64 };
 
 /// Bytes per element of `type`.
-inline int64_t itemSize(FloatType type) {
-  return type == FloatType::F32 ? 4 : 8;
+int64_t itemSize(StoredType type);
+/// "F32", "F64", "F16", "BF16", "I32", "I64".
+const char *storedName(StoredType type);
+/// Whether `type` holds floating-point values (read into Tensor::data).
+inline bool isFloat(StoredType type) {
+  return type != StoredType::I32 && type != StoredType::I64;
 }
+/// The encoding named `name` (safetensors spelling); false if unsupported.
+bool parseStoredType(const std::string &name, StoredType &out);
 
-/// Reads `count` little-endian elements of `type` at `offset` into `dest`,
-/// converting to float32 (float64 values beyond the float range become
-/// +-inf; NaNs stay NaNs).
-bool readFloats(InputFile &file, uint64_t offset, FloatType type, size_t count,
-                float *dest, std::string *error);
+/// Reads `count` little-endian elements of `type` at `offset` into `out`
+/// (its `data` for a float type, its `ints` for an integer one; sets dtype
+/// and storedAs). When `crc` is given, it is updated with the zlib CRC-32 of
+/// the bytes as stored.
+bool readElements(InputFile &file, uint64_t offset, StoredType type,
+                  size_t count, Tensor &out, uint32_t *crc, std::string *error);
+
+/// The zlib CRC-32 of `size` bytes, continuing from `crc` (0 to start).
+uint32_t crc32Of(const void *data, size_t size, uint32_t crc = 0);
 
 /// A span of bytes to write.
 struct ByteSpan {
@@ -71,8 +86,10 @@ struct ByteSpan {
 };
 
 /// Writes the concatenation of `parts` to `path` atomically: into
-/// "<path>.tmp.<pid>", fsync()ed, then rename()d over `path`. On failure the
-/// temporary file is removed and an existing `path` is left untouched.
+/// "<path>.tmp.<pid>", fsync()ed, then rename()d over `path`, and the
+/// directory fsync()ed. On failure the temporary file is removed and an
+/// existing `path` is left untouched. Temporary files of `path` left by
+/// writers that died (their pid is gone) are removed first.
 bool writeFileAtomically(const std::string &path,
                          const std::vector<ByteSpan> &parts,
                          std::string *error);

@@ -9,8 +9,14 @@
 #include "nlrt/Json.h"
 #include "nlrt/Tensor.h"
 
+#include "FileIO.h"
+
+#include <charconv>
+#include <cstring>
 #include <dlfcn.h>
+#include <elf.h>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <type_traits>
 
@@ -21,6 +27,46 @@ int Manifest::levelIndex(const std::string &name) const {
     if (levels[i].name == name)
       return static_cast<int>(i);
   return -1;
+}
+
+int Manifest::paramIndex(const std::string &name) const {
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+int Manifest::stateIndex(const std::string &name) const {
+  for (size_t i = 0; i < state.size(); ++i)
+    if (state[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+std::string Manifest::layoutJson() const {
+  std::string out = "{\"model\":" + quoteJson(model) +
+                    ",\"dim\":" + std::to_string(dim) + ",\"hypers\":{";
+  for (size_t i = 0; i < hypers.size(); ++i)
+    out += (i ? "," : "") + quoteJson(hypers[i].first) + ":" + hypers[i].second;
+  out += "},\"levels\":[";
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const LevelSpec &l = levels[i];
+    out += std::string(i ? "," : "") + "{\"name\":" + quoteJson(l.name) +
+           ",\"period\":" + std::to_string(l.period) +
+           ",\"tail\":" + quoteJson(tailPolicyName(l.tail)) +
+           ",\"rule\":" + quoteJson(l.rule) + "}";
+  }
+  out += "],\"state\":[";
+  for (size_t j = 0; j < state.size(); ++j) {
+    const TensorSpec &t = state[j];
+    out += std::string(j ? "," : "") + "{\"name\":" + quoteJson(t.name) +
+           ",\"dtype\":\"" + (t.dtype == DType::F32 ? "f32" : "i32") +
+           "\",\"shape\":[";
+    for (size_t d = 0; d < t.shape.size(); ++d)
+      out += (d ? "," : "") + std::to_string(t.shape[d]);
+    out += "]}";
+  }
+  return out + "]}";
 }
 
 namespace {
@@ -60,7 +106,21 @@ bool getShape(const JsonValue &v, std::vector<int64_t> &shape,
   return true;
 }
 
-bool parseTensor(const JsonValue &v, TensorSpec &t, std::string *error) {
+/// A JSON number as the shortest text that reads back the same.
+std::string formatNumber(const JsonValue &v) {
+  int64_t i;
+  if (v.asInt(i))
+    return std::to_string(i);
+  double d = 0;
+  v.asDouble(d);
+  char text[64];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, d);
+  return std::string(text, ec == std::errc() ? end : text);
+}
+
+/// Parses one tensor entry; `ringFill` receives its "ring_fill" name.
+bool parseTensor(const JsonValue &v, TensorSpec &t, std::string &ringFill,
+                 std::string *error) {
   if (!v.isObject() || !getString(v, "name", t.name, error) ||
       !getString(v, "role", t.role, error))
     return fail(error, "malformed tensor entry");
@@ -87,7 +147,31 @@ bool parseTensor(const JsonValue &v, TensorSpec &t, std::string *error) {
   number("mean", t.init.mean);
   number("low", t.init.low);
   number("high", t.init.high);
-  if (t.init.kind == "file" && !getString(*init, "name", t.init.file, error))
+  if ((t.init.kind == "file" || t.init.kind == "param") &&
+      !getString(*init, "name", t.init.file, error))
+    return false;
+  std::string dtype = "f32";
+  if (v.get("dtype") && !getString(v, "dtype", dtype, error))
+    return false;
+  if (dtype == "i32") {
+    // A count the compiled code uses as an index: its range is part of the
+    // contract, checked on every state the runtime accepts.
+    t.dtype = DType::I32;
+    const JsonValue *range = v.get("range");
+    int64_t low = -1;
+    if (!range || !range->isArray() || range->size() != 2 ||
+        !range->elements()[0].asInt(low) || low != 0 ||
+        !range->elements()[1].asInt(t.maxValue) || t.maxValue < 0 ||
+        t.maxValue > std::numeric_limits<int32_t>::max())
+      return fail(error, "i32 tensor '" + t.name +
+                             "' needs \"range\": [0, max] with max an int32");
+    if (t.init.kind != "zeros")
+      return fail(error, "i32 tensor '" + t.name + "' must start at zeros");
+  } else if (dtype != "f32") {
+    return fail(error, "tensor '" + t.name + "' has dtype '" + dtype +
+                           "' (this runtime holds f32 and i32 tensors)");
+  }
+  if (v.get("ring_fill") && !getString(v, "ring_fill", ringFill, error))
     return false;
   return true;
 }
@@ -181,22 +265,82 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
       return fail(error, "malformed level entry");
     if (const JsonValue *inf = l.get("infinite"))
       inf->asBool(spec.infinite);
+    if (l.get("rule") && !getString(l, "rule", spec.rule, error))
+      return false;
     spec.tail = tail == "flush"  ? TailPolicy::Flush
                 : tail == "drop" ? TailPolicy::Drop
                                  : TailPolicy::Carry;
     out.levels.push_back(spec);
   }
+  std::vector<std::string> ringFills;
   for (const char *key : {"params", "state"}) {
     const JsonValue *list = root->get(key);
     if (!list || !list->isArray())
       return fail(error, std::string("missing '") + key + "'");
     for (const JsonValue &t : list->elements()) {
       TensorSpec spec;
-      if (!parseTensor(t, spec, error))
+      std::string ringFill;
+      if (!parseTensor(t, spec, ringFill, error))
         return false;
-      (std::string(key) == "params" ? out.params : out.state)
-          .push_back(std::move(spec));
+      bool isParam = std::string(key) == "params";
+      if (!isParam)
+        ringFills.push_back(ringFill);
+      if ((isParam ? out.paramIndex(spec.name) : out.stateIndex(spec.name)) >=
+          0)
+        return fail(error, std::string(isParam ? "parameter" : "state") + " '" +
+                               spec.name + "' is listed twice");
+      (isParam ? out.params : out.state).push_back(std::move(spec));
     }
+  }
+  if (const JsonValue *hypers = root->get("hypers")) {
+    if (!hypers->isObject())
+      return fail(error, "'hypers' must be an object of numbers");
+    for (const JsonValue::Member &h : hypers->members()) {
+      double value;
+      if (!h.second.asDouble(value))
+        return fail(error, "hyper-parameter '" + h.first + "' is not a number");
+      out.hypers.push_back({h.first, formatNumber(h.second)});
+    }
+  }
+  // Every tensor a state tensor names, and what a tensor refers to, exists.
+  for (TensorSpec &t : out.state) {
+    if (t.init.kind == "param" && out.paramIndex(t.init.file) < 0)
+      return fail(error, "state '" + t.name + "' starts from parameter '" +
+                             t.init.file + "', which the model does not have");
+    if (t.init.kind == "param" &&
+        out.params[out.paramIndex(t.init.file)].shape != t.shape)
+      return fail(error, "state '" + t.name + "' and parameter '" +
+                             t.init.file + "' differ in shape");
+    if (t.level >= static_cast<int>(out.levels.size()))
+      return fail(error, "tensor '" + t.name + "' names level " +
+                             std::to_string(t.level) + " of " +
+                             std::to_string(out.levels.size()));
+  }
+  for (TensorSpec &t : out.params)
+    if (t.dtype != DType::F32 || t.init.kind == "param")
+      return fail(error, "parameter '" + t.name +
+                             "' must be f32 with its own initializer");
+  for (size_t j = 0; j < out.state.size(); ++j) {
+    if (ringFills[j].empty())
+      continue;
+    TensorSpec &t = out.state[j];
+    t.ringFill = out.stateIndex(ringFills[j]);
+    if (t.dtype != DType::I32 || t.ringFill < 0 ||
+        out.state[t.ringFill].dtype != DType::I32 ||
+        out.state[t.ringFill].maxValue != t.maxValue + 1)
+      return fail(error, "ring position '" + t.name +
+                             "' needs an i32 fill count of one more slot");
+  }
+  if (const JsonValue *library = root->get("library")) {
+    std::string crc;
+    if (!library->isObject() ||
+        !getInt(*library, "bytes", out.libraryBytes, error) ||
+        !getString(*library, "crc32", crc, error) || crc.size() != 8 ||
+        crc.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return fail(
+          error,
+          "'library' must be {\"bytes\": N, \"crc32\": \"8 hex digits\"}");
+    out.libraryCrc32 = static_cast<uint32_t>(std::stoul(crc, nullptr, 16));
   }
   // The head step runs on the h-th slice of every state tensor and output.
   if (out.headSplit) {
@@ -214,6 +358,167 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
   return true;
 }
 
+std::vector<std::string>
+nlrt::describeLayoutChange(const std::string &savedLayout,
+                           const Manifest &current, bool &compatible) {
+  compatible = false;
+  std::vector<std::string> changes;
+  std::optional<JsonValue> saved = parseJson(savedLayout, nullptr);
+  std::optional<JsonValue> here = parseJson(current.layoutJson(), nullptr);
+  if (!saved || !saved->isObject() || !here) {
+    changes.push_back("the state does not describe its layout");
+    return changes;
+  }
+  auto text = [](const JsonValue *v) {
+    if (!v)
+      return std::string("(none)");
+    std::string s;
+    if (v->asString(s))
+      return s;
+    if (v->isNumber())
+      return formatNumber(*v);
+    return std::string("?");
+  };
+  auto differ = [&](const std::string &what, const JsonValue *a,
+                    const JsonValue *b) {
+    if (text(a) != text(b))
+      changes.push_back(what + ": " + text(a) + " in the state, " + text(b) +
+                        " here");
+  };
+  differ("model", saved->get("model"), here->get("model"));
+  differ("dim", saved->get("dim"), here->get("dim"));
+  // Members of an object (hypers) or entries of an array of named objects
+  // (levels, state), by name.
+  auto byName = [](const JsonValue *list) {
+    std::vector<std::pair<std::string, const JsonValue *>> out;
+    if (list && list->isObject())
+      for (const JsonValue::Member &m : list->members())
+        out.push_back({m.first, &m.second});
+    if (list && list->isArray())
+      for (const JsonValue &e : list->elements()) {
+        std::string name;
+        if (const JsonValue *n = e.get("name"); n && n->asString(name))
+          out.push_back({name, &e});
+      }
+    return out;
+  };
+  auto find = [](const auto &list, const std::string &name) {
+    for (const auto &[n, v] : list)
+      if (n == name)
+        return v;
+    return static_cast<const JsonValue *>(nullptr);
+  };
+  bool layoutsMatch = text(saved->get("dim")) == text(here->get("dim"));
+  for (const char *group : {"hypers", "levels", "state"}) {
+    auto before = byName(saved->get(group)), after = byName(here->get(group));
+    std::string kind = std::string(group) == "hypers"   ? "hyper-parameter"
+                       : std::string(group) == "levels" ? "level"
+                                                        : "state tensor";
+    for (const auto &[name, v] : before)
+      if (!find(after, name)) {
+        changes.push_back(kind + " '" + name + "' is in the state only");
+        layoutsMatch &= kind == "hyper-parameter";
+      }
+    for (const auto &[name, v] : after) {
+      const JsonValue *old = find(before, name);
+      if (!old) {
+        changes.push_back(kind + " '" + name + "' is new here");
+        layoutsMatch &= kind == "hyper-parameter";
+        continue;
+      }
+      if (kind == "hyper-parameter") {
+        differ("hyper " + name, old, v);
+        continue;
+      }
+      std::vector<const char *> fields =
+          kind == "level" ? std::vector<const char *>{"period", "tail", "rule"}
+                          : std::vector<const char *>{"dtype", "shape"};
+      for (const char *field : fields) {
+        const JsonValue *a = old->get(field), *b = v->get(field);
+        std::string ta = text(a), tb = text(b);
+        if (std::string(field) == "shape") {
+          std::vector<int64_t> sa, sb;
+          for (const JsonValue *x : {a, b}) {
+            auto &out = x == a ? sa : sb;
+            if (x && x->isArray())
+              for (const JsonValue &d : x->elements()) {
+                int64_t n = -1;
+                d.asInt(n);
+                out.push_back(n);
+              }
+          }
+          ta = shapeToString(sa);
+          tb = shapeToString(sb);
+        }
+        if (ta == tb)
+          continue;
+        changes.push_back(kind + " '" + name + "' " + field + ": " + ta +
+                          " in the state, " + tb + " here");
+        // A rule or tail may change what the state means but not its
+        // layout; a period changes the clock.
+        layoutsMatch &=
+            std::string(field) != "period" && (kind != "state tensor");
+      }
+    }
+  }
+  if (changes.empty())
+    changes.push_back("no difference in dims, hyper-parameters, levels or "
+                      "state layout (the step's code differs)");
+  compatible = layoutsMatch;
+  return changes;
+}
+
+namespace {
+
+/// Reads a whole file; false if it cannot be read.
+bool readWhole(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::stringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  return !in.bad();
+}
+
+/// Checks that `bytes` hold a complete ELF shared object: every segment and
+/// table the headers describe lies inside the file. dlopen maps a library
+/// without such checks, and touching a page past the end of a truncated
+/// file kills the process with SIGBUS.
+bool checkElf(const std::string &bytes, std::string &problem) {
+  uint64_t size = bytes.size();
+  if (size < sizeof(Elf64_Ehdr) || std::memcmp(bytes.data(), ELFMAG, SELFMAG))
+    return problem = "not an ELF file", false;
+  Elf64_Ehdr header;
+  std::memcpy(&header, bytes.data(), sizeof header);
+  if (header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_type != ET_DYN)
+    return problem = "not a 64-bit ELF shared object", false;
+  auto inside = [&](uint64_t offset, uint64_t count, uint64_t each) {
+    return each == 0 || count == 0 ||
+           (offset <= size && count <= (size - offset) / each);
+  };
+  if (header.e_phentsize != sizeof(Elf64_Phdr) ||
+      !inside(header.e_phoff, header.e_phnum, header.e_phentsize) ||
+      !inside(header.e_shoff, header.e_shnum, header.e_shentsize))
+    return problem = "its ELF headers point past the end of the file "
+                     "(truncated?)",
+           false;
+  for (uint16_t i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment;
+    std::memcpy(&segment, bytes.data() + header.e_phoff + i * sizeof segment,
+                sizeof segment);
+    if (segment.p_filesz && !inside(segment.p_offset, segment.p_filesz, 1))
+      return problem = "segment " + std::to_string(i) + " ends at byte " +
+                       std::to_string(segment.p_offset + segment.p_filesz) +
+                       " of a " + std::to_string(size) +
+                       "-byte file (truncated)",
+             false;
+  }
+  return true;
+}
+
+} // namespace
+
 std::unique_ptr<Model> Model::load(const std::string &libraryPath,
                                    std::string *error) {
   std::string manifestPath = libraryPath;
@@ -222,39 +527,60 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
     manifestPath.resize(dot);
   manifestPath += ".json";
-  std::ifstream in(manifestPath, std::ios::binary);
-  if (!in) {
-    *error = "cannot read the manifest '" + manifestPath + "'";
-    return nullptr;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
 
   std::unique_ptr<Model> model(new Model());
-  if (!parseManifest(text.str(), model->info, error)) {
+  model->file = libraryPath;
+  // The .json next to the library, when there is one; a CPU library also
+  // embeds its manifest, read below when there is no .json.
+  std::string text;
+  bool haveJson = readWhole(manifestPath, text);
+  if (haveJson && !parseManifest(text, model->info, error)) {
     *error = manifestPath + ": " + *error;
     return nullptr;
   }
-  model->file = libraryPath;
-  if (model->info.target == "cuda") {
+  std::string bytes;
+  if (!readWhole(libraryPath, bytes)) {
+    *error =
+        "cannot read the model '" + libraryPath + "': " + std::strerror(errno);
+    return nullptr;
+  }
+  // The .json records the size and CRC-32 of what it describes.
+  if (haveJson && model->info.libraryBytes >= 0) {
+    uint32_t crc = detail::crc32Of(bytes.data(), bytes.size());
+    if (static_cast<int64_t>(bytes.size()) != model->info.libraryBytes ||
+        crc != model->info.libraryCrc32) {
+      char want[9], got[9];
+      std::snprintf(want, sizeof want, "%08x", model->info.libraryCrc32);
+      std::snprintf(got, sizeof got, "%08x", crc);
+      *error = "'" + libraryPath + "' is not the file its manifest '" +
+               manifestPath + "' describes (" + std::to_string(bytes.size()) +
+               " bytes, CRC-32 " + got + "; the manifest says " +
+               std::to_string(model->info.libraryBytes) + " bytes, " + want +
+               "): it is damaged or from another build; compile it again";
+      return nullptr;
+    }
+  }
+  if (haveJson && model->info.target == "cuda") {
     // A GPU image is data for the driver's loader (PTX is JIT-compiled when a
     // CUDA session loads it), so nothing is resolved here: a machine without
     // a GPU can still load the model, print its manifest and say why it
     // cannot run it.
-    std::ifstream image(libraryPath, std::ios::binary);
-    if (!image) {
-      *error = "cannot read the CUDA image '" + libraryPath + "'";
-      return nullptr;
-    }
-    std::stringstream imageBytes;
-    imageBytes << image.rdbuf();
-    model->bytes = imageBytes.str();
+    model->bytes = std::move(bytes);
     if (model->bytes.empty()) {
       *error = "the CUDA image '" + libraryPath + "' is empty";
       return nullptr;
     }
     return model;
   }
+  std::string problem;
+  if (!checkElf(bytes, problem)) {
+    *error = "cannot load '" + libraryPath + "': " + problem +
+             (haveJson ? ""
+                       : " (a CUDA image needs its manifest '" + manifestPath +
+                             "')");
+    return nullptr;
+  }
+  bytes.clear();
   // A bare name ("m.so") means the file here, not a search of the library
   // path, which is what dlopen would do with it.
   std::string file = libraryPath.find('/') == std::string::npos
@@ -264,6 +590,40 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
   if (!model->handle) {
     const char *why = dlerror();
     *error = "cannot load '" + libraryPath + "': " + (why ? why : "unknown");
+    return nullptr;
+  }
+  const char *embedded =
+      static_cast<const char *>(dlsym(model->handle, kEmbeddedManifestSymbol));
+  if (!haveJson) {
+    if (!embedded) {
+      *error = "'" + libraryPath + "' has no manifest: neither '" +
+               manifestPath + "' nor one embedded in the library (" +
+               kEmbeddedManifestSymbol + ")";
+      return nullptr;
+    }
+    if (!parseManifest(embedded, model->info, error)) {
+      *error = libraryPath + " (embedded manifest): " + *error;
+      return nullptr;
+    }
+  } else if (embedded) {
+    // A .json of another build next to this library would describe other
+    // code: the two must name the same model.
+    Manifest inside;
+    std::string ignored;
+    if (parseManifest(embedded, inside, &ignored) &&
+        inside.modelHash != model->info.modelHash) {
+      *error = "'" + manifestPath + "' describes model hash " +
+               model->info.modelHash + " but '" + libraryPath +
+               "' was compiled from model hash " + inside.modelHash +
+               " (a stale manifest; compile the model again)";
+      return nullptr;
+    }
+  }
+  if (model->info.target != "cpu") {
+    *error = "'" + libraryPath +
+             "' is a shared library but its manifest "
+             "says target " +
+             model->info.target;
     return nullptr;
   }
   model->stepFn = reinterpret_cast<StepFn>(

@@ -177,8 +177,8 @@ private:
   }
 };
 
-std::string typeName(FloatType type) {
-  return type == FloatType::F32 ? "float32" : "float64";
+std::string typeName(StoredType type) {
+  return type == StoredType::F32 ? "float32" : "float64";
 }
 
 uint32_t readLittleEndian(const unsigned char *bytes, int count) {
@@ -233,11 +233,11 @@ bool nlrt::readNpy(const std::string &path, Tensor &out, std::string *error) {
   std::string problem;
   if (!HeaderParser(text).parse(header, problem))
     return failAt(error, path, problem);
-  FloatType type;
+  StoredType type;
   if (header.descr == "<f4")
-    type = FloatType::F32;
+    type = StoredType::F32;
   else if (header.descr == "<f8")
-    type = FloatType::F64;
+    type = StoredType::F64;
   else
     return failAt(error, path,
                   "unsupported dtype '" + header.descr +
@@ -265,9 +265,9 @@ bool nlrt::readNpy(const std::string &path, Tensor &out, std::string *error) {
 
   Tensor result;
   result.shape = std::move(header.shape);
-  result.data.resize(static_cast<size_t>(*bytes / itemSize(type)));
-  if (!readFloats(file, dataStart, type, result.data.size(), result.data.data(),
-                  error))
+  if (!readElements(file, dataStart, type,
+                    static_cast<size_t>(*bytes / itemSize(type)), result,
+                    /*crc=*/nullptr, error))
     return false;
   out = std::move(result);
   return true;
@@ -278,6 +278,8 @@ bool nlrt::writeNpy(const std::string &path, const Tensor &t,
   std::string problem;
   if (!t.isValid(&problem))
     return failAt(error, path, "cannot write tensor: " + problem);
+  if (t.dtype != DType::F32)
+    return failAt(error, path, "cannot write tensor: .npy outputs are float32");
   std::string shape = "(";
   for (size_t i = 0; i < t.shape.size(); ++i)
     shape += (i ? ", " : "") + std::to_string(t.shape[i]);

@@ -13,6 +13,8 @@
 #include "FileIO.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <iterator>
 #include <optional>
 
 using namespace nlrt;
@@ -22,11 +24,13 @@ namespace {
 
 constexpr uint64_t kSizeBytes = 8;
 constexpr char kMetadataKey[] = "__metadata__";
+/// The metadata key prefix of a tensor's checksum.
+constexpr char kChecksumPrefix[] = "nlc.crc32.";
 
 /// One validated tensor entry of the header.
 struct Entry {
   const std::string *name;
-  FloatType type;
+  StoredType type;
   std::vector<int64_t> shape;
   uint64_t begin, end;
 };
@@ -63,9 +67,9 @@ bool parseEntry(const std::string &name, const JsonValue &value, Entry &entry,
   std::vector<int64_t> offsets;
   if (!dtype || !dtype->asString(type))
     problem = what + (dtype ? "'dtype' is not a string" : "missing 'dtype'");
-  else if (type != "F32" && type != "F64")
+  else if (!parseStoredType(type, entry.type))
     problem = what + "unsupported dtype " + quoteJson(type) +
-              " (only F32 and F64 are supported)";
+              " (supported: F32, F64, F16, BF16, I32, I64)";
   else if (!value.get("shape"))
     problem = what + "missing 'shape'";
   else if (!readNaturals(value.get("shape"), kMaxRank, entry.shape))
@@ -79,7 +83,6 @@ bool parseEntry(const std::string &name, const JsonValue &value, Entry &entry,
                      "integers with 0 <= begin <= end";
   if (!problem.empty())
     return false;
-  entry.type = type == "F32" ? FloatType::F32 : FloatType::F64;
   entry.begin = static_cast<uint64_t>(offsets[0]);
   entry.end = static_cast<uint64_t>(offsets[1]);
   std::optional<int64_t> count =
@@ -213,13 +216,48 @@ bool nlrt::readSafetensors(const std::string &path, TensorFile &out,
   if (!checkLayout(entries, size - dataStart, problem))
     return failAt(error, path, problem);
 
+  // The checksums a writer recorded: one per tensor, of its bytes as stored.
+  std::map<std::string, uint32_t> expected;
+  for (auto it = result.metadata.begin(); it != result.metadata.end(); ++it) {
+    if (it->first.compare(0, sizeof(kChecksumPrefix) - 1, kChecksumPrefix))
+      continue;
+    std::string name = it->first.substr(sizeof(kChecksumPrefix) - 1);
+    const std::string &hex = it->second;
+    if (hex.size() != 8 ||
+        hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return failAt(error, path,
+                    "__metadata__ " + quoteJson(it->first) +
+                        " is not a CRC-32 of 8 lowercase hex digits");
+    expected[name] = static_cast<uint32_t>(std::stoul(hex, nullptr, 16));
+  }
+  for (const auto &[name, crc] : expected) {
+    (void)crc;
+    if (!std::any_of(entries.begin(), entries.end(),
+                     [&](const Entry &e) { return *e.name == name; }))
+      return failAt(error, path,
+                    "a checksum names tensor " + quoteJson(name) +
+                        ", which the file does not hold");
+  }
+  result.checksummed = !entries.empty() && expected.size() == entries.size();
   for (const Entry &entry : entries) {
     Tensor &tensor = result.tensors[*entry.name];
     tensor.shape = entry.shape;
-    tensor.data.resize((entry.end - entry.begin) / itemSize(entry.type));
-    if (!readFloats(file, dataStart + entry.begin, entry.type,
-                    tensor.data.size(), tensor.data.data(), error))
+    uint32_t crc = 0;
+    if (!readElements(file, dataStart + entry.begin, entry.type,
+                      (entry.end - entry.begin) / itemSize(entry.type), tensor,
+                      &crc, error))
       return false;
+    auto want = expected.find(*entry.name);
+    if (want != expected.end() && want->second != crc) {
+      char got[9];
+      std::snprintf(got, sizeof got, "%08x", crc);
+      return failAt(error, path,
+                    "tensor " + quoteJson(*entry.name) +
+                        ": the data does not match its checksum (CRC-32 " +
+                        got + ", recorded " +
+                        result.metadata[kChecksumPrefix + *entry.name] +
+                        "): the file is corrupted");
+    }
   }
   out = std::move(result);
   return true;
@@ -227,11 +265,29 @@ bool nlrt::readSafetensors(const std::string &path, TensorFile &out,
 
 bool nlrt::writeSafetensors(const std::string &path, const TensorFile &file,
                             std::string *error) {
+  // Every tensor's CRC-32 goes into the metadata, so a reader can tell a
+  // damaged file from a valid one.
+  std::map<std::string, std::string> metadata = file.metadata;
+  for (auto it = metadata.begin(); it != metadata.end();)
+    it = it->first.compare(0, sizeof(kChecksumPrefix) - 1, kChecksumPrefix)
+             ? std::next(it)
+             : metadata.erase(it);
+  std::string problem;
+  for (const auto &[name, tensor] : file.tensors) {
+    if (!tensor.isValid(&problem))
+      return failAt(error, path, "tensor " + quoteJson(name) + ": " + problem);
+    const void *bytes = tensor.dtype == DType::F32
+                            ? static_cast<const void *>(tensor.data.data())
+                            : static_cast<const void *>(tensor.ints.data());
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", crc32Of(bytes, tensor.size() * 4));
+    metadata[kChecksumPrefix + name] = hex;
+  }
   // The header's members: the metadata, then the tensors in name order.
   std::vector<std::string> members;
-  if (!file.metadata.empty()) {
+  if (!metadata.empty()) {
     std::string pairs;
-    for (const auto &[key, value] : file.metadata) {
+    for (const auto &[key, value] : metadata) {
       if (!isValidUtf8(key) || !isValidUtf8(value))
         return failAt(error, path,
                       "metadata " + quoteJson(key) + " is not valid UTF-8");
@@ -242,23 +298,24 @@ bool nlrt::writeSafetensors(const std::string &path, const TensorFile &file,
   }
   std::vector<ByteSpan> parts(2); // The header size and the header, below.
   uint64_t offset = 0;
-  std::string problem;
   for (const auto &[name, tensor] : file.tensors) {
     if (name == kMetadataKey)
       return failAt(error, path, "a tensor may not be named __metadata__");
     if (!isValidUtf8(name))
       return failAt(error, path,
                     "tensor name " + quoteJson(name) + " is not valid UTF-8");
-    if (!tensor.isValid(&problem))
-      return failAt(error, path, "tensor " + quoteJson(name) + ": " + problem);
-    uint64_t bytes = tensor.data.size() * sizeof(float);
+    uint64_t bytes = tensor.size() * 4;
     std::string shape;
     for (int64_t dim : tensor.shape)
       shape += (shape.empty() ? "" : ",") + std::to_string(dim);
-    members.push_back(quoteJson(name) + ":{\"dtype\":\"F32\",\"shape\":[" +
-                      shape + "],\"data_offsets\":[" + std::to_string(offset) +
-                      "," + std::to_string(offset + bytes) + "]}");
-    parts.push_back({tensor.data.data(), bytes});
+    members.push_back(quoteJson(name) + ":{\"dtype\":\"" +
+                      dtypeName(tensor.dtype) + "\",\"shape\":[" + shape +
+                      "],\"data_offsets\":[" + std::to_string(offset) + "," +
+                      std::to_string(offset + bytes) + "]}");
+    parts.push_back({tensor.dtype == DType::F32
+                         ? static_cast<const void *>(tensor.data.data())
+                         : static_cast<const void *>(tensor.ints.data()),
+                     bytes});
     offset += bytes;
   }
   std::string header = "{";

@@ -6,17 +6,23 @@
 
 #include "nlrt/Session.h"
 
+#include "Checks.h"
 #include "CudaExecutor.h"
 
 #include "nlrt/Safetensors.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <new>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 using namespace nlrt;
+using namespace nlrt::detail;
 
 namespace {
 
@@ -61,6 +67,18 @@ Session::Session(const Model &model, int64_t batch, Clock clock)
 // Out of line: CudaExecutor is incomplete in the header.
 Session::~Session() = default;
 
+bool nlrt::parseCheckMode(const std::string &text, CheckMode &out) {
+  if (text == "off")
+    out = CheckMode::Off;
+  else if (text == "warn")
+    out = CheckMode::Warn;
+  else if (text == "error")
+    out = CheckMode::Error;
+  else
+    return false;
+  return true;
+}
+
 std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
                                          uint64_t seed, std::string *error,
                                          Device device) {
@@ -82,6 +100,31 @@ std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
     *error = "the batch must hold at least one stream";
     return nullptr;
   }
+  // The state of `batch` streams must have a size, and fit in this
+  // machine's memory (an allocation beyond it would fail late, or bring the
+  // out-of-memory killer instead of an error).
+  uint64_t bytes = 0;
+  for (const std::vector<TensorSpec> *list : {&m.params, &m.state})
+    for (const TensorSpec &t : *list) {
+      uint64_t copies = list == &m.params ? 1 : static_cast<uint64_t>(batch);
+      uint64_t n = static_cast<uint64_t>(t.numel) * 4;
+      if (n && copies > (UINT64_MAX / 2 - bytes) / n) {
+        *error = "the state of " + std::to_string(batch) +
+                 " streams of model '" + m.model + "' is too large";
+        return nullptr;
+      }
+      bytes += n * copies;
+    }
+  long pages = ::sysconf(_SC_PHYS_PAGES), pageSize = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && pageSize > 0 &&
+      bytes > static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize)) {
+    *error = "model '" + m.model + "' needs " + std::to_string(bytes) +
+             " bytes of parameters and state for " + std::to_string(batch) +
+             " stream(s); this machine has " +
+             std::to_string(static_cast<uint64_t>(pages) * pageSize) +
+             " bytes of memory";
+    return nullptr;
+  }
   std::vector<LevelTiming> timings;
   for (const LevelSpec &l : m.levels)
     timings.push_back(
@@ -91,20 +134,24 @@ std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
     return nullptr;
   std::unique_ptr<Session> s(new Session(model, batch, std::move(*clock)));
   s->seed = seed;
-  for (const TensorSpec &p : m.params) {
-    s->params.emplace_back(p.numel);
-    s->paramSet.push_back(p.init.kind != "file");
-    s->initTensor(p, seed, s->params.back().data());
+  try {
+    for (const TensorSpec &p : m.params) {
+      s->params.emplace_back(p.numel);
+      s->paramSet.push_back(p.init.drawn());
+      s->initTensor(p, seed, s->params.back().data());
+    }
+    for (size_t j = 0; j < m.state.size(); ++j) {
+      s->state.emplace_back(m.state[j].numel * batch);
+      s->stateSet.push_back(m.state[j].init.drawn());
+      s->initState(j);
+    }
+  } catch (const std::bad_alloc &) {
+    *error = "cannot allocate the " + std::to_string(bytes) +
+             " bytes of parameters and state of model '" + m.model + "' for " +
+             std::to_string(batch) + " stream(s)";
+    return nullptr;
   }
-  for (const TensorSpec &t : m.state) {
-    std::vector<float> one(t.numel);
-    s->initTensor(t, seed, one.data());
-    std::vector<float> all(t.numel * batch);
-    for (int64_t b = 0; b < batch; ++b)
-      std::copy(one.begin(), one.end(), all.begin() + b * t.numel);
-    s->state.push_back(std::move(all));
-    s->stateSet.push_back(t.init.kind != "file");
-  }
+  s->reportedNonFinite.assign(m.state.size(), false);
   if (device == Device::CUDA) {
     s->gpu = CudaExecutor::create(model, batch, error);
     if (!s->gpu)
@@ -117,6 +164,29 @@ std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
         return nullptr;
   }
   return s;
+}
+
+void Session::warning(const std::string &message) const {
+  if (warn)
+    warn(message);
+  else
+    std::fprintf(stderr, "nlrt: warning: %s\n", message.c_str());
+}
+
+void Session::initState(size_t j) {
+  const TensorSpec &t = model.manifest().state[j];
+  std::vector<float> one(t.numel);
+  if (t.init.kind == "param") {
+    one = params[model.manifest().paramIndex(t.init.file)];
+  } else if (t.init.kind == "file") {
+    auto it = fileInits.find(t.init.file);
+    if (it != fileInits.end())
+      one = it->second;
+  } else {
+    initTensor(t, seed, one.data());
+  }
+  for (int64_t b = 0; b < streams; ++b)
+    std::copy(one.begin(), one.end(), state[j].begin() + b * t.numel);
 }
 
 bool Session::stateWritten(size_t j, std::string *error) {
@@ -155,53 +225,154 @@ void Session::initTensor(const TensorSpec &spec, uint64_t seedValue,
   }
 }
 
-bool Session::loadParams(const std::string &path, std::string *error) {
+bool Session::loadParams(const std::string &path, std::string *error,
+                         const ParamsOptions &options) {
   TensorFile file;
   if (!readSafetensors(path, file, error))
     return false;
   const Manifest &m = model.manifest();
+  // Every key the model reads from a params file: the parameters', and the
+  // keys `file` initializers of states name.
+  struct Target {
+    const TensorSpec *spec;
+    bool isParam;
+    size_t index;
+  };
+  std::map<std::string, std::vector<Target>> wanted;
+  for (size_t i = 0; i < m.params.size(); ++i)
+    wanted[m.params[i].paramKey()].push_back({&m.params[i], true, i});
+  for (size_t j = 0; j < m.state.size(); ++j)
+    if (m.state[j].init.kind == "file")
+      wanted[m.state[j].init.file].push_back({&m.state[j], false, j});
+  std::vector<std::string> known;
+  for (const auto &[key, targets] : wanted)
+    known.push_back(key);
+
+  std::vector<std::string> missing, drawn, unknown, mismatched, nonFinite;
+  for (const auto &[key, tensor] : file.tensors) {
+    auto it = wanted.find(key);
+    if (it == wanted.end()) {
+      std::string near = nearestName(key, known);
+      unknown.push_back(
+          "'" + key + "'" +
+          (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+      continue;
+    }
+    const TensorSpec &spec = *it->second.front().spec;
+    if (tensor.dtype != DType::F32) {
+      mismatched.push_back("'" + key + "' is " + tensor.storedAs + "; " +
+                           spec.name +
+                           " is a float tensor (F32, F64, F16 or "
+                           "BF16)");
+      continue;
+    }
+    if (tensor.shape != spec.shape) {
+      mismatched.push_back(
+          "'" + key + "' has shape " + shapeToString(tensor.shape) + " but " +
+          (it->second.front().isParam ? "parameter '" : "state '") + spec.name +
+          "' needs " + shapeToString(spec.shape));
+      continue;
+    }
+    int64_t bad = firstNonFinite(tensor.data.data(), tensor.numel());
+    if (bad >= 0)
+      nonFinite.push_back("'" + key + "'" + indexText(tensor.shape, bad) +
+                          " = " + nonFiniteText(tensor.data[bad]) +
+                          (tensor.storedAs == "F64" ? " (as float32)" : ""));
+  }
+  for (const auto &[key, targets] : wanted) {
+    if (file.tensors.count(key))
+      continue;
+    const TensorSpec &spec = *targets.front().spec;
+    if (options.partial && spec.init.drawn())
+      drawn.push_back(key);
+    else
+      missing.push_back("'" + key + "' (" + shapeToString(spec.shape) +
+                        (spec.init.drawn() ? "" : ", no other initializer") +
+                        ")");
+  }
+  if (!missing.empty() || !unknown.empty() || !mismatched.empty() ||
+      !nonFinite.empty()) {
+    std::string message = path + ": the parameters do not match model '" +
+                          m.model + "' (nothing was loaded)";
+    auto list = [&](const char *what, const std::vector<std::string> &items) {
+      if (items.empty())
+        return;
+      message += std::string("\n  ") + what + ": ";
+      for (size_t i = 0; i < items.size(); ++i)
+        message += (i ? ", " : "") + items[i];
+    };
+    list("missing", missing);
+    list("unknown", unknown);
+    list("mismatched", mismatched);
+    list("not finite", nonFinite);
+    if (!missing.empty() && !options.partial)
+      message += "\n  (see nl-run --info for every parameter; "
+                 "--params-partial keeps the seed's values for those the "
+                 "file does not hold)";
+    *error = message;
+    return false;
+  }
+
+  for (const auto &[key, tensor] : file.tensors)
+    for (const Target &t : wanted[key]) {
+      if (t.isParam) {
+        params[t.index] = tensor.data;
+        paramSet[t.index] = true;
+        if (gpu && !gpu->writeParam(t.index, params[t.index], error))
+          return false;
+      } else {
+        fileInits[key] = tensor.data;
+        // Every stream starts from the same value.
+        initState(t.index);
+        stateSet[t.index] = true;
+        if (!stateWritten(t.index, error))
+          return false;
+      }
+    }
+  // A state that starts from a parameter takes its value, wherever it came
+  // from, unless the session has moved on from its initial state.
+  if (!started)
+    for (size_t j = 0; j < m.state.size(); ++j)
+      if (m.state[j].init.kind == "param") {
+        initState(j);
+        if (!stateWritten(j, error))
+          return false;
+      }
+  if (!drawn.empty()) {
+    std::string names;
+    for (size_t i = 0; i < drawn.size(); ++i)
+      names += (i ? ", " : "") + drawn[i];
+    warning(path + " holds " + std::to_string(file.tensors.size()) + " of " +
+            std::to_string(wanted.size()) +
+            " parameters; drawn from the seed " + std::to_string(seed) +
+            " instead: " + names);
+  }
+  return true;
+}
+
+bool Session::saveParams(const std::string &path, std::string *error) const {
+  const Manifest &m = model.manifest();
+  if (!paramsComplete(error))
+    return false;
+  TensorFile file;
   for (size_t i = 0; i < m.params.size(); ++i) {
-    const TensorSpec &p = m.params[i];
-    std::string key = p.init.kind == "file" ? p.init.file : p.name;
-    auto it = file.tensors.find(key);
-    if (it == file.tensors.end())
-      it = file.tensors.find(p.name);
-    if (it == file.tensors.end())
-      continue;
-    if (it->second.shape != p.shape) {
-      *error = path + ": tensor '" + it->first + "' has shape " +
-               shapeToString(it->second.shape) + " but parameter '" + p.name +
-               "' needs " + shapeToString(p.shape);
-      return false;
-    }
-    params[i] = it->second.data;
-    paramSet[i] = true;
-    if (gpu && !gpu->writeParam(i, params[i], error))
-      return false;
+    Tensor t;
+    t.shape = m.params[i].shape;
+    t.data = params[i];
+    file.tensors[m.params[i].paramKey()] = std::move(t);
   }
-  // States may start from the file too (e.g. a weight served by optimizer
-  // levels); every stream starts from the same value.
-  for (size_t j = 0; j < m.state.size(); ++j) {
-    const TensorSpec &s = m.state[j];
-    if (s.init.kind != "file")
-      continue;
-    auto it = file.tensors.find(s.init.file);
-    if (it == file.tensors.end())
-      continue;
-    if (it->second.shape != s.shape) {
-      *error = path + ": tensor '" + it->first + "' has shape " +
-               shapeToString(it->second.shape) + " but state '" + s.name +
-               "' needs " + shapeToString(s.shape);
-      return false;
-    }
-    for (int64_t b = 0; b < streams; ++b)
-      std::copy(it->second.data.begin(), it->second.data.end(),
-                state[j].begin() + b * s.numel);
-    stateSet[j] = true;
-    if (!stateWritten(j, error))
-      return false;
+  for (const auto &[key, values] : fileInits) {
+    Tensor t;
+    for (const TensorSpec &s : m.state)
+      if (s.init.kind == "file" && s.init.file == key)
+        t.shape = s.shape;
+    t.data = values;
+    file.tensors[key] = std::move(t);
   }
-  return paramsComplete(error);
+  file.metadata["nlc.model"] = m.model;
+  file.metadata["nlc.model_hash"] = m.modelHash;
+  file.metadata["nlc.seed"] = std::to_string(seed);
+  return writeSafetensors(path, file, error);
 }
 
 bool Session::paramsComplete(std::string *error) const {
@@ -308,6 +479,28 @@ bool Session::run(const float *x, int64_t tokens,
   }
   if (!paramsComplete(error))
     return false;
+  if (tokens < 0 || (tokens > 0 && !x)) {
+    *error = "a call needs tokens >= 0 and an input";
+    return false;
+  }
+  // A NaN or Inf in the input would reach every level's state: refused
+  // (or reported) before anything runs.
+  if (checkInputs != CheckMode::Off) {
+    int64_t n = streams * tokens * m.dim;
+    int64_t bad = firstNonFinite(x, n);
+    if (bad >= 0) {
+      std::string where =
+          "input [stream " + std::to_string(bad / (tokens * m.dim)) +
+          ", token " + std::to_string(bad / m.dim % tokens) + ", element " +
+          std::to_string(bad % m.dim) + "] is " + nonFiniteText(x[bad]);
+      if (checkInputs == CheckMode::Error) {
+        *error = where + " (the first non-finite input value; nothing ran)";
+        return false;
+      }
+      warning(where + " (the first non-finite input value)");
+    }
+  }
+  started = true;
   // The clock is shared by all streams: compute the masks once. A CUDA call
   // can fail; it then leaves the clock as it found it.
   std::vector<int64_t> clockBefore = timer.saveState();
@@ -336,7 +529,7 @@ bool Session::run(const float *x, int64_t tokens,
     for (size_t i : dropped)
       if (!zeroPending(i, error))
         return false;
-    return true;
+    return checkAfterRun(tokens, outputs, error);
   }
 
   std::vector<const float *> paramPtrs;
@@ -459,76 +652,248 @@ bool Session::run(const float *x, int64_t tokens,
   splitOverThreads(streams, workers, runStreams);
   for (size_t i : dropped)
     zeroPending(i, error);
+  return checkAfterRun(tokens, outputs, error);
+}
+
+bool Session::checkAfterRun(int64_t tokens, const std::vector<float *> &outputs,
+                            std::string *error) {
+  if (checkState == CheckMode::Off)
+    return true;
+  const Manifest &m = model.manifest();
+  // Which output went non-finite first, and at which token.
+  std::string firstOutput;
+  for (size_t o = 0; o < outputs.size() && firstOutput.empty(); ++o) {
+    int64_t per = outputNumel(m.outputs[o]);
+    int64_t bad = firstNonFinite(outputs[o], streams * tokens * per);
+    if (bad >= 0)
+      firstOutput = "output " + std::to_string(o) + " is " +
+                    nonFiniteText(outputs[o][bad]) + " from stream " +
+                    std::to_string(bad / (tokens * per)) + ", token " +
+                    std::to_string(bad / per % tokens) + " of this call";
+  }
+  if (!syncStateToHost(error))
+    return false;
+  // The states that went non-finite in this call, in level order: the
+  // first is where it started (the others read it).
+  std::vector<std::string> states;
+  for (size_t j = 0; j < m.state.size(); ++j) {
+    const TensorSpec &t = m.state[j];
+    if (t.dtype != DType::F32)
+      continue;
+    int64_t bad = firstNonFinite(state[j].data(), streams * t.numel);
+    if (bad < 0) {
+      reportedNonFinite[j] = false;
+      continue;
+    }
+    if (reportedNonFinite[j])
+      continue;
+    reportedNonFinite[j] = true;
+    std::string level =
+        t.level >= 0 ? " (level " + m.levels[t.level].name + ")" : "";
+    states.push_back("'" + t.name + "'" + level + " of stream " +
+                     std::to_string(bad / t.numel) + " at " +
+                     indexText(t.shape, bad % t.numel));
+  }
+  if (states.empty() && firstOutput.empty())
+    return true;
+  std::string message;
+  if (!states.empty()) {
+    message = "state " + states[0] +
+              " went non-finite (NaN or Inf) in this "
+              "call";
+    if (states.size() > 1) {
+      message += "; then";
+      for (size_t i = 1; i < states.size(); ++i)
+        message += (i > 1 ? ", " : " ") + states[i];
+    }
+  }
+  if (!firstOutput.empty())
+    message += (message.empty() ? "" : "; ") + firstOutput;
+  if (checkState == CheckMode::Error) {
+    *error = message + " (--check-state=error)";
+    return false;
+  }
+  warning(message);
   return true;
 }
+
+namespace {
+/// The tag of nlc state files (metadata "nlc.format").
+constexpr char kStateFormat[] = "nlc-state/1";
+} // namespace
 
 bool Session::saveState(const std::string &path, std::string *error) const {
   const Manifest &m = model.manifest();
   if (!syncStateToHost(error))
     return false;
   TensorFile file;
+  std::string nonFinite;
   for (size_t j = 0; j < m.state.size(); ++j) {
+    const TensorSpec &spec = m.state[j];
     Tensor t;
+    t.dtype = spec.dtype;
     t.shape.push_back(streams);
-    t.shape.insert(t.shape.end(), m.state[j].shape.begin(),
-                   m.state[j].shape.end());
-    t.data = state[j];
-    file.tensors[m.state[j].name] = std::move(t);
+    t.shape.insert(t.shape.end(), spec.shape.begin(), spec.shape.end());
+    if (spec.dtype == DType::I32) {
+      t.ints.resize(state[j].size());
+      for (size_t e = 0; e < state[j].size(); ++e)
+        t.ints[e] = countAt(state[j], e);
+    } else {
+      t.data = state[j];
+      if (nonFinite.empty() && checkState != CheckMode::Off &&
+          firstNonFinite(t.data.data(), t.numel()) >= 0)
+        nonFinite = spec.name;
+    }
+    file.tensors[spec.name] = std::move(t);
+  }
+  if (!nonFinite.empty()) {
+    if (checkState == CheckMode::Error) {
+      *error = path + ": not written: state '" + nonFinite +
+               "' holds NaN or Inf (--check-state=error)";
+      return false;
+    }
+    warning(path + ": the state written holds NaN or Inf (first: '" +
+            nonFinite + "')");
   }
   std::ostringstream clockText;
   for (int64_t v : timer.saveState())
     clockText << v << ',';
+  file.metadata["nlc.format"] = kStateFormat;
   file.metadata["nlc.model"] = m.model;
   file.metadata["nlc.model_hash"] = m.modelHash;
+  file.metadata["nlc.layout"] = m.layoutJson();
   file.metadata["nlc.clock"] = clockText.str();
   return writeSafetensors(path, file, error);
 }
 
-bool Session::loadState(const std::string &path, std::string *error) {
+bool Session::loadState(const std::string &path, std::string *error,
+                        const StateOptions &options) {
   const Manifest &m = model.manifest();
   TensorFile file;
   if (!readSafetensors(path, file, error))
     return false;
-  auto hash = file.metadata.find("nlc.model_hash");
-  if (hash == file.metadata.end() || hash->second != m.modelHash) {
-    auto name = file.metadata.find("nlc.model");
-    *error =
-        path + ": this state belongs to model '" +
-        (name == file.metadata.end() ? std::string("?") : name->second) +
-        "' (hash " +
-        (hash == file.metadata.end() ? std::string("none") : hash->second) +
-        "), not to '" + m.model + "' (hash " + m.modelHash + ")";
+  auto meta = [&](const char *key) -> const std::string * {
+    auto it = file.metadata.find(key);
+    return it == file.metadata.end() ? nullptr : &it->second;
+  };
+  auto fail = [&](const std::string &message) {
+    *error = path + ": " + message;
     return false;
+  };
+  const std::string *format = meta("nlc.format");
+  if (!format)
+    return fail("not an nlc state file (no \"nlc.format\" in its metadata; "
+                "states are written by nl-run --state-out)");
+  if (*format != kStateFormat)
+    return fail("state format '" + *format + "' is not '" + kStateFormat +
+                "', the one this runtime reads");
+  const std::string *hash = meta("nlc.model_hash");
+  if (!hash || *hash != m.modelHash) {
+    const std::string *name = meta("nlc.model");
+    const std::string *layout = meta("nlc.layout");
+    bool compatible = false;
+    std::vector<std::string> changes =
+        layout ? describeLayoutChange(*layout, m, compatible)
+               : std::vector<std::string>{"the state records no layout"};
+    std::string list;
+    for (const std::string &c : changes)
+      list += "\n  " + c;
+    std::string what = "this state belongs to model '" +
+                       (name ? *name : std::string("?")) + "' (hash " +
+                       (hash ? *hash : std::string("none")) + "), not to '" +
+                       m.model + "' (hash " + m.modelHash + "):" + list;
+    if (!compatible)
+      return fail(what + "\n  (the layouts differ: it cannot be loaded)");
+    if (!options.allowModelMismatch)
+      return fail(what + "\n  (the layouts match: --allow-model-mismatch "
+                         "loads it anyway)");
+    warning(path + ": loading a state of another build: " + what);
   }
+  if (!file.checksummed)
+    return fail("a state file carries a CRC-32 per tensor (nlc.crc32.<name>); "
+                "this one lacks some: it was not written by nlc, or was "
+                "edited without updating them");
+  // Every tensor the model holds, with its shape and dtype, and no other.
   std::vector<std::vector<float>> loaded;
+  std::vector<std::string> problems;
   for (size_t j = 0; j < m.state.size(); ++j) {
-    auto it = file.tensors.find(m.state[j].name);
+    const TensorSpec &spec = m.state[j];
     std::vector<int64_t> shape = {streams};
-    shape.insert(shape.end(), m.state[j].shape.begin(), m.state[j].shape.end());
-    if (it == file.tensors.end() || it->second.shape != shape) {
-      *error = path + ": state '" + m.state[j].name + "' is missing or not " +
-               shapeToString(shape) + " (batch " + std::to_string(streams) +
-               ")";
-      return false;
+    shape.insert(shape.end(), spec.shape.begin(), spec.shape.end());
+    auto it = file.tensors.find(spec.name);
+    if (it == file.tensors.end()) {
+      problems.push_back("state '" + spec.name + "' is missing");
+      loaded.emplace_back();
+      continue;
     }
-    loaded.push_back(it->second.data);
+    const Tensor &t = it->second;
+    const char *want = spec.dtype == DType::I32 ? "I32" : "F32";
+    if (t.storedAs != want) {
+      problems.push_back("state '" + spec.name + "' is " + t.storedAs +
+                         ", not " + want);
+    } else if (t.shape != shape) {
+      problems.push_back(
+          "state '" + spec.name + "' is " + shapeToString(t.shape) + ", not " +
+          shapeToString(shape) + " (batch " + std::to_string(streams) + ")");
+    }
+    if (spec.dtype == DType::I32) {
+      std::vector<float> words(t.ints.size());
+      for (size_t e = 0; e < t.ints.size(); ++e)
+        setCount(words, e, t.ints[e]);
+      loaded.push_back(std::move(words));
+    } else {
+      loaded.push_back(t.data);
+    }
   }
+  for (const auto &[name, t] : file.tensors)
+    if (m.stateIndex(name) < 0)
+      problems.push_back("tensor '" + name + "' is no state of model '" +
+                         m.model + "'");
+  if (!problems.empty()) {
+    std::string message = "this state does not fit model '" + m.model + "':";
+    for (const std::string &p : problems)
+      message += "\n  " + p;
+    return fail(message);
+  }
+  if (!checkCounts(m, loaded, streams, path + ": ", error))
+    return false;
+  if (checkState != CheckMode::Off)
+    for (size_t j = 0; j < m.state.size(); ++j) {
+      if (m.state[j].dtype != DType::F32)
+        continue;
+      int64_t bad = firstNonFinite(loaded[j].data(), loaded[j].size());
+      if (bad < 0)
+        continue;
+      std::string what = "state '" + m.state[j].name + "' of stream " +
+                         std::to_string(bad / m.state[j].numel) + " holds " +
+                         nonFiniteText(loaded[j][bad]) + " at " +
+                         indexText(m.state[j].shape, bad % m.state[j].numel);
+      if (checkState == CheckMode::Error)
+        return fail(what + " (--check-state=error)");
+      warning(path + ": " + what);
+      break;
+    }
+  // The clock: comma-separated integers, each parsed whole.
+  const std::string *clockText = meta("nlc.clock");
+  if (!clockText)
+    return fail("no clock state (nlc.clock)");
   std::vector<int64_t> clockState;
-  auto clockText = file.metadata.find("nlc.clock");
-  if (clockText == file.metadata.end()) {
-    *error = path + ": no clock state (nlc.clock)";
-    return false;
-  }
-  std::stringstream in(clockText->second);
+  std::stringstream in(*clockText);
   std::string item;
-  while (std::getline(in, item, ','))
-    clockState.push_back(std::strtoll(item.c_str(), nullptr, 10));
-  if (!timer.loadState(clockState, error)) {
-    *error = path + ": " + *error;
-    return false;
+  while (std::getline(in, item, ',')) {
+    char *end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || errno || *end != '\0')
+      return fail("the clock state holds '" + item + "', not an integer");
+    clockState.push_back(v);
   }
+  if (!timer.loadState(clockState, error))
+    return fail("clock: " + *error);
   state = std::move(loaded);
   std::fill(stateSet.begin(), stateSet.end(), true);
+  std::fill(reportedNonFinite.begin(), reportedNonFinite.end(), false);
+  started = true;
   for (size_t j = 0; j < state.size(); ++j)
     if (!stateWritten(j, error))
       return false;
@@ -542,14 +907,9 @@ bool Session::resetLevel(const std::string &name, std::string *error) {
     *error = "no level '" + name + "'";
     return false;
   }
-  for (size_t j = 0; j < m.state.size(); ++j) {
-    if (m.state[j].level != level)
-      continue;
-    std::vector<float> one(m.state[j].numel);
-    initTensor(m.state[j], seed, one.data());
-    for (int64_t b = 0; b < streams; ++b)
-      std::copy(one.begin(), one.end(), state[j].begin() + b * one.size());
-  }
+  for (size_t j = 0; j < m.state.size(); ++j)
+    if (m.state[j].level == level)
+      initState(j);
   timer.reset(level);
   for (size_t j = 0; j < m.state.size(); ++j)
     if (m.state[j].level == level && !stateWritten(j, error))
@@ -569,6 +929,17 @@ bool Session::freezeLevel(const std::string &name, bool frozen,
   else
     timer.unfreeze(level);
   return true;
+}
+
+std::vector<int32_t> Session::counts(size_t i) const {
+  std::vector<int32_t> out;
+  std::string ignored;
+  if (model.manifest().state[i].dtype != DType::I32 ||
+      (gpu && !gpu->readState(i, state[i], &ignored)))
+    return out;
+  for (size_t e = 0; e < state[i].size(); ++e)
+    out.push_back(countAt(state[i], e));
+  return out;
 }
 
 double Session::stateNorm(size_t i) const {

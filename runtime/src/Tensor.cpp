@@ -1,4 +1,4 @@
-//===- Tensor.cpp - Dense f32 tensor of the nlc runtime -------------------===//
+//===- Tensor.cpp - Dense tensors of the nlc runtime ----------------------===//
 //
 // Shape arithmetic of nlrt::Tensor, with every multiplication checked.
 //
@@ -46,6 +46,10 @@ std::string nlrt::shapeToString(const std::vector<int64_t> &shape) {
   return text;
 }
 
+const char *nlrt::dtypeName(DType type) {
+  return type == DType::F32 ? "F32" : "I32";
+}
+
 int64_t Tensor::numel() const {
   std::optional<int64_t> count = checkedNumel(shape);
   return count ? *count : -1;
@@ -60,10 +64,13 @@ bool Tensor::isValid(std::string *error) const {
   else if (!count)
     message = "invalid shape " + shapeToString(shape) +
               " (negative dimension or too many elements)";
-  else if (static_cast<uint64_t>(*count) != data.size())
+  else if (static_cast<uint64_t>(*count) != size())
     message = "shape " + shapeToString(shape) + " has " +
               std::to_string(*count) + " elements but the data holds " +
-              std::to_string(data.size());
+              std::to_string(size());
+  else if (dtype == DType::F32 ? !ints.empty() : !data.empty())
+    message = std::string("a ") + dtypeName(dtype) +
+              " tensor holds elements of the other dtype";
   if (message.empty())
     return true;
   if (error)

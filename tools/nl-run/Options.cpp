@@ -22,7 +22,12 @@ enum class Id {
   Input,
   Output,
   Params,
+  ParamsPartial,
+  ParamsOut,
   StateIn,
+  AllowModelMismatch,
+  CheckInputs,
+  CheckState,
   StateOut,
   Seed,
   NumThreads,
@@ -53,9 +58,23 @@ const Spec kSpecs[] = {
     {Id::Input, "input", "x.npy",
      "Tokens: float32 .npy of [T, dim] or [B, T, dim]"},
     {Id::Output, "output", "y.npy", "Write the outputs (.npy)"},
-    {Id::Params, "params", "p.safetensors", "Parameters (safetensors)"},
+    {Id::Params, "params", "p.safetensors",
+     "Parameters (safetensors): every parameter of --info by its key, exact "
+     "shapes, finite values (F32; F64, F16 and BF16 are converted)"},
+    {Id::ParamsPartial, "params-partial", nullptr,
+     "Allow --params to hold a subset; the others keep the seed's values "
+     "(a warning lists them)"},
+    {Id::ParamsOut, "params-out", "p.safetensors",
+     "Write the parameters this run used (e.g. drawn from --seed)"},
     {Id::StateIn, "state-in", "s.safetensors",
-     "Start from this state (safetensors)"},
+     "Start from this state (safetensors written by --state-out)"},
+    {Id::AllowModelMismatch, "allow-model-mismatch", nullptr,
+     "Load a --state-in of another build of the model whose layout matches"},
+    {Id::CheckInputs, "check-inputs", "off|warn|error",
+     "A NaN or Inf in --input (default error)"},
+    {Id::CheckState, "check-state", "off|warn|error",
+     "Outputs and states that become NaN or Inf, and such states loaded or "
+     "saved (default warn)"},
     {Id::StateOut, "state-out", "s.safetensors",
      "Save the final state (safetensors)"},
     {Id::Seed, "seed", "N", "Seed of the initializers (default 0)"},
@@ -155,6 +174,18 @@ bool apply(const Spec &s, const std::string &value, Options &o,
     return true;
   case Id::Params:
     o.params = value;
+    return true;
+  case Id::ParamsOut:
+    o.paramsOut = value;
+    return true;
+  case Id::CheckInputs:
+  case Id::CheckState:
+    if (value != "off" && value != "warn" && value != "error") {
+      *error = "option '" + spelling(s) +
+               "' expects off, warn or error, got '" + value + "'";
+      return false;
+    }
+    (s.id == Id::CheckInputs ? o.checkInputs : o.checkState) = value;
     return true;
   case Id::StateIn:
     o.stateIn = value;
@@ -257,6 +288,12 @@ ParseResult nlrun::parseOptions(int argc, const char *const *argv,
       switch (spec->id) {
       case Id::Stats:
         options.stats = on;
+        break;
+      case Id::ParamsPartial:
+        options.paramsPartial = on;
+        break;
+      case Id::AllowModelMismatch:
+        options.allowModelMismatch = on;
         break;
       case Id::Info:
         options.info = on;

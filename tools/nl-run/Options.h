@@ -36,8 +36,13 @@ struct Options {
   unsigned numThreads = 0; ///< 0: all cores.
   std::vector<std::string> reset;
   std::vector<std::string> freeze;
-  std::vector<std::string> defines; ///< `-D name=value`, in order.
-  std::string chunkForm = "auto";   ///< nlc --chunk-form when compiling.
+  std::vector<std::string> defines;  ///< `-D name=value`, in order.
+  std::string chunkForm = "auto";    ///< nlc --chunk-form when compiling.
+  std::string paramsOut;             ///< --params-out: write the params used.
+  std::string checkInputs = "error"; ///< off|warn|error (nlrt::CheckMode).
+  std::string checkState = "warn";   ///< off|warn|error.
+  bool paramsPartial = false;
+  bool allowModelMismatch = false;
   bool stats = false;
   bool info = false;
   bool listDevices = false;

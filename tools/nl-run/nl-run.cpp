@@ -2,9 +2,10 @@
 //
 // Part of nlc, the Nested Learning Compiler.
 //
-// nl-run MODEL --input x.npy [--params p.safetensors] [--state-in s]
+// nl-run MODEL --input x.npy [--params p.safetensors [--params-partial]]
+//        [--params-out p] [--state-in s [--allow-model-mismatch]]
 //        [--state-out s] [--output y.npy] [--seed N] [--device cpu|cuda]
-//        [--stats] [--info]
+//        [--check-inputs M] [--check-state M] [--stats] [--info]
 // nl-run --list-devices
 //
 // MODEL is a compiled library (nlc --emit=lib) or a .nl/.mlir description,
@@ -19,6 +20,7 @@
 #include "Compile.h"
 #include "Options.h"
 
+#include "nlrt/Files.h"
 #include "nlrt/Model.h"
 #include "nlrt/Npy.h"
 #include "nlrt/Session.h"
@@ -28,6 +30,8 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <new>
+#include <optional>
 #include <thread>
 
 using namespace nlrun;
@@ -70,7 +74,23 @@ int main(int argc, char **argv) {
 
   std::string lib = opts.model;
   std::string ext = extension(opts.model);
-  if (ext == ".nl" || ext == ".mlir") {
+  bool source = ext == ".nl" || ext == ".mlir";
+  // -D and --chunk-form change how a source compiles; a compiled model
+  // cannot honour them.
+  if (!source && !opts.defines.empty())
+    return fail("-D " + opts.defines[0] +
+                " changes how a model compiles, but '" + opts.model +
+                "' is already compiled: pass its .nl/.mlir source, or "
+                "compile it again with nlc -D");
+  if (!source && opts.chunkForm != "auto")
+    return fail("--chunk-form applies when compiling a source; '" + opts.model +
+                "' is already compiled (nlc --chunk-form)");
+  // Outputs that cannot be written fail now, not after the run.
+  for (const std::string *path :
+       {&opts.output, &opts.stateOut, &opts.paramsOut})
+    if (!path->empty() && !nlrt::checkWritable(*path, &error))
+      return fail(error);
+  if (source) {
     // Checked here rather than by nlc, so that the message names nl-run's
     // flag and a bad -D fails before anything is compiled.
     for (const std::string &d : opts.defines) {
@@ -118,9 +138,27 @@ int main(int argc, char **argv) {
       nlrt::Session::create(*model, B, opts.seed, &error, device);
   if (!session)
     return fail(error);
-  if (!opts.params.empty() && !session->loadParams(opts.params, &error))
+  session->setWarningHandler([](const std::string &message) {
+    std::cerr << "nl-run: warning: " << message << "\n";
+  });
+  nlrt::CheckMode checkInputs, checkState;
+  nlrt::parseCheckMode(opts.checkInputs, checkInputs); // checked by Options
+  nlrt::parseCheckMode(opts.checkState, checkState);
+  session->setCheckInputs(checkInputs);
+  session->setCheckState(checkState);
+  if (opts.paramsPartial && opts.params.empty())
+    return fail("--params-partial needs --params");
+  nlrt::ParamsOptions paramsOptions;
+  paramsOptions.partial = opts.paramsPartial;
+  if (!opts.params.empty() &&
+      !session->loadParams(opts.params, &error, paramsOptions))
     return fail(error);
-  if (!opts.stateIn.empty() && !session->loadState(opts.stateIn, &error))
+  if (!opts.paramsOut.empty() && !session->saveParams(opts.paramsOut, &error))
+    return fail(error);
+  nlrt::StateOptions stateOptions;
+  stateOptions.allowModelMismatch = opts.allowModelMismatch;
+  if (!opts.stateIn.empty() &&
+      !session->loadState(opts.stateIn, &error, stateOptions))
     return fail(error);
   for (const std::string &l : opts.reset)
     if (!session->resetLevel(l, &error))
@@ -129,13 +167,23 @@ int main(int argc, char **argv) {
     if (!session->freezeLevel(l, true, &error))
       return fail(error);
 
+  if (!opts.output.empty() && m.outputs.empty())
+    return fail("model '" + m.model + "' returns no output");
   std::vector<std::vector<float>> outputs;
   std::vector<float *> outPtrs;
   for (const auto &shape : m.outputs) {
-    int64_t n = 1;
-    for (int64_t d : shape)
-      n *= d;
-    outputs.emplace_back(static_cast<size_t>(B * T * n));
+    std::vector<int64_t> all = {B, T};
+    all.insert(all.end(), shape.begin(), shape.end());
+    std::optional<int64_t> n = nlrt::checkedNumel(all, sizeof(float));
+    if (!n)
+      return fail("the outputs of " + std::to_string(B) + " x " +
+                  std::to_string(T) + " tokens are too large");
+    try {
+      outputs.emplace_back(static_cast<size_t>(*n));
+    } catch (const std::bad_alloc &) {
+      return fail("cannot allocate the outputs of " + std::to_string(B) +
+                  " x " + std::to_string(T) + " tokens");
+    }
     outPtrs.push_back(outputs.back().data());
   }
   unsigned nthreads = opts.numThreads
@@ -149,8 +197,6 @@ int main(int argc, char **argv) {
           .count();
 
   if (!opts.output.empty()) {
-    if (m.outputs.empty())
-      return fail("model '" + m.model + "' returns no output");
     nlrt::Tensor y;
     if (batched)
       y.shape.push_back(B);
@@ -186,10 +232,21 @@ int main(int argc, char **argv) {
                                  outputs[0].size() * sizeof(float)))
                 << "\n";
     }
-    for (size_t j = 0; j < m.state.size(); ++j)
-      if (m.state[j].role == "state")
-        std::cout << "  |" << m.state[j].name
-                  << "| = " << format("%.6g", session->stateNorm(j)) << "\n";
+    // Norms of the levels' states; counts (ring positions, fills) as
+    // values, one per stream.
+    for (size_t j = 0; j < m.state.size(); ++j) {
+      if (m.state[j].role != "state")
+        continue;
+      if (m.state[j].dtype == nlrt::DType::I32) {
+        std::cout << "  " << m.state[j].name << " =";
+        for (int32_t v : session->counts(j))
+          std::cout << " " << v;
+        std::cout << "\n";
+        continue;
+      }
+      std::cout << "  |" << m.state[j].name
+                << "| = " << format("%.6g", session->stateNorm(j)) << "\n";
+    }
   }
   return 0;
 }

@@ -12,10 +12,14 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
+#include <cstdio>
 #include <limits>
+#include <map>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
+#include <zlib.h>
 
 using namespace nlrt_test;
 using nlrt::readSafetensors;
@@ -42,14 +46,35 @@ std::string entry(const std::string &name, const std::string &dtype,
          std::to_string(end) + "]}";
 }
 
+/// The metadata without the writer's checksums.
+std::map<std::string, std::string>
+userMetadata(const std::map<std::string, std::string> &metadata) {
+  std::map<std::string, std::string> out;
+  for (const auto &[key, value] : metadata)
+    if (key.rfind("nlc.crc32.", 0) != 0)
+      out[key] = value;
+  return out;
+}
+
+/// The "nlc.crc32.<name>" value of `bytes`.
+std::string crcHex(const std::string &bytes) {
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08lx",
+                ::crc32(0, reinterpret_cast<const Bytef *>(bytes.data()),
+                        static_cast<uInt>(bytes.size())));
+  return hex;
+}
+
 void expectSame(const TensorFile &a, const TensorFile &b) {
-  EXPECT_EQ(a.metadata, b.metadata);
+  EXPECT_EQ(userMetadata(a.metadata), userMetadata(b.metadata));
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (auto ia = a.tensors.begin(), ib = b.tensors.begin();
        ia != a.tensors.end(); ++ia, ++ib) {
     EXPECT_EQ(ia->first, ib->first);
     EXPECT_EQ(ia->second.shape, ib->second.shape) << ia->first;
+    EXPECT_EQ(ia->second.dtype, ib->second.dtype) << ia->first;
     EXPECT_EQ(bits(ia->second.data), bits(ib->second.data)) << ia->first;
+    EXPECT_EQ(ia->second.ints, ib->second.ints) << ia->first;
   }
 }
 
@@ -61,6 +86,11 @@ TEST(SafetensorsTest, RoundTripIsBitExact) {
   file.tensors["scalar"] = {{}, {-0.0f}};
   file.tensors["empty"] = {{0, 5}, {}};
   file.tensors["deep.layers.0/ü"] = {{1, 1, 1, 1, 1, 1, 1, 2}, {5, 6}};
+  Tensor counts;
+  counts.shape = {3};
+  counts.dtype = nlrt::DType::I32;
+  counts.ints = {0, -7, std::numeric_limits<int32_t>::max()};
+  file.tensors["counts"] = counts;
 
   TempDir dir;
   std::string path = dir.path("m.safetensors"), error;
@@ -71,17 +101,74 @@ TEST(SafetensorsTest, RoundTripIsBitExact) {
   for (int i = 7; i >= 0; --i)
     headerBytes = headerBytes << 8 | static_cast<unsigned char>(bytes[i]);
   EXPECT_EQ(headerBytes % 8, 0u);
-  EXPECT_EQ(bytes.size(), 8 + headerBytes + 4 * (12 + 4 + 1 + 0 + 2));
+  EXPECT_EQ(bytes.size(), 8 + headerBytes + 4 * (12 + 4 + 1 + 0 + 2 + 3));
 
   TensorFile back;
   ASSERT_TRUE(readSafetensors(path, back, &error)) << error;
   expectSame(back, file);
+  EXPECT_TRUE(back.checksummed);
+  EXPECT_EQ(back.tensors["counts"].storedAs, "I32");
 
   // No tensors, no metadata.
   ASSERT_TRUE(writeSafetensors(path, TensorFile(), &error)) << error;
   EXPECT_EQ(readBytes(path), stFile("{}", ""));
   ASSERT_TRUE(readSafetensors(path, back, &error)) << error;
   EXPECT_TRUE(back.tensors.empty() && back.metadata.empty());
+  EXPECT_FALSE(back.checksummed);
+}
+
+TEST(SafetensorsTest, ChecksumsCatchDamagedData) {
+  TensorFile file;
+  file.tensors["w"] = {{2, 3}, {1, 2, 3, 4, 5, 6}};
+  file.tensors["v"] = {{2}, {7, 8}};
+  TempDir dir;
+  std::string path = dir.path("c.safetensors"), error;
+  ASSERT_TRUE(writeSafetensors(path, file, &error)) << error;
+  std::string bytes = readBytes(path);
+  // Every single flipped bit of the data buffer is caught.
+  size_t data = bytes.size() - 4 * 8;
+  for (size_t at = data; at < bytes.size(); ++at)
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = bytes;
+      bad[at] = static_cast<char>(bad[at] ^ (1 << bit));
+      writeBytes(path, bad);
+      TensorFile back;
+      EXPECT_FALSE(readSafetensors(path, back, &error)) << at << ":" << bit;
+      EXPECT_NE(error.find("does not match its checksum"), std::string::npos)
+          << error;
+    }
+}
+
+TEST(SafetensorsTest, ConvertsHalfBFloatAndWideIntegers) {
+  // F16: 1, -2, 0.5, 65504 (max), 2^-24 (smallest subnormal), inf, nan;
+  // BF16: 1, -3.5; I64: small values; all exact.
+  std::vector<uint16_t> half = {0x3c00, 0xc000, 0x3800, 0x7bff,
+                                0x0001, 0x7c00, 0x7e00};
+  std::vector<uint16_t> bf = {0x3f80, 0xc060};
+  std::vector<int64_t> wide = {0, -5, 2147483647};
+  std::string buffer = rawBytes(half) + rawBytes(bf) + rawBytes(wide);
+  std::string header = "{" + entry("h", "F16", "[7]", 0, 14) + "," +
+                       entry("b", "BF16", "[2]", 14, 18) + "," +
+                       entry("i", "I64", "[3]", 18, 42) + "}";
+  TempDir dir;
+  std::string path = dir.path("x.safetensors"), error;
+  writeBytes(path, stFile(header, buffer));
+  TensorFile file;
+  ASSERT_TRUE(readSafetensors(path, file, &error)) << error;
+  const std::vector<float> &h = file.tensors["h"].data;
+  ASSERT_EQ(h.size(), 7u);
+  EXPECT_EQ(h[0], 1.0f);
+  EXPECT_EQ(h[1], -2.0f);
+  EXPECT_EQ(h[2], 0.5f);
+  EXPECT_EQ(h[3], 65504.0f);
+  EXPECT_EQ(h[4], std::ldexp(1.0f, -24));
+  EXPECT_TRUE(std::isinf(h[5]) && h[5] > 0);
+  EXPECT_TRUE(std::isnan(h[6]));
+  EXPECT_EQ(file.tensors["h"].storedAs, "F16");
+  EXPECT_EQ(file.tensors["b"].data, (std::vector<float>{1.0f, -3.5f}));
+  EXPECT_EQ(file.tensors["i"].dtype, nlrt::DType::I32);
+  EXPECT_EQ(file.tensors["i"].ints, (std::vector<int32_t>{0, -5, 2147483647}));
+  EXPECT_FALSE(file.checksummed);
 }
 
 TEST(SafetensorsTest, MatchesPythonSafetensorsLayout) {
@@ -109,10 +196,21 @@ TEST(SafetensorsTest, MatchesPythonSafetensorsLayout) {
   EXPECT_EQ(file.tensors["weight"].shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(file.tensors["weight"].data, weight);
 
-  // The writer produces the same bytes.
+  EXPECT_FALSE(file.checksummed);
+
+  // The writer produces the same layout, with a checksum per tensor in the
+  // metadata (in key order, before the tensors).
   std::string out = dir.path("out.safetensors");
   ASSERT_TRUE(writeSafetensors(out, file, &error)) << error;
-  EXPECT_EQ(readBytes(out), expected);
+  std::string withCrc = "{\"__metadata__\":{\"format\":\"np\","
+                        "\"nlc.crc32.bias\":\"" +
+                        crcHex(rawBytes(bias)) + "\",\"nlc.crc32.weight\":\"" +
+                        crcHex(rawBytes(weight)) + "\"}," +
+                        entry("bias", "F32", "[3]", 0, 12) + "," +
+                        entry("weight", "F32", "[2,3]", 12, 36) + "}";
+  EXPECT_EQ(readBytes(out), stFile(withCrc, rawBytes(bias) + rawBytes(weight)));
+  ASSERT_TRUE(readSafetensors(out, file, &error)) << error;
+  EXPECT_TRUE(file.checksummed);
 }
 
 TEST(SafetensorsTest, ReadsOtherValidLayouts) {
@@ -193,10 +291,27 @@ TEST(SafetensorsTest, HostileFilesFailCleanly) {
       {"missing data_offsets",
        withHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[6]}}"),
        "tensor \"w\": missing 'data_offsets'"},
-      {"F16", one("F16", "[12]", 0, 24),
-       "tensor \"w\": unsupported dtype \"F16\" (only F32 and F64"},
-      {"BF16", one("BF16", "[12]", 0, 24), "unsupported dtype \"BF16\""},
-      {"I32", one("I32", "[6]", 0, 24), "unsupported dtype \"I32\""},
+      {"U8", one("U8", "[24]", 0, 24),
+       "tensor \"w\": unsupported dtype \"U8\" (supported: F32, F64, F16, "
+       "BF16, I32, I64)"},
+      {"BOOL", one("BOOL", "[24]", 0, 24), "unsupported dtype \"BOOL\""},
+      {"I16", one("I16", "[12]", 0, 24), "unsupported dtype \"I16\""},
+      {"I64 beyond int32",
+       stFile("{" + entry("w", "I64", "[3]", 0, 24) + "}",
+              rawBytes(std::vector<int64_t>{1, int64_t(1) << 31, 0})),
+       "I64 element 1 = 2147483648 does not fit int32"},
+      {"wrong checksum",
+       withHeader("{\"__metadata__\":{\"nlc.crc32.w\":\"00000000\"}," +
+                  entry("w", "F32", "[6]", 0, 24) + "}"),
+       "tensor \"w\": the data does not match its checksum"},
+      {"checksum of no tensor",
+       withHeader("{\"__metadata__\":{\"nlc.crc32.v\":\"00000000\"}," +
+                  entry("w", "F32", "[6]", 0, 24) + "}"),
+       "a checksum names tensor \"v\", which the file does not hold"},
+      {"malformed checksum",
+       withHeader("{\"__metadata__\":{\"nlc.crc32.w\":\"xyz\"}," +
+                  entry("w", "F32", "[6]", 0, 24) + "}"),
+       "is not a CRC-32 of 8 lowercase hex digits"},
       {"negative dimension", one("F32", "[-6]", 0, 24),
        "'shape' is not an array of at most 8 non-negative integers"},
       {"fractional dimension", one("F32", "[6.0]", 0, 24),

@@ -46,6 +46,28 @@ struct ABITensor {
   int level = -1;                 // owning level index, -1 for params
   mlir::Attribute init;           // an initializer attribute, or null (zeros)
   mlir::Operation *def = nullptr; // nl.param / nl.state, if any
+  /// The element type: f32 for every value the model computes with, i32 for
+  /// the bookkeeping counts the code uses as indices (a ring buffer's write
+  /// position and fill, the tokens in a deferred-gradient ring).
+  enum class Element { F32, I32 };
+  Element element = Element::F32;
+  /// An i32 count's largest valid value (the smallest is 0). The runtime
+  /// refuses a state outside [0, maxValue] before the code sees it.
+  int64_t maxValue = 0;
+  /// A ring buffer's write position names its fill count here: while fewer
+  /// than maxValue + 1 slots are filled, the position equals the fill.
+  std::string ringFill;
+
+  /// An i32 count of `level` in [0, maxValue].
+  static ABITensor counter(std::string name, int level, int64_t maxValue,
+                           Role role = Role::State,
+                           mlir::Operation *def = nullptr) {
+    ABITensor t{role, std::move(name), {1}, level, mlir::Attribute(), def};
+    t.element = Element::I32;
+    t.maxValue = maxValue;
+    return t;
+  }
+  bool isCounter() const { return element == Element::I32; }
 };
 
 struct ABILevel {
@@ -55,6 +77,9 @@ struct ABILevel {
   bool infinite = false;
   std::string tail;
   int64_t order = 0;
+  /// The rule as printed (#nl.rule<...>), for the manifest; empty if none.
+  /// (`op` is gone once the model is lowered; this stays.)
+  std::string rule;
 };
 
 struct ModelABI {
@@ -78,8 +103,23 @@ struct ModelABI {
   /// The chunk entry of one head (the one-head model's nl-chunk form), or
   /// empty: head h's slices of the step's arguments for chunkSize tokens.
   std::string headChunkSymbol;
+  /// The hyper-parameters the model was built with (name, value as a JSON
+  /// number), from the front end; empty for an MLIR input.
+  llvm::SmallVector<std::pair<std::string, std::string>> hypers;
   /// Index of the state tensor called `name`, or -1.
   int stateIndex(llvm::StringRef name) const;
+};
+
+/// The symbol under which a compiled CPU library embeds its manifest (a
+/// NUL-terminated string), whatever the model is called, so that the
+/// runtime can load a library without its .json.
+inline constexpr const char *kEmbeddedManifestSymbol = "nlc_manifest";
+
+/// The compiled file a manifest describes (its .json copy only: the copy
+/// embedded in the library cannot describe the bytes that hold it).
+struct LibraryInfo {
+  int64_t bytes = 0;
+  uint32_t crc32 = 0;
 };
 
 /// Computes the ABI of a verified, scheduled model. Fails (with a located
@@ -100,7 +140,8 @@ struct ManifestTarget {
 std::string writeManifest(const ModelABI &abi, llvm::StringRef version,
                           llvm::StringRef optionsHash,
                           llvm::StringRef modelHash,
-                          const ManifestTarget &target = {});
+                          const ManifestTarget &target = {},
+                          const LibraryInfo *library = nullptr);
 
 } // namespace nlc
 

@@ -14,6 +14,7 @@
 #define NLRT_MODEL_H
 
 #include "nlrt/Clock.h"
+#include "nlrt/Tensor.h"
 
 #include <cstdint>
 #include <memory>
@@ -24,18 +25,35 @@ namespace nlrt {
 
 /// How a tensor gets its first value (the manifest's "init").
 struct InitSpec {
-  std::string kind = "zeros"; // zeros ones identity fill normal uniform file
+  /// zeros ones identity fill normal uniform file param
+  std::string kind = "zeros";
   double value = 0, std = 0, mean = 0, low = 0, high = 0;
-  std::string file; // tensor name in the params file
+  /// `file`: the tensor's key in the params file; `param`: the parameter
+  /// whose value a state starts from.
+  std::string file;
+  /// Whether the tensor has a value without a params file (every kind but
+  /// `file`).
+  bool drawn() const { return kind != "file"; }
 };
 
 struct TensorSpec {
   std::string name;
-  std::string role; // param, state, accumulator, gate
+  std::string role; // param, state, accumulator, gate, history
   std::vector<int64_t> shape;
   int64_t numel = 0;
   int level = -1;
   InitSpec init;
+  /// f32 values, or i32 counts that the compiled code uses as indices.
+  DType dtype = DType::F32;
+  /// A count's valid values: [0, maxValue].
+  int64_t maxValue = 0;
+  /// A ring buffer's write position: the count of filled slots it follows
+  /// (while the ring is not full the position equals the fill), or -1.
+  int ringFill = -1;
+  /// The key of this tensor in a params file (its `file` name, else its name).
+  const std::string &paramKey() const {
+    return init.kind == "file" ? init.file : name;
+  }
 };
 
 struct LevelSpec {
@@ -43,6 +61,9 @@ struct LevelSpec {
   int64_t period = 1; // 0: never updates online
   bool infinite = false;
   TailPolicy tail = TailPolicy::Carry;
+  /// The level's learning rule as the compiler prints it (#nl.rule<...>),
+  /// for diagnostics; empty when the manifest has none.
+  std::string rule;
 };
 
 struct Manifest {
@@ -78,9 +99,36 @@ struct Manifest {
   /// Global scratch bytes per stream the kernels need (their last argument).
   int64_t scratchBytes = 0;
   std::string arch;
+  /// The size and CRC-32 of the compiled file, when the manifest records
+  /// them (its .json does; the copy embedded in a library cannot): checked
+  /// before the file is loaded. libraryBytes is -1 when absent.
+  int64_t libraryBytes = -1;
+  uint32_t libraryCrc32 = 0;
+  /// The hyper-parameters the model was compiled with (name, value as
+  /// written), when the manifest lists them.
+  std::vector<std::pair<std::string, std::string>> hypers;
   /// Index of the level called `name`, or -1.
   int levelIndex(const std::string &name) const;
+  /// Index of the parameter / state tensor called `name`, or -1.
+  int paramIndex(const std::string &name) const;
+  int stateIndex(const std::string &name) const;
+  /// What a state file must match to be loaded into this model, and what
+  /// is worth naming when it does not (dims, hyper-parameters, levels with
+  /// their periods, tails and rules, state tensors with shapes and dtypes),
+  /// as compact JSON. Saved with every state.
+  std::string layoutJson() const;
 };
+
+/// The differences between the layout a state file recorded
+/// (Manifest::layoutJson) and `current`, one line each ("hyper lr: 0.01 in
+/// the state, 0.001 here"); `compatible` tells whether the state tensors
+/// and the clock still match (the same names, shapes, dtypes and periods).
+std::vector<std::string> describeLayoutChange(const std::string &savedLayout,
+                                              const Manifest &current,
+                                              bool &compatible);
+
+/// The symbol under which a compiled library embeds its manifest.
+constexpr const char *kEmbeddedManifestSymbol = "nlc_manifest";
 
 /// Parses and validates a manifest.
 bool parseManifest(const std::string &json, Manifest &out, std::string *error);
@@ -102,8 +150,15 @@ using SetThreadsFn = void (*)(int threads);
 /// A loaded model: its manifest and entry points. Unloads on destruction.
 class Model {
 public:
-  /// Loads the manifest next to `libraryPath` (same name, `.json`), then
-  /// `libraryPath` itself: dlopen for a CPU model, its bytes for a CUDA one.
+  /// Loads a compiled model: the manifest next to `libraryPath` (same name,
+  /// `.json`) when there is one, else (a CPU library) the manifest the
+  /// library embeds (kEmbeddedManifestSymbol); then `libraryPath` itself:
+  /// dlopen for a CPU model, its bytes for a CUDA one. Before that, the file
+  /// must match the size and CRC-32 its .json records, and a library must
+  /// be a complete ELF file (a truncated one is refused, not mapped); a
+  /// .json whose model hash differs from the embedded manifest's is stale
+  /// and refused.
+
   static std::unique_ptr<Model> load(const std::string &libraryPath,
                                      std::string *error);
   ~Model();

@@ -6,14 +6,18 @@
 //    "name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}, ...}
 // and the byte buffer the offsets (relative to its start) point into.
 //
-// Accepted dtypes: F32, and F64 (converted to float32). The reader rejects
-// hostile files: a header size beyond the file or kMaxSafetensorsHeaderBytes,
-// invalid JSON, missing or mistyped fields, negative or overflowing shapes,
-// rank above kMaxRank, byte ranges that do not match the shape, lie outside
-// the buffer or overlap, duplicate names, and any buffer byte that belongs to
-// no tensor (the tensors must cover the buffer exactly, as the reference
-// implementation requires). Unknown fields of a tensor entry are ignored.
-// Error messages start with "<path>: ".
+// Accepted dtypes: F32, F64 (narrowed to float32), F16 and BF16 (widened
+// exactly), I32, and I64 (each element must fit int32). Every writer of this
+// runtime records each tensor's CRC-32 (zlib) in the metadata, as
+// "nlc.crc32.<name>": "<8 hex digits>"; the reader verifies every checksum a
+// file holds (of the bytes as stored) and refuses a mismatch. The reader
+// rejects hostile files: a header size beyond the file or
+// kMaxSafetensorsHeaderBytes, invalid JSON, missing or mistyped fields,
+// negative or overflowing shapes, rank above kMaxRank, byte ranges that do not
+// match the shape, lie outside the buffer or overlap, duplicate names, and any
+// buffer byte that belongs to no tensor (the tensors must cover the buffer
+// exactly, as the reference implementation requires). Unknown fields of a
+// tensor entry are ignored. Error messages start with "<path>: ".
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +40,8 @@ struct TensorFile {
   std::map<std::string, Tensor> tensors;
   /// The free-form string-to-string "__metadata__" (omitted when empty).
   std::map<std::string, std::string> metadata;
+  /// Read: whether every tensor had a checksum (all of which matched).
+  bool checksummed = false;
 };
 
 /// Reads `path` into `out`. On failure returns false, writes a message to
@@ -43,12 +49,13 @@ struct TensorFile {
 bool readSafetensors(const std::string &path, TensorFile &out,
                      std::string *error);
 
-/// Writes `file` to `path` as F32 tensors laid out in name order, the header
-/// compact JSON padded with spaces to a multiple of 8 bytes. The write is
-/// atomic: the bytes go to "<path>.tmp.<pid>", which is fsync()ed and then
-/// rename()d over `path`; on any failure the temporary file is removed and an
-/// existing `path` is left untouched. Fails if a tensor is not valid
-/// (Tensor::isValid()) or is named "__metadata__".
+/// Writes `file` to `path` as F32 and I32 tensors laid out in name order,
+/// with a CRC-32 of each in the metadata, the header compact JSON padded with
+/// spaces to a multiple of 8 bytes. The write is atomic: the bytes go to
+/// "<path>.tmp.<pid>", which is fsync()ed and then rename()d over `path`; on
+/// any failure the temporary file is removed and an existing `path` is left
+/// untouched. Fails if a tensor is not valid (Tensor::isValid()) or is named
+/// "__metadata__".
 bool writeSafetensors(const std::string &path, const TensorFile &file,
                       std::string *error);
 

@@ -18,6 +18,8 @@
 #include "nlrt/Model.h"
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,11 +39,43 @@ std::vector<std::string> listDevices();
 
 class CudaExecutor;
 
+/// What a check of values does when it finds a NaN or an Inf.
+enum class CheckMode { Off, Warn, Error };
+
+/// Parses "off" / "warn" / "error"; false on anything else.
+bool parseCheckMode(const std::string &text, CheckMode &out);
+
+/// How loadParams treats a file that does not hold every parameter.
+struct ParamsOptions {
+  /// Allow a subset on purpose: parameters the file does not hold keep the
+  /// values drawn from the seed, and a warning lists them. A key of the
+  /// file that is no parameter, a wrong shape or dtype and a non-finite
+  /// value are errors still; a parameter with a `file` initializer must be
+  /// there.
+  bool partial = false;
+};
+
+/// How loadState treats a state saved by another build of the model.
+struct StateOptions {
+  /// Load a state whose model hash differs (another build: other -D values,
+  /// rules or code) when its layout still matches (the same state tensors
+  /// with the same shapes and dtypes, and the same levels and periods); a
+  /// warning lists what differs.
+  bool allowModelMismatch = false;
+};
+
+/// Receives the session's warnings (one line each, without a prefix). The
+/// default writes "nlrt: warning: <line>" to stderr.
+using WarningHandler = std::function<void(const std::string &)>;
+
 class Session {
 public:
   /// A session of `batch` streams, parameters and state initialized from
-  /// the manifest's initializers with `seed` (deterministic). Tensors whose
-  /// initializer is `file` need setParams.
+  /// the manifest's initializers with `seed` (deterministic): a state
+  /// initialized from a parameter (`param`) starts at that parameter's
+  /// value. Tensors whose initializer is `file` need loadParams. Fails
+  /// (never aborts) when the state of `batch` streams does not fit in
+  /// memory or its size overflows.
   /// On Device::CUDA the model must have been compiled for the CUDA target
   /// (a `.ptx` model); the error says so, and says when no driver or GPU is
   /// present.
@@ -50,9 +84,31 @@ public:
                                          Device device = Device::CPU);
   ~Session();
 
-  /// Replaces parameters by the tensors of a safetensors file (by name and
-  /// shape). Every `file`-initialized parameter must be present.
-  bool loadParams(const std::string &path, std::string *error);
+  /// Where warnings go (see WarningHandler).
+  void setWarningHandler(WarningHandler handler) { warn = std::move(handler); }
+  /// What run() does with a non-finite input value (default Error: the call
+  /// fails and names the first one) and with outputs and states that have
+  /// become non-finite at the end of a call (default Warn: once per tensor,
+  /// naming the level and state, and the first non-finite output token).
+  /// The state check also applies to loadState and saveState.
+  void setCheckInputs(CheckMode mode) { checkInputs = mode; }
+  void setCheckState(CheckMode mode) { checkState = mode; }
+
+  /// Replaces parameters (and the states a `file` initializer names) by the
+  /// tensors of a safetensors file. Strict: every parameter of the manifest
+  /// must be there under its key (TensorSpec::paramKey) with its exact
+  /// shape; every tensor of the file must be used; every value must be
+  /// finite. Float tensors may be stored as F32, F64 (narrowed), F16 or
+  /// BF16 (widened). The error lists every missing key, every unknown one
+  /// (with the nearest known name) and every mismatch at once. States
+  /// initialized from a parameter take its new value unless the session
+  /// has run or loaded a state since it was created.
+  bool loadParams(const std::string &path, std::string *error,
+                  const ParamsOptions &options = {});
+  /// Writes every parameter under its key (and the states a params file
+  /// initialized), so that `loadParams` of the result reproduces this
+  /// session's start, e.g. the values drawn from the seed.
+  bool saveParams(const std::string &path, std::string *error) const;
   /// Whether every parameter has a value (a `file` initializer needs one).
   bool paramsComplete(std::string *error) const;
 
@@ -63,9 +119,16 @@ public:
            int threads, std::string *error);
 
   /// Saves / loads the state of every stream and the clock (safetensors,
-  /// written atomically, tagged with the model hash).
+  /// written atomically, with the model hash and layout and a CRC-32 per
+  /// tensor; docs/language.md describes the format). A state is validated
+  /// whole before any of it is used: its format tag, model hash (a
+  /// different one is refused with what differs, unless
+  /// StateOptions::allowModelMismatch and the layout matches), checksums,
+  /// every tensor's name, shape and dtype, every count against its range,
+  /// its values (setCheckState) and the clock.
   bool saveState(const std::string &path, std::string *error) const;
-  bool loadState(const std::string &path, std::string *error);
+  bool loadState(const std::string &path, std::string *error,
+                 const StateOptions &options = {});
 
   /// Resets a level to its initial state; freezes / unfreezes it.
   bool resetLevel(const std::string &level, std::string *error);
@@ -73,12 +136,17 @@ public:
 
   int64_t batch() const { return streams; }
   const Clock &clock() const { return timer; }
-  /// The L2 norm of state tensor `i` over all streams.
+  /// The L2 norm of (f32) state tensor `i` over all streams.
   double stateNorm(size_t i) const;
+  /// The values of i32 state tensor `i` (numel per stream, stream by
+  /// stream); empty for an f32 tensor.
+  std::vector<int32_t> counts(size_t i) const;
 
 private:
   Session(const Model &model, int64_t batch, Clock clock);
   void initTensor(const TensorSpec &spec, uint64_t seed, float *out) const;
+  /// Sets state tensor `j` of every stream to its initial value.
+  void initState(size_t j);
   uint64_t activeMask() const;
   /// Per token of a call of `tokens` tokens: whether a whole chunk of the
   /// chunk entry point starts there (all zero without one).
@@ -89,6 +157,10 @@ private:
   bool syncStateToHost(std::string *error) const;
   /// Uploads state tensor `j` after the host copy was overwritten (CUDA).
   bool stateWritten(size_t j, std::string *error);
+  /// The end-of-call check of outputs and states (setCheckState).
+  bool checkAfterRun(int64_t tokens, const std::vector<float *> &outputs,
+                     std::string *error);
+  void warning(const std::string &message) const;
 
   const Model &model;
   int64_t streams;
@@ -96,10 +168,22 @@ private:
   uint64_t seed = 0;
   std::vector<std::vector<float>> params;
   std::vector<bool> paramSet;
-  // [B * numel] each. On CUDA this is the host mirror of the device state,
-  // refreshed by const readers too (saveState, stateNorm), hence mutable.
+  // [B * numel] each; an i32 tensor's elements hold int32 counts. On CUDA
+  // this is the host mirror of the device state, refreshed by const readers
+  // too (saveState, stateNorm), hence mutable.
   mutable std::vector<std::vector<float>> state;
   std::vector<bool> stateSet; // false until a file-init arrives
+  /// The values a params file gave the states it initializes (for
+  /// saveParams and resets).
+  std::map<std::string, std::vector<float>> fileInits;
+  /// Whether the session has run or loaded a state (states no longer hold
+  /// their initial values).
+  bool started = false;
+  CheckMode checkInputs = CheckMode::Error;
+  CheckMode checkState = CheckMode::Warn;
+  /// The state tensors already reported non-finite (reported once).
+  std::vector<bool> reportedNonFinite;
+  WarningHandler warn;
   /// The device half of a CUDA session; null on the CPU.
   std::unique_ptr<CudaExecutor> gpu;
 };
