@@ -23,6 +23,8 @@
 #include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -30,12 +32,14 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "nlc/Conversion/Passes.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/GlobalAlias.h"
 #include "llvm/Support/CRC.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -43,6 +47,9 @@
 
 #include "llvm/Support/raw_ostream.h"
 #include <charconv>
+#include <cstring>
+#include <elf.h>
+#include <link.h>
 #include <unistd.h>
 
 #ifndef NLC_VERSION
@@ -94,6 +101,39 @@ std::optional<nlc::Phase> nlc::parsePhase(llvm::StringRef name) {
 std::string nlc::versionString() {
   return std::string("nlc ") + NLC_VERSION + " (LLVM/MLIR " +
          LLVM_VERSION_STRING + ")";
+}
+
+std::string nlc::buildIdentity() {
+  // The NT_GNU_BUILD_ID notes the linker wrote into every loaded object.
+  std::string ids;
+  dl_iterate_phdr(
+      [](struct dl_phdr_info *info, size_t, void *out) {
+        auto &text = *static_cast<std::string *>(out);
+        for (ElfW(Half) i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &segment = info->dlpi_phdr[i];
+          if (segment.p_type != PT_NOTE)
+            continue;
+          const char *at =
+              reinterpret_cast<const char *>(info->dlpi_addr + segment.p_vaddr);
+          const char *end = at + segment.p_memsz;
+          while (at + sizeof(ElfW(Nhdr)) <= end) {
+            ElfW(Nhdr) note;
+            std::memcpy(&note, at, sizeof note);
+            const char *name = at + sizeof note;
+            const char *desc = name + ((note.n_namesz + 3) & ~3u);
+            if (desc + note.n_descsz > end)
+              break;
+            if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 &&
+                std::memcmp(name, "GNU", 4) == 0)
+              text.append(desc, note.n_descsz);
+            at = desc + ((note.n_descsz + 3) & ~3u);
+          }
+        }
+        return 0;
+      },
+      &ids);
+  return llvm::utohexstr(llvm::xxh3_64bits(ids), /*LowerCase=*/true,
+                         /*Width=*/16);
 }
 
 namespace {
@@ -360,6 +400,139 @@ std::string hex(uint64_t v) {
 }
 } // namespace
 
+namespace {
+/// The bytes of `count` elements of `shape` (4 bytes each), or nullopt on
+/// overflow.
+std::optional<int64_t> tensorBytes(llvm::ArrayRef<int64_t> shape,
+                                   int64_t itemBytes = 4) {
+  int64_t bytes = itemBytes;
+  for (int64_t d : shape)
+    if (d < 0 || llvm::MulOverflow(bytes, d, bytes))
+      return std::nullopt;
+  return bytes;
+}
+
+std::string humanBytes(double bytes) {
+  const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) {
+    bytes /= 1024;
+    ++u;
+  }
+  return llvm::formatv(u ? "{0:F1} {1}" : "{0:F0} {1}", bytes, units[u]).str();
+}
+} // namespace
+
+/// The stated limits of a model's state: a tensor of at most 2^31 - 1
+/// elements (its counts are int32), a stream's state of at most
+/// --max-state-bytes. Errors are located at the state that breaks them.
+LogicalResult checkStateLimits(const nlc::ModelABI &abi,
+                               const nlc::CompileOptions &options,
+                               MLIRContext &ctx, ModuleOp module) {
+  Location fallback = module.getLoc();
+  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
+    fallback = model.getLoc();
+  auto where = [&](const nlc::ABITensor &t) -> Location {
+    if (t.def)
+      return t.def->getLoc();
+    if (t.level >= 0 && t.level < static_cast<int>(abi.levels.size()) &&
+        abi.levels[t.level].op)
+      return mlir::nl::LevelOp(abi.levels[t.level].op)->getLoc();
+    return fallback;
+  };
+  int64_t total = 0;
+  const nlc::ABITensor *largest = nullptr;
+  int64_t largestBytes = 0;
+  for (const nlc::ABITensor &t : abi.state) {
+    std::optional<int64_t> bytes = tensorBytes(t.shape);
+    std::optional<int64_t> elements = tensorBytes(t.shape, 1);
+    if (!bytes || *elements > std::numeric_limits<int32_t>::max())
+      return emitError(where(t))
+             << "state tensor '" << t.name << "' of shape "
+             << llvm::join(
+                    llvm::map_range(
+                        t.shape, [](int64_t d) { return std::to_string(d); }),
+                    "x")
+             << " has more than 2^31 - 1 elements, the limit of one tensor";
+    if (*bytes > largestBytes) {
+      largestBytes = *bytes;
+      largest = &t;
+    }
+    if (llvm::AddOverflow(total, *bytes, total))
+      total = std::numeric_limits<int64_t>::max();
+  }
+  if (largest && total > options.maxStateBytes)
+    return emitError(where(*largest))
+           << "model '" << abi.model << "' keeps " << humanBytes(total)
+           << " of state per stream (the largest tensor, '" << largest->name
+           << "', " << humanBytes(largestBytes) << "); the limit is "
+           << humanBytes(options.maxStateBytes) << " (--max-state-bytes)";
+  return success();
+}
+
+/// The largest scratch one call of an entry point uses: its entry block's
+/// stack buffers, or the thread-local buffers of chunk entries; checked
+/// against --max-scratch-bytes. Returns the stack bytes.
+FailureOr<int64_t> checkScratchLimits(ModuleOp module,
+                                      const nlc::CompileOptions &options) {
+  int64_t stack = 0, threadLocal = 0;
+  std::string largest;
+  auto describe = [](MemRefType t) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << t;
+    return text;
+  };
+  // Sums the buffers into `sum`, naming the largest in `what`.
+  int64_t biggest = 0;
+  auto count = [&](MemRefType t, int64_t &sum, std::string &what) {
+    if (!t.hasStaticShape())
+      return true;
+    std::optional<int64_t> bytes = tensorBytes(
+        t.getShape(), std::max<int64_t>(1, t.getElementTypeBitWidth() / 8));
+    if (!bytes || llvm::AddOverflow(sum, *bytes, sum))
+      return false;
+    if (*bytes > biggest) {
+      biggest = *bytes;
+      what = describe(t);
+    }
+    return true;
+  };
+  bool overflow = false;
+  Location at = module.getLoc();
+  module.walk([&](func::FuncOp fn) {
+    if (fn.isExternal())
+      return;
+    int64_t frame = 0;
+    std::string what;
+    biggest = 0;
+    for (auto alloca : fn.getBody().front().getOps<memref::AllocaOp>())
+      overflow |= !count(alloca.getType(), frame, what);
+    if (frame > stack) {
+      stack = frame;
+      largest = what;
+      at = fn.getLoc();
+    }
+  });
+  std::string tlsWhat;
+  biggest = 0;
+  module.walk([&](memref::GlobalOp global) {
+    if (global.getSymName().starts_with(nlc::kThreadLocalScratchPrefix))
+      overflow |= !count(global.getType(), threadLocal, tlsWhat);
+  });
+  int64_t worst = std::max(stack, threadLocal);
+  if (overflow || worst > options.maxScratchBytes)
+    return emitError(at) << "a call of this model needs "
+                         << (overflow ? std::string("more than 2^63 bytes")
+                                      : humanBytes(worst))
+                         << " of scratch (e.g. "
+                         << (stack >= threadLocal ? largest : tlsWhat)
+                         << "); the limit is "
+                         << humanBytes(options.maxScratchBytes)
+                         << " (--max-scratch-bytes)";
+  return stack;
+}
+
 LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
                                     std::string &modelHash) {
   // The ABI and manifest come from the scheduled model, before lowering.
@@ -391,7 +564,7 @@ LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
         {h.name, std::string(text, ec == std::errc() ? end : text)});
   }
   modelHash = hex(llvm::xxh3_64bits(modelText));
-  return success();
+  return checkStateLimits(abi, options, ctx, module);
 }
 
 LogicalResult
@@ -545,7 +718,8 @@ int Compilation::generateCPU(ModuleOp module) {
   std::vector<nlc::ModelABI> abis;
   abis.push_back(std::move(abi));
   std::string optionsKey = std::to_string(options.optLevel) + "|cpu|" +
-                           nlc::hostDescription() + "|" + nlc::versionString();
+                           nlc::hostDescription() + "|" + nlc::versionString() +
+                           "|" + nlc::buildIdentity();
   if (options.cpuParallel)
     optionsKey += "|omp" + std::to_string(options.cpuParallelMinWork);
   if (options.exactMath)
@@ -555,11 +729,15 @@ int Compilation::generateCPU(ModuleOp module) {
   if (abis[0].headSplit)
     optionsKey += "|heads" + std::to_string(abis[0].headSplit);
   std::string optionsHash = hex(llvm::xxh3_64bits(optionsKey));
-  std::string manifest =
-      nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
 
   if (failed(kernelForm(module)))
     return 1;
+  FailureOr<int64_t> stack = checkScratchLimits(module, options);
+  if (failed(stack))
+    return 1;
+  abis[0].stackBytes = *stack;
+  std::string manifest =
+      nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
   if (options.emit == nlc::Phase::Linalg)
     return 0;
   nlc::CPUOptions cpu;
@@ -748,10 +926,11 @@ int Compilation::generateCUDA(ModuleOp module) {
     return 0;
   }
   // --emit=lib: the PTX image and its manifest next to it.
-  std::string optionsHash = hex(llvm::xxh3_64bits(
-      (llvm::Twine(cuda.optLevel) + "|cuda|" + cuda.arch + "|" +
-       llvm::Twine(cuda.blockSize) + "|" + nlc::versionString())
-          .str()));
+  std::string optionsHash =
+      hex(llvm::xxh3_64bits((llvm::Twine(cuda.optLevel) + "|cuda|" + cuda.arch +
+                             "|" + llvm::Twine(cuda.blockSize) + "|" +
+                             nlc::versionString() + "|" + nlc::buildIdentity())
+                                .str()));
   nlc::ManifestTarget target;
   target.target = "cuda";
   target.step = image->stepsKernel;

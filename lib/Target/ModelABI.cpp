@@ -560,6 +560,8 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
     os << "  \"chunk_size\": " << abi.chunkSize << ",\n";
   if (abi.headSplit)
     os << "  \"head_split\": " << abi.headSplit << ",\n";
+  if (abi.stackBytes)
+    os << "  \"stack_bytes\": " << abi.stackBytes << ",\n";
   if (!target.launch.empty())
     os << "  \"launch\": " << target.launch << ",\n";
   os << "  \"outputs\": [";

@@ -220,6 +220,10 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
     if (out.headSplit < 2 || out.chunkSize < 2)
       return fail(error, "'head_chunk' needs 'head_step' and 'chunk'");
   }
+  if (root->get("stack_bytes") &&
+      (!getInt(*root, "stack_bytes", out.stackBytes, error) ||
+       out.stackBytes < 0 || out.stackBytes > (int64_t(1) << 40)))
+    return fail(error, "'stack_bytes' must be an integer in [0, 2^40]");
   // The target decides how the image is loaded; manifests written before
   // targets existed are CPU ones.
   if (const JsonValue *target = root->get("target"))
@@ -501,7 +505,7 @@ bool checkElf(const std::string &bytes, std::string &problem) {
       !inside(header.e_phoff, header.e_phnum, header.e_phentsize) ||
       !inside(header.e_shoff, header.e_shnum, header.e_shentsize))
     return problem = "its ELF headers point past the end of the file "
-                     "(truncated?)",
+                     "(truncated)",
            false;
   for (uint16_t i = 0; i < header.e_phnum; ++i) {
     Elf64_Phdr segment;
@@ -519,15 +523,75 @@ bool checkElf(const std::string &bytes, std::string &problem) {
 
 } // namespace
 
-std::unique_ptr<Model> Model::load(const std::string &libraryPath,
-                                   std::string *error) {
+/// The checks of a compiled file before anything uses it: the size and
+/// CRC-32 its .json records (when `info` is its parsed .json), and for a
+/// library, a complete ELF file.
+static bool checkModelBytes(const std::string &libraryPath,
+                            const std::string &bytes, const Manifest *info,
+                            const std::string &manifestPath,
+                            std::string *error) {
+  if (info && info->libraryBytes >= 0) {
+    uint32_t crc = detail::crc32Of(bytes.data(), bytes.size());
+    if (static_cast<int64_t>(bytes.size()) != info->libraryBytes ||
+        crc != info->libraryCrc32) {
+      char want[9], got[9];
+      std::snprintf(want, sizeof want, "%08x", info->libraryCrc32);
+      std::snprintf(got, sizeof got, "%08x", crc);
+      *error = "'" + libraryPath + "' is not the file its manifest '" +
+               manifestPath + "' describes (" + std::to_string(bytes.size()) +
+               " bytes, CRC-32 " + got + "; the manifest says " +
+               std::to_string(info->libraryBytes) + " bytes, " + want +
+               "): it is damaged or from another build; compile it again";
+      return false;
+    }
+  }
+  if (info && info->target == "cuda") {
+    if (bytes.empty()) {
+      *error = "the CUDA image '" + libraryPath + "' is empty";
+      return false;
+    }
+    return true;
+  }
+  std::string problem;
+  if (!checkElf(bytes, problem)) {
+    bool elf = bytes.compare(0, SELFMAG, ELFMAG) == 0;
+    *error = "cannot load '" + libraryPath + "': " + problem +
+             (info || elf ? ""
+                          : " (a CUDA image needs its manifest '" +
+                                manifestPath + "')");
+    return false;
+  }
+  return true;
+}
+
+std::string nlrt::manifestPathFor(const std::string &libraryPath) {
   std::string manifestPath = libraryPath;
   size_t dot = manifestPath.rfind('.');
   size_t slash = manifestPath.rfind('/');
   if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
     manifestPath.resize(dot);
-  manifestPath += ".json";
+  return manifestPath + ".json";
+}
 
+bool nlrt::verifyModelFile(const std::string &libraryPath, std::string *error) {
+  std::string manifestPath = manifestPathFor(libraryPath), text, bytes;
+  Manifest info;
+  bool haveJson = readWhole(manifestPath, text);
+  if (haveJson && !parseManifest(text, info, error)) {
+    *error = manifestPath + ": " + *error;
+    return false;
+  }
+  if (!readWhole(libraryPath, bytes)) {
+    *error = "cannot read the model '" + libraryPath + "'";
+    return false;
+  }
+  return checkModelBytes(libraryPath, bytes, haveJson ? &info : nullptr,
+                         manifestPath, error);
+}
+
+std::unique_ptr<Model> Model::load(const std::string &libraryPath,
+                                   std::string *error) {
+  std::string manifestPath = manifestPathFor(libraryPath);
   std::unique_ptr<Model> model(new Model());
   model->file = libraryPath;
   // The .json next to the library, when there is one; a CPU library also
@@ -544,41 +608,16 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
         "cannot read the model '" + libraryPath + "': " + std::strerror(errno);
     return nullptr;
   }
-  // The .json records the size and CRC-32 of what it describes.
-  if (haveJson && model->info.libraryBytes >= 0) {
-    uint32_t crc = detail::crc32Of(bytes.data(), bytes.size());
-    if (static_cast<int64_t>(bytes.size()) != model->info.libraryBytes ||
-        crc != model->info.libraryCrc32) {
-      char want[9], got[9];
-      std::snprintf(want, sizeof want, "%08x", model->info.libraryCrc32);
-      std::snprintf(got, sizeof got, "%08x", crc);
-      *error = "'" + libraryPath + "' is not the file its manifest '" +
-               manifestPath + "' describes (" + std::to_string(bytes.size()) +
-               " bytes, CRC-32 " + got + "; the manifest says " +
-               std::to_string(model->info.libraryBytes) + " bytes, " + want +
-               "): it is damaged or from another build; compile it again";
-      return nullptr;
-    }
-  }
+  if (!checkModelBytes(libraryPath, bytes, haveJson ? &model->info : nullptr,
+                       manifestPath, error))
+    return nullptr;
   if (haveJson && model->info.target == "cuda") {
     // A GPU image is data for the driver's loader (PTX is JIT-compiled when a
     // CUDA session loads it), so nothing is resolved here: a machine without
     // a GPU can still load the model, print its manifest and say why it
     // cannot run it.
     model->bytes = std::move(bytes);
-    if (model->bytes.empty()) {
-      *error = "the CUDA image '" + libraryPath + "' is empty";
-      return nullptr;
-    }
     return model;
-  }
-  std::string problem;
-  if (!checkElf(bytes, problem)) {
-    *error = "cannot load '" + libraryPath + "': " + problem +
-             (haveJson ? ""
-                       : " (a CUDA image needs its manifest '" + manifestPath +
-                             "')");
-    return nullptr;
   }
   bytes.clear();
   // A bare name ("m.so") means the file here, not a search of the library

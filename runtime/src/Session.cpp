@@ -12,11 +12,15 @@
 #include "nlrt/Safetensors.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <limits.h>
 #include <new>
+#include <pthread.h>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -441,17 +445,79 @@ std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
 }
 
 namespace {
-/// Runs work(begin, end) on `parts` threads (this one included) over
-/// ranges that split [0, items) evenly.
-template <typename Work>
-void splitOverThreads(int64_t items, int64_t parts, const Work &work) {
-  std::vector<std::thread> helpers;
-  for (int64_t w = 1; w < parts; ++w)
-    helpers.emplace_back(work, items * w / parts, items * (w + 1) / parts);
-  work(0, items / parts);
-  for (std::thread &th : helpers)
-    th.join();
+
+/// The stack a thread of ours has (0: one we did not create, whose stack
+/// we assume holds kCallerStack bytes of frames).
+thread_local size_t ownStack = 0;
+/// The frames a caller's thread is trusted to hold; larger ones (a step
+/// with a long attention window, say) run on threads we create with a stack
+/// that holds them.
+constexpr size_t kCallerStack = size_t(1) << 20;
+/// What a frame needs beyond the manifest's stack_bytes (spills, calls,
+/// libc).
+constexpr size_t kStackSlack = size_t(2) << 20;
+
+struct ThreadStart {
+  std::function<void()> body;
+  size_t stack;
+};
+
+void *threadMain(void *arg) {
+  std::unique_ptr<ThreadStart> start(static_cast<ThreadStart *>(arg));
+  ownStack = start->stack;
+  start->body();
+  return nullptr;
 }
+
+/// Runs work(begin, end) over ranges that split [0, items) evenly into
+/// `parts`, on up to `parts` threads (this one included when its stack
+/// holds `frameBytes`), each with a stack for `frameBytes` of frames. A
+/// thread that cannot be created leaves its ranges to the others; false
+/// (with nothing run) only if no thread can run them at all.
+template <typename Work>
+bool splitOverThreads(int64_t items, int64_t parts, size_t frameBytes,
+                      const Work &work, std::string *error) {
+  std::atomic<int64_t> next{0};
+  auto drain = [&] {
+    for (int64_t p; (p = next.fetch_add(1)) < parts;)
+      work(items * p / parts, items * (p + 1) / parts);
+  };
+  size_t need = frameBytes + kStackSlack;
+  bool here = frameBytes <= (ownStack ? ownStack - kStackSlack : kCallerStack);
+  long page = ::sysconf(_SC_PAGESIZE);
+  size_t stack = std::max<size_t>(need, PTHREAD_STACK_MIN);
+  if (page > 0)
+    stack = (stack + page - 1) / page * page;
+  std::vector<pthread_t> helpers;
+  for (int64_t w = here ? 1 : 0; w < parts; ++w) {
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+      break;
+    pthread_t id;
+    auto *start = new ThreadStart{drain, stack};
+    int rc = pthread_attr_setstacksize(&attr, stack);
+    if (rc == 0)
+      rc = pthread_create(&id, &attr, threadMain, start);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+      delete start;
+      if (helpers.empty() && !here) {
+        *error = "cannot start a thread with a " + std::to_string(stack) +
+                 "-byte stack for this model's steps (stack_bytes " +
+                 std::to_string(frameBytes) + "): " + std::strerror(rc);
+        return false;
+      }
+      break;
+    }
+    helpers.push_back(id);
+  }
+  if (here)
+    drain();
+  for (pthread_t id : helpers)
+    pthread_join(id, nullptr);
+  return true;
+}
+
 } // namespace
 
 bool Session::zeroPending(size_t level, std::string *error) {
@@ -602,7 +668,10 @@ bool Session::run(const float *x, int64_t tokens,
         }
       }
     };
-    splitOverThreads(heads, headTeam, work);
+    // Threads of ours with stacks for the frames: a failure to add one
+    // leaves the heads to the others.
+    std::string ignored;
+    splitOverThreads(heads, headTeam, m.stackBytes, work, &ignored);
   };
   auto runStreams = [&](int64_t begin, int64_t end) {
     if (model.setThreads())
@@ -649,7 +718,12 @@ bool Session::run(const float *x, int64_t tokens,
         model.flush()(paramPtrs.data(), statePtrs.data(), flush);
     }
   };
-  splitOverThreads(streams, workers, runStreams);
+  if (!splitOverThreads(streams, workers, m.stackBytes, runStreams, error)) {
+    // Nothing ran: the clock goes back to where it was.
+    std::string ignored;
+    timer.loadState(clockBefore, &ignored);
+    return false;
+  }
   for (size_t i : dropped)
     zeroPending(i, error);
   return checkAfterRun(tokens, outputs, error);

@@ -74,3 +74,48 @@ def save_states(path, states):
         np.savez(path, **{k: np.asarray(v, np.float64) for k, v in states.items()})
     else:
         save_safetensors(path, states, "F64")
+
+
+_BY_NUMPY = {np.dtype("<f4"): "F32", np.dtype("<f8"): "F64",
+             np.dtype("<i4"): "I32", np.dtype("<i8"): "I64"}
+
+
+def load_safetensors_with_metadata(path):
+    """(tensors as stored, metadata dict)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n].decode("utf-8"))
+    return load_safetensors(path), header.get("__metadata__", {})
+
+
+def save_tensors(path, tensors, metadata=None, checksums=True):
+    """Writes each array with its own dtype (float32/float64/int32/int64) and,
+    with `checksums`, the CRC-32 of every tensor as nlc records it
+    ("nlc.crc32.<name>" in the metadata): a file the runtime's checksums
+    accept, whatever its values say."""
+    import zlib
+    meta = dict(metadata or {})
+    meta = {k: v for k, v in meta.items() if not k.startswith("nlc.crc32.")}
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        dt = a.dtype.newbyteorder("<")
+        if dt not in _BY_NUMPY:
+            raise ValueError(f"{name}: unsupported dtype {a.dtype}")
+        raw = a.astype(dt).tobytes()
+        header[name] = {"dtype": _BY_NUMPY[dt], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        if checksums:
+            meta["nlc.crc32." + name] = "%08x" % (zlib.crc32(raw) & 0xffffffff)
+        chunks.append(raw)
+        offset += len(raw)
+    if meta:
+        header["__metadata__"] = meta
+    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for raw in chunks:
+            f.write(raw)

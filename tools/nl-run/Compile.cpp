@@ -14,7 +14,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "nlrt/Model.h"
+
 #include <climits>
+#include <csignal>
+#include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -196,6 +200,33 @@ std::string howItEnded(const std::string &program, int status,
   return "";
 }
 
+/// Removes the files of `dir` named "*.tmp.<pid>*" whose writer (process
+/// <pid>) no longer exists: what a compiler or nl-run killed mid-write
+/// leaves in the cache.
+void removeDeadTemporaries(const std::string &dir) {
+  DIR *d = ::opendir(dir.c_str());
+  if (!d)
+    return;
+  while (struct dirent *entry = ::readdir(d)) {
+    std::string name = entry->d_name;
+    size_t at = name.find(".tmp.");
+    if (at == std::string::npos)
+      continue;
+    size_t digits = at + 5, end = digits;
+    while (end < name.size() &&
+           std::isdigit(static_cast<unsigned char>(name[end])))
+      ++end;
+    if (end == digits || end - digits > 10)
+      continue;
+    long pid =
+        std::strtol(name.substr(digits, end - digits).c_str(), nullptr, 10);
+    if (pid > 0 && pid != ::getpid() &&
+        ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      ::unlink(join(dir, name).c_str());
+  }
+  ::closedir(d);
+}
+
 } // namespace
 
 std::string nlrun::extension(const std::string &path) {
@@ -233,8 +264,10 @@ std::string nlrun::compileCached(const CompileRequest &request,
   text << in.rdbuf();
 
   // The key covers everything that changes the compiled model: the source,
-  // the compiler (its --version names the nlc and LLVM versions), the kind
-  // of source, the target and the overrides.
+  // the compiler (its --version names the nlc and LLVM versions and the
+  // build identity: a hash of the build IDs of its code, so a rebuilt
+  // compiler never reuses the models of the one before), the kind of
+  // source, the target and the overrides.
   std::string compiler = findCompiler();
   std::string version;
   int status = runProcess({compiler, "--version"}, &version, error);
@@ -266,14 +299,28 @@ std::string nlrun::compileCached(const CompileRequest &request,
   std::string base = join(dir, stem(request.source) + "-" + hash);
   const char *libExt = request.cuda ? ".ptx" : ".so";
   std::string lib = base + libExt, manifest = base + ".json";
-  if (exists(lib) && exists(manifest))
-    return lib;
+  // Temporary files of compilers and nl-runs that were killed.
+  removeDeadTemporaries(dir);
+  if (exists(lib) && exists(manifest)) {
+    // A hit is used only when the library is the file its manifest
+    // describes (size and CRC-32) and complete: anything else (a truncated
+    // or damaged entry) is compiled again.
+    std::string why;
+    if (nlrt::verifyModelFile(lib, &why))
+      return lib;
+    std::fprintf(stderr,
+                 "nl-run: warning: the cached model is damaged (%s); "
+                 "compiling it again\n",
+                 why.c_str());
+    std::remove(lib.c_str());
+    std::remove(manifest.c_str());
+  }
 
   // nlc writes to names of this process's own, renamed into place only once
   // complete, so that a concurrent nl-run never loads a half-written model:
   // the manifest first, then the library, whose presence is what a reader
   // tests with the manifest (both are the same for the same key).
-  std::string tmpBase = base + ".tmp" + std::to_string(::getpid());
+  std::string tmpBase = base + ".tmp." + std::to_string(::getpid());
   std::string tmpLib = tmpBase + libExt, tmpManifest = tmpBase + ".json";
   std::vector<std::string> args = {compiler};
   if (request.cuda)

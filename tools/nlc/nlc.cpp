@@ -38,7 +38,7 @@ static cl::opt<nlc::Target>
            cl::cat(mainCategory));
 static cl::opt<std::string> emit(
     "emit",
-    cl::desc("Stop after a phase: ast, nl (default), scheduled, linalg, llvm, "
+    cl::desc("Stop after a phase: ast, nl (default), scheduled, loops, llvm, "
              "obj, lib, ptx, cuda-src"),
     cl::value_desc("phase"), cl::init("nl"), cl::cat(mainCategory));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
@@ -65,6 +65,17 @@ static cl::opt<int64_t> cpuParallelMinWork(
     cl::desc("With --cpu-parallel: the estimated operations from which a "
              "loop forks a thread team (default 2000000)"),
     cl::init(2000000), cl::cat(mainCategory));
+static cl::opt<int64_t> maxStateBytes(
+    "max-state-bytes",
+    cl::desc("The most bytes of state one stream of the model may keep "
+             "(default 16 GiB): a larger model is an error at compile time"),
+    cl::init(int64_t(16) << 30), cl::Hidden, cl::cat(mainCategory));
+static cl::opt<int64_t> maxScratchBytes(
+    "max-scratch-bytes",
+    cl::desc("CPU: the most bytes of scratch one call of a compiled entry "
+             "point may use (default 1 GiB; the runtime runs it on a thread "
+             "whose stack holds it)"),
+    cl::init(int64_t(1) << 30), cl::Hidden, cl::cat(mainCategory));
 static cl::opt<bool> exactMath(
     "exact-math",
     cl::desc("CPU: call libm for erf, tanh and exp instead of the "
@@ -125,8 +136,9 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
-  cl::SetVersionPrinter(
-      [](llvm::raw_ostream &os) { os << nlc::versionString() << "\n"; });
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << nlc::versionString() << "\nbuild " << nlc::buildIdentity() << "\n";
+  });
   // --help shows nlc's own flags; the standard --mlir-* flags still work and
   // are listed by --help-hidden.
   cl::HideUnrelatedOptions({&mainCategory, &infoCategory});
@@ -153,6 +165,8 @@ int main(int argc, char **argv) {
   options.cpuParallel = cpuParallel;
   options.cpuParallelMinWork = cpuParallelMinWork;
   options.exactMath = exactMath;
+  options.maxStateBytes = maxStateBytes;
+  options.maxScratchBytes = maxScratchBytes;
   options.chunkForm = chunkForm;
   options.headForm = headForm;
   options.cudaPath = cudaPath;
@@ -161,7 +175,7 @@ int main(int argc, char **argv) {
   std::optional<nlc::Phase> phase = nlc::parsePhase(emit);
   if (!phase) {
     llvm::errs() << "nlc: error: unknown --emit value '" << emit
-                 << "'; expected ast, nl, scheduled, linalg, llvm, obj, lib, "
+                 << "'; expected ast, nl, scheduled, loops, llvm, obj, lib, "
                     "ptx or cuda-src\n";
     return 1;
   }

@@ -73,6 +73,13 @@ struct CompileOptions {
   int64_t cpuParallelMinWork = 2000000;
   /// CPU: libm for erf, tanh and exp (no nl-approximate-math).
   bool exactMath = false;
+  /// The most bytes of state one stream may keep; a model beyond it is a
+  /// located error at compile time.
+  int64_t maxStateBytes = int64_t(16) << 30;
+  /// CPU: the most scratch bytes one call of an entry point may use (its
+  /// stack frame; the manifest's "stack_bytes" tells the runtime how large
+  /// a stack to run it on).
+  int64_t maxScratchBytes = int64_t(1) << 30;
   /// CPU: the chunk-parallel form of the step (nl-chunk).
   ChunkForm chunkForm = ChunkForm::Auto;
   /// CPU: the per-head form of the step (nl-split-heads).
@@ -108,6 +115,12 @@ std::string listRules();
 
 /// "nlc X.Y.Z (LLVM/MLIR A.B.C)".
 std::string versionString();
+
+/// The identity of this build of the compiler: a hash of the GNU build IDs
+/// of every object of the running process (the compiler's own code,
+/// libMLIR, ...), 16 hex digits. Two builds that differ in any code differ
+/// here, whatever their version says; nl-run keys its cache on it.
+std::string buildIdentity();
 
 } // namespace nlc
 

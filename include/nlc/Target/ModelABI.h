@@ -95,6 +95,9 @@ struct ModelABI {
   std::string flushSymbol() const { return "nl_" + model + "_flush"; }
   /// Tokens per call of the chunk entry point (nl.chunk_step), 0 if none.
   int64_t chunkSize = 0;
+  /// CPU: the largest stack frame of an entry point (its scratch), which
+  /// the runtime's threads must hold; 0 if unknown.
+  int64_t stackBytes = 0;
   std::string chunkSymbol() const { return "nl_" + model + "_chunk"; }
   /// The heads of the one-head model (nl-split-heads) the runtime may run
   /// on threads of their own, 0 if none; its step's C symbol.

@@ -91,6 +91,9 @@ struct Manifest {
   /// The chunk entry of one head (head h's slices for chunkSize tokens; its
   /// outputs [chunkSize, numel / headSplit] contiguous), or empty.
   std::string headChunkSymbol;
+  /// CPU: the largest stack frame of an entry point (its scratch); the
+  /// runtime runs the entry points on threads whose stacks hold it.
+  int64_t stackBytes = 0;
   /// "cpu" (also when the manifest has no "target") or "cuda".
   std::string target = "cpu";
   /// CUDA only (the manifest's "launch"): threads per block of both kernels
@@ -132,6 +135,15 @@ constexpr const char *kEmbeddedManifestSymbol = "nlc_manifest";
 
 /// Parses and validates a manifest.
 bool parseManifest(const std::string &json, Manifest &out, std::string *error);
+
+/// The manifest path of a compiled model: `libraryPath` with its extension
+/// replaced by `.json`.
+std::string manifestPathFor(const std::string &libraryPath);
+
+/// The checks Model::load makes before it uses a compiled file, without
+/// loading it: the size and CRC-32 its .json records, and that a library
+/// is a complete ELF file. False with a message when the file is damaged.
+bool verifyModelFile(const std::string &libraryPath, std::string *error);
 
 using StepFn = void (*)(const float *const *params, float *const *state,
                         const float *x, float *const *outputs, uint64_t active,
