@@ -36,7 +36,7 @@ PY
   out=()
   [ "$nout" = 0 ] || out=(--output "$OUT/data/$e.y_cpu.npy")
   "$OUT/nl-run" "$OUT/models/$e.so" --seed 3 --input "$OUT/data/$e.x.npy" \
-    --params "$OUT/data/$e.params.safetensors" "${out[@]}" \
+    --params "$OUT/data/$e.params.safetensors" --params-partial "${out[@]}" \
     --state-out "$OUT/data/$e.s_cpu.safetensors"
   echo "$e $nout" >> "$OUT/examples.txt"
 done

@@ -14,7 +14,7 @@ while read -r e nout; do
   out=()
   [ "$nout" = 0 ] || out=(--output "$DIR/data/$e.y_cuda.npy")
   if ! "$DIR/nl-run" "$DIR/models/$e-cuda.ptx" --device=cuda --seed 3 \
-      --params "$DIR/data/$e.params.safetensors" --input "$DIR/data/$e.x.npy" "${out[@]}" \
+      --params "$DIR/data/$e.params.safetensors" --params-partial --input "$DIR/data/$e.x.npy" "${out[@]}" \
       --state-out "$DIR/data/$e.s_cuda.safetensors" --stats > "$DIR/data/$e.stats" 2>&1; then
     echo "$e: FAIL (nl-run)"; cat "$DIR/data/$e.stats"; fails=$((fails + 1)); continue
   fi

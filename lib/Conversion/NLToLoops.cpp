@@ -1764,9 +1764,14 @@ LogicalResult ModelLowering::emitResets(bool inStep) {
          llvm::zip(memoryTensors(from, mem),
                    memoryTensors(to, to.getMemory().getSymName())))
       copy(stateArgs[abi.stateIndex(src)], stateArgs[abi.stateIndex(dst)]);
+    // TO's pending chunk is discarded: its accumulator and the tokens its
+    // deferred-gradient ring still holds (the ring's contents are dead once
+    // its count is 0).
     for (const std::string &acc : memoryTensors(to, "__acc"))
       if (int i = abi.stateIndex(acc); i >= 0)
         copy(Value(), stateArgs[i]);
+    if (int i = abi.stateIndex(to.getSymName().str() + ".__defer_n"); i >= 0)
+      storeCount(idx(0), stateArgs[i]);
   }
   return success();
 }

@@ -424,12 +424,38 @@ MLIRGen::genInit(const nlc::ast::Init &init) {
       return failure();
     return InitializerAttrInterface(attr);
   }
+  if (init.kind == "param") {
+    // A state that starts from a parameter's value (checked by the state's
+    // verifier: the parameter exists and has the state's storage shape).
+    if (failed(take({"name"})))
+      return failure();
+    auto it = args.find("name");
+    if (it == args.end() ||
+        it->second->value->kind != nlc::ast::Value::Kind::Word)
+      return error(init.loc) << "'param' needs the parameter's name, e.g. "
+                                "param(W0)";
+    StringRef name = it->second->value->text;
+    if (!params.count(name)) {
+      SmallVector<StringRef> known;
+      for (auto &p : params)
+        known.push_back(p.getKey());
+      std::string hint = suggest(name, known);
+      InFlightDiagnostic diag = error(it->second->value->loc)
+                                << "'" << name
+                                << "' is not a parameter declared above";
+      if (!hint.empty())
+        diag << " (did you mean '" << hint << "'?)";
+      return diag;
+    }
+    return InitializerAttrInterface(
+        FromParamAttr::get(&ctx, FlatSymbolRefAttr::get(&ctx, name)));
+  }
   std::string hint = suggest(init.kind, {"zeros", "ones", "identity", "fill",
-                                         "normal", "uniform", "file"});
+                                         "normal", "uniform", "file", "param"});
   InFlightDiagnostic diag = error(init.loc)
                             << "unknown initializer '" << init.kind
                             << "'; expected zeros, ones, identity, fill, "
-                               "normal, uniform or file";
+                               "normal, uniform, file or param";
   if (!hint.empty())
     diag << " (did you mean '" << hint << "'?)";
   return diag;

@@ -223,7 +223,17 @@ bool Parser::parseKeyValueList(std::vector<ast::KeyValue> &list,
                                bool allowPositional) {
   while (!tok.is(close)) {
     ast::KeyValue kv;
-    if (allowPositional && !tok.is(Token::Identifier)) {
+    // A positional name (param(W0)) is an identifier not followed by '='.
+    bool positionalName = false;
+    if (allowPositional && tok.is(Token::Identifier)) {
+      Lexer save = lexer;
+      Token saveTok = tok;
+      advance();
+      positionalName = !tok.is(Token::Equal);
+      lexer = save;
+      tok = saveTok;
+    }
+    if (allowPositional && (!tok.is(Token::Identifier) || positionalName)) {
       kv.loc = tok.loc;
       kv.value.emplace();
       if (!parseValue(*kv.value))
@@ -240,10 +250,10 @@ bool Parser::parseKeyValueList(std::vector<ast::KeyValue> &list,
 
 bool Parser::parseInit(std::optional<ast::Init> &init) {
   init.emplace();
-  if (!parseName(
-          init->kind, init->loc,
-          "an initializer (zeros, ones, identity, fill(v), "
-          "normal(std = s), uniform(low = a, high = b), file(\"name\"))"))
+  if (!parseName(init->kind, init->loc,
+                 "an initializer (zeros, ones, identity, fill(v), "
+                 "normal(std = s), uniform(low = a, high = b), file(\"name\"), "
+                 "param(P))"))
     return false;
   if (consumeIf(Token::LParen))
     return parseKeyValueList(init->args, Token::RParen, /*allowFlag=*/false,

@@ -475,6 +475,10 @@ void writeInit(llvm::raw_ostream &os, Attribute init) {
     os << ", \"high\": ";
     writeNumber(os, uniform.getHigh().convertToDouble());
     os << '}';
+  } else if (auto param = dyn_cast<FromParamAttr>(init)) {
+    os << "\"param\", \"name\": ";
+    writeString(os, param.getParam().getValue());
+    os << '}';
   } else if (auto file = dyn_cast<FromFileAttr>(init)) {
     os << "\"file\", \"name\": ";
     writeString(os, file.getName());

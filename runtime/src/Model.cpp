@@ -11,7 +11,9 @@
 
 #include "FileIO.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <dlfcn.h>
 #include <elf.h>
@@ -122,31 +124,61 @@ std::string formatNumber(const JsonValue &v) {
 bool parseTensor(const JsonValue &v, TensorSpec &t, std::string &ringFill,
                  std::string *error) {
   if (!v.isObject() || !getString(v, "name", t.name, error) ||
-      !getString(v, "role", t.role, error))
-    return fail(error, "malformed tensor entry");
+      !getString(v, "role", t.role, error) || t.name.empty())
+    return fail(error, "malformed tensor entry (it needs a non-empty "
+                       "\"name\" and a \"role\")");
+  static const char *const roles[] = {"param", "state", "accumulator", "gate",
+                                      "history"};
+  if (std::find(std::begin(roles), std::end(roles), t.role) == std::end(roles))
+    return fail(error,
+                "tensor '" + t.name + "' has an unknown role '" + t.role + "'");
   const JsonValue *shape = v.get("shape");
-  if (!shape || !getShape(*shape, t.shape, error))
+  if (!shape)
+    return fail(error, "tensor '" + t.name + "' has no \"shape\"");
+  if (!getShape(*shape, t.shape, error))
     return false;
   std::optional<int64_t> numel = checkedNumel(t.shape, 4);
   if (!numel)
     return fail(error, "tensor '" + t.name + "' is too large");
   t.numel = *numel;
+  // The owning level: checked against the levels by the caller; anything
+  // beyond an int is out of range already.
   int64_t level = -1;
   if (v.get("level") && !getInt(v, "level", level, error))
     return false;
+  if (level < -1 || level > 64)
+    return fail(error,
+                "tensor '" + t.name + "' names level " + std::to_string(level));
   t.level = static_cast<int>(level);
   const JsonValue *init = v.get("init");
-  if (!init || !getString(*init, "kind", t.init.kind, error))
+  if (!init || !init->isObject() ||
+      !getString(*init, "kind", t.init.kind, error))
     return fail(error, "tensor '" + t.name + "' has no initializer");
-  auto number = [&](const char *key, double &out) {
-    if (const JsonValue *n = init->get(key))
-      n->asDouble(out);
-  };
-  number("value", t.init.value);
-  number("std", t.init.std);
-  number("mean", t.init.mean);
-  number("low", t.init.low);
-  number("high", t.init.high);
+  static const char *const kinds[] = {"zeros",  "ones",    "identity", "fill",
+                                      "normal", "uniform", "file",     "param"};
+  if (std::find(std::begin(kinds), std::end(kinds), t.init.kind) ==
+      std::end(kinds))
+    return fail(error, "tensor '" + t.name + "' has an unknown initializer '" +
+                           t.init.kind + "'");
+  if (t.init.kind == "identity" && t.shape.empty())
+    return fail(error, "tensor '" + t.name +
+                           "': an identity initializer needs a matrix");
+  // The numbers an initializer takes must be finite numbers.
+  for (auto [key, out] :
+       {std::pair<const char *, double *>{"value", &t.init.value},
+        {"std", &t.init.std},
+        {"mean", &t.init.mean},
+        {"low", &t.init.low},
+        {"high", &t.init.high}}) {
+    const JsonValue *n = init->get(key);
+    if (n && (!n->asDouble(*out) || !std::isfinite(*out)))
+      return fail(error, "tensor '" + t.name + "': initializer field '" + key +
+                             "' is not a finite number");
+  }
+  if (t.init.kind == "normal" && !(t.init.std > 0))
+    return fail(error, "tensor '" + t.name + "': 'normal' needs std > 0");
+  if (t.init.kind == "uniform" && !(t.init.low < t.init.high))
+    return fail(error, "tensor '" + t.name + "': 'uniform' needs low < high");
   if ((t.init.kind == "file" || t.init.kind == "param") &&
       !getString(*init, "name", t.init.file, error))
     return false;
@@ -185,7 +217,9 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
   if (!root)
     return fail(error, parseError);
   std::string format;
-  if (!root->isObject() || !getString(*root, "format", format, error))
+  if (!root->isObject())
+    return fail(error, "not a JSON object");
+  if (!getString(*root, "format", format, error))
     return false;
   if (format != "nlc-model/1")
     return fail(error, "unsupported format '" + format + "'");
@@ -194,6 +228,9 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
       !getString(*root, "model_hash", out.modelHash, error) ||
       !getInt(*root, "dim", out.dim, error))
     return false;
+  if (out.dim < 1)
+    return fail(error, "'dim' must be a positive integer, got " +
+                           std::to_string(out.dim));
   if (const JsonValue *c = root->get("compiler"))
     getString(*c, "version", out.compilerVersion, error);
   const JsonValue *entry = root->get("entry_points");
@@ -263,12 +300,20 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
   for (const JsonValue &l : levels->elements()) {
     LevelSpec spec;
     std::string tail;
-    if (!getString(l, "name", spec.name, error) ||
+    if (!l.isObject() || !getString(l, "name", spec.name, error) ||
         !getInt(l, "period", spec.period, error) ||
-        !getString(l, "tail", tail, error) || spec.period < 0)
+        !getString(l, "tail", tail, error) || spec.period < 0 ||
+        spec.name.empty())
       return fail(error, "malformed level entry");
+    if (out.levelIndex(spec.name) >= 0)
+      return fail(error, "level '" + spec.name + "' is listed twice");
+    if (tail != "carry" && tail != "flush" && tail != "drop")
+      return fail(error, "level '" + spec.name + "' has tail '" + tail +
+                             "' (carry, flush or drop)");
     if (const JsonValue *inf = l.get("infinite"))
-      inf->asBool(spec.infinite);
+      if (!inf->asBool(spec.infinite))
+        return fail(error,
+                    "level '" + spec.name + "': 'infinite' is not a boolean");
     if (l.get("rule") && !getString(l, "rule", spec.rule, error))
       return false;
     spec.tail = tail == "flush"  ? TailPolicy::Flush
@@ -321,9 +366,14 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
                              std::to_string(out.levels.size()));
   }
   for (TensorSpec &t : out.params)
-    if (t.dtype != DType::F32 || t.init.kind == "param")
+    if (t.dtype != DType::F32 || t.init.kind == "param" || t.level != -1 ||
+        t.role != "param")
       return fail(error, "parameter '" + t.name +
-                             "' must be f32 with its own initializer");
+                             "' must be an f32 param of no level, with its "
+                             "own initializer");
+  for (TensorSpec &t : out.state)
+    if (t.role == "param")
+      return fail(error, "state '" + t.name + "' has the role 'param'");
   for (size_t j = 0; j < out.state.size(); ++j) {
     if (ringFills[j].empty())
       continue;
@@ -339,7 +389,8 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
     std::string crc;
     if (!library->isObject() ||
         !getInt(*library, "bytes", out.libraryBytes, error) ||
-        !getString(*library, "crc32", crc, error) || crc.size() != 8 ||
+        out.libraryBytes < 0 || !getString(*library, "crc32", crc, error) ||
+        crc.size() != 8 ||
         crc.find_first_not_of("0123456789abcdef") != std::string::npos)
       return fail(
           error,

@@ -668,9 +668,9 @@ def ex_gated_deltanet(params, x, state=None, H=2, scale=0.1767767):
     return _run(step, init, params, x, state)
 
 
-def ex_titans_linear(params, x, state=None, max_lr=0.1):
+def ex_titans_linear(params, x, state=None, max_lr=0.1, forget_bias=-4.0):
     """examples/titans-linear.nl: q, k = l2norm(silu(conv(W x))), v = silu(conv(W_v x));
-    theta = max_lr sigmoid(w_lr.x), alpha = sigmoid(w_forget.x), eta = sigmoid(w_mom.x);
+    theta = max_lr sigmoid(w_lr.x), alpha = sigmoid(w_forget.x + forget_bias), eta = sigmoid(w_mom.x);
     S_t = eta S_{t-1} - theta 2 (M_{t-1} k - v) k^T (l2 full);  M_t = (1 - alpha) M_{t-1} + 1.0 S_t;
     y = W_o (rmsnorm(M_t q) * g_out * sigmoid(W_gate x))."""
     def step(p, x, st):
@@ -678,7 +678,7 @@ def ex_titans_linear(params, x, state=None, max_lr=0.1):
         k = l2norm(silu(causal_conv(st, "_conv_k", p["W_k"] @ x, p["conv_k"])))
         v = silu(causal_conv(st, "_conv_v", p["W_v"] @ x, p["conv_v"]))
         theta = (sigmoid(p["w_lr"] @ x) * max_lr)[0]
-        alpha = sigmoid(p["w_forget"] @ x)[0]
+        alpha = sigmoid(p["w_forget"] @ x + forget_bias)[0]
         eta = sigmoid(p["w_mom"] @ x)[0]
         M, S = st["memory.M"], st["momentum.S"]
         S = eta * S - theta * 2.0 * grad_l2(M, k, v)  # gradient at M_{t-1}

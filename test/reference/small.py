@@ -203,7 +203,9 @@ def main():
                 y[t, 4 * h:4 * h + 4] = (w / w.sum()) @ vs[:, h]
         nlio.save_npy(out, y)
         return
-    W = p["W"].copy()
+    # The optimizer examples start their weights from the parameter W0; the
+    # test models read them from a params file's W.
+    W = (p["W0"] if "W0" in p else p["W"]).copy()
     if kind == "sgdm":
         m = np.zeros_like(W)
         for g in x:

@@ -339,6 +339,16 @@ FromFileAttr::verifyFor(Type type, function_ref<InFlightDiagnostic()> e) const {
 }
 
 LogicalResult
+FromParamAttr::verifyFor(Type type,
+                         function_ref<InFlightDiagnostic()> e) const {
+  if (isa<MlpType>(type))
+    return e() << "#nl.from_param initializes a tensor or matrix state, not an "
+                  "MLP memory (use #nl.from_file<\"key\">, which reads "
+                  "key.w<i> / key.b<i>)";
+  return verifyFillable(type, "#nl.from_param", e);
+}
+
+LogicalResult
 IdentityAttr::verifyFor(Type type,
                         function_ref<InFlightDiagnostic()> emitError) const {
   if (auto matrix = dyn_cast<MatrixType>(type)) {

@@ -250,6 +250,29 @@ def NL_FromFileAttr : NL_InitAttr<"FromFile", "from_file"> {
   let genVerifyDecl = 1;
 }
 
+def NL_FromParamAttr : NL_InitAttr<"FromParam", "from_param"> {
+  let summary = "initialize a state with the value of a parameter";
+  let description = [{
+    A state that starts from the value of the parameter `param`, wherever
+    that value came from: drawn from the run's seed by the parameter's own
+    initializer, or read from the params file. The parameter must hold the
+    state's storage shape (a matrix memory's `[heads?, rows, cols]`). Only
+    states take it; a reset of the level goes back to the parameter's value.
+    An optimizer's weight level (`examples/adam.nl`) uses it so that the
+    weights it trains start from a parameter that a params file can set.
+
+    Example:
+    ```mlir
+    nl.param @W0 : tensor<4096xf32> = #nl.normal<std = 0.02>
+    nl.level @W period 1 rule <objective = linear> {
+      nl.state @W : tensor<4096xf32> = #nl.from_param<@W0>
+    }
+    ```
+  }];
+  let parameters = (ins "::mlir::FlatSymbolRefAttr":$param);
+  let assemblyFormat = "`<` $param `>`";
+}
+
 //===----------------------------------------------------------------------===//
 // Schedule (computed by nl-verify-schedule)
 //===----------------------------------------------------------------------===//

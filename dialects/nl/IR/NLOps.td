@@ -193,19 +193,25 @@ def NL_TransferOp : NL_Op<"transfer", [
   let summary = "a knowledge-transfer edge between two levels";
   let description = [{
     Declares how knowledge moves from level `from` to level `to` (Nested
-    Learning §3.3):
+    Learning §3.3). Only `init ... reset` changes the compiled code; the
+    other kinds are declarations the verifier checks (both ends are levels,
+    one edge per kind and pair, the rules below) and the back ends ignore:
+    the generated code is the same without them. (A model with any transfer
+    gets no per-head form from `nl-split-heads`.)
 
     * `parametric`: `to` is conditioned on the state of `from` (its reads
-      feed `to`'s keys, values or gates); no gradient crosses.
-    * `nonparametric`: `to` is conditioned on the cache of the
-      non-parametric level `from` (softmax attention).
-    * `backprop`: one gradient flow, applied at two frequencies (CMS).
-    * `init`: `from` (slower) meta-learns the initial state of `to`
-      (faster); with `reset`, `to` is reset to that state after each of
-      `from`'s periods (nested CMS). The period of `to` must divide the
-      period of `from`.
-    * `generation`: `from` generates `to`'s context or weights (e.g. the
-      architecture generating an optimizer's gradients).
+      feed `to`'s keys, values or gates in the step); no gradient crosses.
+    * `nonparametric`: the same for a `from` that is a KV-cache level.
+    * `backprop`: names CMS's "one gradient flow at two frequencies", but no
+      gradient crosses the edge: each level descends its own objective on
+      its own update's key and value. Both ends must be parametric levels.
+    * `init`: the period of `to` must divide the period of `from`. Without
+      `reset`, a declaration (nothing meta-learns `to`'s initial state);
+      with `reset`, `to`'s memory (and its pending chunk) becomes a copy of
+      `from`'s whenever `from` applies a chunk (nested CMS); both memories
+      have one type.
+    * `generation`: `from` generates `to`'s context or weights, through the
+      step's dataflow.
 
     Example:
     ```mlir

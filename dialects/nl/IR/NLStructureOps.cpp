@@ -285,6 +285,9 @@ LogicalResult ParamOp::verify() {
   auto type = cast<RankedTensorType>(getType());
   if (!type.getElementType().isF32())
     return emitOpError() << "parameters are f32 tensors, got " << type;
+  if (isa_and_nonnull<FromParamAttr>(getInitAttr()))
+    return emitOpError() << "a parameter has an initializer of its own; "
+                            "#nl.from_param initializes states";
   return verifyInitializer(*this, "parameter", getSymName(), type,
                            getInitAttr());
 }
@@ -300,7 +303,27 @@ LogicalResult StateOp::verify() {
   if (auto tensor = dyn_cast<RankedTensorType>(type))
     if (!tensor.getElementType().isF32())
       return emitOpError() << "state buffers are f32 tensors, got " << type;
-  return verifyInitializer(*this, "state", getSymName(), type, getInitAttr());
+  if (failed(
+          verifyInitializer(*this, "state", getSymName(), type, getInitAttr())))
+    return failure();
+  // A state that starts from a parameter needs one of its storage shape.
+  if (auto from = dyn_cast<FromParamAttr>(getInitAttr())) {
+    auto model = (*this)->getParentOfType<ModelOp>();
+    auto param = model ? dyn_cast_or_null<ParamOp>(SymbolTable::lookupSymbolIn(
+                             model, from.getParam().getAttr()))
+                       : ParamOp();
+    if (!param)
+      return emitOpError() << "starts from " << from.getParam()
+                           << ", which is not a parameter of this model";
+    RankedTensorType storage = getStorageTensorType(type);
+    if (!storage || storage.getShape() !=
+                        cast<RankedTensorType>(param.getType()).getShape())
+      return emitOpError() << "starts from parameter " << from.getParam()
+                           << " of type " << param.getType()
+                           << ", but its storage is "
+                           << (storage ? Type(storage) : type);
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

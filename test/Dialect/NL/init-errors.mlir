@@ -233,3 +233,52 @@ nl.model @state_dynamic_buffer attributes {dim = 4} {
     nl.yield %x : tensor<4xf32>
   }
 }
+
+// -----
+
+nl.model @from_param_missing attributes {dim = 4} {
+  nl.level @L period frozen {
+    // expected-error @+1 {{'nl.state' op starts from @W0, which is not a parameter of this model}}
+    nl.state @M : tensor<4xf32> = #nl.from_param<@W0>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    nl.yield %x : tensor<4xf32>
+  }
+}
+
+// -----
+
+nl.model @from_param_shape attributes {dim = 4} {
+  nl.param @W0 : tensor<4x4xf32> = #nl.zeros
+  nl.level @L period frozen {
+    // expected-error @+1 {{'nl.state' op starts from parameter @W0 of type 'tensor<4x4xf32>', but its storage is 'tensor<4x2xf32>'}}
+    nl.state @M : !nl.matrix<4x2xf32> = #nl.from_param<@W0>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    nl.yield %x : tensor<4xf32>
+  }
+}
+
+// -----
+
+nl.model @param_from_param attributes {dim = 4} {
+  nl.param @W0 : tensor<4xf32> = #nl.zeros
+  // expected-error @+1 {{'nl.param' op a parameter has an initializer of its own; #nl.from_param initializes states}}
+  nl.param @W1 : tensor<4xf32> = #nl.from_param<@W0>
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    nl.yield %x : tensor<4xf32>
+  }
+}
+
+// -----
+
+nl.model @from_param_mlp attributes {dim = 4} {
+  nl.param @W0 : tensor<4x4xf32> = #nl.zeros
+  nl.level @L period frozen {
+    // expected-error @+1 {{#nl.from_param initializes a tensor or matrix state, not an MLP memory}}
+    nl.state @M : !nl.mlp<[4, 4]> = #nl.from_param<@W0>
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    nl.yield %x : tensor<4xf32>
+  }
+}

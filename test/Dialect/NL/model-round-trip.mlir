@@ -114,13 +114,16 @@ nl.model @real_printing attributes {dim = 4} {
 // CHECK-NEXT:    nl.state @P : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.02>
 // CHECK-NEXT:    nl.state @F : !nl.matrix<4x8xf32> = #nl.from_file<"M0">
 // CHECK-NEXT:    nl.state @s : tensor<f32> = #nl.ones
+// CHECK-NEXT:    nl.state @W : !nl.matrix<4x8xf32> = #nl.from_param<@W0>
 nl.model @state_initializers attributes {dim = 4} {
+  nl.param @W0 : tensor<4x8xf32> = #nl.normal<std = 0.02>
   nl.level @L period frozen {
     nl.state @M : !nl.matrix<4x4xf32> = #nl.identity
     nl.state @H : !nl.matrix<4x4xf32, heads = 2> = #nl.identity
     nl.state @P : !nl.mlp<[4, 8, 4], silu> = #nl.normal<std = 0.02>
     nl.state @F : !nl.matrix<4x8xf32> = #nl.from_file<"M0">
     nl.state @s : tensor<f32> = #nl.ones
+    nl.state @W : !nl.matrix<4x8xf32> = #nl.from_param<@W0>
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     nl.yield %x : tensor<4xf32>

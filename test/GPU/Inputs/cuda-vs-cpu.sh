@@ -24,7 +24,7 @@ for dev in cpu cuda; do
   out=()
   [ "$(cat "$W/$E.nout")" = 0 ] || out=(--output "$W/$E.y_$dev.npy")
   nl-run "$EX/$E.nl" --device=$dev --cache-dir "$W/cache" --seed 3 \
-    --params "$W/$E.params.safetensors" --input "$W/$E.x.npy" "${out[@]}" \
+    --params "$W/$E.params.safetensors" --params-partial --input "$W/$E.x.npy" "${out[@]}" \
     --state-out "$W/$E.s_$dev.safetensors"
 done
 [ "$(cat "$W/$E.nout")" = 0 ] ||
