@@ -1,7 +1,8 @@
 # nlc: two commands do all the set-up.
 #   make run    install what is missing, configure, build, run the main job
 #   make test   the same set-up, then the whole test suite with a summary
-# Other targets: build, configure, setup, docs, clean.
+# Other targets: build, configure, setup, docs, clean; fuzz (libFuzzer,
+# FUZZ_SECONDS in total) and test-asan (the suite under ASan + UBSan).
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -13,7 +14,8 @@ CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
   -DLLVM_EXTERNAL_LIT=$(LLVM_PREFIX)/bin/lit \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 
-.PHONY: all setup configure build run test bench bench-quick docs clean
+.PHONY: all setup configure build run test bench bench-quick docs clean \
+  fuzz test-asan
 
 all: build
 
@@ -44,6 +46,18 @@ bench: build
 # A quick subset (W1 at d = 64, W3, W4, W6, W7), a few minutes.
 bench-quick: build
 	@BENCH_SETS="W1 W3 W4 W6 W7" ./bench/run.sh $(BUILD_DIR) 64
+
+# libFuzzer (scripts/fuzz.sh): the .nl front end and the runtime's readers
+# (safetensors, .npy, manifest JSON) for FUZZ_SECONDS in total (default 240),
+# seeded from what build/bin/nl-run writes; findings in build-fuzz/crashes/,
+# non-zero exit if there are any. Not part of make test or CI.
+FUZZ_SECONDS ?= 240
+fuzz: build
+	@NL_RUN=$(BUILD_DIR)/bin/nl-run ./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The whole suite built with ASan + UBSan in build-asan/ (scripts/test-asan.sh).
+test-asan: setup
+	@./scripts/test-asan.sh
 
 # Regenerates the dialect reference committed under docs/dialect/.
 docs: build
