@@ -33,6 +33,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "nlc/Conversion/Passes.h"
+#include "nlrt/Files.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/GlobalAlias.h"
@@ -159,6 +160,8 @@ std::error_code syncFile(llvm::StringRef path) {
 /// renamed over `path` once complete, so that no reader ever sees a
 /// partial output whatever kills the compiler.
 std::string temporaryFor(llvm::StringRef path) {
+  // The temporaries that killed compilers left for this path go first.
+  nlrt::removeStaleTemporaries(path.str());
   return (path + ".tmp." + llvm::Twine(::getpid())).str();
 }
 

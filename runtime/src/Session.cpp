@@ -549,6 +549,19 @@ bool Session::run(const float *x, int64_t tokens,
     *error = "a call needs tokens >= 0 and an input";
     return false;
   }
+  // Every buffer of the call must have a size (the caller's hold them).
+  for (size_t o = 0; o <= m.outputs.size(); ++o) {
+    std::vector<int64_t> shape = {streams, tokens};
+    if (o < m.outputs.size())
+      shape.insert(shape.end(), m.outputs[o].begin(), m.outputs[o].end());
+    else
+      shape.push_back(m.dim);
+    if (!checkedNumel(shape, sizeof(float))) {
+      *error = "a call of " + std::to_string(tokens) + " tokens of " +
+               std::to_string(streams) + " streams is too large";
+      return false;
+    }
+  }
   // A NaN or Inf in the input would reach every level's state: refused
   // (or reported) before anything runs.
   if (checkInputs != CheckMode::Off) {

@@ -6,10 +6,12 @@
 
 #include "nlrt/Model.h"
 #include "nlrt/Session.h"
+#include "nlrt/Tensor.h"
 #include "nlrt/nlrt.h"
 
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 
 struct nlrt_model {
@@ -142,15 +144,19 @@ int nlrt_session_run(nlrt_session_t *s, const float *x, int64_t tokens,
     std::vector<std::vector<float>> scratch;
     std::vector<float *> outputs;
     for (size_t i = 0; i < m.outputs.size(); ++i) {
-      int64_t n = 1;
-      for (int64_t d : m.outputs[i])
-        n *= d;
       if (i == 0 && y) {
         outputs.push_back(y);
         continue;
       }
-      scratch.emplace_back(
-          static_cast<size_t>(s->session->batch() * tokens * n));
+      std::vector<int64_t> all = {s->session->batch(), tokens};
+      all.insert(all.end(), m.outputs[i].begin(), m.outputs[i].end());
+      std::optional<int64_t> n = nlrt::checkedNumel(all, sizeof(float));
+      if (!n) {
+        error = "the outputs of " + std::to_string(tokens) +
+                " tokens are too large";
+        return false;
+      }
+      scratch.emplace_back(static_cast<size_t>(*n));
       outputs.push_back(scratch.back().data());
     }
     return s->session->run(x, tokens, outputs, threads, &error);
