@@ -758,10 +758,18 @@ bool Session::checkAfterRun(int64_t tokens, const std::vector<float *> &outputs,
                     std::to_string(bad / (tokens * per)) + ", token " +
                     std::to_string(bad / per % tokens) + " of this call";
   }
+  // The states are scanned when an output went non-finite, and otherwise
+  // once every kStateCheckTokens tokens of a stream: a scan costs a pass
+  // over the state, as much as a step of a decode call of one token.
+  tokensSinceStateCheck += tokens;
+  if (firstOutput.empty() && tokensSinceStateCheck < kStateCheckTokens)
+    return true;
+  int64_t sinceLast = tokensSinceStateCheck;
+  tokensSinceStateCheck = 0;
   if (!syncStateToHost(error))
     return false;
-  // The states that went non-finite in this call, in level order: the
-  // first is where it started (the others read it).
+  // The states that went non-finite since the last scan, in level order:
+  // the first is where it started (the others read it).
   std::vector<std::string> states;
   for (size_t j = 0; j < m.state.size(); ++j) {
     const TensorSpec &t = m.state[j];
@@ -785,13 +793,17 @@ bool Session::checkAfterRun(int64_t tokens, const std::vector<float *> &outputs,
     return true;
   std::string message;
   if (!states.empty()) {
-    message = "state " + states[0] +
-              " went non-finite (NaN or Inf) in this "
-              "call";
+    message = "state " + states[0] + " went non-finite (NaN or Inf) in the " +
+              "last " + std::to_string(sinceLast) + " token(s)";
+    // The first few that followed; the rest by count.
+    constexpr size_t kShown = 4;
     if (states.size() > 1) {
       message += "; then";
-      for (size_t i = 1; i < states.size(); ++i)
+      for (size_t i = 1; i < states.size() && i <= kShown; ++i)
         message += (i > 1 ? ", " : " ") + states[i];
+      if (states.size() > kShown + 1)
+        message +=
+            " and " + std::to_string(states.size() - kShown - 1) + " more";
     }
   }
   if (!firstOutput.empty())

@@ -88,8 +88,10 @@ public:
   void setWarningHandler(WarningHandler handler) { warn = std::move(handler); }
   /// What run() does with a non-finite input value (default Error: the call
   /// fails and names the first one) and with outputs and states that have
-  /// become non-finite at the end of a call (default Warn: once per tensor,
-  /// naming the level and state, and the first non-finite output token).
+  /// become non-finite (default Warn: once per tensor, naming the level and
+  /// state, and the first non-finite output token). Outputs are checked
+  /// after every call; states when an output is non-finite and otherwise
+  /// after every 256 tokens of a stream (a scan costs a pass over them).
   /// The state check also applies to loadState and saveState.
   void setCheckInputs(CheckMode mode) { checkInputs = mode; }
   void setCheckState(CheckMode mode) { checkState = mode; }
@@ -183,6 +185,10 @@ private:
   CheckMode checkState = CheckMode::Warn;
   /// The state tensors already reported non-finite (reported once).
   std::vector<bool> reportedNonFinite;
+  /// Tokens run since the states were last scanned for NaN/Inf; they are
+  /// scanned after at least this many, or when an output is non-finite.
+  static constexpr int64_t kStateCheckTokens = 256;
+  int64_t tokensSinceStateCheck = 0;
   WarningHandler warn;
   /// The device half of a CUDA session; null on the CPU.
   std::unique_ptr<CudaExecutor> gpu;
