@@ -342,6 +342,18 @@ bool Session::loadParams(const std::string &path, std::string *error,
         if (!stateWritten(j, error))
           return false;
       }
+  // A params file that --params-out wrote records its seed: states drawn
+  // from another seed make a different run.
+  auto seeded = file.metadata.find("nlc.seed");
+  if (seeded != file.metadata.end() && seeded->second != std::to_string(seed))
+    for (const TensorSpec &t : m.state)
+      if (t.init.kind == "normal" || t.init.kind == "uniform") {
+        warning(path + " was written by a run with seed " + seeded->second +
+                "; this run draws its states (such as '" + t.name +
+                "') from seed " + std::to_string(seed) +
+                ": pass that seed to reproduce the run");
+        break;
+      }
   if (!drawn.empty()) {
     std::string names;
     for (size_t i = 0; i < drawn.size(); ++i)
