@@ -299,4 +299,15 @@ inline uint32_t crc32(const uint8_t *data, size_t size) {
 
 } // namespace nlfuzz
 
+/// Defines libFuzzer's entry point over `fn(data, size)`: an invariant that
+/// fails aborts inside NLFUZZ_CHECK; an input it stops early on returns.
+#define NLFUZZ_ENTRY_POINT(fn)                                                 \
+  extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {    \
+    try {                                                                      \
+      fn(data, size);                                                          \
+    } catch (const nlfuzz::Stop &) {                                           \
+    }                                                                          \
+    return 0;                                                                  \
+  }
+
 #endif // NLC_TOOLS_NL_FUZZ_FUZZSUPPORT_H

@@ -379,10 +379,4 @@ void testOneInput(const uint8_t *data, size_t size) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  try {
-    testOneInput(data, size);
-  } catch (const nlfuzz::Stop &) {
-  }
-  return 0;
-}
+NLFUZZ_ENTRY_POINT(testOneInput)
