@@ -14,7 +14,7 @@ using namespace nlc::detail;
 
 void ModelLowering::lowerWeights(WeightsOp op) {
   // Views of the state: every consumer runs before the level's write when
-  // the op reads before it (orderStep), so nothing is copied.
+  // the op reads before it (orderStepOps), so nothing is copied.
   LevelOp level = model.lookupLevel(op.getLevel());
   auto type = cast<MlpType>(level.getMemory().getType());
   std::string base = memoryName(level) + ".";

@@ -242,6 +242,18 @@ private:
   }
 
   LogicalResult lowerOp(Operation *op);
+
+  //===--- The explicit-update form (LowerExplicitUpdates.cpp) ----------===//
+  /// The ABI name of the state `@level::@state(::@part)`.
+  static std::string stateName(SymbolRefAttr ref);
+  LogicalResult lowerLoad(LoadOp op);
+  LogicalResult lowerStore(StoreOp op);
+  /// nl.learn / nl.apply: `body` behind the level's active bit (learn), its
+  /// active and fire bits (apply in the step) or its fire bit (the flush).
+  LogicalResult lowerGuarded(Operation *op, StringRef level, Region &body,
+                             bool inFlush);
+  /// An upstream arith/math op applied elementwise to tensors of one shape.
+  LogicalResult lowerElementwise(Operation *op);
   LogicalResult lowerConstant(arith::ConstantOp op);
   void lowerLinear(LinearOp op);
   /// An elementwise op; into `out` when given (else a new scratch).
@@ -298,8 +310,6 @@ private:
   /// level `levelIndex` (the level of `update`).
   void emitLevelUpdate(UpdateOp update, int levelIndex, Value active,
                        Value fire, bool contribute);
-
-  LogicalResult orderStep(StepOp step, SmallVector<Operation *> &order);
   /// The step's (isStep) or the flush's function; with `chunk`, the chunk
   /// entry: the step's arguments for `chunk` tokens.
   func::FuncOp makeFunction(StringRef name, bool isStep, int64_t chunk = 0);

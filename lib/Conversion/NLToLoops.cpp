@@ -104,73 +104,6 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
 // Ordering the step
 //===----------------------------------------------------------------------===//
 
-LogicalResult ModelLowering::orderStep(StepOp step,
-                                       SmallVector<Operation *> &order) {
-  Block &body = step.getBody().front();
-  llvm::MapVector<Operation *, SmallVector<Operation *>> deps;
-  for (Operation &op : body.without_terminator()) {
-    SmallVector<Operation *> &d = deps[&op];
-    for (Value operand : op.getOperands())
-      if (Operation *def = operand.getDefiningOp())
-        d.push_back(def);
-  }
-  for (Operation &op : body.without_terminator()) {
-    if (auto read = dyn_cast<ReadOp>(op)) {
-      UpdateOp update = updates.lookup(read.getLevel());
-      LevelOp level = model.lookupLevel(read.getLevel());
-      if (!update)
-        continue;
-      if (readSeesThisStep(level))
-        deps[read].push_back(update);
-      else
-        deps[update].push_back(read);
-    }
-    if (auto weights = dyn_cast<WeightsOp>(op)) {
-      // Views of the state: before the write, every direct consumer must
-      // run before the update; after it, the op waits for the update.
-      UpdateOp update = updates.lookup(weights.getLevel());
-      if (!update)
-        continue;
-      if (weights.getAfterWrite()) {
-        deps[weights].push_back(update);
-        continue;
-      }
-      for (Value r : weights.getResults())
-        for (Operation *user : r.getUsers())
-          if (user != update.getOperation())
-            deps[update].push_back(user);
-      deps[update].push_back(weights);
-    }
-    if (auto update = dyn_cast<UpdateOp>(op)) {
-      // The served level's update runs the optimizer; its gates come first.
-      LevelOp level = model.lookupLevel(update.getLevel());
-      if (RuleAttr rule = level.getRuleAttr())
-        for (FlatSymbolRefAttr ref : rule.getViaLevels())
-          if (UpdateOp opt = updates.lookup(ref.getValue()))
-            deps[update].push_back(opt);
-    }
-  }
-  // Kahn's algorithm, stable in program order.
-  DenseSet<Operation *> done;
-  while (order.size() < deps.size()) {
-    bool progress = false;
-    for (auto &[op, d] : deps) {
-      if (done.contains(op) || llvm::any_of(d, [&](Operation *x) {
-            return x->getBlock() == &body && !done.contains(x);
-          }))
-        continue;
-      done.insert(op);
-      order.push_back(op);
-      progress = true;
-      break;
-    }
-    if (!progress)
-      return step.emitOpError() << "has no order of its ops that respects "
-                                   "the read/update semantics";
-  }
-  return success();
-}
-
 //===----------------------------------------------------------------------===//
 // Compute ops
 //===----------------------------------------------------------------------===//
@@ -1653,6 +1586,17 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     lowerNormGrad(n);
     return success();
   }
+  if (auto l = dyn_cast<LoadOp>(op))
+    return lowerLoad(l);
+  if (auto s = dyn_cast<StoreOp>(op))
+    return lowerStore(s);
+  if (auto l = dyn_cast<LearnOp>(op))
+    return lowerGuarded(l, l.getLevel(), l.getBody(), /*inFlush=*/false);
+  if (auto a = dyn_cast<ApplyOp>(op))
+    return lowerGuarded(a, a.getLevel(), a.getBody(), /*inFlush=*/false);
+  if (isa<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+      op->hasTrait<OpTrait::Elementwise>())
+    return lowerElementwise(op);
   if (isa<GradOp>(op))
     return op->emitOpError()
            << "must be differentiated first (run nl-derive-gradients)";
@@ -1669,8 +1613,8 @@ LogicalResult ModelLowering::run() {
     convIndex[c] = n;
   });
 
-  SmallVector<Operation *> order;
-  if (failed(orderStep(step, order)))
+  FailureOr<SmallVector<Operation *>> order = orderStepOps(model, step);
+  if (failed(order))
     return failure();
 
   // The step.
@@ -1679,7 +1623,7 @@ LogicalResult ModelLowering::run() {
   func::FuncOp stepFn = makeFunction(abi.model + "_step_impl", true);
   b.setInsertionPointToEnd(entry);
   buffers[step.getInput()] = xArg;
-  for (Operation *op : order)
+  for (Operation *op : *order)
     if (failed(lowerOp(op)))
       return failure();
   // Every value the step returns is in scratch by now: resets only change
@@ -1700,7 +1644,15 @@ LogicalResult ModelLowering::run() {
   b.setInsertionPointAfter(stepFn);
   makeFunction(abi.model + "_flush_impl", false);
   b.setInsertionPointToEnd(entry);
-  for (Operation *op : order)
+  for (Operation *op : *order) {
+    // An explicit level's apply: its pending chunk, if it has one.
+    if (auto a = dyn_cast<ApplyOp>(op)) {
+      int li = levelIndex.lookup(a.getLevel());
+      if (abi.levels[li].period > 1 &&
+          failed(lowerGuarded(a, a.getLevel(), a.getBody(), /*inFlush=*/true)))
+        return failure();
+      continue;
+    }
     if (auto u = dyn_cast<UpdateOp>(op)) {
       LevelOp level = model.lookupLevel(u.getLevel());
       int li = levelIndex.lookup(level.getSymName());
@@ -1708,6 +1660,7 @@ LogicalResult ModelLowering::run() {
         emitLevelUpdate(u, li, Value(), bit(fireArg, li),
                         /*contribute=*/false);
     }
+  }
   if (failed(emitResets(/*inStep=*/false)))
     return failure();
   func::ReturnOp::create(b, loc);

@@ -62,7 +62,7 @@ using namespace mlir;
 namespace {
 constexpr nlc::Phase kPhases[] = {
     nlc::Phase::AST,    nlc::Phase::NL,   nlc::Phase::Scheduled,
-    nlc::Phase::Linalg, nlc::Phase::LLVM, nlc::Phase::Obj,
+    nlc::Phase::Expanded, nlc::Phase::Linalg, nlc::Phase::LLVM, nlc::Phase::Obj,
     nlc::Phase::Lib,    nlc::Phase::PTX,  nlc::Phase::CudaSrc};
 } // namespace
 
@@ -74,6 +74,8 @@ llvm::StringRef nlc::phaseName(Phase phase) {
     return "nl";
   case Phase::Scheduled:
     return "scheduled";
+  case Phase::Expanded:
+    return "expanded";
   case Phase::Linalg:
     return "loops";
   case Phase::LLVM:
@@ -274,6 +276,13 @@ private:
   LogicalResult modelABI(ModuleOp module, nlc::ModelABI &abi,
                          std::string &modelHash);
   LogicalResult kernelForm(ModuleOp module);
+  /// The explicit-update form (nl-expand-updates), for --emit=expanded and
+  /// --update-form=expanded.
+  LogicalResult expandedForm(ModuleOp module);
+  bool expanded() const {
+    return options.updateForm == nlc::UpdateForm::Expanded ||
+           options.emit == nlc::Phase::Expanded;
+  }
   /// Runs the passes that add an optional form of a model (nl-chunk,
   /// nl-split-heads); their remarks are dropped unless it is `required`.
   LogicalResult runFormPasses(ModuleOp module, bool required,
@@ -679,6 +688,20 @@ LogicalResult Compilation::headForm(ModuleOp module, nlc::ModelABI &abi) {
   return success();
 }
 
+LogicalResult Compilation::expandedForm(ModuleOp module) {
+  auto expand = [](OpPassManager &pm) {
+    OpPassManager &model = pm.nest<mlir::nl::ModelOp>();
+    model.addPass(mlir::nl::createNLExpandMlp());
+    model.addPass(mlir::nl::createNLDeriveGradients());
+    model.addPass(mlir::nl::createNLExpandUpdates());
+    return success();
+  };
+  if (failed(runPipeline(module, expand)) ||
+      failed(phaseDone(nlc::Phase::Expanded, printModule(module))))
+    return failure();
+  return success();
+}
+
 LogicalResult Compilation::kernelForm(ModuleOp module) {
   auto kernel = [](OpPassManager &pm) {
     nlc::buildKernelPipeline(pm);
@@ -695,9 +718,21 @@ int Compilation::generateCPU(ModuleOp module) {
   std::string modelHash;
   // The model hash names the model, not how it is run: it comes before the
   // chunk form, so that a state saved with either form loads in the other.
-  if (failed(modelABI(module, abi, modelHash)) ||
-      failed(headForm(module, abi)) || failed(chunkForm(module)))
+  if (expanded()) {
+    // The explicit form is a per-token program of its own.
+    if (options.chunkForm == nlc::ChunkForm::Always ||
+        options.headForm == nlc::HeadForm::Always) {
+      emitError(toolLoc(ctx)) << "--update-form=expanded compiles the "
+                                 "per-token step only; it takes neither "
+                                 "--chunk-form=always nor --head-form=always";
+      return 1;
+    }
+    if (failed(modelABI(module, abi, modelHash)))
+      return 1;
+  } else if (failed(modelABI(module, abi, modelHash)) ||
+             failed(headForm(module, abi)) || failed(chunkForm(module))) {
     return 1;
+  }
   // The full model's chunk form, and the one-head model's when it has one
   // of the same size (the runtime then runs chunks head by head too).
   int64_t headChunk = 0;
@@ -985,7 +1020,17 @@ int Compilation::run() {
     }
   }
 
-  if (options.emit > nlc::Phase::Scheduled) {
+  if (options.emit > nlc::Phase::Scheduled && expanded()) {
+    if (options.target == nlc::Target::CUDA &&
+        options.emit != nlc::Phase::Expanded) {
+      emitError(toolLoc(ctx)) << "--update-form=expanded is compiled by the "
+                                 "CPU back end only (yet)";
+      return 1;
+    }
+    if (failed(expandedForm(*module)))
+      return 1;
+  }
+  if (options.emit > nlc::Phase::Expanded) {
     bool cudaOnly =
         options.emit == nlc::Phase::PTX || options.emit == nlc::Phase::CudaSrc;
     if (cudaOnly && options.target != nlc::Target::CUDA) {

@@ -871,7 +871,8 @@ LogicalResult MLIRGen::genLevel(const nlc::ast::Level &level,
                               << "' has no initializer; add one, e.g. "
                                  "'= zeros' or '= normal(std = 0.02)'";
     }
-    StateOp::create(builder, loc(state.loc), state.name, *type, init);
+    StateOp::create(builder, loc(state.loc), state.name, *type, init,
+                    StateRoleAttr());
   }
   return success();
 }

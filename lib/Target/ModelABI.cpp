@@ -167,8 +167,11 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         optimizerLevels.insert(ref.getValue());
 
   llvm::DenseMap<StringRef, UpdateOp> updates;
-  if (StepOp step = model.getStep())
+  llvm::StringSet<> explicitLevels;
+  if (StepOp step = model.getStep()) {
     step.walk([&](UpdateOp u) { updates[u.getLevel()] = u; });
+    step.walk([&](ApplyOp a) { explicitLevels.insert(a.getLevel()); });
+  }
 
   for (auto [i, level] : llvm::enumerate(model.getLevels())) {
     ScheduleAttr schedule = level.getScheduleAttr();
@@ -260,13 +263,20 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         return s.emitError()
                << "the back ends do not compile a state of type " << s.getType()
                << " yet (MLP memories need compiler-derived gradients)";
-      abi.state.push_back({ABITensor::Role::State,
+      // The bookkeeping states nl-expand-updates made explicit.
+      ABITensor::Role role = ABITensor::Role::State;
+      if (std::optional<StateRole> r = s.getRole())
+        role = *r == StateRole::accumulator ? ABITensor::Role::Accumulator
+                                            : ABITensor::Role::Gate;
+      abi.state.push_back({role,
                            info.name + "." + s.getSymName().str(),
                            llvm::to_vector(storage.getShape()),
                            static_cast<int>(i), s.getInitAttr(), s});
     }
+    // A level in the explicit-update form holds its buffers as states.
     bool learns = level.learnsOnline() && level.getRuleAttr() &&
-                  !optimizerLevels.contains(level.getSymName());
+                  !optimizerLevels.contains(level.getSymName()) &&
+                  !explicitLevels.contains(level.getSymName());
     if (learns) {
       if (auto mlp = dyn_cast<MlpType>(level.getMemory().getType())) {
         for (const MlpType::Part &p : mlp.getParts())

@@ -38,7 +38,7 @@ static cl::opt<nlc::Target>
            cl::cat(mainCategory));
 static cl::opt<std::string> emit(
     "emit",
-    cl::desc("Stop after a phase: ast, nl (default), scheduled, loops, llvm, "
+    cl::desc("Stop after a phase: ast, nl (default), scheduled, expanded, loops, llvm, "
              "obj, lib, ptx, cuda-src"),
     cl::value_desc("phase"), cl::init("nl"), cl::cat(mainCategory));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
@@ -95,6 +95,16 @@ static cl::opt<nlc::ChunkForm> chunkForm(
                clEnumValN(nlc::ChunkForm::Never, "never",
                           "never: every token runs the per-token step")),
     cl::init(nlc::ChunkForm::Auto), cl::cat(mainCategory));
+static cl::opt<nlc::UpdateForm> updateForm(
+    "update-form",
+    cl::desc("CPU: how the learning rules are compiled"),
+    cl::values(clEnumValN(nlc::UpdateForm::Fused, "fused",
+                          "each level's update as one fused kernel (default)"),
+               clEnumValN(nlc::UpdateForm::Expanded, "expanded",
+                          "op by op from the explicit-update form "
+                          "(nl-expand-updates; --emit=expanded prints it); "
+                          "per-token step only")),
+    cl::init(nlc::UpdateForm::Fused), cl::Hidden, cl::cat(mainCategory));
 static cl::opt<nlc::HeadForm> headForm(
     "head-form",
     cl::desc("CPU: add the step of one head (nl-split-heads), which the "
@@ -168,6 +178,7 @@ int main(int argc, char **argv) {
   options.maxStateBytes = maxStateBytes;
   options.maxScratchBytes = maxScratchBytes;
   options.chunkForm = chunkForm;
+  options.updateForm = updateForm;
   options.headForm = headForm;
   options.cudaPath = cudaPath;
   options.dumpPhasesDir = dumpPhasesTo;
@@ -175,7 +186,7 @@ int main(int argc, char **argv) {
   std::optional<nlc::Phase> phase = nlc::parsePhase(emit);
   if (!phase) {
     llvm::errs() << "nlc: error: unknown --emit value '" << emit
-                 << "'; expected ast, nl, scheduled, loops, llvm, obj, lib, "
+                 << "'; expected ast, nl, scheduled, expanded, loops, llvm, obj, lib, "
                     "ptx or cuda-src\n";
     return 1;
   }

@@ -6,6 +6,8 @@
 
 #include "nl/IR/NLDependencies.h"
 
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <functional>
@@ -125,3 +127,74 @@ FailureOr<SmallVector<unsigned>> LevelGraph::topologicalOrder(
   }
   return order;
 }
+
+FailureOr<SmallVector<Operation *>> mlir::nl::orderStepOps(ModelOp model,
+                                                          StepOp step) {
+  llvm::DenseMap<StringRef, UpdateOp> updates;
+  step.walk([&](UpdateOp u) { updates[u.getLevel()] = u; });
+  SmallVector<Operation *> order;
+  Block &body = step.getBody().front();
+  llvm::MapVector<Operation *, SmallVector<Operation *>> deps;
+  for (Operation &op : body.without_terminator()) {
+    SmallVector<Operation *> &d = deps[&op];
+    for (Value operand : op.getOperands())
+      if (Operation *def = operand.getDefiningOp())
+        d.push_back(def);
+  }
+  for (Operation &op : body.without_terminator()) {
+    if (auto read = dyn_cast<ReadOp>(op)) {
+      UpdateOp update = updates.lookup(read.getLevel());
+      LevelOp level = model.lookupLevel(read.getLevel());
+      if (!update)
+        continue;
+      if (readSeesThisStep(level))
+        deps[read].push_back(update);
+      else
+        deps[update].push_back(read);
+    }
+    if (auto weights = dyn_cast<WeightsOp>(op)) {
+      // Views of the state: before the write, every direct consumer must
+      // run before the update; after it, the op waits for the update.
+      UpdateOp update = updates.lookup(weights.getLevel());
+      if (!update)
+        continue;
+      if (weights.getAfterWrite()) {
+        deps[weights].push_back(update);
+        continue;
+      }
+      for (Value r : weights.getResults())
+        for (Operation *user : r.getUsers())
+          if (user != update.getOperation())
+            deps[update].push_back(user);
+      deps[update].push_back(weights);
+    }
+    if (auto update = dyn_cast<UpdateOp>(op)) {
+      // The served level's update runs the optimizer; its gates come first.
+      LevelOp level = model.lookupLevel(update.getLevel());
+      if (RuleAttr rule = level.getRuleAttr())
+        for (FlatSymbolRefAttr ref : rule.getViaLevels())
+          if (UpdateOp opt = updates.lookup(ref.getValue()))
+            deps[update].push_back(opt);
+    }
+  }
+  // Kahn's algorithm, stable in program order.
+  DenseSet<Operation *> done;
+  while (order.size() < deps.size()) {
+    bool progress = false;
+    for (auto &[op, d] : deps) {
+      if (done.contains(op) || llvm::any_of(d, [&](Operation *x) {
+            return x->getBlock() == &body && !done.contains(x);
+          }))
+        continue;
+      done.insert(op);
+      order.push_back(op);
+      progress = true;
+      break;
+    }
+    if (!progress)
+      return step.emitOpError() << "has no order of its ops that respects "
+                                   "the read/update semantics";
+  }
+  return order;
+}
+

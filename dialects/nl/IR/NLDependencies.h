@@ -61,6 +61,15 @@ private:
   SmallVector<LevelDependency> deps;
 };
 
+/// The step's ops in an order that respects its values and the read/update
+/// semantics: a read (or nl.weights view) that sees the state before its
+/// level's write comes before the update, one that sees it after comes
+/// after, and an optimizer level's update before the update of the level it
+/// serves. Stable: among free ops, program order. A located error if no such
+/// order exists. The one place this order is computed; nl-expand-updates
+/// materializes it, and the lowering follows it.
+FailureOr<SmallVector<Operation *>> orderStepOps(ModelOp model, StepOp step);
+
 } // namespace mlir::nl
 
 #endif // NL_IR_NLDEPENDENCIES_H

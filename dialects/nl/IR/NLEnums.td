@@ -145,6 +145,11 @@ def NL_NormKind : NL_OpEnum<"NormKind", "normalization over the last dimension",
   I32EnumAttrCase<"rms", 3>
 ]>;
 
+def NL_StateRole : NL_OpEnum<"StateRole", "what a bookkeeping state holds", [
+  I32EnumAttrCase<"accumulator", 0>, // the pending chunk's summed contributions
+  I32EnumAttrCase<"gate", 1>         // a gate of the pending chunk's last token
+]>;
+
 def NL_Layout : NL_Enum<"Layout", "orientation of a matrix memory", [
   I32EnumAttrCase<"out_in", 0>, // M is d_out x d_in, y = M x (nlc)
   I32EnumAttrCase<"in_out", 1>  // S is d_in x d_out, y = S^T x (fla)

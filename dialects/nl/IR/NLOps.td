@@ -21,6 +21,8 @@ include "nl/IR/NLTypes.td"
 def NL_StateType : AnyTypeOf<[NL_MemoryTypeInterface, AnyStaticShapeTensor],
                              "a memory type or a static tensor">;
 def NL_Tensor : RankedTensorOf<[F32]>;
+// A state's storage: f32 values, or the i32 counts of ring buffers.
+def NL_AnyTensor : RankedTensorOf<[F32, I32]>;
 
 //===----------------------------------------------------------------------===//
 // Structure: model, parameters, levels, states, transfers
@@ -179,12 +181,20 @@ def NL_StateOp : NL_Op<"state", [Symbol, HasParent<"LevelOp">]> {
     ```mlir
     nl.state @M : !nl.mlp<[64, 256, 64], silu, residual> = #nl.normal<std = 0.02>
     nl.state @cache : !nl.kv_cache<key = 64, value = 64, window = 128>
+    nl.state @__acc : tensor<64x64xf32> = #nl.zeros role accumulator
     ```
+
+    `role` marks the bookkeeping buffers `nl-expand-updates` makes explicit
+    (see `StateRole`); the runtime zeroes them when a pending chunk is
+    dropped, and a reset discards them.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                        TypeAttrOf<NL_StateType>:$type,
-                       OptionalAttr<NL_InitializerAttrInterface>:$init);
-  let assemblyFormat = "$sym_name `:` $type (`=` $init^)? attr-dict";
+                       OptionalAttr<NL_InitializerAttrInterface>:$init,
+                       OptionalAttr<NL_StateRole>:$role);
+  let assemblyFormat = [{
+    $sym_name `:` $type (`=` $init^)? (`role` $role^)? attr-dict
+  }];
   let hasVerifier = 1;
 }
 
@@ -667,6 +677,111 @@ def NL_NormGradOp : NL_Op<"norm_grad", [Pure]> {
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// The explicit-update form (written by nl-expand-updates)
+//===----------------------------------------------------------------------===//
+
+def NL_LoadOp : NL_Op<"load", [MemoryEffects<[MemRead]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the value a state tensor holds at this point of the step";
+  let description = [{
+    Reads state `@level::@state` as a value of its storage type (a matrix
+    memory as `[heads?, rows, cols]`, a buffer as its tensor type; one
+    stored tensor of an MLP memory as `@level::@state::@w0`). The
+    step's ops run in program order in the explicit-update form, so a load
+    sees every `nl.store` to the state above it; a loaded value must not be
+    used below a later store of the same state (the back ends lower a load
+    to a view of the state, not a copy).
+
+    Example:
+    ```mlir
+    %M = nl.load @memory::@M : tensor<4x32x32xf32>
+    ```
+  }];
+  let arguments = (ins SymbolRefAttr:$state);
+  let results = (outs NL_AnyTensor:$result);
+  let assemblyFormat = "$state attr-dict `:` type($result)";
+  let extraClassDeclaration = [{
+    ::llvm::StringRef getLevelName() { return getState().getRootReference(); }
+  }];
+}
+
+def NL_StoreOp : NL_Op<"store", [MemoryEffects<[MemWrite]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "sets a state tensor to a value";
+  let description = [{
+    Writes `value` into state `@level::@state`. A store sits in the
+    `nl.learn` or `nl.apply` region of `level`, or of a level whose `via`
+    names `level` (an optimizer level's moment, applied by the level it
+    serves).
+
+    Example:
+    ```mlir
+    nl.store @memory::@__acc(%acc1 : tensor<32x32xf32>)
+    ```
+  }];
+  let arguments = (ins SymbolRefAttr:$state, NL_AnyTensor:$value);
+  let assemblyFormat = "$state `(` $value `:` type($value) `)` attr-dict";
+  let extraClassDeclaration = [{
+    ::llvm::StringRef getLevelName() { return getState().getRootReference(); }
+  }];
+}
+
+class NL_GuardOp<string mnemonic> : NL_Op<mnemonic, [
+    HasParent<"StepOp">, SingleBlock, NoTerminator, RecursiveMemoryEffects,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let arguments = (ins FlatSymbolRefAttr:$level);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$level $body attr-dict";
+}
+
+def NL_LearnOp : NL_GuardOp<"learn"> {
+  let summary = "a level's contribution of one token, run while it is active";
+  let description = [{
+    The ops that feed one token's context to `level`: its gradient (or
+    contribution) added to the pending chunk's accumulator, the gates the
+    apply will use stored. The region runs when the level is active (the
+    runtime's freeze clears it) and may use any value of the step above
+    it. At most one per level.
+
+    Example:
+    ```mlir
+    nl.learn @memory {
+      %acc = nl.load @memory::@__acc : tensor<32x32xf32>
+      %acc1 = nl.add %acc, %g : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<32x32xf32>
+      nl.store @memory::@__acc(%acc1 : tensor<32x32xf32>)
+    }
+    ```
+  }];
+}
+
+def NL_ApplyOp : NL_GuardOp<"apply"> {
+  let summary = "a level's update at a fire: its pending chunk into its state";
+  let description = [{
+    The ops that run when the clock fires `level` (the last token of its
+    period, and the level is active): its rule turns the accumulated chunk
+    into a new memory, moment buffers and optimizer levels included. The
+    same region is the level's part of the flush entry, which applies a
+    pending chunk at the end of a call (tail `flush`); so the apply of a
+    level of period above 1 reads only states (`nl.load`), never a value of
+    the step: that is checked. A per-token level's apply may use the
+    step's values (it never has a pending chunk). At most one per level,
+    after its `nl.learn`.
+
+    Example:
+    ```mlir
+    nl.apply @memory {
+      %M = nl.load @memory::@M : tensor<32x32xf32>
+      %acc = nl.load @memory::@__acc : tensor<32x32xf32>
+      %M1 = nl.sub %M, %acc : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<32x32xf32>
+      nl.store @memory::@M(%M1 : tensor<32x32xf32>)
+      %z = arith.constant dense<0.0> : tensor<32x32xf32>
+      nl.store @memory::@__acc(%z : tensor<32x32xf32>)
+    }
+    ```
+  }];
 }
 
 //===----------------------------------------------------------------------===//

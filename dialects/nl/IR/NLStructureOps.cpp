@@ -12,6 +12,7 @@
 #include "nl/IR/NLOps.h"
 
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -212,8 +213,19 @@ LogicalResult ModelOp::verifyRegions() {
       return diag;
     }
   }
+  // After nl-expand-updates a level is fed by its nl.apply, and an
+  // optimizer level by the level it serves.
+  llvm::StringSet<> expanded;
+  for (ApplyOp apply : steps[0].getBody().getOps<ApplyOp>()) {
+    expanded.insert(apply.getLevel());
+    if (LevelOp served = lookupLevel(apply.getLevel()))
+      if (RuleAttr rule = served.getRuleAttr())
+        for (FlatSymbolRefAttr ref : rule.getViaLevels())
+          expanded.insert(ref.getValue());
+  }
   for (LevelOp level : getLevels()) {
-    if (!level.learnsOnline() || updates.count(level.getSymName()))
+    if (!level.learnsOnline() || updates.count(level.getSymName()) ||
+        expanded.contains(level.getSymName()))
       continue;
     InFlightDiagnostic diag = level.emitOpError();
     diag << "@" << level.getSymName()
@@ -347,11 +359,22 @@ StateOp LevelOp::getMemory() {
 
 LogicalResult LevelOp::verify() {
   SmallVector<StateOp> states;
+  bool hasBookkeeping = false;
   for (Operation &op : getBody().front()) {
     auto state = dyn_cast<StateOp>(op);
     if (!state)
       return op.emitOpError() << "cannot appear in an nl.level, which holds "
                                  "only nl.state ops";
+    // The bookkeeping states of the explicit-update form come last and are
+    // not the rule's: accumulators and gate stashes.
+    if (state.getRole()) {
+      hasBookkeeping = true;
+      continue;
+    }
+    if (hasBookkeeping)
+      return state.emitOpError()
+             << "follows a bookkeeping state (one with a 'role'); those come "
+                "after the level's memory and buffers";
     states.push_back(state);
   }
   if (states.empty())

@@ -89,6 +89,64 @@ def NLExpandMlp : Pass<"nl-expand-mlp", "::mlir::nl::ModelOp"> {
   let dependentDialects = ["::mlir::nl::NLDialect", "::mlir::arith::ArithDialect"];
 }
 
+def NLExpandUpdates : Pass<"nl-expand-updates", "::mlir::nl::ModelOp"> {
+  let summary = "Write every learning rule as explicit updates of explicit states";
+  let description = [{
+    Puts the step's ops in execution order (the order `nl-verify-schedule`'s
+    dependencies give: reads before or after their level's write, optimizer
+    levels before the level they serve), then rewrites every `nl.update` of
+    a learning level into its rule's math over explicit states:
+
+    * this token's contribution, as compute ops: the objective's gradient
+      (`dot`: `-v k^T`; `l2`: `s (M k - v) k^T`; `lp`: `p sign(e) |e|^(p-1)
+      k^T`; `huber`: the l2 gradient inside the ball `||e|| <= delta`,
+      `delta sign(e) k^T` outside; `linear`: the given gradient), at the
+      decayed state with `decay_order = before_grad`, plus `(M k) k^T` with
+      `precond = delta`, scaled by DGD's step (`dgd_step`) or by `lr`
+      (`lr_placement = per_token`);
+    * for a level of period above 1, an `nl.learn` that adds it to the
+      accumulator state `@__acc` (role `accumulator`) and keeps the gates
+      of the token in `@__gate.<level>.<gate>` states (role `gate`);
+    * an `nl.apply`, run when the level fires: `retain M - lr acc` (`gd`,
+      `dgd`), the momentum buffer `S = decay S - lr acc` and `M = retain M +
+      S` (`momentum`, fused or through a `via` level, whose `lr` then
+      scales `S`), Adam's two `via` moments; then the accumulator is
+      cleared.
+
+    Every `nl.read` of a matrix memory becomes `nl.load` of the memory and
+    `nl.linear`; every `nl.weights` view of an MLP memory one `nl.load` per
+    stored tensor. The updates of optimizer levels (`via`) disappear: the
+    level they serve reads their gates and stores their moments. KV caches
+    keep their `nl.update`/`nl.read`.
+
+    The state names and roles are those of the fused lowering, so a state
+    file moves between the two forms. Not written yet (a located error):
+    `muon`, `m3`, the Omega rule (`window` > 1), `read = chunk_prefix`,
+    delta momentum, `dgd` or `via` on an MLP memory, `adam` on a chunked
+    level, a model with a chunk form.
+
+    Example:
+    ```mlir
+    // nl-opt --nl-verify-schedule --nl-expand-updates
+    nl.update @memory key(%k : tensor<32xf32>) value(%v : tensor<32xf32>) lr(%lr : tensor<f32>)
+    // becomes (a per-token level)
+    %M = nl.load @memory::@M : tensor<32x32xf32>
+    %p = nl.linear %k, %M : (tensor<32xf32>, tensor<32x32xf32>) -> tensor<32xf32>
+    %e = nl.sub %p, %v : (tensor<32xf32>, tensor<32xf32>) -> tensor<32xf32>
+    %g = nl.outer %e, %k : tensor<32xf32>, tensor<32xf32> -> tensor<32x32xf32>
+    %a = nl.mul %g, %lr : (tensor<32x32xf32>, tensor<f32>) -> tensor<32x32xf32>
+    nl.apply @memory {
+      %M0 = nl.load @memory::@M : tensor<32x32xf32>
+      %M1 = nl.sub %M0, %a : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<32x32xf32>
+      nl.store @memory::@M(%M1 : tensor<32x32xf32>)
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def NLDeriveGradients : Pass<"nl-derive-gradients"> {
   let summary = "Reverse-mode differentiation of nl.grad regions";
   let description = [{

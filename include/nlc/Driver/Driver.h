@@ -31,6 +31,7 @@ enum class Phase {
   AST,       // the parsed description (text)
   NL,        // nl dialect, graph form (verified)
   Scheduled, // nl with periods, ranks, order and hyper-period annotated
+  Expanded,  // nl in the explicit-update form (nl-expand-updates)
   Linalg,    // kernel form: scf loops on memrefs (`--emit=loops`,
              // alias `linalg`)
   LLVM,      // LLVM IR for the host
@@ -60,6 +61,12 @@ enum class HeadForm {
   Never,  // a stream's heads always run together
 };
 
+/// How the CPU back end compiles the learning rules.
+enum class UpdateForm {
+  Fused,    // each level's update lowered as one fused kernel (the fast path)
+  Expanded, // from the explicit-update form (nl-expand-updates), op by op
+};
+
 struct CompileOptions {
   std::string inputFile = "-";
   std::string outputFile = "-";
@@ -84,6 +91,8 @@ struct CompileOptions {
   ChunkForm chunkForm = ChunkForm::Auto;
   /// CPU: the per-head form of the step (nl-split-heads).
   HeadForm headForm = HeadForm::Auto;
+  /// CPU: lower the rules fused or from their explicit-update form.
+  UpdateForm updateForm = UpdateForm::Fused;
   /// Threads per block of the CUDA kernels (one block runs one stream).
   int64_t gpuBlockSize = 512;
   /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else

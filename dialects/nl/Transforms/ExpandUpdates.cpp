@@ -1,0 +1,654 @@
+//===- ExpandUpdates.cpp - Learning rules as explicit dataflow ------------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+// Every nl.update of a learning level becomes the rule's math written with
+// compute ops over explicit states: the gradient of one token, an
+// nl.learn that adds it to the pending chunk (and keeps the gates the apply
+// uses), and an nl.apply that runs when the level fires. Every nl.read of
+// such a level becomes an nl.load of its memory and a product. The step's
+// ops are put in execution order first (orderStepOps), so a load sees
+// exactly the stores above it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/IR/NLDependencies.h"
+#include "nl/IR/NLTypes.h"
+#include "nl/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::nl {
+#define GEN_PASS_DEF_NLEXPANDUPDATES
+#include "nl/Transforms/Passes.h.inc"
+} // namespace mlir::nl
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+
+using Shape = SmallVector<int64_t>;
+
+Shape shapeOf(Value v) {
+  return Shape(cast<RankedTensorType>(v.getType()).getShape());
+}
+
+int64_t numel(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// NumPy broadcasting of two static shapes (the verifiers of the binary ops
+/// check the same rule).
+Shape broadcast(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  Shape out(std::max(a.size(), b.size()), 1);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t x = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
+    int64_t y = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
+    out[i] = x == 1 ? y : x;
+  }
+  return out;
+}
+
+/// How the tensors of a level's memory are laid out, which decides how a
+/// gate (a scalar, one value per head or one per key channel) meets them.
+enum class Layout { Matrix, MlpPart, Plain };
+
+/// The states and gates of one learning level, and the builders of its
+/// rule's math.
+class RuleExpander {
+public:
+  RuleExpander(ModelOp model, OpBuilder &b,
+               const llvm::DenseMap<StringRef, UpdateOp> &updates)
+      : model(model), b(b), updates(updates) {}
+
+  /// Expands the update `u` of its level (and of the levels its `via`
+  /// names); `b` is set before `u`.
+  LogicalResult expand(UpdateOp u);
+
+private:
+  ModelOp model;
+  OpBuilder &b;
+  const llvm::DenseMap<StringRef, UpdateOp> &updates;
+  Location loc = UnknownLoc::get(b.getContext());
+
+  //===--- Small builders -------------------------------------------------===//
+
+  RankedTensorType ty(ArrayRef<int64_t> shape) {
+    return getF32TensorType(shape, b.getContext());
+  }
+  Value splat(double v, ArrayRef<int64_t> shape = {}) {
+    auto type = ty(shape);
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(v)));
+  }
+  template <typename Op> Value binary(Value x, Value y) {
+    return Op::create(b, loc, ty(broadcast(shapeOf(x), shapeOf(y))), x, y);
+  }
+  Value add(Value x, Value y) { return binary<AddOp>(x, y); }
+  Value sub(Value x, Value y) { return binary<SubOp>(x, y); }
+  Value mul(Value x, Value y) { return y ? binary<MulOp>(x, y) : x; }
+  Value div(Value x, Value y) { return binary<DivOp>(x, y); }
+  /// `v` with size-1 dimensions inserted so that it has shape `to` (same
+  /// number of elements).
+  Value reshape(Value v, ArrayRef<int64_t> to) {
+    Shape from = shapeOf(v);
+    if (from == Shape(to))
+      return v;
+    SmallVector<ReassociationIndices> groups;
+    size_t t = 0;
+    for (int64_t d : from) {
+      ReassociationIndices group;
+      int64_t product = 1;
+      while (t < to.size() && (product != d || group.empty())) {
+        product *= to[t];
+        group.push_back(t++);
+      }
+      groups.push_back(group);
+    }
+    while (t < to.size() && !groups.empty())
+      groups.back().push_back(t++);
+    return tensor::ExpandShapeOp::create(b, loc, ty(to), v, groups);
+  }
+  /// `e` > 0 ? 1 : (`e` < 0 ? -1 : 0), elementwise.
+  Value sign(Value e) {
+    Shape s = shapeOf(e);
+    Value zero = splat(0.0, s);
+    Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, e,
+                                      zero);
+    Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, e,
+                                      zero);
+    Value inner = arith::SelectOp::create(b, loc, neg, splat(-1.0, s), zero);
+    return arith::SelectOp::create(b, loc, pos, splat(1.0, s), inner);
+  }
+  /// y = M x for each head: `M` [heads?, rows, cols], `x` [heads?, cols].
+  Value matvec(Value M, Value x) {
+    Shape s = shapeOf(M);
+    s.erase(s.end() - 1);
+    return LinearOp::create(b, loc, ty(s), x, M, Value(), UnitAttr());
+  }
+  /// sum over the last dimension, kept as a size-1 dimension.
+  Value rowSum(Value v) {
+    Shape s = shapeOf(v);
+    s.back() = 1;
+    return SumOp::create(b, loc, ty(s), v);
+  }
+
+  //===--- States ---------------------------------------------------------===//
+
+  SymbolRefAttr ref(LevelOp level, StringRef state, StringRef part = {}) {
+    SmallVector<FlatSymbolRefAttr> nested = {
+        FlatSymbolRefAttr::get(b.getContext(), state)};
+    if (!part.empty())
+      nested.push_back(FlatSymbolRefAttr::get(b.getContext(), part));
+    return SymbolRefAttr::get(b.getStringAttr(level.getSymName()), nested);
+  }
+  Value load(SymbolRefAttr state, ArrayRef<int64_t> shape) {
+    return LoadOp::create(b, loc, ty(shape), state);
+  }
+  void store(SymbolRefAttr state, Value v) {
+    StoreOp::create(b, loc, state, v);
+  }
+  /// A bookkeeping state of `level` (zeros, the role given), made once.
+  SymbolRefAttr hidden(LevelOp level, StringRef name, ArrayRef<int64_t> shape,
+                       StateRole role) {
+    for (StateOp s : level.getStates())
+      if (s.getSymName() == name)
+        return ref(level, name);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&level.getBody().front());
+    StateOp::create(b, level.getLoc(), b.getStringAttr(name),
+                    TypeAttr::get(ty(shape)), ZerosAttr::get(b.getContext()),
+                    StateRoleAttr::get(b.getContext(), role));
+    return ref(level, name);
+  }
+
+  //===--- Gates ----------------------------------------------------------===//
+
+  /// `g` shaped to broadcast against a tensor of shape `target` of a memory
+  /// of `heads` heads as the lowering reads gates: a scalar everywhere, one
+  /// value per head along the leading dimension, one per key channel along
+  /// the last (matrix memories only), or one per element (a buffer).
+  FailureOr<Value> gateFor(Value g, Layout layout, ArrayRef<int64_t> target,
+                           int64_t heads, Operation *user) {
+    if (!g)
+      return Value();
+    Shape s = shapeOf(g);
+    if (numel(s) == 1 && s.size() <= target.size())
+      return g;
+    bool perHead = heads > 1 && (s == Shape{heads} || s == Shape{heads, 1});
+    if (perHead && layout != Layout::Plain) {
+      Shape to(target.size(), 1);
+      to[0] = heads;
+      return reshape(g, to);
+    }
+    if (layout == Layout::Matrix && s.back() == target.back() &&
+        (heads == 1 ? s.size() == 1 : s == Shape{heads, target.back()})) {
+      Shape to(target.size(), 1);
+      to.back() = target.back();
+      if (heads > 1)
+        to[0] = heads;
+      return reshape(g, to);
+    }
+    if (layout == Layout::Plain && numel(s) == numel(target) &&
+        s.size() <= target.size())
+      return reshape(g, target);
+    return user->emitOpError()
+           << "has a gate of type " << g.getType()
+           << " that nl-expand-updates cannot lay over a state of shape ["
+           << llvm::make_range(target.begin(), target.end())
+           << "] (scalars, one value per head or per key channel)";
+  }
+};
+
+/// Why nl-expand-updates leaves `level`'s rule alone, or empty.
+std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
+                        int64_t period) {
+  Algorithm algorithm = rule.getAlgorithm();
+  if (algorithm == Algorithm::muon || algorithm == Algorithm::m3)
+    return "algorithm '" + stringifyAlgorithm(algorithm).str() + "'";
+  if (algorithm == Algorithm::adam && period > 1)
+    return "'algorithm = adam' on a level of period above 1";
+  if (rule.getWindow() > 1)
+    return "the Omega rule ('window' above 1)";
+  if (rule.getRead() == ReadOrder::chunk_prefix)
+    return "'read = chunk_prefix'";
+  for (FlatSymbolRefAttr ref : rule.getViaLevels())
+    if (LevelOp opt = model.lookupLevel(ref.getValue()))
+      if (RuleAttr r = opt.getRuleAttr(); r && r.getPrecond() == Precond::delta)
+        return "delta momentum (a 'via' level with 'precond = delta')";
+  if (isa<MlpType>(level.getMemory().getType()) &&
+      (algorithm == Algorithm::dgd || !rule.getViaLevels().empty()))
+    return "an MLP memory with 'algorithm = " +
+           stringifyAlgorithm(algorithm).str() + "' or 'via' levels";
+  return {};
+}
+
+LogicalResult RuleExpander::expand(UpdateOp u) {
+  loc = u.getLoc();
+  LevelOp level = model.lookupLevel(u.getLevel());
+  RuleAttr rule = level.getRuleAttr();
+  ScheduleAttr schedule = level.getScheduleAttr();
+  if (!schedule)
+    return u.emitOpError() << "needs the schedule of @" << level.getSymName()
+                           << "; run nl-verify-schedule first";
+  int64_t period = schedule.getPeriod();
+  if (std::string why = notExpanded(model, level, rule, period); !why.empty())
+    return u.emitOpError() << "feeds @" << level.getSymName()
+                           << ", whose rule uses " << why
+                           << "; nl-expand-updates does not write that as "
+                              "explicit updates yet";
+  bool chunked = period > 1;
+  Algorithm algorithm = rule.getAlgorithm();
+  Type memoryType = level.getMemory().getType();
+  auto mlp = dyn_cast<MlpType>(memoryType);
+  auto matrix = dyn_cast<MatrixType>(memoryType);
+  Layout layout = mlp      ? Layout::MlpPart
+                  : matrix ? Layout::Matrix
+                           : Layout::Plain;
+  int64_t heads = mlp ? mlp.getHeads() : matrix ? matrix.getHeads() : 1;
+  SmallVector<StateOp> states = llvm::to_vector(level.getStates());
+  StringRef memName = states[0].getSymName();
+  SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
+  UpdateOp momentumUpdate =
+      via.empty() ? UpdateOp() : updates.lookup(via[0].getValue());
+  bool momentumLike = algorithm == Algorithm::momentum;
+  Value lrLive = u.getLr();
+  UpdateOp lrOwner = u;
+  if (momentumLike && momentumUpdate) {
+    lrLive = momentumUpdate.getLr();
+    lrOwner = momentumUpdate;
+  }
+  bool perToken = rule.getLrPlacement() == LrPlacement::per_token &&
+                  algorithm != Algorithm::adam;
+
+  // The tensors the rule updates: the memory, or each stored tensor of an
+  // MLP memory, with the accumulator of each.
+  struct Tensor {
+    SymbolRefAttr mem, acc, buffer;
+    Shape shape;
+    Value grad; // this token's (lr-weighted) contribution
+  };
+  SmallVector<Tensor> tensors;
+  auto accName = [&](StringRef part) {
+    return part.empty() ? std::string("__acc") : ("__acc." + part).str();
+  };
+  if (mlp) {
+    for (const MlpType::Part &p : mlp.getParts()) {
+      Tensor t{ref(level, memName, p.name), {}, {}, p.shape, {}};
+      if (states.size() > 1 && isa<MlpType>(states[1].getType()))
+        t.buffer = ref(level, states[1].getSymName(), p.name);
+      t.acc = hidden(level, accName(p.name), p.shape, StateRole::accumulator);
+      tensors.push_back(t);
+    }
+  } else {
+    Shape shape(getStorageTensorType(memoryType).getShape());
+    Tensor t{ref(level, memName), {}, {}, shape, {}};
+    if (momentumLike)
+      t.buffer = via.empty() ? ref(level, states[1].getSymName())
+                             : ref(model.lookupLevel(via[0].getValue()),
+                                   model.lookupLevel(via[0].getValue())
+                                       .getMemory()
+                                       .getSymName());
+    t.acc = hidden(level, accName({}), shape, StateRole::accumulator);
+    tensors.push_back(t);
+  }
+  auto gate = [&](Value g, const Tensor &t) {
+    return gateFor(g, layout, t.shape, heads, u);
+  };
+
+  //===--- This token's contribution (pure compute) ----------------------===//
+  Value k = u.getKey(), v = u.getValue(), lr = lrLive;
+  if (mlp) {
+    if (u.getGrad().size() != tensors.size())
+      return u.emitOpError() << "updates the MLP memory of @"
+                             << level.getSymName()
+                             << " without one gradient per stored tensor; "
+                                "run nl-expand-mlp and nl-derive-gradients "
+                                "first";
+    for (auto [t, g] : llvm::zip(tensors, u.getGrad())) {
+      FailureOr<Value> l = gate(lr, t);
+      if (failed(l))
+        return failure();
+      t.grad = perToken ? mul(g, *l) : g;
+    }
+  } else {
+    Tensor &t = tensors[0];
+    Value grad;
+    if (rule.getObjective() == Objective::linear) {
+      grad = u.getSingleGrad();
+      if (!grad)
+        return u.emitOpError() << "feeds a level of objective 'linear' "
+                                  "without a gradient";
+      grad = reshape(grad, t.shape);
+    } else {
+      if (!matrix)
+        return u.emitOpError() << "feeds a key and value to a memory of type "
+                               << memoryType << "; nl-expand-updates takes "
+                               << "matrix memories there";
+      Value M = load(t.mem, t.shape);
+      FailureOr<Value> retainG = gate(u.getRetain(), t);
+      if (failed(retainG))
+        return failure();
+      bool beforeGrad = rule.getDecayOrder() == DecayOrder::before_grad &&
+                        rule.getRetention() == Retention::decay;
+      Value at = beforeGrad ? mul(M, *retainG) : M;
+      Value coef;
+      Objective objective = rule.getObjective();
+      if (objective == Objective::dot) {
+        coef = arith::NegFOp::create(b, loc, v);
+      } else {
+        Value e = sub(matvec(at, k), v);
+        Value l2 = rule.getL2() == L2Convention::full ? mul(e, splat(2.0)) : e;
+        if (objective == Objective::l2) {
+          coef = l2;
+        } else if (objective == Objective::lp) {
+          double p = rule.getP()->convertToDouble();
+          // C++ leaves the order of arguments open: every op is built in
+          // a statement of its own, so that the IR is the same everywhere.
+          Value mag;
+          if (p != 1.0) {
+            Value abs = math::AbsFOp::create(b, loc, e);
+            Value exponent = splat(p - 1.0, shapeOf(e));
+            mag = math::PowFOp::create(b, loc, abs, exponent);
+          }
+          Value scale = splat(p);
+          Value signed_ = mul(sign(e), mag);
+          coef = mul(scale, signed_);
+        } else {
+          // Huber (Yaad): the l2 gradient inside the ball ||e_h|| <= delta_h,
+          // delta_h sign(e) outside, per head.
+          Value delta = splat(rule.getHuberDelta()->convertToDouble());
+          if (Value ds = u.getDeltaScale()) {
+            Shape perHead = shapeOf(rowSum(e));
+            FailureOr<Value> d = gateFor(ds, Layout::MlpPart, perHead, heads, u);
+            if (failed(d))
+              return failure();
+            delta = mul(delta, *d);
+          }
+          Value norm = math::SqrtOp::create(b, loc, rowSum(mul(e, e)));
+          Shape ns = shapeOf(norm);
+          Value thr = add(delta, splat(0.0, ns));
+          Value small = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OLE, norm, thr);
+          Value in = arith::UIToFPOp::create(b, loc, ty(ns), small);
+          Value out = sub(splat(1.0, ns), in);
+          Value inside = mul(l2, in);
+          Value outside = mul(mul(delta, sign(e)), out);
+          coef = add(inside, outside);
+        }
+      }
+      Value rowScale;
+      if (algorithm == Algorithm::dgd) {
+        // One step size per head: lr' = lr / (1 + lr ||k||^2), lr / (1 + lr),
+        // or the undamped M (I - k k^T) - lr (M k - v) k^T.
+        Shape perHead = shapeOf(rowSum(k));
+        FailureOr<Value> l = gateFor(lr, Layout::MlpPart, perHead, heads, u);
+        if (failed(l))
+          return failure();
+        switch (rule.getDgdStep()) {
+        case DgdStep::sherman_morrison: {
+          Value scaled = mul(*l, rowSum(mul(k, k)));
+          Value one = splat(1.0);
+          rowScale = div(*l, add(one, scaled));
+          break;
+        }
+        case DgdStep::unit_norm: {
+          Value one = splat(1.0);
+          rowScale = div(*l, add(one, *l));
+          break;
+        }
+        case DgdStep::undamped: {
+          Value pred = add(coef, v);
+          Value step = mul(*l, coef);
+          coef = add(pred, step);
+          break;
+        }
+        }
+      }
+      if (rule.getPrecond() == Precond::delta)
+        coef = add(coef, matvec(M, k));
+      grad = OuterOp::create(b, loc, ty(t.shape), coef, k);
+      // DGD's step size is in its row scale (1 when undamped); every other
+      // rule weights the gradient by the lr below.
+      if (rowScale) {
+        Shape s = shapeOf(rowScale);
+        s.push_back(1);
+        grad = mul(grad, reshape(rowScale, s));
+      }
+      if (algorithm == Algorithm::dgd) {
+        t.grad = grad;
+        grad = Value();
+      }
+    }
+    if (grad) {
+      FailureOr<Value> l = gate(lr, t);
+      if (failed(l))
+        return failure();
+      t.grad = perToken ? mul(grad, *l) : grad;
+    }
+  }
+
+  //===--- nl.learn: into the pending chunk ------------------------------===//
+  // The accumulator holds the pending chunk's sum (a per-token level's: this
+  // token's contribution); a chunked level also keeps the last token's
+  // gates for the apply, which may run in the flush entry.
+  SmallVector<UpdateOp> owners = {u};
+  if (momentumUpdate)
+    owners.push_back(momentumUpdate);
+  llvm::StringMap<SymbolRefAttr> stash;
+  {
+    auto learn = LearnOp::create(b, loc, level.getSymName());
+    learn.getBody().emplaceBlock();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&learn.getBody().front());
+    for (Tensor &t : tensors)
+      store(t.acc, chunked ? add(load(t.acc, t.shape), t.grad) : t.grad);
+    for (UpdateOp o : chunked ? owners : SmallVector<UpdateOp>())
+      for (auto [name, live] :
+           {std::pair<StringRef, Value>{"lr", o.getLr()},
+            {"retain", o.getRetain()},
+            {"momentum_decay", o.getMomentumDecay()}}) {
+        if (!live)
+          continue;
+        std::string key = ("__gate." + o.getLevel() + "." + name).str();
+        stash[key] = hidden(level, key, shapeOf(live), StateRole::gate);
+        store(stash[key], live);
+      }
+  }
+  // A gate as the apply reads it: the live value of a per-token level, the
+  // stored one of a chunked level.
+  auto applied = [&](UpdateOp o, StringRef name, Value live) -> Value {
+    if (!live)
+      return {};
+    if (!chunked)
+      return live;
+    std::string key = ("__gate." + o.getLevel() + "." + name).str();
+    return load(stash[key], shapeOf(live));
+  };
+
+  //===--- nl.apply: at a fire -------------------------------------------===//
+  auto apply = ApplyOp::create(b, loc, level.getSymName());
+  apply.getBody().emplaceBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&apply.getBody().front());
+  Value retain = rule.getRetention() == Retention::decay
+                     ? applied(u, "retain", u.getRetain())
+                     : Value();
+  Value lrSelf = applied(u, "lr", u.getLr());
+  Value lrAcc = applied(lrOwner, "lr", lrLive);
+  Value mdecay = applied(u, "momentum_decay", u.getMomentumDecay());
+  Value optRetain = momentumUpdate ? applied(momentumUpdate, "retain",
+                                             momentumUpdate.getRetain())
+                                   : Value();
+  double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
+  for (Tensor &t : tensors) {
+    Value a = load(t.acc, t.shape);
+    FailureOr<Value> lrAccG = gate(lrAcc, t), retainG = gate(retain, t),
+                     lrSelfG = gate(lrSelf, t);
+    if (failed(lrAccG) || failed(retainG) || failed(lrSelfG))
+      return failure();
+    if (!perToken && algorithm != Algorithm::adam)
+      a = mul(a, *lrAccG);
+    Value kept = mul(load(t.mem, t.shape), *retainG);
+    Value next;
+    switch (algorithm) {
+    case Algorithm::gd:
+    case Algorithm::dgd:
+      next = sub(kept, a);
+      break;
+    case Algorithm::momentum: {
+      FailureOr<Value> decay = gate(via.empty() ? mdecay : optRetain, t);
+      if (failed(decay))
+        return failure();
+      Value s = sub(mul(load(t.buffer, t.shape), *decay), a);
+      store(t.buffer, s);
+      next = add(kept, via.empty() ? s : mul(s, *lrSelfG));
+      break;
+    }
+    case Algorithm::adam: {
+      SmallVector<Value> moments;
+      for (auto [i, ref] : llvm::enumerate(via)) {
+        LevelOp opt = model.lookupLevel(ref.getValue());
+        UpdateOp o = updates.lookup(ref.getValue());
+        SymbolRefAttr m = this->ref(opt, opt.getMemory().getSymName());
+        FailureOr<Value> r = gate(o.getRetain(), t), l = gate(o.getLr(), t);
+        if (failed(r) || failed(l))
+          return failure();
+        Value term = i == 0 ? a : mul(a, a);
+        Value old = load(m, t.shape);
+        Value fed = mul(term, *l);
+        Value decayed = *r ? mul(old, *r) : old;
+        Value moment = add(decayed, fed);
+        store(m, moment);
+        moments.push_back(moment);
+      }
+      Value root = math::SqrtOp::create(b, loc, moments[1]);
+      Value den = add(root, splat(eps));
+      next = sub(kept, mul(div(moments[0], den), *lrSelfG));
+      break;
+    }
+    default:
+      llvm_unreachable("rejected by notExpanded");
+    }
+    store(t.mem, next);
+    if (chunked)
+      store(t.acc, splat(0.0, t.shape));
+  }
+  return success();
+}
+
+/// A read of a matrix memory: M q, at the position the order gave it.
+void expandRead(OpBuilder &b, ReadOp read, LevelOp level) {
+  auto matrix = cast<MatrixType>(level.getMemory().getType());
+  RankedTensorType storage = getStorageTensorType(matrix);
+  SymbolRefAttr ref = SymbolRefAttr::get(
+      b.getStringAttr(level.getSymName()),
+      {FlatSymbolRefAttr::get(b.getContext(),
+                              level.getMemory().getSymName())});
+  Value M = LoadOp::create(b, read.getLoc(), storage, ref);
+  Value y = LinearOp::create(b, read.getLoc(), read.getResult().getType(),
+                             read.getQuery(), M, Value(), UnitAttr());
+  read.getResult().replaceAllUsesWith(y);
+}
+
+/// The views nl-expand-mlp wrote of an MLP memory: a load per tensor.
+void expandWeights(OpBuilder &b, WeightsOp weights, LevelOp level) {
+  auto mlp = cast<MlpType>(level.getMemory().getType());
+  for (auto [p, r] : llvm::zip(mlp.getParts(), weights.getResults())) {
+    SymbolRefAttr ref = SymbolRefAttr::get(
+        b.getStringAttr(level.getSymName()),
+        {FlatSymbolRefAttr::get(b.getContext(),
+                                level.getMemory().getSymName()),
+         FlatSymbolRefAttr::get(b.getContext(), p.name)});
+    r.replaceAllUsesWith(
+        LoadOp::create(b, weights.getLoc(), r.getType(), ref).getResult());
+  }
+}
+
+struct NLExpandUpdatesPass
+    : public mlir::nl::impl::NLExpandUpdatesBase<NLExpandUpdatesPass> {
+  void runOnOperation() override {
+    ModelOp model = getOperation();
+    StepOp step = model.getStep();
+    if (!step || step->getParentOfType<ModelOp>() != model)
+      return;
+    if (model.getChunkStep()) {
+      model.emitOpError() << "has a chunk form (nl-chunk); nl-expand-updates "
+                             "runs on the per-token step only";
+      return signalPassFailure();
+    }
+    // Materialize the execution order: every later op sees the stores of
+    // the ops above it.
+    FailureOr<SmallVector<Operation *>> order = orderStepOps(model, step);
+    if (failed(order))
+      return signalPassFailure();
+    Block &body = step.getBody().front();
+    for (Operation *op : *order)
+      op->moveBefore(body.getTerminator());
+
+    llvm::DenseMap<StringRef, UpdateOp> updates;
+    step.walk([&](UpdateOp u) { updates[u.getLevel()] = u; });
+    llvm::StringSet<> optimizers;
+    for (LevelOp level : model.getLevels())
+      if (RuleAttr rule = level.getRuleAttr())
+        for (FlatSymbolRefAttr ref : rule.getViaLevels())
+          optimizers.insert(ref.getValue());
+    // The levels whose rule becomes explicit: every online learning level
+    // with a parametric memory (a KV cache keeps its nl.update/nl.read).
+    auto expands = [&](LevelOp level) {
+      return level && level.learnsOnline() && level.getRuleAttr() &&
+             !isa<KvCacheType>(level.getMemory().getType()) &&
+             !optimizers.contains(level.getSymName());
+    };
+
+    OpBuilder b(model.getContext());
+    RuleExpander expander(model, b, updates);
+    SmallVector<Operation *> dead;
+    for (Operation *op : *order) {
+      b.setInsertionPoint(op);
+      if (auto u = dyn_cast<UpdateOp>(op)) {
+        LevelOp level = model.lookupLevel(u.getLevel());
+        if (optimizers.contains(u.getLevel())) {
+          dead.push_back(u); // its gates feed the level it serves
+          continue;
+        }
+        if (!expands(level))
+          continue;
+        if (failed(expander.expand(u)))
+          return signalPassFailure();
+        dead.push_back(u);
+      } else if (auto read = dyn_cast<ReadOp>(op)) {
+        LevelOp level = model.lookupLevel(read.getLevel());
+        if (!level || !isa<MatrixType>(level.getMemory().getType()))
+          continue;
+        expandRead(b, read, level);
+        dead.push_back(read);
+      } else if (auto weights = dyn_cast<WeightsOp>(op)) {
+        LevelOp level = model.lookupLevel(weights.getLevel());
+        if (weights.getChunkPrefix() ||
+            !isa<MlpType>(level.getMemory().getType()))
+          continue;
+        expandWeights(b, weights, level);
+        dead.push_back(weights);
+      }
+    }
+    for (Operation *op : llvm::reverse(dead))
+      op->erase();
+    // Gates shaped for a use the rule did not make: erased, users first.
+    SmallVector<Operation *> all;
+    step.walk([&](Operation *op) { all.push_back(op); });
+    for (Operation *op : llvm::reverse(all))
+      if (op != step.getOperation() && isOpTriviallyDead(op))
+        op->erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,92 @@
+// RUN: nl-opt %s --split-input-file --pass-pipeline='builtin.module(nl.model(nl-verify-schedule,nl-expand-updates))' | FileCheck %s
+
+// Adam as three levels: the moments are the states of @m1 and @m2, fed the
+// gradient and its square with their own lr and retain; the weight level's
+// apply stores them and takes lr * m1 / (sqrt(m2) + eps).
+// CHECK-LABEL: nl.model @adam
+// CHECK:      nl.state @W : tensor<8xf32> = #nl.zeros
+// CHECK-NEXT: nl.state @__acc : tensor<8xf32> = #nl.zeros role accumulator
+// CHECK:      nl.step(%[[G:.*]]: tensor<8xf32>)
+// CHECK:      %[[LR:.*]] = arith.constant dense<1.000000e-03>
+// CHECK-NEXT: %[[B1:.*]] = arith.constant dense<0.899999976>
+// CHECK-NEXT: %[[C1:.*]] = arith.constant dense<1.000000e-01>
+// CHECK-NEXT: %[[B2:.*]] = arith.constant dense<9.990000e-01>
+// CHECK-NEXT: %[[C2:.*]] = arith.constant dense<1.000000e-03>
+// CHECK-NEXT: nl.learn @W {
+// CHECK-NEXT:   nl.store @W::@__acc(%[[G]] : tensor<8xf32>)
+// CHECK:      nl.apply @W {
+// CHECK-NEXT:   %[[A:.*]] = nl.load @W::@__acc
+// CHECK-NEXT:   %[[W:.*]] = nl.load @W::@W
+// CHECK-NEXT:   %[[M:.*]] = nl.load @m1::@m
+// CHECK-NEXT:   %[[T1:.*]] = nl.mul %[[A]], %[[C1]]
+// CHECK-NEXT:   %[[D1:.*]] = nl.mul %[[M]], %[[B1]]
+// CHECK-NEXT:   %[[M1:.*]] = nl.add %[[D1]], %[[T1]]
+// CHECK-NEXT:   nl.store @m1::@m(%[[M1]]
+// CHECK-NEXT:   %[[SQ:.*]] = nl.mul %[[A]], %[[A]]
+// CHECK-NEXT:   %[[V:.*]] = nl.load @m2::@v
+// CHECK-NEXT:   %[[T2:.*]] = nl.mul %[[SQ]], %[[C2]]
+// CHECK-NEXT:   %[[D2:.*]] = nl.mul %[[V]], %[[B2]]
+// CHECK-NEXT:   %[[V1:.*]] = nl.add %[[D2]], %[[T2]]
+// CHECK-NEXT:   nl.store @m2::@v(%[[V1]]
+// CHECK-NEXT:   %[[R:.*]] = math.sqrt %[[V1]] : tensor<8xf32>
+// CHECK-NEXT:   %[[EPS:.*]] = arith.constant dense<9.99999993E-9>
+// CHECK-NEXT:   %[[DEN:.*]] = nl.add %[[R]], %[[EPS]]
+// CHECK-NEXT:   %[[Q:.*]] = nl.div %[[M1]], %[[DEN]]
+// CHECK-NEXT:   %[[STEP:.*]] = nl.mul %[[Q]], %[[LR]]
+// CHECK-NEXT:   %[[W1:.*]] = nl.sub %[[W]], %[[STEP]]
+// CHECK-NEXT:   nl.store @W::@W(%[[W1]]
+// CHECK-NOT:  nl.update
+nl.model @adam attributes {dim = 8} {
+  nl.level @m1 period 1 rule <objective = linear, retention = decay> {
+    nl.state @m : tensor<8xf32> = #nl.zeros
+  }
+  nl.level @m2 period 1 rule <objective = linear, retention = decay> {
+    nl.state @v : tensor<8xf32> = #nl.zeros
+  }
+  nl.level @W period 1 rule <objective = linear, algorithm = adam, via = [@m1, @m2], eps = 1.0e-08> {
+    nl.state @W : tensor<8xf32> = #nl.zeros
+  }
+  nl.step(%g : tensor<8xf32>) {
+    %lr = arith.constant dense<1.0e-3> : tensor<f32>
+    %b1 = arith.constant dense<0.9> : tensor<f32>
+    %c1 = arith.constant dense<0.1> : tensor<f32>
+    %b2 = arith.constant dense<0.999> : tensor<f32>
+    %c2 = arith.constant dense<1.0e-3> : tensor<f32>
+    nl.update @m1 lr(%c1 : tensor<f32>) retain(%b1 : tensor<f32>)
+    nl.update @m2 lr(%c2 : tensor<f32>) retain(%b2 : tensor<f32>)
+    nl.update @W grad(%g : tensor<8xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
+
+// -----
+
+// SGD with momentum over a weight tensor: the same momentum level as
+// Titans', fed a given gradient.
+// CHECK-LABEL: nl.model @sgd_momentum
+// CHECK:      nl.step(%[[X:.*]]: tensor<8xf32>)
+// CHECK:      %[[G:.*]] = tensor.expand_shape %[[X]]
+// CHECK:      %[[A:.*]] = nl.mul %[[G]], %{{.*}} : tensor<2x4xf32>, tensor<f32>
+// CHECK:      nl.learn @W {
+// CHECK-NEXT:   nl.store @W::@__acc(%[[A]]
+// CHECK:      nl.apply @W {
+// CHECK:        nl.load @m::@S
+// CHECK:        nl.store @m::@S
+// CHECK:        nl.store @W::@W
+nl.model @sgd_momentum attributes {dim = 8} {
+  nl.level @m period 1 rule <objective = linear, retention = decay> {
+    nl.state @S : tensor<2x4xf32> = #nl.zeros
+  }
+  nl.level @W period 1 rule <objective = linear, algorithm = momentum, via = [@m]> {
+    nl.state @W : tensor<2x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<8xf32>) {
+    %g = tensor.expand_shape %x [[0, 1]] output_shape [2, 4] : tensor<8xf32> into tensor<2x4xf32>
+    %lr = arith.constant dense<1.0> : tensor<f32>
+    %mu = arith.constant dense<0.9> : tensor<f32>
+    %eta = arith.constant dense<0.01> : tensor<f32>
+    nl.update @m lr(%eta : tensor<f32>) retain(%mu : tensor<f32>)
+    nl.update @W grad(%g : tensor<2x4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
