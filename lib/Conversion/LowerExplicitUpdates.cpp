@@ -37,6 +37,15 @@ LogicalResult ModelLowering::lowerStore(StoreOp op) {
   if (i < 0)
     return op.emitOpError() << "stores " << op.getState()
                             << ", which the model's ABI does not hold";
+  // A load is a view of the state, not a copy: no value loaded from it may
+  // be used after this store (nl-expand-updates never writes that).
+  for (Operation *user : stateUsers(stateArgs[i], op)) {
+    InFlightDiagnostic diag = op.emitOpError()
+                              << "overwrites " << op.getState()
+                              << " while a value loaded from it is still used";
+    diag.attachNote(user->getLoc()) << "used here, after the store";
+    return diag;
+  }
   Value src = buf(op.getValue()), dst = stateArgs[i];
   if (src == dst)
     return success();
@@ -45,6 +54,23 @@ LogicalResult ModelLowering::lowerStore(StoreOp op) {
                             dst, ivs);
   });
   return success();
+}
+
+SmallVector<Operation *> ModelLowering::stateUsers(Value state, StoreOp store) {
+  SmallVector<Operation *> late;
+  auto after = [&](Operation *user) {
+    // Compare in the innermost block that holds both ops.
+    for (Operation *s = store; s; s = s->getParentOp())
+      if (Operation *u = s->getBlock()->findAncestorOpInBlock(*user))
+        return u != s && s->isBeforeInBlock(u);
+    return false;
+  };
+  for (auto &[value, buffer] : buffers)
+    if (buffer == state && isa_and_nonnull<LoadOp>(value.getDefiningOp()))
+      for (Operation *user : value.getUsers())
+        if (after(user))
+          late.push_back(user);
+  return late;
 }
 
 LogicalResult ModelLowering::lowerGuarded(Operation *op, StringRef level,

@@ -248,6 +248,8 @@ private:
   static std::string stateName(SymbolRefAttr ref);
   LogicalResult lowerLoad(LoadOp op);
   LogicalResult lowerStore(StoreOp op);
+  /// The users, after `store`, of values loaded from `state`.
+  SmallVector<Operation *> stateUsers(Value state, StoreOp store);
   /// nl.learn / nl.apply: `body` behind the level's active bit (learn), its
   /// active and fire bits (apply in the step) or its fire bit (the flush).
   LogicalResult lowerGuarded(Operation *op, StringRef level, Region &body,

@@ -60,10 +60,11 @@
 using namespace mlir;
 
 namespace {
-constexpr nlc::Phase kPhases[] = {
-    nlc::Phase::AST,    nlc::Phase::NL,   nlc::Phase::Scheduled,
-    nlc::Phase::Expanded, nlc::Phase::Linalg, nlc::Phase::LLVM, nlc::Phase::Obj,
-    nlc::Phase::Lib,    nlc::Phase::PTX,  nlc::Phase::CudaSrc};
+constexpr nlc::Phase kPhases[] = {nlc::Phase::AST,       nlc::Phase::NL,
+                                  nlc::Phase::Scheduled, nlc::Phase::Expanded,
+                                  nlc::Phase::Linalg,    nlc::Phase::LLVM,
+                                  nlc::Phase::Obj,       nlc::Phase::Lib,
+                                  nlc::Phase::PTX,       nlc::Phase::CudaSrc};
 } // namespace
 
 llvm::StringRef nlc::phaseName(Phase phase) {

@@ -268,8 +268,7 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       if (std::optional<StateRole> r = s.getRole())
         role = *r == StateRole::accumulator ? ABITensor::Role::Accumulator
                                             : ABITensor::Role::Gate;
-      abi.state.push_back({role,
-                           info.name + "." + s.getSymName().str(),
+      abi.state.push_back({role, info.name + "." + s.getSymName().str(),
                            llvm::to_vector(storage.getShape()),
                            static_cast<int>(i), s.getInitAttr(), s});
     }

@@ -36,11 +36,12 @@ static cl::opt<nlc::Target>
            cl::values(clEnumValN(nlc::Target::CPU, "cpu", "host CPU (default)"),
                       clEnumValN(nlc::Target::CUDA, "cuda", "NVIDIA GPU")),
            cl::cat(mainCategory));
-static cl::opt<std::string> emit(
-    "emit",
-    cl::desc("Stop after a phase: ast, nl (default), scheduled, expanded, loops, llvm, "
-             "obj, lib, ptx, cuda-src"),
-    cl::value_desc("phase"), cl::init("nl"), cl::cat(mainCategory));
+static cl::opt<std::string>
+    emit("emit",
+         cl::desc("Stop after a phase: ast, nl (default), scheduled, expanded, "
+                  "loops, llvm, "
+                  "obj, lib, ptx, cuda-src"),
+         cl::value_desc("phase"), cl::init("nl"), cl::cat(mainCategory));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
 static cl::opt<OptLevel> optLevel(cl::desc("Optimization level"),
                                   cl::values(clEnumVal(O0, "no optimization"),
@@ -96,8 +97,7 @@ static cl::opt<nlc::ChunkForm> chunkForm(
                           "never: every token runs the per-token step")),
     cl::init(nlc::ChunkForm::Auto), cl::cat(mainCategory));
 static cl::opt<nlc::UpdateForm> updateForm(
-    "update-form",
-    cl::desc("CPU: how the learning rules are compiled"),
+    "update-form", cl::desc("CPU: how the learning rules are compiled"),
     cl::values(clEnumValN(nlc::UpdateForm::Fused, "fused",
                           "each level's update as one fused kernel (default)"),
                clEnumValN(nlc::UpdateForm::Expanded, "expanded",
@@ -185,9 +185,10 @@ int main(int argc, char **argv) {
   options.summary = summary;
   std::optional<nlc::Phase> phase = nlc::parsePhase(emit);
   if (!phase) {
-    llvm::errs() << "nlc: error: unknown --emit value '" << emit
-                 << "'; expected ast, nl, scheduled, expanded, loops, llvm, obj, lib, "
-                    "ptx or cuda-src\n";
+    llvm::errs()
+        << "nlc: error: unknown --emit value '" << emit
+        << "'; expected ast, nl, scheduled, expanded, loops, llvm, obj, lib, "
+           "ptx or cuda-src\n";
     return 1;
   }
   options.emit = *phase;

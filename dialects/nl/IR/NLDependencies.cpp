@@ -129,7 +129,7 @@ FailureOr<SmallVector<unsigned>> LevelGraph::topologicalOrder(
 }
 
 FailureOr<SmallVector<Operation *>> mlir::nl::orderStepOps(ModelOp model,
-                                                          StepOp step) {
+                                                           StepOp step) {
   llvm::DenseMap<StringRef, UpdateOp> updates;
   step.walk([&](UpdateOp u) { updates[u.getLevel()] = u; });
   SmallVector<Operation *> order;
@@ -197,4 +197,3 @@ FailureOr<SmallVector<Operation *>> mlir::nl::orderStepOps(ModelOp model,
   }
   return order;
 }
-

@@ -63,8 +63,8 @@ static RankedTensorType lookupStorage(Operation *op, SymbolRefAttr ref,
   return storage;
 }
 
-static LogicalResult checkStorage(Operation *op, SymbolRefAttr ref,
-                                  Type type, SymbolTableCollection &tables) {
+static LogicalResult checkStorage(Operation *op, SymbolRefAttr ref, Type type,
+                                  SymbolTableCollection &tables) {
   RankedTensorType storage = lookupStorage(op, ref, tables);
   if (!storage)
     return failure();
@@ -92,9 +92,8 @@ LogicalResult StoreOp::verifySymbolUses(SymbolTableCollection &tables) {
                                         : cast<ApplyOp>(guard).getLevel();
   if (owner == getLevelName())
     return success();
-  LevelOp level = lookupLevelFor(*this, FlatSymbolRefAttr::get(
-                                            getContext(), owner),
-                                 tables);
+  LevelOp level = lookupLevelFor(
+      *this, FlatSymbolRefAttr::get(getContext(), owner), tables);
   if (level && level.getRuleAttr())
     for (FlatSymbolRefAttr ref : level.getRuleAttr().getViaLevels())
       if (ref.getValue() == getLevelName())
@@ -133,10 +132,10 @@ LogicalResult ApplyOp::verifySymbolUses(SymbolTableCollection &tables) {
   if (failed(verifyGuard(*this, tables)))
     return failure();
   for (Operation *op = (*this)->getNextNode(); op; op = op->getNextNode())
-    if (auto learn = dyn_cast<LearnOp>(op); learn && learn.getLevel() == getLevel()) {
-      InFlightDiagnostic diag = emitOpError()
-                                << "precedes the nl.learn of level @"
-                                << getLevel();
+    if (auto learn = dyn_cast<LearnOp>(op);
+        learn && learn.getLevel() == getLevel()) {
+      InFlightDiagnostic diag =
+          emitOpError() << "precedes the nl.learn of level @" << getLevel();
       diag.attachNote(learn.getLoc()) << "the learn is here";
       return diag;
     }

@@ -750,7 +750,7 @@ def NL_LearnOp : NL_GuardOp<"learn"> {
     ```mlir
     nl.learn @memory {
       %acc = nl.load @memory::@__acc : tensor<32x32xf32>
-      %acc1 = nl.add %acc, %g : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<32x32xf32>
+      %acc1 = nl.add %acc, %g : tensor<32x32xf32>, tensor<32x32xf32> -> tensor<32x32xf32>
       nl.store @memory::@__acc(%acc1 : tensor<32x32xf32>)
     }
     ```
@@ -775,7 +775,7 @@ def NL_ApplyOp : NL_GuardOp<"apply"> {
     nl.apply @memory {
       %M = nl.load @memory::@M : tensor<32x32xf32>
       %acc = nl.load @memory::@__acc : tensor<32x32xf32>
-      %M1 = nl.sub %M, %acc : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<32x32xf32>
+      %M1 = nl.sub %M, %acc : tensor<32x32xf32>, tensor<32x32xf32> -> tensor<32x32xf32>
       nl.store @memory::@M(%M1 : tensor<32x32xf32>)
       %z = arith.constant dense<0.0> : tensor<32x32xf32>
       nl.store @memory::@__acc(%z : tensor<32x32xf32>)

@@ -121,10 +121,10 @@ private:
   Value sign(Value e) {
     Shape s = shapeOf(e);
     Value zero = splat(0.0, s);
-    Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, e,
-                                      zero);
-    Value neg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, e,
-                                      zero);
+    Value pos =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, e, zero);
+    Value neg =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, e, zero);
     Value inner = arith::SelectOp::create(b, loc, neg, splat(-1.0, s), zero);
     return arith::SelectOp::create(b, loc, pos, splat(1.0, s), inner);
   }
@@ -308,11 +308,11 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
   Value k = u.getKey(), v = u.getValue(), lr = lrLive;
   if (mlp) {
     if (u.getGrad().size() != tensors.size())
-      return u.emitOpError() << "updates the MLP memory of @"
-                             << level.getSymName()
-                             << " without one gradient per stored tensor; "
-                                "run nl-expand-mlp and nl-derive-gradients "
-                                "first";
+      return u.emitOpError()
+             << "updates the MLP memory of @" << level.getSymName()
+             << " without one gradient per stored tensor; "
+                "run nl-expand-mlp and nl-derive-gradients "
+                "first";
     for (auto [t, g] : llvm::zip(tensors, u.getGrad())) {
       FailureOr<Value> l = gate(lr, t);
       if (failed(l))
@@ -368,7 +368,8 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
           Value delta = splat(rule.getHuberDelta()->convertToDouble());
           if (Value ds = u.getDeltaScale()) {
             Shape perHead = shapeOf(rowSum(e));
-            FailureOr<Value> d = gateFor(ds, Layout::MlpPart, perHead, heads, u);
+            FailureOr<Value> d =
+                gateFor(ds, Layout::MlpPart, perHead, heads, u);
             if (failed(d))
               return failure();
             delta = mul(delta, *d);
@@ -376,8 +377,8 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
           Value norm = math::SqrtOp::create(b, loc, rowSum(mul(e, e)));
           Shape ns = shapeOf(norm);
           Value thr = add(delta, splat(0.0, ns));
-          Value small = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OLE, norm, thr);
+          Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
+                                              norm, thr);
           Value in = arith::UIToFPOp::create(b, loc, ty(ns), small);
           Value out = sub(splat(1.0, ns), in);
           Value inside = mul(l2, in);
@@ -452,10 +453,9 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
     for (Tensor &t : tensors)
       store(t.acc, chunked ? add(load(t.acc, t.shape), t.grad) : t.grad);
     for (UpdateOp o : chunked ? owners : SmallVector<UpdateOp>())
-      for (auto [name, live] :
-           {std::pair<StringRef, Value>{"lr", o.getLr()},
-            {"retain", o.getRetain()},
-            {"momentum_decay", o.getMomentumDecay()}}) {
+      for (auto [name, live] : {std::pair<StringRef, Value>{"lr", o.getLr()},
+                                {"retain", o.getRetain()},
+                                {"momentum_decay", o.getMomentumDecay()}}) {
         if (!live)
           continue;
         std::string key = ("__gate." + o.getLevel() + "." + name).str();
@@ -551,8 +551,7 @@ void expandRead(OpBuilder &b, ReadOp read, LevelOp level) {
   RankedTensorType storage = getStorageTensorType(matrix);
   SymbolRefAttr ref = SymbolRefAttr::get(
       b.getStringAttr(level.getSymName()),
-      {FlatSymbolRefAttr::get(b.getContext(),
-                              level.getMemory().getSymName())});
+      {FlatSymbolRefAttr::get(b.getContext(), level.getMemory().getSymName())});
   Value M = LoadOp::create(b, read.getLoc(), storage, ref);
   Value y = LinearOp::create(b, read.getLoc(), read.getResult().getType(),
                              read.getQuery(), M, Value(), UnitAttr());
@@ -565,8 +564,7 @@ void expandWeights(OpBuilder &b, WeightsOp weights, LevelOp level) {
   for (auto [p, r] : llvm::zip(mlp.getParts(), weights.getResults())) {
     SymbolRefAttr ref = SymbolRefAttr::get(
         b.getStringAttr(level.getSymName()),
-        {FlatSymbolRefAttr::get(b.getContext(),
-                                level.getMemory().getSymName()),
+        {FlatSymbolRefAttr::get(b.getContext(), level.getMemory().getSymName()),
          FlatSymbolRefAttr::get(b.getContext(), p.name)});
     r.replaceAllUsesWith(
         LoadOp::create(b, weights.getLoc(), r.getType(), ref).getResult());

@@ -132,12 +132,12 @@ def NLExpandUpdates : Pass<"nl-expand-updates", "::mlir::nl::ModelOp"> {
     // becomes (a per-token level)
     %M = nl.load @memory::@M : tensor<32x32xf32>
     %p = nl.linear %k, %M : (tensor<32xf32>, tensor<32x32xf32>) -> tensor<32xf32>
-    %e = nl.sub %p, %v : (tensor<32xf32>, tensor<32xf32>) -> tensor<32xf32>
+    %e = nl.sub %p, %v : tensor<32xf32>, tensor<32xf32> -> tensor<32xf32>
     %g = nl.outer %e, %k : tensor<32xf32>, tensor<32xf32> -> tensor<32x32xf32>
-    %a = nl.mul %g, %lr : (tensor<32x32xf32>, tensor<f32>) -> tensor<32x32xf32>
+    %a = nl.mul %g, %lr : tensor<32x32xf32>, tensor<f32> -> tensor<32x32xf32>
     nl.apply @memory {
       %M0 = nl.load @memory::@M : tensor<32x32xf32>
-      %M1 = nl.sub %M0, %a : (tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<32x32xf32>
+      %M1 = nl.sub %M0, %a : tensor<32x32xf32>, tensor<32x32xf32> -> tensor<32x32xf32>
       nl.store @memory::@M(%M1 : tensor<32x32xf32>)
     }
     ```
