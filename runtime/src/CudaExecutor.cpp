@@ -314,12 +314,19 @@ bool CudaExecutor::zeroState(size_t j, std::vector<float> &host,
   return synchronize("after zeroing state", error);
 }
 
-bool CudaExecutor::run(const std::vector<std::vector<float>> &hostParams,
-                       const std::vector<std::vector<float>> &hostState,
-                       const float *tokensIn, int64_t tokens,
-                       const std::vector<float *> &hostOutputs, uint64_t active,
-                       const std::vector<uint64_t> &fireMasks, uint64_t flush,
+bool CudaExecutor::run(const CallPlan &plan, const CallIO &io,
                        std::string *error) {
+  return launch(io.params, io.state, io.x, plan.tokens, io.outputs, io.active,
+                plan.fire, plan.flush, error);
+}
+
+bool CudaExecutor::launch(const std::vector<std::vector<float>> &hostParams,
+                          const std::vector<std::vector<float>> &hostState,
+                          const float *tokensIn, int64_t tokens,
+                          const std::vector<float *> &hostOutputs,
+                          uint64_t active,
+                          const std::vector<uint64_t> &fireMasks,
+                          uint64_t flush, std::string *error) {
   const Manifest &m = model.manifest();
   if (!bind(error))
     return false;

@@ -23,6 +23,7 @@
 #define NLRT_SRC_CUDAEXECUTOR_H
 
 #include "CudaDriver.h"
+#include "Executor.h"
 
 #include "nlrt/Model.h"
 
@@ -33,14 +34,14 @@
 
 namespace nlrt {
 
-class CudaExecutor {
+class CudaExecutor : public Executor {
 public:
   /// Opens cuda:0 (CUDA_VISIBLE_DEVICES picks which GPU that is), JIT-loads
   /// the model's image, finds its kernels and allocates parameters and the
   /// state of `batch` streams. Null with a message on failure.
   static std::unique_ptr<CudaExecutor> create(const Model &model, int64_t batch,
                                               std::string *error);
-  ~CudaExecutor();
+  ~CudaExecutor() override;
   CudaExecutor(const CudaExecutor &) = delete;
   CudaExecutor &operator=(const CudaExecutor &) = delete;
 
@@ -54,16 +55,21 @@ public:
   /// Zeroes state `j` in both copies (on the device without a round trip).
   bool zeroState(size_t j, std::vector<float> &host, std::string *error);
 
+  /// Runs a call in one launch: the kernel loops over the plan's tokens
+  /// with its per-token fire masks (launch() with plan.fire and plan.flush);
+  /// the plan's items and thread split are for the CPU.
+  bool run(const CallPlan &plan, const CallIO &io, std::string *error) override;
+
   /// Runs `tokens` tokens of every stream: uploads `x` [B, T, dim] and the
   /// fire masks, launches the steps kernel (and the flush kernel if `flush`
   /// is nonzero), and copies the outputs back into `outputs[k]`
   /// ([B, T, numel_k]). `params` and `state` are the host copies, read only
   /// for tensors whose upload is still pending.
-  bool run(const std::vector<std::vector<float>> &params,
-           const std::vector<std::vector<float>> &state, const float *x,
-           int64_t tokens, const std::vector<float *> &outputs, uint64_t active,
-           const std::vector<uint64_t> &fire, uint64_t flush,
-           std::string *error);
+  bool launch(const std::vector<std::vector<float>> &params,
+              const std::vector<std::vector<float>> &state, const float *x,
+              int64_t tokens, const std::vector<float *> &outputs,
+              uint64_t active, const std::vector<uint64_t> &fire,
+              uint64_t flush, std::string *error);
 
 private:
   /// Which copy of a tensor holds its current value.

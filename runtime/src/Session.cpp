@@ -6,23 +6,20 @@
 
 #include "nlrt/Session.h"
 
+#include "CallPlan.h"
 #include "Checks.h"
 #include "CudaExecutor.h"
+#include "Executor.h"
 
 #include "nlrt/Safetensors.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <functional>
-#include <limits.h>
 #include <new>
-#include <pthread.h>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 using namespace nlrt;
@@ -68,8 +65,14 @@ int64_t outputNumel(const std::vector<int64_t> &shape) {
 Session::Session(const Model &model, int64_t batch, Clock clock)
     : model(model), streams(batch), timer(std::move(clock)) {}
 
-// Out of line: CudaExecutor is incomplete in the header.
+// Out of line: Executor is incomplete in the header.
 Session::~Session() = default;
+
+void SessionTestAccess::setExecutor(Session &session,
+                                    std::unique_ptr<Executor> e) {
+  session.gpu = nullptr;
+  session.executor = std::move(e);
+}
 
 bool nlrt::parseCheckMode(const std::string &text, CheckMode &out) {
   if (text == "off")
@@ -156,10 +159,15 @@ std::unique_ptr<Session> Session::create(const Model &model, int64_t batch,
     return nullptr;
   }
   s->reportedNonFinite.assign(m.state.size(), false);
+  if (device == Device::CPU)
+    s->executor = makeCpuExecutor(model);
   if (device == Device::CUDA) {
-    s->gpu = CudaExecutor::create(model, batch, error);
-    if (!s->gpu)
+    std::unique_ptr<CudaExecutor> cuda =
+        CudaExecutor::create(model, batch, error);
+    if (!cuda)
       return nullptr;
+    s->gpu = cuda.get();
+    s->executor = std::move(cuda);
     for (size_t i = 0; i < s->params.size(); ++i)
       if (!s->gpu->writeParam(i, s->params[i], error))
         return nullptr;
@@ -456,82 +464,6 @@ std::vector<char> Session::chunkStarts(int64_t tokens, uint64_t active) const {
   return starts;
 }
 
-namespace {
-
-/// The stack a thread of ours has (0: one we did not create, whose stack
-/// we assume holds kCallerStack bytes of frames).
-thread_local size_t ownStack = 0;
-/// The frames a caller's thread is trusted to hold; larger ones (a step
-/// with a long attention window, say) run on threads we create with a stack
-/// that holds them.
-constexpr size_t kCallerStack = size_t(1) << 20;
-/// What a frame needs beyond the manifest's stack_bytes (spills, calls,
-/// libc).
-constexpr size_t kStackSlack = size_t(2) << 20;
-
-struct ThreadStart {
-  std::function<void()> body;
-  size_t stack;
-};
-
-void *threadMain(void *arg) {
-  std::unique_ptr<ThreadStart> start(static_cast<ThreadStart *>(arg));
-  ownStack = start->stack;
-  start->body();
-  return nullptr;
-}
-
-/// Runs work(begin, end) over ranges that split [0, items) evenly into
-/// `parts`, on up to `parts` threads (this one included when its stack
-/// holds `frameBytes`), each with a stack for `frameBytes` of frames. A
-/// thread that cannot be created leaves its ranges to the others; false
-/// (with nothing run) only if no thread can run them at all.
-template <typename Work>
-bool splitOverThreads(int64_t items, int64_t parts, size_t frameBytes,
-                      const Work &work, std::string *error) {
-  std::atomic<int64_t> next{0};
-  auto drain = [&] {
-    for (int64_t p; (p = next.fetch_add(1)) < parts;)
-      work(items * p / parts, items * (p + 1) / parts);
-  };
-  size_t need = frameBytes + kStackSlack;
-  bool here = frameBytes <= (ownStack ? ownStack - kStackSlack : kCallerStack);
-  long page = ::sysconf(_SC_PAGESIZE);
-  size_t stack = std::max<size_t>(need, PTHREAD_STACK_MIN);
-  if (page > 0)
-    stack = (stack + page - 1) / page * page;
-  std::vector<pthread_t> helpers;
-  for (int64_t w = here ? 1 : 0; w < parts; ++w) {
-    pthread_attr_t attr;
-    if (pthread_attr_init(&attr) != 0)
-      break;
-    pthread_t id;
-    auto *start = new ThreadStart{drain, stack};
-    int rc = pthread_attr_setstacksize(&attr, stack);
-    if (rc == 0)
-      rc = pthread_create(&id, &attr, threadMain, start);
-    pthread_attr_destroy(&attr);
-    if (rc != 0) {
-      delete start;
-      if (helpers.empty() && !here) {
-        *error = "cannot start a thread with a " + std::to_string(stack) +
-                 "-byte stack for this model's steps (stack_bytes " +
-                 std::to_string(frameBytes) + "): " + std::strerror(rc);
-        return false;
-      }
-      break;
-    }
-    helpers.push_back(id);
-  }
-  if (here)
-    drain();
-  for (pthread_t id : helpers)
-    pthread_join(id, nullptr);
-  return true;
-}
-
-} // namespace
-
 bool Session::zeroPending(size_t level, std::string *error) {
   const Manifest &m = model.manifest();
   for (size_t j = 0; j < m.state.size(); ++j)
@@ -609,148 +541,31 @@ bool Session::run(const float *x, int64_t tokens,
   for (size_t i : timer.endOfCall())
     flush |= uint64_t(1) << i;
 
-  if (gpu) {
-    // One launch runs every token of every stream; `threads` has no use.
-    if (!gpu->run(params, state, x, tokens, outputs, active, fire, flush,
-                  error)) {
-      std::string ignored;
-      timer.loadState(clockBefore, &ignored);
-      return false;
-    }
-    for (size_t i : dropped)
-      if (!zeroPending(i, error))
-        return false;
-    return checkAfterRun(tokens, outputs, error);
-  }
-
-  std::vector<const float *> paramPtrs;
-  for (const auto &p : params)
-    paramPtrs.push_back(p.data());
-  std::vector<int64_t> outNumel;
-  for (const auto &o : m.outputs)
-    outNumel.push_back(outputNumel(o));
-
-  int64_t workers = std::max<int64_t>(1, std::min<int64_t>(threads, streams));
-  // Threads left over once every worker has a stream form each worker's
-  // team for the parallel loops inside a step (B = 1 uses them all).
-  int team = static_cast<int>(std::max<int64_t>(1, threads / workers));
-  // With a step of one head (nl-split-heads), a stream's team splits its
-  // heads instead: each thread a range of heads over a run of per-token
-  // steps, so that a head's state stays in one core's cache and the
-  // threads meet once per run, not once per token. Runs shorter than
-  // kMinHeadRun tokens do not pay for starting the threads.
-  constexpr int64_t kMinHeadRun = 16;
-  int64_t heads = m.headSplit;
-  int headTeam =
-      model.headStep() ? static_cast<int>(std::min<int64_t>(team, heads)) : 1;
-  // The chunk entry gets the levels that fire on any of its tokens (a
-  // slower level's on the last one).
-  auto chunkFires = [&](int64_t t) {
-    uint64_t fires = 0;
-    for (int64_t s = t; s < t + m.chunkSize; ++s)
-      fires |= fire[s];
-    return fires;
-  };
-  auto runHeads = [&](int64_t b, int64_t begin, int64_t end) {
-    auto work = [&](int64_t h0, int64_t h1) {
-      if (model.setThreads())
-        model.setThreads()(1);
-      std::vector<float *> statePtrs(state.size());
-      std::vector<float *> outPtrs(outputs.size());
-      // A head's chunk writes its outputs as [C, numel / heads] rows, which
-      // are then put in place among the other heads'.
-      std::vector<std::vector<float>> chunkOut(outputs.size());
-      for (size_t o = 0; o < outputs.size(); ++o)
-        chunkOut[o].resize(model.headChunk() ? m.chunkSize * outNumel[o] / heads
-                                             : 0);
-      for (int64_t h = h0; h < h1; ++h) {
-        for (size_t j = 0; j < state.size(); ++j)
-          statePtrs[j] = state[j].data() + b * m.state[j].numel +
-                         h * (m.state[j].numel / heads);
-        for (int64_t t = begin; t < end;) {
-          const float *xt = x + (b * tokens + t) * m.dim;
-          if (model.headChunk() && chunkAt[t]) {
-            for (size_t o = 0; o < outputs.size(); ++o)
-              outPtrs[o] = chunkOut[o].data();
-            model.headChunk()(paramPtrs.data(), statePtrs.data(), xt,
-                              outPtrs.data(), active, chunkFires(t), h);
-            for (size_t o = 0; o < outputs.size(); ++o) {
-              int64_t per = outNumel[o] / heads;
-              for (int64_t s = 0; s < m.chunkSize; ++s)
-                std::copy_n(chunkOut[o].data() + s * per, per,
-                            outputs[o] + (b * tokens + t + s) * outNumel[o] +
-                                h * per);
-            }
-            t += m.chunkSize;
-            continue;
-          }
-          for (size_t o = 0; o < outputs.size(); ++o)
-            outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o] +
-                         h * (outNumel[o] / heads);
-          model.headStep()(paramPtrs.data(), statePtrs.data(), xt,
-                           outPtrs.data(), active, fire[t], h);
-          ++t;
-        }
-      }
-    };
-    // Threads of ours with stacks for the frames: a failure to add one
-    // leaves the heads to the others.
-    std::string ignored;
-    splitOverThreads(heads, headTeam, m.stackBytes, work, &ignored);
-  };
-  auto runStreams = [&](int64_t begin, int64_t end) {
-    if (model.setThreads())
-      model.setThreads()(team);
-    std::vector<float *> statePtrs(state.size());
-    std::vector<float *> outPtrs(outputs.size());
-    for (int64_t b = begin; b < end; ++b) {
-      for (size_t j = 0; j < state.size(); ++j)
-        statePtrs[j] = state[j].data() + b * m.state[j].numel;
-      // With a chunk entry of one head, the whole call runs head by head:
-      // each thread its heads' chunks and other tokens.
-      if (model.headChunk() && headTeam > 1) {
-        runHeads(b, 0, tokens);
-        if (model.setThreads())
-          model.setThreads()(team);
-        if (flush)
-          model.flush()(paramPtrs.data(), statePtrs.data(), flush);
-        continue;
-      }
-      for (int64_t t = 0; t < tokens;) {
-        // A whole chunk of every learning level runs in one call of the
-        // chunk entry; a long enough run of other tokens runs head by head
-        // when the stream has threads for it; any other token runs the
-        // step.
-        int64_t run = 0;
-        while (!chunkAt[t] && headTeam > 1 && t + run < tokens &&
-               !chunkAt[t + run])
-          ++run;
-        if (run >= kMinHeadRun) {
-          runHeads(b, t, t + run);
-          if (model.setThreads())
-            model.setThreads()(team);
-          t += run;
-          continue;
-        }
-        for (size_t o = 0; o < outputs.size(); ++o)
-          outPtrs[o] = outputs[o] + (b * tokens + t) * outNumel[o];
-        StepFn fn = chunkAt[t] ? model.chunk() : model.step();
-        fn(paramPtrs.data(), statePtrs.data(), x + (b * tokens + t) * m.dim,
-           outPtrs.data(), active, chunkAt[t] ? chunkFires(t) : fire[t]);
-        t += chunkAt[t] ? m.chunkSize : 1;
-      }
-      if (flush)
-        model.flush()(paramPtrs.data(), statePtrs.data(), flush);
-    }
-  };
-  if (!splitOverThreads(streams, workers, m.stackBytes, runStreams, error)) {
+  // Which entry point runs which tokens, and on which threads (on CUDA one
+  // launch runs every token of every stream; `threads` has no use there).
+  CallFacts facts;
+  facts.tokens = tokens;
+  facts.chunkSize = m.chunkSize;
+  facts.chunkStarts = std::move(chunkAt);
+  facts.fire = std::move(fire);
+  facts.flush = flush;
+  facts.hasChunk = model.chunk() != nullptr;
+  facts.hasHeadStep = model.headStep() != nullptr;
+  facts.hasHeadChunk = model.headChunk() != nullptr;
+  facts.heads = m.headSplit;
+  facts.threads = threads;
+  facts.streams = streams;
+  CallPlan plan = planCall(std::move(facts));
+  CallIO io{params, state, x, outputs, active};
+  if (!executor->run(plan, io, error)) {
     // Nothing ran: the clock goes back to where it was.
     std::string ignored;
     timer.loadState(clockBefore, &ignored);
     return false;
   }
   for (size_t i : dropped)
-    zeroPending(i, error);
+    if (!zeroPending(i, error))
+      return false;
   return checkAfterRun(tokens, outputs, error);
 }
 

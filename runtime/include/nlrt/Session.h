@@ -38,6 +38,8 @@ bool parseDevice(const std::string &text, Device &out);
 std::vector<std::string> listDevices();
 
 class CudaExecutor;
+class Executor;
+struct SessionTestAccess;
 
 /// What a check of values does when it finds a NaN or an Inf.
 enum class CheckMode { Off, Warn, Error };
@@ -190,8 +192,13 @@ private:
   static constexpr int64_t kStateCheckTokens = 256;
   int64_t tokensSinceStateCheck = 0;
   WarningHandler warn;
-  /// The device half of a CUDA session; null on the CPU.
-  std::unique_ptr<CudaExecutor> gpu;
+  /// What runs a call's plan: the CPU executor (its thread pool) or the
+  /// CUDA one.
+  std::unique_ptr<Executor> executor;
+  /// The executor when it is the device half of a CUDA session (it also
+  /// mirrors the state); null on the CPU.
+  CudaExecutor *gpu = nullptr;
+  friend struct SessionTestAccess;
 };
 
 } // namespace nlrt
