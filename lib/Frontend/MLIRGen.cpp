@@ -12,6 +12,7 @@
 #include "nlc/Frontend/MLIRGen.h"
 
 #include "nl/IR/NLOps.h"
+#include "nl/IR/NLRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -60,59 +61,20 @@ std::string suggest(StringRef name, ArrayRef<StringRef> candidates) {
   return best;
 }
 
-/// The fields of a rule, as written in a `rule { ... }` block.
-const StringRef kFields[] = {"objective",
-                             "retention",
-                             "decay_order",
-                             "algorithm",
-                             "via",
-                             "grad_at",
-                             "read",
-                             "l2",
-                             "p",
-                             "huber_delta",
-                             "window",
-                             "precond",
-                             "precond_target",
-                             "dgd_step",
-                             "ns_steps",
-                             "eps",
-                             "slow_weight",
-                             "write",
-                             "grad_source",
-                             "lr_placement"};
+/// The fields of a rule, as written in a `rule { ... }` block: the rule
+/// registry's.
+SmallVector<StringRef> ruleFieldNames() {
+  SmallVector<StringRef> names;
+  for (const mlir::nl::RuleField &f : mlir::nl::ruleFields())
+    names.push_back(f.name);
+  return names;
+}
 
 /// The spellings of a rule field that takes an enumeration; empty for the
 /// other fields.
 SmallVector<StringRef> ruleFieldSpellings(StringRef field) {
-  using namespace mlir::nl;
-  if (field == "objective")
-    return enumSpellings<Objective>();
-  if (field == "retention")
-    return enumSpellings<Retention>();
-  if (field == "decay_order")
-    return enumSpellings<DecayOrder>();
-  if (field == "algorithm")
-    return enumSpellings<Algorithm>();
-  if (field == "grad_at")
-    return enumSpellings<GradPoint>();
-  if (field == "read")
-    return enumSpellings<ReadOrder>();
-  if (field == "l2")
-    return enumSpellings<L2Convention>();
-  if (field == "precond")
-    return enumSpellings<Precond>();
-  if (field == "precond_target")
-    return enumSpellings<PrecondTarget>();
-  if (field == "dgd_step")
-    return enumSpellings<DgdStep>();
-  if (field == "write")
-    return enumSpellings<WriteMode>();
-  if (field == "grad_source")
-    return enumSpellings<GradSource>();
-  if (field == "lr_placement")
-    return enumSpellings<LrPlacement>();
-  return {};
+  const mlir::nl::RuleField *f = mlir::nl::lookupRuleField(field);
+  return f && f->spellings ? f->spellings() : SmallVector<StringRef>();
 }
 
 struct Hyper {
@@ -637,14 +599,14 @@ FailureOr<RuleAttr> MLIRGen::genRule(const nlc::ast::Level &level,
     fields[kv.key] = &kv;
   }
 
+  SmallVector<StringRef> kFields = ruleFieldNames();
   for (auto &entry : fields) {
     if (llvm::is_contained(kFields, entry.getKey()))
       continue;
     const nlc::ast::KeyValue &kv = *entry.second;
-    InFlightDiagnostic diag = error(kv.loc)
-                              << "unknown rule field '" << kv.key
-                              << "'; expected one of "
-                              << llvm::join(ArrayRef<StringRef>(kFields), ", ");
+    InFlightDiagnostic diag = error(kv.loc) << "unknown rule field '" << kv.key
+                                            << "'; expected one of "
+                                            << llvm::join(kFields, ", ");
     std::string hint = suggest(kv.key, kFields);
     if (!hint.empty())
       diag << " (did you mean '" << hint << "'?)";
@@ -756,15 +718,15 @@ InFlightDiagnostic MLIRGen::unknownLevel(SMLoc l, const llvm::Twine &what,
 
 LogicalResult MLIRGen::checkDefaults(ArrayRef<nlc::ast::KeyValue> defaults) {
   // Defaults are checked where they are written, even if no level uses them.
+  SmallVector<StringRef> kFields = ruleFieldNames();
   llvm::StringSet<> seen;
   for (const nlc::ast::KeyValue &kv : defaults) {
     if (!seen.insert(kv.key).second)
       return error(kv.loc) << "rule field '" << kv.key << "' given twice";
     if (!llvm::is_contained(kFields, kv.key)) {
-      InFlightDiagnostic diag =
-          error(kv.loc) << "unknown rule field '" << kv.key
-                        << "'; expected one of "
-                        << llvm::join(ArrayRef<StringRef>(kFields), ", ");
+      InFlightDiagnostic diag = error(kv.loc) << "unknown rule field '"
+                                              << kv.key << "'; expected one of "
+                                              << llvm::join(kFields, ", ");
       std::string hint = suggest(kv.key, kFields);
       if (!hint.empty())
         diag << " (did you mean '" << hint << "'?)";

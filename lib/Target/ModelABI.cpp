@@ -6,6 +6,8 @@
 
 #include "nlc/Target/ModelABI.h"
 
+#include "nl/IR/NLRules.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
@@ -100,13 +102,16 @@ std::string unsupported(LevelOp level, bool chunked) {
     return "'precond = delta' other than on an MLP memory or a matrix memory "
            "with algorithm "
            "'gd'";
+  // Where each algorithm compiles is the rule registry's.
+  if (chunked && !algorithmEntry(rule.getAlgorithm()).chunked)
+    return ("algorithm '" + stringifyAlgorithm(rule.getAlgorithm()) +
+            "' on a level with a period above 1")
+        .str();
   switch (rule.getAlgorithm()) {
   case Algorithm::gd:
   case Algorithm::momentum:
     break;
   case Algorithm::m3: {
-    if (chunked)
-      return "algorithm 'm3' on a level with a period above 1";
     if (!isa<MatrixType>(type))
       return "algorithm 'm3' on a memory that is not a matrix";
     auto model = level->getParentOfType<ModelOp>();
@@ -116,22 +121,16 @@ std::string unsupported(LevelOp level, bool chunked) {
     break;
   }
   case Algorithm::muon:
-    if (chunked)
-      return "algorithm 'muon' on a level with a period above 1";
     if (!isa<MatrixType>(type))
       return "algorithm 'muon' on a memory that is not a matrix";
     break;
   case Algorithm::dgd:
-    if (chunked)
-      return "algorithm 'dgd' on a level with a period above 1";
     if (!isa<MatrixType>(type))
       return "algorithm 'dgd' on a memory that is not a matrix";
     if (rule.getLrPlacement() != LrPlacement::per_token)
       return "algorithm 'dgd' with lr_placement = per_chunk";
     break;
   case Algorithm::adam:
-    if (chunked)
-      return "algorithm 'adam' on a level with a period above 1";
     break;
   default:
     return ("algorithm '" + stringifyAlgorithm(rule.getAlgorithm()) + "'")

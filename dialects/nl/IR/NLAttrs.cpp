@@ -6,6 +6,7 @@
 
 #include "nl/IR/NLAttrs.h"
 #include "nl/IR/NLDialect.h"
+#include "nl/IR/NLRules.h"
 #include "nl/IR/NLTypes.h"
 
 #include "mlir/IR/Builders.h"
@@ -138,19 +139,7 @@ void PeriodAttr::print(AsmPrinter &printer) const {
 //===----------------------------------------------------------------------===//
 
 unsigned RuleAttr::expectedViaCount(Algorithm algorithm) {
-  switch (algorithm) {
-  case Algorithm::momentum:
-  case Algorithm::muon:
-    return 1;
-  case Algorithm::adam:
-    return 2;
-  case Algorithm::m3:
-    return 3;
-  case Algorithm::gd:
-  case Algorithm::dgd:
-    return 0;
-  }
-  llvm_unreachable("unknown algorithm");
+  return algorithmEntry(algorithm).memories;
 }
 
 unsigned RuleAttr::fusedBufferCount() const {

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nl/IR/NLDependencies.h"
+#include "nl/IR/NLRules.h"
 #include "nl/IR/NLTypes.h"
 #include "nl/Transforms/Passes.h"
 
@@ -212,10 +213,12 @@ private:
 std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
                         int64_t period) {
   Algorithm algorithm = rule.getAlgorithm();
-  if (algorithm == Algorithm::muon || algorithm == Algorithm::m3)
+  const AlgorithmEntry &entry = algorithmEntry(algorithm);
+  if (!entry.expanded)
     return "algorithm '" + stringifyAlgorithm(algorithm).str() + "'";
-  if (algorithm == Algorithm::adam && period > 1)
-    return "'algorithm = adam' on a level of period above 1";
+  if (!entry.chunked && period > 1)
+    return "'algorithm = " + stringifyAlgorithm(algorithm).str() +
+           "' on a level of period above 1";
   if (rule.getWindow() > 1)
     return "the Omega rule ('window' above 1)";
   if (rule.getRead() == ReadOrder::chunk_prefix)
