@@ -23,7 +23,7 @@
 // CHECK-NEXT:  %[[FIRES:.*]] = arith.cmpi ne, %[[F0]], %c0_i64
 // CHECK-NEXT:  %[[COND:.*]] = arith.andi %[[ISACTIVE]], %[[FIRES]]
 // CHECK-NEXT:  scf.if %[[COND]] {
-// CHECK:         memref.load %[[RET]]
+// CHECK:         memref.expand_shape %[[RET]]
 // CHECK:         memref.load %[[M]]
 // CHECK:         arith.mulf
 // CHECK:         memref.load %[[ACC]]
