@@ -280,7 +280,13 @@ def NLSplitHeads : Pass<"nl-split-heads", "::mlir::ModuleOp"> {
     heads, an output that is not per head), a projection of the token
     would be computed by every head (`nl.linear`, `nl.matmul`), a level
     keeps a memory that is not a matrix, memories differ in heads, or the
-    model has transfers or a chunk form already.
+    model has transfers or a chunk form already. It drops the model of one
+    head it built (the same remark, or an error at it with `required`) when
+    the back ends would not keep that model's state as the full model's
+    slices, tensor by tensor, e.g. a gate shared by the heads kept in the
+    state of a level that learns from the chunk start (the layout comes
+    from the back ends through the nl dialect's `ModelLayoutInterface`,
+    which the nlc tools register).
 
     Example:
     ```mlir
@@ -299,7 +305,9 @@ def NLSplitHeads : Pass<"nl-split-heads", "::mlir::ModuleOp"> {
   let options = [
     Option<"required", "required", "bool", /*default=*/"false",
            "Fail with a located error when a model has no per-head form "
-           "(by default it keeps its full step only)">
+           "(by default it keeps its full step only)">,
+    Option<"emitRemarks", "remarks", "bool", /*default=*/"true",
+           "Say with a remark why a model runs its heads together">
   ];
   let dependentDialects = ["::mlir::nl::NLDialect",
                            "::mlir::arith::ArithDialect",
