@@ -743,8 +743,8 @@ int Compilation::generateCPU(ModuleOp module) {
       nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
   if (options.emit == nlc::Phase::Linalg)
     return 0;
-  nlc::CPUOptions cpu;
-  cpu.approximateMath = !options.exactMath;
+  nlc::CPUPipelineOptions cpu;
+  cpu.exactMath = options.exactMath;
   std::string openMPDir;
   if (options.cpuParallel) {
     openMPDir = nlc::openMPLibraryDir();
@@ -752,8 +752,8 @@ int Compilation::generateCPU(ModuleOp module) {
       emitWarning(toolLoc(ctx))
           << "libomp.so is not installed with this LLVM (package "
              "libomp-22-dev); compiling a single-threaded model";
-    cpu.parallel = !openMPDir.empty();
-    cpu.minParallelWork = options.cpuParallelMinWork;
+    cpu.cpuParallel = !openMPDir.empty();
+    cpu.cpuParallelMinWork = options.cpuParallelMinWork;
   }
   auto lower = [&](OpPassManager &pm) {
     return nlc::buildCPUToLLVMPipeline(pm, cpu);
@@ -865,17 +865,20 @@ int Compilation::generateCUDA(ModuleOp module) {
   }
   nlc::CUDAOptions cuda;
   cuda.arch = options.gpuArch;
-  cuda.blockSize = options.gpuBlockSize;
   cuda.toolkitPath = options.cudaPath;
+  nlc::CUDAPipelineOptions gpu;
+  gpu.gpuArch = options.gpuArch;
+  gpu.gpuBlockSize = options.gpuBlockSize;
   std::string error;
   if (failed(nlc::ptxFeatureFor(cuda.arch, &error))) {
     emitError(toolLoc(ctx)) << error;
     return 1;
   }
-  if (cuda.blockSize < 32 || cuda.blockSize > 1024 || cuda.blockSize % 32) {
+  int64_t blockSize = gpu.gpuBlockSize;
+  if (blockSize < 32 || blockSize > 1024 || blockSize % 32) {
     emitError(toolLoc(ctx)) << "--gpu-block-size must be a multiple of 32 in "
                                "[32, 1024], not "
-                            << cuda.blockSize;
+                            << blockSize;
     return 1;
   }
   // The CUDA kernels run every token with the step (one block per stream).
@@ -889,7 +892,7 @@ int Compilation::generateCUDA(ModuleOp module) {
   if (options.emit == nlc::Phase::Linalg)
     return 0;
   auto build = [&](OpPassManager &pm) {
-    return nlc::buildCUDAPipeline(pm, cuda, &error);
+    return nlc::buildGPUToNVVMPipeline(pm, gpu, &error);
   };
   if (failed(runPipeline(module, build)))
     return 1;
@@ -930,8 +933,8 @@ int Compilation::generateCUDA(ModuleOp module) {
   }
   // --emit=lib: the PTX image and its manifest next to it.
   std::string optionsHash =
-      hex(llvm::xxh3_64bits((llvm::Twine(cuda.optLevel) + "|cuda|" + cuda.arch +
-                             "|" + llvm::Twine(cuda.blockSize) + "|" +
+      hex(llvm::xxh3_64bits((llvm::Twine(unsigned(gpu.optLevel)) + "|cuda|" +
+                             cuda.arch + "|" + llvm::Twine(blockSize) + "|" +
                              nlc::versionString() + "|" + nlc::buildIdentity())
                                 .str()));
   nlc::ManifestTarget target;
