@@ -6,6 +6,7 @@
 
 #include "nlc/Driver/Driver.h"
 
+#include "nlc/Conversion/Passes.h" // kThreadLocalScratchPrefix
 #include "nlc/Frontend/Parser.h"
 #include "nlc/InitAll.h"
 #include "nlc/Pipelines/Pipelines.h"
@@ -20,7 +21,6 @@
 #include "llvm/Support/xxhash.h"
 
 #include "nl/IR/NLOps.h"
-#include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -32,7 +32,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
-#include "nlc/Conversion/Passes.h"
 #include "nlrt/Files.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Config/llvm-config.h"
@@ -268,20 +267,23 @@ private:
   /// when it is the phase asked for.
   LogicalResult phaseDone(nlc::Phase phase, llvm::StringRef text);
   LogicalResult loadInput(OwningOpRef<ModuleOp> &module);
-  LogicalResult runSchedule(ModuleOp module);
-  LogicalResult runPipeline(ModuleOp module,
-                            function_ref<LogicalResult(OpPassManager &)> build);
-  LogicalResult modelABI(ModuleOp module, nlc::ModelABI &abi,
-                         std::string &modelHash);
-  LogicalResult kernelForm(ModuleOp module);
-  /// Runs the passes that add an optional form of a model (nl-chunk,
-  /// nl-split-heads); their remarks are dropped unless it is `required`.
-  LogicalResult runFormPasses(ModuleOp module, bool required,
-                              function_ref<void(OpPassManager &)> addPasses);
-  /// nl-chunk, as --chunk-form says.
-  LogicalResult chunkForm(ModuleOp module);
-  /// nl-split-heads, as --head-form says; records it in `abi`.
-  LogicalResult headForm(ModuleOp module, nlc::ModelABI &abi);
+  /// The whole MLIR compile of the module, in one pass manager: the
+  /// pipeline of the target (lib/Pipelines) up to the last phase --emit
+  /// needs, with phaseEnd() at the end of each phase.
+  LogicalResult compileMLIR(ModuleOp module);
+  /// The driver's work between two phases of the pipeline: the phase
+  /// dumps, the ABI and manifest of the model, the limits it must keep.
+  LogicalResult phaseEnd(nlc::PipelinePhase phase, ModuleOp module);
+  /// The ABI of the scheduled model (before its forms), its hash and its
+  /// state limits.
+  LogicalResult modelABI(ModuleOp module);
+  /// CPU: the forms the model has (nl-split-heads, nl-chunk) in the ABI,
+  /// and the options hash.
+  LogicalResult formsDone(ModuleOp module);
+  /// CPU: the kernel form's scratch limits and the manifest.
+  LogicalResult kernelDone(ModuleOp module);
+  /// What follows the pass manager: LLVM IR, objects and the library, or
+  /// PTX and its files.
   int generateCPU(ModuleOp module);
   int generateCUDA(ModuleOp module);
 
@@ -292,6 +294,13 @@ private:
   unsigned phaseIndex = 0;
   /// The hyper-parameters of a .nl input (for the manifest).
   std::vector<nlc::HyperValue> hypers;
+  /// The model's ABI, its hashes and manifest, as the phases find them.
+  nlc::ModelABI abi;
+  std::string modelHash, optionsHash, manifest;
+  /// CPU, --cpu-parallel: the libomp the library links (empty: none).
+  std::string openMPDir;
+  /// CUDA: the optimization level of the NVPTX back end.
+  unsigned cudaOptLevel = 0;
 };
 
 namespace {
@@ -375,16 +384,7 @@ LogicalResult Compilation::loadInput(OwningOpRef<ModuleOp> &module) {
   return success(static_cast<bool>(module));
 }
 
-LogicalResult Compilation::runSchedule(ModuleOp module) {
-  return runPipeline(module, [](OpPassManager &pm) {
-    nlc::buildSchedulePipeline(pm);
-    return success();
-  });
-}
-
-LogicalResult
-Compilation::runPipeline(ModuleOp module,
-                         function_ref<LogicalResult(OpPassManager &)> build) {
+LogicalResult Compilation::compileMLIR(ModuleOp module) {
   PassManager pm(&ctx, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return emitError(toolLoc(ctx))
@@ -392,9 +392,76 @@ Compilation::runPipeline(ModuleOp module,
               "the driver library must call "
               "mlir::registerPassManagerCLOptions)";
   applyDefaultTimingPassManagerCLOptions(pm);
-  if (failed(build(pm)))
+
+  nlc::PipelineHooks hooks;
+  hooks.atPhaseEnd = [this](nlc::PipelinePhase phase, ModuleOp module) {
+    return phaseEnd(phase, module);
+  };
+  if (options.emit <= nlc::Phase::Scheduled) {
+    hooks.last = nlc::PipelinePhase::Scheduled;
+    nlc::buildSchedulePipeline(pm, hooks);
+    return pm.run(module);
+  }
+  hooks.last = options.emit == nlc::Phase::Linalg ? nlc::PipelinePhase::Kernel
+                                                  : nlc::PipelinePhase::Lowered;
+
+  if (options.target == nlc::Target::CUDA) {
+    if (options.emit == nlc::Phase::LLVM || options.emit == nlc::Phase::Obj)
+      return emitError(toolLoc(ctx))
+             << "--emit=" << nlc::phaseName(options.emit)
+             << " is a host phase; for --target=cuda use --emit=ptx, lib or "
+                "cuda-src";
+    nlc::CUDAPipelineOptions cuda;
+    cuda.gpuArch = options.gpuArch;
+    cuda.gpuBlockSize = options.gpuBlockSize;
+    cudaOptLevel = cuda.optLevel;
+    std::string error;
+    if (failed(nlc::buildCUDAPipeline(pm, cuda, &error, hooks)))
+      return emitError(toolLoc(ctx)) << error;
+    return pm.run(module);
+  }
+
+  nlc::CPUPipelineOptions cpu;
+  cpu.chunkForm = options.chunkForm;
+  cpu.headForm = options.headForm;
+  cpu.exactMath = options.exactMath;
+  if (options.cpuParallel && hooks.last > nlc::PipelinePhase::Kernel) {
+    openMPDir = nlc::openMPLibraryDir();
+    if (openMPDir.empty())
+      emitWarning(toolLoc(ctx))
+          << "libomp.so is not installed with this LLVM (package "
+             "libomp-22-dev); compiling a single-threaded model";
+    cpu.cpuParallel = !openMPDir.empty();
+    cpu.cpuParallelMinWork = options.cpuParallelMinWork;
+  }
+  if (failed(nlc::buildCPUPipeline(pm, cpu, hooks)))
     return emitError(toolLoc(ctx)) << "cannot build the pass pipeline";
   return pm.run(module);
+}
+
+LogicalResult Compilation::phaseEnd(nlc::PipelinePhase phase, ModuleOp module) {
+  bool cuda = options.target == nlc::Target::CUDA;
+  switch (phase) {
+  case nlc::PipelinePhase::Scheduled:
+    if (failed(phaseDone(nlc::Phase::Scheduled, printModule(module))))
+      return failure();
+    // The model hash names the model, not how it is run: it comes before
+    // the CPU forms, so that a state saved with either form loads in the
+    // other.
+    if (options.emit > nlc::Phase::Scheduled && !cuda)
+      return modelABI(module);
+    return success();
+  case nlc::PipelinePhase::Forms:
+    // CUDA: the model without its chunk form, which the kernels never run.
+    return cuda ? modelABI(module) : formsDone(module);
+  case nlc::PipelinePhase::Kernel:
+    if (failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
+      return failure();
+    return cuda ? success() : kernelDone(module);
+  case nlc::PipelinePhase::Lowered:
+    return success();
+  }
+  llvm_unreachable("unknown pipeline phase");
 }
 
 namespace {
@@ -536,8 +603,7 @@ FailureOr<int64_t> checkScratchLimits(ModuleOp module,
   return stack;
 }
 
-LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
-                                    std::string &modelHash) {
+LogicalResult Compilation::modelABI(ModuleOp module) {
   // The ABI and manifest come from the scheduled model, before lowering.
   std::vector<nlc::ModelABI> abis;
   std::string modelText;
@@ -570,156 +636,37 @@ LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
   return checkStateLimits(abi, options, ctx, module);
 }
 
-LogicalResult
-Compilation::runFormPasses(ModuleOp module, bool required,
-                           function_ref<void(OpPassManager &)> addPasses) {
-  // Unless the form is required, why a model has none is no news: the
-  // passes' remarks are dropped.
-  std::optional<ScopedDiagnosticHandler> quiet;
-  if (!required)
-    quiet.emplace(&ctx, [](Diagnostic &d) {
-      return success(d.getSeverity() == DiagnosticSeverity::Remark);
-    });
-  return runPipeline(module, [&](OpPassManager &pm) {
-    addPasses(pm);
-    return success();
-  });
-}
-
-LogicalResult Compilation::chunkForm(ModuleOp module) {
-  if (options.chunkForm == nlc::ChunkForm::Never)
-    return success();
-  bool required = options.chunkForm == nlc::ChunkForm::Always;
-  if (failed(runFormPasses(module, required, [&](OpPassManager &pm) {
-        mlir::nl::NLChunkOptions chunk;
-        chunk.required = required;
-        // MLP memories are lifted in their derived form (the kernel
-        // pipeline's runs of these two passes then find nothing to do).
-        OpPassManager &model = pm.nest<mlir::nl::ModelOp>();
-        model.addPass(mlir::nl::createNLExpandMlp());
-        model.addPass(mlir::nl::createNLDeriveGradients());
-        model.addPass(mlir::nl::createNLChunk(chunk));
-      })))
-    return failure();
-  if (required)
-    return success();
-  // The cost model of `auto`, from bench/ on a 2-core AVX2 host:
-  //  * a chunk shorter than two register tiles of nl.matmul (8 rows) keeps
-  //    the per-token form, which is as fast there;
-  //  * a model whose levels all learn every token (the delta rule through
-  //    the UT transform) pays for the transform only with wide heads: at
-  //    d = 64 the chunk form ran at 0.85-1.18x the per-token form (W2, W8;
-  //    within the noise), at d = 128 at 1.5-2x (W2). Levels that take their
-  //    gradients at the chunk start gain at every width (W3: 1.5x at
-  //    d = 64, 2.3x at 128).
-  constexpr int64_t kMinAutoChunk = 8, kMinPerTokenWidth = 128;
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
-    mlir::nl::ChunkStepOp chunk = model.getChunkStep();
-    if (!chunk)
-      continue;
-    bool allPerToken = true;
-    int64_t widest = 0;
-    for (mlir::nl::LevelOp level : model.getLevels()) {
-      if (!level.learnsOnline())
-        continue;
-      allPerToken &= level.getPeriod().getValue() == 1;
-      if (auto m = dyn_cast<mlir::nl::MatrixType>(level.getMemory().getType()))
-        widest = std::max(widest, m.getCols());
-    }
-    if (static_cast<int64_t>(chunk.getSize()) < kMinAutoChunk ||
-        (allPerToken && widest < kMinPerTokenWidth))
-      chunk.erase();
-  }
-  return success();
-}
-
-LogicalResult Compilation::headForm(ModuleOp module, nlc::ModelABI &abi) {
-  if (options.headForm == nlc::HeadForm::Never)
-    return success();
-  bool required = options.headForm == nlc::HeadForm::Always;
-  if (failed(runFormPasses(module, required, [&](OpPassManager &pm) {
-        mlir::nl::NLSplitHeadsOptions split;
-        split.required = required;
-        pm.addPass(mlir::nl::createNLSplitHeads(split));
-      })))
-    return failure();
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
-    std::optional<uint64_t> heads = model.getHeadSplit();
-    if (!heads)
-      continue;
-    // The runtime runs head h on the h-th slice of every state tensor and
-    // output: the two models must agree on them, tensor by tensor.
-    FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
-    if (failed(one))
-      return failure();
-    int64_t h = static_cast<int64_t>(*heads);
-    auto numel = [](ArrayRef<int64_t> shape) {
-      return ShapedType::getNumElements(shape);
-    };
-    bool agree = one->state.size() == abi.state.size() &&
-                 one->params.size() == abi.params.size() &&
-                 one->outputs.size() == abi.outputs.size();
-    for (size_t i = 0; agree && i < abi.state.size(); ++i)
-      agree = one->state[i].name == abi.state[i].name &&
-              numel(one->state[i].shape) * h == numel(abi.state[i].shape);
-    for (size_t i = 0; agree && i < abi.outputs.size(); ++i)
-      agree = numel(one->outputs[i]) * h == numel(abi.outputs[i]);
-    if (!agree) {
-      if (required)
-        return emitError(model.getLoc())
-               << "the one-head model @" << model.getSymName()
-               << " does not hold the full model's state head by head";
-      model.erase();
-      return success();
-    }
-    abi.headSplit = h;
-    abi.headStepSymbol = one->stepSymbol();
-    return success();
-  }
-  return success();
-}
-
-LogicalResult Compilation::kernelForm(ModuleOp module) {
-  auto kernel = [](OpPassManager &pm) {
-    nlc::buildKernelPipeline(pm);
-    return success();
-  };
-  if (failed(runPipeline(module, kernel)) ||
-      failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
-    return failure();
-  return success();
-}
-
-int Compilation::generateCPU(ModuleOp module) {
-  nlc::ModelABI abi;
-  std::string modelHash;
-  // The model hash names the model, not how it is run: it comes before the
-  // chunk form, so that a state saved with either form loads in the other.
-  if (failed(modelABI(module, abi, modelHash)) ||
-      failed(headForm(module, abi)) || failed(chunkForm(module)))
-    return 1;
-  // The full model's chunk form, and the one-head model's when it has one
-  // of the same size (the runtime then runs chunks head by head too).
+LogicalResult Compilation::formsDone(ModuleOp module) {
+  // The model of one head, which nl-split-heads kept only if it holds the
+  // full model's state head by head, and the chunk forms: the full
+  // model's, and the one-head model's when it has one of the same size
+  // (the runtime then runs chunks head by head too).
   int64_t headChunk = 0;
   std::string headChunkSymbol;
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
+    std::optional<uint64_t> heads = model.getHeadSplit();
+    if (heads && options.headForm != nlc::HeadForm::Never && !abi.headSplit) {
+      FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
+      if (failed(one))
+        return failure();
+      abi.headSplit = static_cast<int64_t>(*heads);
+      abi.headStepSymbol = one->stepSymbol();
+    }
     mlir::nl::ChunkStepOp chunk = model.getChunkStep();
     if (!chunk)
       continue;
-    if (!model.getHeadSplit()) {
+    if (!heads) {
       abi.chunkSize = chunk.getSize();
       continue;
     }
     FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
     if (failed(one))
-      return 1;
+      return failure();
     headChunk = chunk.getSize();
     headChunkSymbol = one->chunkSymbol();
   }
   if (abi.headSplit && headChunk && headChunk == abi.chunkSize)
     abi.headChunkSymbol = headChunkSymbol;
-  std::vector<nlc::ModelABI> abis;
-  abis.push_back(std::move(abi));
   std::string optionsKey = std::to_string(options.optLevel) + "|cpu|" +
                            nlc::hostDescription() + "|" + nlc::versionString() +
                            "|" + nlc::buildIdentity();
@@ -727,40 +674,25 @@ int Compilation::generateCPU(ModuleOp module) {
     optionsKey += "|omp" + std::to_string(options.cpuParallelMinWork);
   if (options.exactMath)
     optionsKey += "|exact-math";
-  if (abis[0].chunkSize)
-    optionsKey += "|chunk" + std::to_string(abis[0].chunkSize);
-  if (abis[0].headSplit)
-    optionsKey += "|heads" + std::to_string(abis[0].headSplit);
-  std::string optionsHash = hex(llvm::xxh3_64bits(optionsKey));
+  if (abi.chunkSize)
+    optionsKey += "|chunk" + std::to_string(abi.chunkSize);
+  if (abi.headSplit)
+    optionsKey += "|heads" + std::to_string(abi.headSplit);
+  optionsHash = hex(llvm::xxh3_64bits(optionsKey));
+  return success();
+}
 
-  if (failed(kernelForm(module)))
-    return 1;
+LogicalResult Compilation::kernelDone(ModuleOp module) {
   FailureOr<int64_t> stack = checkScratchLimits(module, options);
   if (failed(stack))
-    return 1;
-  abis[0].stackBytes = *stack;
-  std::string manifest =
-      nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
-  if (options.emit == nlc::Phase::Linalg)
-    return 0;
-  nlc::CPUPipelineOptions cpu;
-  cpu.exactMath = options.exactMath;
-  std::string openMPDir;
-  if (options.cpuParallel) {
-    openMPDir = nlc::openMPLibraryDir();
-    if (openMPDir.empty())
-      emitWarning(toolLoc(ctx))
-          << "libomp.so is not installed with this LLVM (package "
-             "libomp-22-dev); compiling a single-threaded model";
-    cpu.cpuParallel = !openMPDir.empty();
-    cpu.cpuParallelMinWork = options.cpuParallelMinWork;
-  }
-  auto lower = [&](OpPassManager &pm) {
-    return nlc::buildCPUToLLVMPipeline(pm, cpu);
-  };
-  if (failed(runPipeline(module, lower)))
-    return 1;
+    return failure();
+  abi.stackBytes = *stack;
+  manifest =
+      nlc::writeManifest(abi, nlc::versionString(), optionsHash, modelHash);
+  return success();
+}
 
+int Compilation::generateCPU(ModuleOp module) {
   llvm::LLVMContext llvmContext;
   std::string error;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -775,7 +707,7 @@ int Compilation::generateCPU(ModuleOp module) {
   auto *embedded = new llvm::GlobalVariable(
       *llvmModule, text->getType(), /*isConstant=*/true,
       llvm::GlobalValue::ExternalLinkage, text,
-      "nl_" + abis[0].model + "_manifest");
+      "nl_" + abi.model + "_manifest");
   llvm::GlobalAlias::create(nlc::kEmbeddedManifestSymbol, embedded);
   {
     std::string ir;
@@ -839,8 +771,8 @@ int Compilation::generateCPU(ModuleOp module) {
   llvm::sys::path::replace_extension(manifestPath, "json");
   if (failed(
           writeOutput(manifestPath,
-                      nlc::writeManifest(abis[0], nlc::versionString(),
-                                         optionsHash, modelHash, {}, &*library),
+                      nlc::writeManifest(abi, nlc::versionString(), optionsHash,
+                                         modelHash, {}, &*library),
                       ctx))) {
     llvm::sys::fs::remove(tmpLib);
     return 1;
@@ -856,46 +788,9 @@ int Compilation::generateCPU(ModuleOp module) {
 }
 
 int Compilation::generateCUDA(ModuleOp module) {
-  if (options.emit == nlc::Phase::LLVM || options.emit == nlc::Phase::Obj) {
-    emitError(toolLoc(ctx))
-        << "--emit=" << nlc::phaseName(options.emit)
-        << " is a host phase; for --target=cuda use --emit=ptx, lib or "
-           "cuda-src";
-    return 1;
-  }
   nlc::CUDAOptions cuda;
   cuda.arch = options.gpuArch;
   cuda.toolkitPath = options.cudaPath;
-  nlc::CUDAPipelineOptions gpu;
-  gpu.gpuArch = options.gpuArch;
-  gpu.gpuBlockSize = options.gpuBlockSize;
-  std::string error;
-  if (failed(nlc::ptxFeatureFor(cuda.arch, &error))) {
-    emitError(toolLoc(ctx)) << error;
-    return 1;
-  }
-  int64_t blockSize = gpu.gpuBlockSize;
-  if (blockSize < 32 || blockSize > 1024 || blockSize % 32) {
-    emitError(toolLoc(ctx)) << "--gpu-block-size must be a multiple of 32 in "
-                               "[32, 1024], not "
-                            << blockSize;
-    return 1;
-  }
-  // The CUDA kernels run every token with the step (one block per stream).
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
-    if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
-      chunk.erase();
-  nlc::ModelABI abi;
-  std::string modelHash;
-  if (failed(modelABI(module, abi, modelHash)) || failed(kernelForm(module)))
-    return 1;
-  if (options.emit == nlc::Phase::Linalg)
-    return 0;
-  auto build = [&](OpPassManager &pm) {
-    return nlc::buildGPUToNVVMPipeline(pm, gpu, &error);
-  };
-  if (failed(runPipeline(module, build)))
-    return 1;
   FailureOr<nlc::CUDAImage> image = nlc::serializeToPTX(module, cuda);
   if (failed(image))
     return 1;
@@ -932,9 +827,9 @@ int Compilation::generateCUDA(ModuleOp module) {
     return 0;
   }
   // --emit=lib: the PTX image and its manifest next to it.
-  std::string optionsHash =
-      hex(llvm::xxh3_64bits((llvm::Twine(unsigned(gpu.optLevel)) + "|cuda|" +
-                             cuda.arch + "|" + llvm::Twine(blockSize) + "|" +
+  optionsHash =
+      hex(llvm::xxh3_64bits((llvm::Twine(cudaOptLevel) + "|cuda|" + cuda.arch +
+                             "|" + llvm::Twine(options.gpuBlockSize) + "|" +
                              nlc::versionString() + "|" + nlc::buildIdentity())
                                 .str()));
   nlc::ManifestTarget target;
@@ -947,8 +842,8 @@ int Compilation::generateCUDA(ModuleOp module) {
   nlc::LibraryInfo library{
       static_cast<int64_t>(image->ptx.size()),
       llvm::crc32(llvm::arrayRefFromStringRef(llvm::StringRef(image->ptx)))};
-  std::string manifest = nlc::writeManifest(
-      abi, nlc::versionString(), optionsHash, modelHash, target, &library);
+  manifest = nlc::writeManifest(abi, nlc::versionString(), optionsHash,
+                                modelHash, target, &library);
   llvm::SmallString<128> manifestPath(options.outputFile);
   llvm::sys::path::replace_extension(manifestPath, "json");
   if (failed(writeOutput(manifestPath, manifest, ctx)) ||
@@ -981,14 +876,6 @@ int Compilation::run() {
   if (options.emit != nlc::Phase::AST) {
     if (failed(phaseDone(nlc::Phase::NL, printModule(*module))))
       return 1;
-    if (options.emit != nlc::Phase::NL || options.summary) {
-      if (failed(runSchedule(*module)) ||
-          failed(phaseDone(nlc::Phase::Scheduled, printModule(*module))))
-        return 1;
-    }
-  }
-
-  if (options.emit > nlc::Phase::Scheduled) {
     bool cudaOnly =
         options.emit == nlc::Phase::PTX || options.emit == nlc::Phase::CudaSrc;
     if (cudaOnly && options.target != nlc::Target::CUDA) {
@@ -996,6 +883,12 @@ int Compilation::run() {
                               << " needs --target=cuda";
       return 1;
     }
+    if ((options.emit != nlc::Phase::NL || options.summary) &&
+        failed(compileMLIR(*module)))
+      return 1;
+  }
+
+  if (options.emit > nlc::Phase::Linalg) {
     int rc = options.target == nlc::Target::CUDA ? generateCUDA(*module)
                                                  : generateCPU(*module);
     if (rc)
