@@ -6,6 +6,7 @@
 
 #include "nlc/Driver/Driver.h"
 
+#include "nlc/Conversion/Passes.h" // kThreadLocalScratchPrefix
 #include "nlc/Frontend/Parser.h"
 #include "nlc/InitAll.h"
 #include "nlc/Pipelines/Pipelines.h"
@@ -20,8 +21,6 @@
 #include "llvm/Support/xxhash.h"
 
 #include "nl/IR/NLOps.h"
-#include "nl/IR/NLRules.h"
-#include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -33,7 +32,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
-#include "nlc/Conversion/Passes.h"
 #include "nlrt/Files.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Config/llvm-config.h"
@@ -272,27 +270,28 @@ private:
   /// when it is the phase asked for.
   LogicalResult phaseDone(nlc::Phase phase, llvm::StringRef text);
   LogicalResult loadInput(OwningOpRef<ModuleOp> &module);
-  LogicalResult runSchedule(ModuleOp module);
-  LogicalResult runPipeline(ModuleOp module,
-                            function_ref<LogicalResult(OpPassManager &)> build);
-  LogicalResult modelABI(ModuleOp module, nlc::ModelABI &abi,
-                         std::string &modelHash);
-  LogicalResult kernelForm(ModuleOp module);
-  /// The explicit-update form (nl-expand-updates), for --emit=expanded and
-  /// --update-form=expanded.
-  LogicalResult expandedForm(ModuleOp module);
+  /// The whole MLIR compile of the module, in one pass manager: the
+  /// pipeline of the target (lib/Pipelines) up to the last phase --emit
+  /// needs, with phaseEnd() at the end of each phase.
+  LogicalResult compileMLIR(ModuleOp module);
+  /// The driver's work between two phases of the pipeline: the phase
+  /// dumps, the ABI and manifest of the model, the limits it must keep.
+  LogicalResult phaseEnd(nlc::PipelinePhase phase, ModuleOp module);
+  /// Whether the rules are compiled from (or stop at) the explicit form.
   bool expanded() const {
     return options.updateForm == nlc::UpdateForm::Expanded ||
            options.emit == nlc::Phase::Expanded;
   }
-  /// Runs the passes that add an optional form of a model (nl-chunk,
-  /// nl-split-heads); their remarks are dropped unless it is `required`.
-  LogicalResult runFormPasses(ModuleOp module, bool required,
-                              function_ref<void(OpPassManager &)> addPasses);
-  /// nl-chunk, as --chunk-form says.
-  LogicalResult chunkForm(ModuleOp module);
-  /// nl-split-heads, as --head-form says; records it in `abi`.
-  LogicalResult headForm(ModuleOp module, nlc::ModelABI &abi);
+  /// The ABI of the scheduled model (before its forms), its hash and its
+  /// state limits.
+  LogicalResult modelABI(ModuleOp module);
+  /// CPU: the forms the model has (nl-split-heads, nl-chunk) in the ABI,
+  /// and the options hash.
+  LogicalResult formsDone(ModuleOp module);
+  /// CPU: the kernel form's scratch limits and the manifest.
+  LogicalResult kernelDone(ModuleOp module);
+  /// What follows the pass manager: LLVM IR, objects and the library, or
+  /// PTX and its files.
   int generateCPU(ModuleOp module);
   int generateCUDA(ModuleOp module);
 
@@ -303,6 +302,13 @@ private:
   unsigned phaseIndex = 0;
   /// The hyper-parameters of a .nl input (for the manifest).
   std::vector<nlc::HyperValue> hypers;
+  /// The model's ABI, its hashes and manifest, as the phases find them.
+  nlc::ModelABI abi;
+  std::string modelHash, optionsHash, manifest;
+  /// CPU, --cpu-parallel: the libomp the library links (empty: none).
+  std::string openMPDir;
+  /// CUDA: the optimization level of the NVPTX back end.
+  unsigned cudaOptLevel = 0;
 };
 
 namespace {
@@ -386,16 +392,7 @@ LogicalResult Compilation::loadInput(OwningOpRef<ModuleOp> &module) {
   return success(static_cast<bool>(module));
 }
 
-LogicalResult Compilation::runSchedule(ModuleOp module) {
-  return runPipeline(module, [](OpPassManager &pm) {
-    nlc::buildSchedulePipeline(pm);
-    return success();
-  });
-}
-
-LogicalResult
-Compilation::runPipeline(ModuleOp module,
-                         function_ref<LogicalResult(OpPassManager &)> build) {
+LogicalResult Compilation::compileMLIR(ModuleOp module) {
   PassManager pm(&ctx, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return emitError(toolLoc(ctx))
@@ -403,9 +400,100 @@ Compilation::runPipeline(ModuleOp module,
               "the driver library must call "
               "mlir::registerPassManagerCLOptions)";
   applyDefaultTimingPassManagerCLOptions(pm);
-  if (failed(build(pm)))
+
+  nlc::PipelineHooks hooks;
+  hooks.atPhaseEnd = [this](nlc::PipelinePhase phase, ModuleOp module) {
+    return phaseEnd(phase, module);
+  };
+  if (options.emit <= nlc::Phase::Scheduled) {
+    hooks.last = nlc::PipelinePhase::Scheduled;
+    nlc::buildSchedulePipeline(pm, hooks);
+    return pm.run(module);
+  }
+  hooks.last = options.emit == nlc::Phase::Linalg ? nlc::PipelinePhase::Kernel
+                                                  : nlc::PipelinePhase::Lowered;
+  if (options.emit == nlc::Phase::Expanded)
+    hooks.last = nlc::PipelinePhase::Expanded;
+  if (expanded()) {
+    if (options.target == nlc::Target::CUDA &&
+        options.emit != nlc::Phase::Expanded)
+      return emitError(toolLoc(ctx)) << "--update-form=expanded is compiled "
+                                        "by the CPU back end only (yet)";
+    if (options.chunkForm == nlc::ChunkForm::Always ||
+        options.headForm == nlc::HeadForm::Always)
+      return emitError(toolLoc(ctx))
+             << "--update-form=expanded compiles the per-token step only; it "
+                "takes neither --chunk-form=always nor --head-form=always";
+  }
+
+  if (options.target == nlc::Target::CUDA && !expanded()) {
+    if (options.emit == nlc::Phase::LLVM || options.emit == nlc::Phase::Obj)
+      return emitError(toolLoc(ctx))
+             << "--emit=" << nlc::phaseName(options.emit)
+             << " is a host phase; for --target=cuda use --emit=ptx, lib or "
+                "cuda-src";
+    nlc::CUDAPipelineOptions cuda;
+    cuda.gpuArch = options.gpuArch;
+    cuda.gpuBlockSize = options.gpuBlockSize;
+    cudaOptLevel = cuda.optLevel;
+    std::string error;
+    if (failed(nlc::buildCUDAPipeline(pm, cuda, &error, hooks)))
+      return emitError(toolLoc(ctx)) << error;
+    return pm.run(module);
+  }
+
+  nlc::CPUPipelineOptions cpu;
+  cpu.chunkForm = options.chunkForm;
+  cpu.headForm = options.headForm;
+  cpu.exactMath = options.exactMath;
+  if (expanded())
+    cpu.updateForm = nlc::UpdateForm::Expanded;
+  if (options.cpuParallel && hooks.last > nlc::PipelinePhase::Kernel) {
+    openMPDir = nlc::openMPLibraryDir();
+    if (openMPDir.empty())
+      emitWarning(toolLoc(ctx))
+          << "libomp.so is not installed with this LLVM (package "
+             "libomp-22-dev); compiling a single-threaded model";
+    cpu.cpuParallel = !openMPDir.empty();
+    cpu.cpuParallelMinWork = options.cpuParallelMinWork;
+  }
+  if (failed(nlc::buildCPUPipeline(pm, cpu, hooks)))
     return emitError(toolLoc(ctx)) << "cannot build the pass pipeline";
   return pm.run(module);
+}
+
+LogicalResult Compilation::phaseEnd(nlc::PipelinePhase phase, ModuleOp module) {
+  bool cuda = options.target == nlc::Target::CUDA;
+  switch (phase) {
+  case nlc::PipelinePhase::Scheduled:
+    if (failed(phaseDone(nlc::Phase::Scheduled, printModule(module))))
+      return failure();
+    // The model hash names the model, not how it is run: it comes before
+    // the CPU forms, so that a state saved with either form loads in the
+    // other.
+    // The explicit form's ABI is taken after it is written (its states).
+    if (options.emit > nlc::Phase::Scheduled && !cuda && !expanded())
+      return modelABI(module);
+    return success();
+  case nlc::PipelinePhase::Expanded:
+    if (failed(phaseDone(nlc::Phase::Expanded, printModule(module))))
+      return failure();
+    if (options.emit == nlc::Phase::Expanded)
+      return success();
+    if (failed(modelABI(module)))
+      return failure();
+    return formsDone(module);
+  case nlc::PipelinePhase::Forms:
+    // CUDA: the model without its chunk form, which the kernels never run.
+    return cuda ? modelABI(module) : formsDone(module);
+  case nlc::PipelinePhase::Kernel:
+    if (failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
+      return failure();
+    return cuda ? success() : kernelDone(module);
+  case nlc::PipelinePhase::Lowered:
+    return success();
+  }
+  llvm_unreachable("unknown pipeline phase");
 }
 
 namespace {
@@ -547,8 +635,7 @@ FailureOr<int64_t> checkScratchLimits(ModuleOp module,
   return stack;
 }
 
-LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
-                                    std::string &modelHash) {
+LogicalResult Compilation::modelABI(ModuleOp module) {
   // The ABI and manifest come from the scheduled model, before lowering.
   std::vector<nlc::ModelABI> abis;
   std::string modelText;
@@ -581,182 +668,37 @@ LogicalResult Compilation::modelABI(ModuleOp module, nlc::ModelABI &abi,
   return checkStateLimits(abi, options, ctx, module);
 }
 
-LogicalResult
-Compilation::runFormPasses(ModuleOp module, bool required,
-                           function_ref<void(OpPassManager &)> addPasses) {
-  // Unless the form is required, why a model has none is no news: the
-  // passes' remarks are dropped.
-  std::optional<ScopedDiagnosticHandler> quiet;
-  if (!required)
-    quiet.emplace(&ctx, [](Diagnostic &d) {
-      return success(d.getSeverity() == DiagnosticSeverity::Remark);
-    });
-  return runPipeline(module, [&](OpPassManager &pm) {
-    addPasses(pm);
-    return success();
-  });
-}
-
-LogicalResult Compilation::chunkForm(ModuleOp module) {
-  if (options.chunkForm == nlc::ChunkForm::Never)
-    return success();
-  bool required = options.chunkForm == nlc::ChunkForm::Always;
-  if (failed(runFormPasses(module, required, [&](OpPassManager &pm) {
-        mlir::nl::NLChunkOptions chunk;
-        chunk.required = required;
-        // MLP memories are lifted in their derived form (the kernel
-        // pipeline's runs of these two passes then find nothing to do).
-        OpPassManager &model = pm.nest<mlir::nl::ModelOp>();
-        model.addPass(mlir::nl::createNLExpandMlp());
-        model.addPass(mlir::nl::createNLDeriveGradients());
-        model.addPass(mlir::nl::createNLChunk(chunk));
-      })))
-    return failure();
-  if (required)
-    return success();
-  // The cost model of `auto`, from bench/ on a 2-core AVX2 host:
-  //  * a chunk shorter than two register tiles of nl.matmul (8 rows) keeps
-  //    the per-token form, which is as fast there;
-  //  * a model whose levels all learn every token (the delta rule through
-  //    the UT transform) pays for the transform only with wide heads: at
-  //    d = 64 the chunk form ran at 0.85-1.18x the per-token form (W2, W8;
-  //    within the noise), at d = 128 at 1.5-2x (W2). Levels that take their
-  //    gradients at the chunk start gain at every width (W3: 1.5x at
-  //    d = 64, 2.3x at 128).
-  constexpr int64_t kMinAutoChunk = 8, kMinPerTokenWidth = 128;
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
-    mlir::nl::ChunkStepOp chunk = model.getChunkStep();
-    if (!chunk)
-      continue;
-    bool allPerToken = true;
-    int64_t widest = 0;
-    for (mlir::nl::LevelOp level : model.getLevels()) {
-      if (!level.learnsOnline())
-        continue;
-      allPerToken &= level.getPeriod().getValue() == 1;
-      if (auto m = dyn_cast<mlir::nl::MatrixType>(level.getMemory().getType()))
-        widest = std::max(widest, m.getCols());
-    }
-    if (static_cast<int64_t>(chunk.getSize()) < kMinAutoChunk ||
-        (allPerToken && widest < kMinPerTokenWidth))
-      chunk.erase();
-  }
-  return success();
-}
-
-LogicalResult Compilation::headForm(ModuleOp module, nlc::ModelABI &abi) {
-  if (options.headForm == nlc::HeadForm::Never)
-    return success();
-  bool required = options.headForm == nlc::HeadForm::Always;
-  if (failed(runFormPasses(module, required, [&](OpPassManager &pm) {
-        mlir::nl::NLSplitHeadsOptions split;
-        split.required = required;
-        pm.addPass(mlir::nl::createNLSplitHeads(split));
-      })))
-    return failure();
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
-    std::optional<uint64_t> heads = model.getHeadSplit();
-    if (!heads)
-      continue;
-    // The runtime runs head h on the h-th slice of every state tensor and
-    // output: the two models must agree on them, tensor by tensor.
-    FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
-    if (failed(one))
-      return failure();
-    int64_t h = static_cast<int64_t>(*heads);
-    auto numel = [](ArrayRef<int64_t> shape) {
-      return ShapedType::getNumElements(shape);
-    };
-    bool agree = one->state.size() == abi.state.size() &&
-                 one->params.size() == abi.params.size() &&
-                 one->outputs.size() == abi.outputs.size();
-    for (size_t i = 0; agree && i < abi.state.size(); ++i)
-      agree = one->state[i].name == abi.state[i].name &&
-              numel(one->state[i].shape) * h == numel(abi.state[i].shape);
-    for (size_t i = 0; agree && i < abi.outputs.size(); ++i)
-      agree = numel(one->outputs[i]) * h == numel(abi.outputs[i]);
-    if (!agree) {
-      if (required)
-        return emitError(model.getLoc())
-               << "the one-head model @" << model.getSymName()
-               << " does not hold the full model's state head by head";
-      model.erase();
-      return success();
-    }
-    abi.headSplit = h;
-    abi.headStepSymbol = one->stepSymbol();
-    return success();
-  }
-  return success();
-}
-
-LogicalResult Compilation::expandedForm(ModuleOp module) {
-  auto expand = [](OpPassManager &pm) {
-    OpPassManager &model = pm.nest<mlir::nl::ModelOp>();
-    model.addPass(mlir::nl::createNLExpandMlp());
-    model.addPass(mlir::nl::createNLDeriveGradients());
-    model.addPass(mlir::nl::createNLExpandUpdates());
-    return success();
-  };
-  if (failed(runPipeline(module, expand)) ||
-      failed(phaseDone(nlc::Phase::Expanded, printModule(module))))
-    return failure();
-  return success();
-}
-
-LogicalResult Compilation::kernelForm(ModuleOp module) {
-  auto kernel = [](OpPassManager &pm) {
-    nlc::buildKernelPipeline(pm);
-    return success();
-  };
-  if (failed(runPipeline(module, kernel)) ||
-      failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
-    return failure();
-  return success();
-}
-
-int Compilation::generateCPU(ModuleOp module) {
-  nlc::ModelABI abi;
-  std::string modelHash;
-  // The model hash names the model, not how it is run: it comes before the
-  // chunk form, so that a state saved with either form loads in the other.
-  if (expanded()) {
-    // The explicit form is a per-token program of its own.
-    if (options.chunkForm == nlc::ChunkForm::Always ||
-        options.headForm == nlc::HeadForm::Always) {
-      emitError(toolLoc(ctx)) << "--update-form=expanded compiles the "
-                                 "per-token step only; it takes neither "
-                                 "--chunk-form=always nor --head-form=always";
-      return 1;
-    }
-    if (failed(modelABI(module, abi, modelHash)))
-      return 1;
-  } else if (failed(modelABI(module, abi, modelHash)) ||
-             failed(headForm(module, abi)) || failed(chunkForm(module))) {
-    return 1;
-  }
-  // The full model's chunk form, and the one-head model's when it has one
-  // of the same size (the runtime then runs chunks head by head too).
+LogicalResult Compilation::formsDone(ModuleOp module) {
+  // The model of one head, which nl-split-heads kept only if it holds the
+  // full model's state head by head, and the chunk forms: the full
+  // model's, and the one-head model's when it has one of the same size
+  // (the runtime then runs chunks head by head too).
   int64_t headChunk = 0;
   std::string headChunkSymbol;
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
+    std::optional<uint64_t> heads = model.getHeadSplit();
+    if (heads && options.headForm != nlc::HeadForm::Never && !abi.headSplit) {
+      FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
+      if (failed(one))
+        return failure();
+      abi.headSplit = static_cast<int64_t>(*heads);
+      abi.headStepSymbol = one->stepSymbol();
+    }
     mlir::nl::ChunkStepOp chunk = model.getChunkStep();
     if (!chunk)
       continue;
-    if (!model.getHeadSplit()) {
+    if (!heads) {
       abi.chunkSize = chunk.getSize();
       continue;
     }
     FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
     if (failed(one))
-      return 1;
+      return failure();
     headChunk = chunk.getSize();
     headChunkSymbol = one->chunkSymbol();
   }
   if (abi.headSplit && headChunk && headChunk == abi.chunkSize)
     abi.headChunkSymbol = headChunkSymbol;
-  std::vector<nlc::ModelABI> abis;
-  abis.push_back(std::move(abi));
   std::string optionsKey = std::to_string(options.optLevel) + "|cpu|" +
                            nlc::hostDescription() + "|" + nlc::versionString() +
                            "|" + nlc::buildIdentity();
@@ -764,40 +706,27 @@ int Compilation::generateCPU(ModuleOp module) {
     optionsKey += "|omp" + std::to_string(options.cpuParallelMinWork);
   if (options.exactMath)
     optionsKey += "|exact-math";
-  if (abis[0].chunkSize)
-    optionsKey += "|chunk" + std::to_string(abis[0].chunkSize);
-  if (abis[0].headSplit)
-    optionsKey += "|heads" + std::to_string(abis[0].headSplit);
-  std::string optionsHash = hex(llvm::xxh3_64bits(optionsKey));
+  if (expanded())
+    optionsKey += "|expanded";
+  if (abi.chunkSize)
+    optionsKey += "|chunk" + std::to_string(abi.chunkSize);
+  if (abi.headSplit)
+    optionsKey += "|heads" + std::to_string(abi.headSplit);
+  optionsHash = hex(llvm::xxh3_64bits(optionsKey));
+  return success();
+}
 
-  if (failed(kernelForm(module)))
-    return 1;
+LogicalResult Compilation::kernelDone(ModuleOp module) {
   FailureOr<int64_t> stack = checkScratchLimits(module, options);
   if (failed(stack))
-    return 1;
-  abis[0].stackBytes = *stack;
-  std::string manifest =
-      nlc::writeManifest(abis[0], nlc::versionString(), optionsHash, modelHash);
-  if (options.emit == nlc::Phase::Linalg)
-    return 0;
-  nlc::CPUOptions cpu;
-  cpu.approximateMath = !options.exactMath;
-  std::string openMPDir;
-  if (options.cpuParallel) {
-    openMPDir = nlc::openMPLibraryDir();
-    if (openMPDir.empty())
-      emitWarning(toolLoc(ctx))
-          << "libomp.so is not installed with this LLVM (package "
-             "libomp-22-dev); compiling a single-threaded model";
-    cpu.parallel = !openMPDir.empty();
-    cpu.minParallelWork = options.cpuParallelMinWork;
-  }
-  auto lower = [&](OpPassManager &pm) {
-    return nlc::buildCPUToLLVMPipeline(pm, cpu);
-  };
-  if (failed(runPipeline(module, lower)))
-    return 1;
+    return failure();
+  abi.stackBytes = *stack;
+  manifest =
+      nlc::writeManifest(abi, nlc::versionString(), optionsHash, modelHash);
+  return success();
+}
 
+int Compilation::generateCPU(ModuleOp module) {
   llvm::LLVMContext llvmContext;
   std::string error;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -812,7 +741,7 @@ int Compilation::generateCPU(ModuleOp module) {
   auto *embedded = new llvm::GlobalVariable(
       *llvmModule, text->getType(), /*isConstant=*/true,
       llvm::GlobalValue::ExternalLinkage, text,
-      "nl_" + abis[0].model + "_manifest");
+      "nl_" + abi.model + "_manifest");
   llvm::GlobalAlias::create(nlc::kEmbeddedManifestSymbol, embedded);
   {
     std::string ir;
@@ -876,8 +805,8 @@ int Compilation::generateCPU(ModuleOp module) {
   llvm::sys::path::replace_extension(manifestPath, "json");
   if (failed(
           writeOutput(manifestPath,
-                      nlc::writeManifest(abis[0], nlc::versionString(),
-                                         optionsHash, modelHash, {}, &*library),
+                      nlc::writeManifest(abi, nlc::versionString(), optionsHash,
+                                         modelHash, {}, &*library),
                       ctx))) {
     llvm::sys::fs::remove(tmpLib);
     return 1;
@@ -893,43 +822,9 @@ int Compilation::generateCPU(ModuleOp module) {
 }
 
 int Compilation::generateCUDA(ModuleOp module) {
-  if (options.emit == nlc::Phase::LLVM || options.emit == nlc::Phase::Obj) {
-    emitError(toolLoc(ctx))
-        << "--emit=" << nlc::phaseName(options.emit)
-        << " is a host phase; for --target=cuda use --emit=ptx, lib or "
-           "cuda-src";
-    return 1;
-  }
   nlc::CUDAOptions cuda;
   cuda.arch = options.gpuArch;
-  cuda.blockSize = options.gpuBlockSize;
   cuda.toolkitPath = options.cudaPath;
-  std::string error;
-  if (failed(nlc::ptxFeatureFor(cuda.arch, &error))) {
-    emitError(toolLoc(ctx)) << error;
-    return 1;
-  }
-  if (cuda.blockSize < 32 || cuda.blockSize > 1024 || cuda.blockSize % 32) {
-    emitError(toolLoc(ctx)) << "--gpu-block-size must be a multiple of 32 in "
-                               "[32, 1024], not "
-                            << cuda.blockSize;
-    return 1;
-  }
-  // The CUDA kernels run every token with the step (one block per stream).
-  for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>())
-    if (mlir::nl::ChunkStepOp chunk = model.getChunkStep())
-      chunk.erase();
-  nlc::ModelABI abi;
-  std::string modelHash;
-  if (failed(modelABI(module, abi, modelHash)) || failed(kernelForm(module)))
-    return 1;
-  if (options.emit == nlc::Phase::Linalg)
-    return 0;
-  auto build = [&](OpPassManager &pm) {
-    return nlc::buildCUDAPipeline(pm, cuda, &error);
-  };
-  if (failed(runPipeline(module, build)))
-    return 1;
   FailureOr<nlc::CUDAImage> image = nlc::serializeToPTX(module, cuda);
   if (failed(image))
     return 1;
@@ -966,9 +861,9 @@ int Compilation::generateCUDA(ModuleOp module) {
     return 0;
   }
   // --emit=lib: the PTX image and its manifest next to it.
-  std::string optionsHash =
-      hex(llvm::xxh3_64bits((llvm::Twine(cuda.optLevel) + "|cuda|" + cuda.arch +
-                             "|" + llvm::Twine(cuda.blockSize) + "|" +
+  optionsHash =
+      hex(llvm::xxh3_64bits((llvm::Twine(cudaOptLevel) + "|cuda|" + cuda.arch +
+                             "|" + llvm::Twine(options.gpuBlockSize) + "|" +
                              nlc::versionString() + "|" + nlc::buildIdentity())
                                 .str()));
   nlc::ManifestTarget target;
@@ -981,8 +876,8 @@ int Compilation::generateCUDA(ModuleOp module) {
   nlc::LibraryInfo library{
       static_cast<int64_t>(image->ptx.size()),
       llvm::crc32(llvm::arrayRefFromStringRef(llvm::StringRef(image->ptx)))};
-  std::string manifest = nlc::writeManifest(
-      abi, nlc::versionString(), optionsHash, modelHash, target, &library);
+  manifest = nlc::writeManifest(abi, nlc::versionString(), optionsHash,
+                                modelHash, target, &library);
   llvm::SmallString<128> manifestPath(options.outputFile);
   llvm::sys::path::replace_extension(manifestPath, "json");
   if (failed(writeOutput(manifestPath, manifest, ctx)) ||
@@ -1015,24 +910,6 @@ int Compilation::run() {
   if (options.emit != nlc::Phase::AST) {
     if (failed(phaseDone(nlc::Phase::NL, printModule(*module))))
       return 1;
-    if (options.emit != nlc::Phase::NL || options.summary) {
-      if (failed(runSchedule(*module)) ||
-          failed(phaseDone(nlc::Phase::Scheduled, printModule(*module))))
-        return 1;
-    }
-  }
-
-  if (options.emit > nlc::Phase::Scheduled && expanded()) {
-    if (options.target == nlc::Target::CUDA &&
-        options.emit != nlc::Phase::Expanded) {
-      emitError(toolLoc(ctx)) << "--update-form=expanded is compiled by the "
-                                 "CPU back end only (yet)";
-      return 1;
-    }
-    if (failed(expandedForm(*module)))
-      return 1;
-  }
-  if (options.emit > nlc::Phase::Expanded) {
     bool cudaOnly =
         options.emit == nlc::Phase::PTX || options.emit == nlc::Phase::CudaSrc;
     if (cudaOnly && options.target != nlc::Target::CUDA) {
@@ -1040,6 +917,12 @@ int Compilation::run() {
                               << " needs --target=cuda";
       return 1;
     }
+    if ((options.emit != nlc::Phase::NL || options.summary) &&
+        failed(compileMLIR(*module)))
+      return 1;
+  }
+
+  if (options.emit > nlc::Phase::Linalg) {
     int rc = options.target == nlc::Target::CUDA ? generateCUDA(*module)
                                                  : generateCPU(*module);
     if (rc)
@@ -1105,14 +988,39 @@ std::string nlc::listRules() {
     os << "  " << llvm::left_justify(field, 15) << vals << "\n"
        << "  " << llvm::left_justify("", 15) << meaning << "\n";
   };
-  for (const RuleField &f : ruleFields())
-    row(f.name, f.spellings ? llvm::join(f.spellings(), ", ") : f.values.str(),
-        f.meaning);
-  os << "\nAlgorithms (memories: the levels 'via' names, or fused states):\n";
-  for (const AlgorithmEntry &a : algorithms())
-    os << "  " << llvm::left_justify(stringifyAlgorithm(a.algorithm), 15)
-       << a.summary << " [memories " << a.memories
-       << (a.chunked ? "" : "; per-token levels only") << "]\n";
+  row("objective", values<Objective>(),
+      "inner objective L(M; k, v); linear = <g, M> for a given gradient");
+  row("retention", values<Retention>(),
+      "decay multiplies the old state by the 'retain' gate");
+  row("decay_order", values<DecayOrder>(),
+      "gradient at the old state (Titans) or the decayed one (Gated "
+      "DeltaNet)");
+  row("algorithm", values<Algorithm>(), "how the gradient becomes an update");
+  row("via", "[level, ...]",
+      "levels keeping the algorithm's memory (momentum/muon: 1, adam: 2, "
+      "m3: 3)");
+  row("grad_at", values<GradPoint>(), "state at which gradients are taken");
+  row("read", "after_write, before_write, chunk_prefix",
+      "whether a read in the same step sees this step's write; chunk_prefix: "
+      "the chunk-start state minus the chunk's steps so far (TTT)");
+  row("l2", values<L2Convention>(), "L = 1/2 ||Mk - v||^2 or ||Mk - v||^2");
+  row("p", "number >= 1", "exponent of the lp objective");
+  row("huber_delta", "number > 0", "threshold of the huber objective");
+  row("window", "integer >= 1 (1)", "Omega-rule window");
+  row("precond", values<Precond>(),
+      "delta: M <- M (retain I - lr k k^T) - lr grad");
+  row("precond_target", values<PrecondTarget>(),
+      "which weights of an MLP memory the preconditioner multiplies");
+  row("dgd_step", values<DgdStep>(), "DGD step size");
+  row("ns_steps", "integer >= 1 (5)", "Newton-Schulz iterations of muon");
+  row("eps", "number > 0 (1e-8)", "epsilon of adam and m3");
+  row("slow_weight", "number (1)", "weight of m3's slow momentum");
+  row("write", values<WriteMode>(),
+      "whether outer gradients flow through writes");
+  row("grad_source", values<GradSource>(),
+      "the level's own objective or the task loss");
+  row("lr_placement", values<LrPlacement>(),
+      "step size inside or outside a chunk's gradient sum");
   os << "\nLevels: level NAME period (C | inf | frozen) [phase online|offline]"
         " [tail carry|flush|drop] { rule {...} state ... }\n"
      << "Memories: matrix[out, in](heads, layout), mlp[w0, ..., wn](act, bias,"

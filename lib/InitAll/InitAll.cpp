@@ -10,6 +10,7 @@
 #include "nl/Transforms/Passes.h"
 #include "nlc/Conversion/Passes.h"
 #include "nlc/Pipelines/Pipelines.h"
+#include "nlc/Target/ModelABI.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,6 +49,9 @@ void nlc::registerAllDialects(mlir::DialectRegistry &registry) {
   // ConvertToLLVM interfaces of the dialects above (convert-gpu-to-nvvm
   // lowers arith, cf, memref inside kernels through them).
   mlir::registerAllExtensions(registry);
+  // The layout of compiled models' tensors, which nl-split-heads checks
+  // the model of one head against.
+  nlc::registerModelLayout(registry);
 }
 
 void nlc::registerAllPasses() {

@@ -1422,13 +1422,70 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
   return success();
 }
 
+/// The cost model of `form=auto`, from bench/ on a 2-core AVX2 host:
+///  * a chunk shorter than two register tiles of nl.matmul (8 rows) keeps
+///    the per-token form, which is as fast there;
+///  * a model whose levels all learn every token (the delta rule through
+///    the UT transform) pays for the transform only with wide heads: at
+///    d = 64 the chunk form ran at 0.85-1.18x the per-token form (W2, W8;
+///    within the noise), at d = 128 at 1.5-2x (W2). Levels that take their
+///    gradients at the chunk start gain at every width (W3: 1.5x at
+///    d = 64, 2.3x at 128).
+/// Returns why the per-token form is as fast for chunks of `size` tokens,
+/// or an empty string when the chunk form pays.
+std::string perTokenIsAsFast(ModelOp model, int64_t size) {
+  constexpr int64_t kMinAutoChunk = 8, kMinPerTokenWidth = 128;
+  if (size < kMinAutoChunk)
+    return ("its chunks of " + Twine(size) + " tokens are shorter than " +
+            Twine(kMinAutoChunk) + ", where the per-token form is as fast")
+        .str();
+  bool allPerToken = true;
+  int64_t widest = 0;
+  for (LevelOp level : model.getLevels()) {
+    if (!level.learnsOnline())
+      continue;
+    allPerToken &= level.getPeriod().getValue() == 1;
+    if (StateOp memory = level.getMemory())
+      if (auto m = dyn_cast<MatrixType>(memory.getType()))
+        widest = std::max(widest, m.getCols());
+  }
+  if (allPerToken && widest < kMinPerTokenWidth)
+    return ("its levels all learn every token and its keys are " +
+            Twine(widest) + " wide, narrower than the " +
+            Twine(kMinPerTokenWidth) + " from which the UT transform pays")
+        .str();
+  return {};
+}
+
 struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
   using Base::Base;
+  LogicalResult initialize(MLIRContext *context) override {
+    if (required && form == ChunkFormMode::Off)
+      return emitError(UnknownLoc::get(context))
+             << "nl-chunk: 'required' asks for the chunk form that "
+                "'form=off' removes";
+    return success();
+  }
+
   void runOnOperation() override {
     ModelOp model = getOperation();
+    if (form == ChunkFormMode::Off) {
+      if (ChunkStepOp existing = model.getChunkStep())
+        existing.erase();
+      return;
+    }
     OpBuilder builder(model.getContext());
     ChunkBuilder chunk(model, builder, size);
     FailureOr<int64_t> size = chunk.check();
+    if (succeeded(size) && form == ChunkFormMode::Auto && !required) {
+      std::string why = perTokenIsAsFast(model, *size);
+      if (!why.empty()) {
+        if (emitRemarks)
+          model.emitRemark() << "model @" << model.getSymName()
+                             << " keeps its per-token form only: " << why;
+        return;
+      }
+    }
     if (succeeded(size) && succeeded(chunk.build(*size))) {
       ++numChunked;
       return;
@@ -1441,9 +1498,10 @@ struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
           << " has no chunk-parallel form: " << chunk.refusal->why;
       return signalPassFailure();
     }
-    chunk.refusal->at->emitRemark()
-        << "model @" << model.getSymName()
-        << " keeps its per-token form only: " << chunk.refusal->why;
+    if (emitRemarks)
+      chunk.refusal->at->emitRemark()
+          << "model @" << model.getSymName()
+          << " keeps its per-token form only: " << chunk.refusal->why;
   }
 };
 

@@ -15,6 +15,13 @@
 
 namespace mlir::nl {
 
+/// Which models nl-chunk gives a chunk form (its `form` option).
+enum class ChunkFormMode {
+  On,   // every model that has one
+  Auto, // those where the cost model says it pays
+  Off,  // none; a chunk form the model has already is removed
+};
+
 #define GEN_PASS_DECL
 #include "nl/Transforms/Passes.h.inc"
 

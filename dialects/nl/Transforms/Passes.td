@@ -254,6 +254,12 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
     The step's ops are taken in their order, except that a level's update
     comes before its reads, as `nl-to-loops` orders them.
 
+    With `form=auto` a model keeps its per-token form where the cost model
+    (measured in `bench/`) says the chunk form does not pay: a chunk
+    shorter than two register tiles of `nl.matmul` (8 rows), or a model
+    whose learning levels all learn every token (the UT transform) with
+    keys narrower than 128. `form=off` removes a chunk form instead.
+
     Example:
     ```mlir
     // nl-opt --nl-chunk
@@ -274,7 +280,27 @@ def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
            "(a chunked level's period decides otherwise)">,
     Option<"required", "required", "bool", /*default=*/"false",
            "Fail with a located error when the model has no chunk form "
-           "(by default it keeps its per-token form only)">
+           "(by default it keeps its per-token form only)">,
+    Option<"form", "form", "::mlir::nl::ChunkFormMode",
+           /*default=*/"::mlir::nl::ChunkFormMode::On",
+           "Which models get the chunk form (with `required`, `auto` keeps "
+           "every one the model has)",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::nl::ChunkFormMode::On, "on",
+                        "every model that has one (default)"),
+             clEnumValN(::mlir::nl::ChunkFormMode::Auto, "auto",
+                        "those where a cost model says it pays (nlc "
+                        "--chunk-form=auto): chunks of at least 8 tokens "
+                        "(shorter ones run as fast per token) and, when "
+                        "every learning level learns every token (the UT "
+                        "transform of the delta rule), a matrix memory at "
+                        "least 128 keys wide"),
+             clEnumValN(::mlir::nl::ChunkFormMode::Off, "off",
+                        "none; a chunk form the model has already is "
+                        "removed (the CUDA pipeline: its kernels run every "
+                        "token with the step)"))}]>,
+    Option<"emitRemarks", "remarks", "bool", /*default=*/"true",
+           "Say with a remark why a model keeps its per-token form only">
   ];
   let dependentDialects = ["::mlir::nl::NLDialect",
                            "::mlir::tensor::TensorDialect"];
@@ -312,7 +338,13 @@ def NLSplitHeads : Pass<"nl-split-heads", "::mlir::ModuleOp"> {
     heads, an output that is not per head), a projection of the token
     would be computed by every head (`nl.linear`, `nl.matmul`), a level
     keeps a memory that is not a matrix, memories differ in heads, or the
-    model has transfers or a chunk form already.
+    model has transfers or a chunk form already. It drops the model of one
+    head it built (the same remark, or an error at it with `required`) when
+    the back ends would not keep that model's state as the full model's
+    slices, tensor by tensor, e.g. a gate shared by the heads kept in the
+    state of a level that learns from the chunk start (the layout comes
+    from the back ends through the nl dialect's `ModelLayoutInterface`,
+    which the nlc tools register).
 
     Example:
     ```mlir
@@ -331,7 +363,9 @@ def NLSplitHeads : Pass<"nl-split-heads", "::mlir::ModuleOp"> {
   let options = [
     Option<"required", "required", "bool", /*default=*/"false",
            "Fail with a located error when a model has no per-head form "
-           "(by default it keeps its full step only)">
+           "(by default it keeps its full step only)">,
+    Option<"emitRemarks", "remarks", "bool", /*default=*/"true",
+           "Say with a remark why a model runs its heads together">
   ];
   let dependentDialects = ["::mlir::nl::NLDialect",
                            "::mlir::arith::ArithDialect",

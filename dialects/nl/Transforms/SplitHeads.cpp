@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nl/Transforms/ModelLayout.h"
 #include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -35,6 +36,8 @@ namespace mlir::nl {
 #define GEN_PASS_DEF_NLSPLITHEADS
 #include "nl/Transforms/Passes.h.inc"
 } // namespace mlir::nl
+
+MLIR_DEFINE_EXPLICIT_TYPE_ID(mlir::nl::ModelLayoutInterface)
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -304,12 +307,32 @@ struct NLSplitHeadsPass : public nl::impl::NLSplitHeadsBase<NLSplitHeadsPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    for (ModelOp model : llvm::to_vector(module.getBody()->getOps<ModelOp>())) {
-      if (model.getHeadSplit())
-        continue;
+    // The full models, taken first: a one-head model found below may go.
+    SmallVector<ModelOp> full;
+    for (ModelOp model : module.getBody()->getOps<ModelOp>())
+      if (!model.getHeadSplit())
+        full.push_back(model);
+    for (ModelOp model : full) {
       std::optional<Refusal> refusal;
       if (succeeded(split(module, model, refusal))) {
-        ++numSplit;
+        ModelOp one = cast<ModelOp>(SymbolTable::lookupSymbolIn(
+            module, (model.getSymName() + "__head").str()));
+        if (holdsStateHeadByHead(model, one)) {
+          ++numSplit;
+          continue;
+        }
+        if (required) {
+          one.emitError() << "the one-head model @" << one.getSymName()
+                          << " does not hold the full model's state head by "
+                             "head";
+          return signalPassFailure();
+        }
+        one.erase();
+        if (emitRemarks)
+          model.emitRemark()
+              << "model @" << model.getSymName()
+              << " runs its heads together: its one-head model would not "
+                 "hold its state head by head";
         continue;
       }
       if (required) {
@@ -317,9 +340,39 @@ struct NLSplitHeadsPass : public nl::impl::NLSplitHeadsBase<NLSplitHeadsPass> {
                                  << " has no per-head form: " << refusal->why;
         return signalPassFailure();
       }
-      refusal->at->emitRemark() << "model @" << model.getSymName()
-                                << " runs its heads together: " << refusal->why;
+      if (emitRemarks)
+        refusal->at->emitRemark()
+            << "model @" << model.getSymName()
+            << " runs its heads together: " << refusal->why;
     }
+  }
+
+  /// The runtime runs head h of `one` on the h-th slice of every state
+  /// tensor and output of `model`: the two must agree on them, tensor by
+  /// tensor, in the layout the back ends give them (ModelLayoutInterface).
+  /// True when they do, or when no back end says (or it would not compile
+  /// the model: it then says why itself).
+  bool holdsStateHeadByHead(ModelOp model, ModelOp one) {
+    auto *layouts =
+        model->getDialect()->getRegisteredInterface<ModelLayoutInterface>();
+    if (!layouts)
+      return true;
+    std::optional<ModelLayout> full = layouts->getLayout(model);
+    std::optional<ModelLayout> head = layouts->getLayout(one);
+    if (!full || !head)
+      return true;
+    int64_t h = static_cast<int64_t>(*one.getHeadSplit());
+    if (head->state.size() != full->state.size() ||
+        head->params != full->params ||
+        head->outputs.size() != full->outputs.size())
+      return false;
+    for (auto [a, b] : llvm::zip_equal(head->state, full->state))
+      if (a.first != b.first || a.second * h != b.second)
+        return false;
+    for (auto [a, b] : llvm::zip_equal(head->outputs, full->outputs))
+      if (a * h != b)
+        return false;
+    return true;
   }
 
   /// Adds the model of one head after `model`.

@@ -11,6 +11,7 @@
 #define NLC_DRIVER_DRIVER_H
 
 #include "nlc/Frontend/MLIRGen.h"
+#include "nlc/Pipelines/Pipelines.h"
 
 #include "llvm/ADT/StringRef.h"
 
@@ -45,27 +46,6 @@ enum class Phase {
 llvm::StringRef phaseName(Phase phase);
 /// Parses a `--emit=` value.
 std::optional<Phase> parsePhase(llvm::StringRef name);
-
-/// Whether the CPU back end adds the chunk-parallel form (nl-chunk).
-enum class ChunkForm {
-  Auto,   // when the model has one and a cost model says it pays
-  Always, // a model without one is an error
-  Never,  // every token runs the per-token step
-};
-
-/// Whether the CPU back end adds the model of one head (nl-split-heads),
-/// which the runtime runs on several threads per stream.
-enum class HeadForm {
-  Auto,   // when the model's heads never meet inside a step
-  Always, // a model without one is an error
-  Never,  // a stream's heads always run together
-};
-
-/// How the CPU back end compiles the learning rules.
-enum class UpdateForm {
-  Fused,    // each level's update lowered as one fused kernel (the fast path)
-  Expanded, // from the explicit-update form (nl-expand-updates), op by op
-};
 
 struct CompileOptions {
   std::string inputFile = "-";

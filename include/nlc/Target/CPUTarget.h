@@ -2,6 +2,9 @@
 //
 // Part of nlc, the Nested Learning Compiler.
 //
+// What comes after the MLIR passes of the CPU pipeline (nlc::buildCPUPipeline,
+// lib/Pipelines): LLVM IR for the host, its object file, the shared library.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef NLC_TARGET_CPUTARGET_H
@@ -18,33 +21,11 @@ class LLVMContext;
 class Module;
 } // namespace llvm
 
-namespace mlir {
-class OpPassManager;
-} // namespace mlir
-
 namespace nlc {
-
-/// Scheduled nl -> kernel form (func/scf/memref/arith/math).
-void buildKernelPipeline(mlir::OpPassManager &pm);
-struct CPUOptions {
-  /// Give the heaviest parallel loops of a step to an OpenMP thread team
-  /// (nl-parallelize-cpu, convert-scf-to-openmp); the library then links
-  /// libomp.
-  bool parallel = false;
-  int64_t minParallelWork = 2000000;
-  /// Write erf, tanh and exp as polynomials LLVM vectorizes
-  /// (nl-approximate-math) instead of calling libm per element.
-  bool approximateMath = true;
-};
 
 /// The directory of the libomp.so compiled models link when parallel, or
 /// empty when this installation has none.
 std::string openMPLibraryDir();
-
-/// Kernel form -> LLVM dialect with the exported C entry points. Needs the
-/// upstream passes registered (nlc::registerAllPasses).
-mlir::LogicalResult buildCPUToLLVMPipeline(mlir::OpPassManager &pm,
-                                           const CPUOptions &options = {});
 
 /// Translates an LLVM-dialect module to LLVM IR for the host, optimized at
 /// `optLevel`.

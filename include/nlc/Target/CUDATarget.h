@@ -3,7 +3,8 @@
 // Part of nlc, the Nested Learning Compiler.
 //
 // The kernel form (nl-to-loops) is mapped to one thread block per stream
-// (nl-map-to-gpu), lowered through the gpu and NVVM dialects, and serialized
+// (nl-map-to-gpu) and lowered through the gpu and NVVM dialects by the CUDA
+// pipeline (nlc::buildCUDAPipeline, lib/Pipelines); here it is serialized
 // to PTX by LLVM's NVPTX back end. The PTX is what the runtime loads with
 // the CUDA driver API, and what `--emit=cuda-src` embeds in a standalone
 // .cu file.
@@ -18,18 +19,14 @@
 
 #include <string>
 
-namespace mlir {
-class OpPassManager;
-} // namespace mlir
-
 namespace nlc {
 
 struct ModelABI;
 
+/// What PTX serialization and the manifest need (the pipeline's options:
+/// nlc::CUDAPipelineOptions, lib/Pipelines).
 struct CUDAOptions {
   std::string arch = "sm_90"; // sm_<major><minor>[a]
-  int64_t blockSize = 512;
-  unsigned optLevel = 3;
   /// Where libdevice is found (for math functions); empty: the
   /// CUDA_HOME / CUDA_PATH environment, else /usr/local/cuda.
   std::string toolkitPath;
@@ -43,17 +40,8 @@ struct CUDAImage {
   int64_t scratchBytes = 0; // per stream, in global memory (0: none)
 };
 
-/// Checks `arch` (sm_70 .. sm_120a) and returns the PTX ISA feature it
-/// needs, or an error message.
-mlir::FailureOr<std::string> ptxFeatureFor(llvm::StringRef arch,
-                                           std::string *error);
-
-/// Kernel form -> gpu.module of NVVM kernels with the plain pointer ABI.
-mlir::LogicalResult buildCUDAPipeline(mlir::OpPassManager &pm,
-                                      const CUDAOptions &options,
-                                      std::string *error);
-
-/// Serializes the gpu.module of `module` (after buildCUDAPipeline) to PTX.
+/// Serializes the gpu.module of `module` (after nlc::buildCUDAPipeline) to
+/// PTX with LLVM's NVPTX back end.
 mlir::FailureOr<CUDAImage> serializeToPTX(mlir::ModuleOp module,
                                           const CUDAOptions &options);
 

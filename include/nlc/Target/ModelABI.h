@@ -125,6 +125,11 @@ struct LibraryInfo {
   uint32_t crc32 = 0;
 };
 
+/// Registers the ABI's layout of a model's tensors on the nl dialect
+/// (mlir::nl::ModelLayoutInterface), which nl-split-heads checks the model
+/// of one head against.
+void registerModelLayout(mlir::DialectRegistry &registry);
+
 /// Computes the ABI of a verified, scheduled model. Fails (with a located
 /// error) on constructs the CPU back end does not support yet.
 mlir::FailureOr<ModelABI> computeABI(mlir::nl::ModelOp model);

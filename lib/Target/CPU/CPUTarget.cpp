@@ -6,18 +6,12 @@
 
 #include "nlc/Target/CPUTarget.h"
 
-#include "nlc/Conversion/Passes.h"
-
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "nl/Transforms/Passes.h"
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -33,15 +27,6 @@
 
 using namespace mlir;
 
-void nlc::buildKernelPipeline(OpPassManager &pm) {
-  OpPassManager &model = pm.nest<nl::ModelOp>();
-  model.addPass(nl::createNLExpandMlp());
-  model.addPass(nl::createNLDeriveGradients());
-  pm.addPass(createNLToLoops());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-}
-
 std::string nlc::openMPLibraryDir() {
 #ifdef NLC_OPENMP_LIB_DIR
   llvm::SmallString<128> lib(NLC_OPENMP_LIB_DIR);
@@ -50,36 +35,6 @@ std::string nlc::openMPLibraryDir() {
     return NLC_OPENMP_LIB_DIR;
 #endif
   return {};
-}
-
-LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
-                                          const CPUOptions &options) {
-  // Upstream conversions, by name (stable across API renames). With
-  // threads, the heaviest parallel loops of a step go to an OpenMP team.
-  // Rows of a memory first: one loop per step over them (nl-fuse-rows).
-  std::string pipeline = "func.func(nl-fuse-rows),";
-  if (options.parallel)
-    pipeline = "func.func(nl-fuse-rows{scratch-rows=0}),"
-               "func.func(nl-parallelize-cpu{min-work=" +
-               std::to_string(options.minParallelWork) +
-               "}),convert-scf-to-openmp,canonicalize,";
-  if (options.approximateMath)
-    pipeline += "nl-approximate-math,";
-  pipeline +=
-      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-      "convert-math-to-libm,convert-math-to-llvm,convert-vector-to-llvm,"
-      "convert-arith-to-llvm,"
-      "finalize-memref-to-llvm,"
-      "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
-      "convert-cf-to-llvm,";
-  if (options.parallel)
-    pipeline += "convert-openmp-to-llvm,";
-  pipeline += "reconcile-unrealized-casts";
-  if (failed(parsePassPipeline(pipeline, pm)))
-    return failure();
-  pm.addPass(createNLExportCABI());
-  pm.addPass(createCanonicalizerPass());
-  return success();
 }
 
 namespace {

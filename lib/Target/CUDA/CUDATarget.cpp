@@ -6,13 +6,13 @@
 
 #include "nlc/Target/CUDATarget.h"
 
-#include "nlc/Conversion/Passes.h"
 #include "nlc/Target/ModelABI.h"
 
+#include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -20,46 +20,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
-
-FailureOr<std::string> nlc::ptxFeatureFor(llvm::StringRef arch,
-                                          std::string *error) {
-  llvm::StringRef digits = arch;
-  unsigned version = 0;
-  if (!digits.consume_front("sm_") ||
-      (digits.consume_back("a"), digits.getAsInteger(10, version)) ||
-      version < 70 || version > 121) {
-    *error = ("unknown GPU architecture '" + arch +
-              "' (expected sm_70 .. sm_121, e.g. sm_80, sm_90, sm_90a)")
-                 .str();
-    return failure();
-  }
-  // The lowest PTX ISA that LLVM 22 accepts for the architecture.
-  if (version >= 100)
-    return std::string("+ptx86");
-  return std::string("+ptx80");
-}
-
-LogicalResult nlc::buildCUDAPipeline(OpPassManager &pm,
-                                     const CUDAOptions &options,
-                                     std::string *error) {
-  FailureOr<std::string> feature = ptxFeatureFor(options.arch, error);
-  if (failed(feature))
-    return failure();
-  std::string pipeline;
-  llvm::raw_string_ostream os(pipeline);
-  os << "nl-map-to-gpu{block-size=" << options.blockSize
-     << "},canonicalize,cse,"
-     << "nvvm-attach-target{chip=" << options.arch << " features=" << *feature
-     << " O=" << options.optLevel << "},"
-     << "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-        "convert-gpu-to-nvvm,nl-bare-kernel-args,canonicalize,cse),"
-        "reconcile-unrealized-casts";
-  if (failed(parsePassPipeline(pipeline, pm))) {
-    *error = "cannot build the CUDA pipeline: " + pipeline;
-    return failure();
-  }
-  return success();
-}
 
 namespace {
 std::string toolkitPath(const nlc::CUDAOptions &options) {
@@ -101,10 +61,20 @@ FailureOr<nlc::CUDAImage> nlc::serializeToPTX(ModuleOp module,
            << "libdevice (the CUDA math library) is not at '" << libdevice
            << "'; set CUDA_HOME or --cuda-path to the CUDA toolkit";
 
-  PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  std::string pipeline =
-      "gpu-module-to-binary{format=isa toolkit=" + toolkit + "}";
-  if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module)))
+  // What gpu-module-to-binary{format=isa} does, called as codegen rather
+  // than run as a pass: the MLIR passes are all in the one pass manager of
+  // the compile (lib/Pipelines).
+  std::unique_ptr<SymbolTable> symbols;
+  auto symbolTable = [&]() -> SymbolTable * {
+    if (!symbols)
+      symbols = std::make_unique<SymbolTable>(module);
+    return symbols.get();
+  };
+  gpu::TargetOptions targetOptions(
+      toolkit, /*librariesToLink=*/{}, /*cmdOptions=*/{}, /*elfSection=*/{},
+      gpu::CompilationTarget::Assembly, symbolTable);
+  if (failed(gpu::transformGpuModulesToBinaries(module, /*handler=*/nullptr,
+                                                targetOptions)))
     return failure();
   for (auto binary : module.getOps<gpu::BinaryOp>())
     for (Attribute a : binary.getObjects())
