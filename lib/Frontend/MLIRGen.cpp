@@ -658,10 +658,12 @@ FailureOr<RuleAttr> MLIRGen::genRule(const nlc::ast::Level &level,
   auto write = enumField("write", WriteMode::stop_grad);
   auto gradSource = enumField("grad_source", GradSource::local);
   auto lrPlacement = enumField("lr_placement", LrPlacement::per_token);
+  auto chunkApply = enumField("chunk_apply", ChunkApply::at_end);
   if (failed(objective) || failed(retention) || failed(decayOrder) ||
       failed(algorithm) || failed(gradAt) || failed(read) || failed(l2) ||
       failed(precond) || failed(precondTarget) || failed(dgdStep) ||
-      failed(write) || failed(gradSource) || failed(lrPlacement))
+      failed(write) || failed(gradSource) || failed(lrPlacement) ||
+      failed(chunkApply))
     return failure();
   auto p = realField("p");
   auto huber = realField("huber_delta");
@@ -698,7 +700,7 @@ FailureOr<RuleAttr> MLIRGen::genRule(const nlc::ast::Level &level,
       [&] { return error(ruleLoc); }, &ctx, *objective, *retention, *decayOrder,
       *algorithm, via, *gradAt, *read, *l2, *p, *huber, *window, *precond,
       *precondTarget, *dgdStep, *nsSteps, *eps, *slowWeight, *write,
-      *gradSource, *lrPlacement);
+      *gradSource, *lrPlacement, *chunkApply);
   if (!rule)
     return failure();
   return rule;

@@ -84,6 +84,7 @@ std::string unsupported(LevelOp level, bool chunked) {
   }
   if (rule.getRetention() == Retention::l2_prox)
     return "retention 'l2_prox'";
+
   if (rule.getWindow() != 1) {
     if (chunked)
       return "an Omega-rule window on a level with a period above 1";
@@ -190,6 +191,13 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     }
     bool chunked = info.period > 1;
     std::string why = unsupported(level, chunked);
+    // The Titans paper's mini-batch form exists in the explicit form only.
+    if (RuleAttr rule = level.getRuleAttr();
+        why.empty() && rule &&
+        rule.getChunkApply() == ChunkApply::every_token &&
+        !explicitLevels.contains(level.getSymName()))
+      why = "'chunk_apply = every_token' outside the explicit-update form "
+            "(compile with --update-form=expanded)";
     // Delta momentum (NL Eqs 48-49): a momentum level whose preconditioner
     // keys on the gradient it is fed. Compiled where that gradient is an
     // explicit per-token value: a plain buffer updated with `grad` every
@@ -266,7 +274,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       ABITensor::Role role = ABITensor::Role::State;
       if (std::optional<StateRole> r = s.getRole())
         role = *r == StateRole::accumulator ? ABITensor::Role::Accumulator
-                                            : ABITensor::Role::Gate;
+               : *r == StateRole::gate      ? ABITensor::Role::Gate
+                                            : ABITensor::Role::State;
       abi.state.push_back({role, info.name + "." + s.getSymName().str(),
                            llvm::to_vector(storage.getShape()),
                            static_cast<int>(i), s.getInitAttr(), s});

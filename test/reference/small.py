@@ -34,6 +34,13 @@
                                       0.1 (M k - v) k^T at the mini-batch-start M, summed in G;
                                       y_t = (M - G) q_t (G holds this token's step; the
                                       mini-batch's last token: G applied, M = M - G, G = 0)
+  small.py titans-MODE-C PARAMS X Y   Titans with momentum and decay on a level of period C
+                                      (Inputs/titans-minibatch.nl), every gradient
+                                      g_t = (M0 k - v) k^T at the chunk-start M0, k = l2norm(W_k x):
+                                      MODE paper (Titans 3.2): S = 0.9 S - 0.1 g_t,
+                                      M = 0.95 M + S every token; MODE end (titans-pytorch):
+                                      S = 0.9 S - 0.1 sum_t g_t, M = 0.95 M + S on the
+                                      chunk's last token; y_t = M_t (W_q x)
   small.py swa PARAMS X Y             sliding-window attention, window 5, 2 heads:
                                       y_h = sum_i softmax_i(q_h . k_hi) v_hi over the
                                       last 5 tokens, the current one included
@@ -175,6 +182,29 @@ def main():
             k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
             S = 0.9 * S - 0.1 * np.outer(M @ k - v, k)
             M = M + 0.1 * ns5(S)
+            y[t] = M @ q
+        nlio.save_npy(out, y)
+        return
+    if kind.startswith("titans-"):
+        mode, C = kind.split("-")[1], int(kind.split("-")[2])
+        M, S, G = np.zeros((8, 8)), np.zeros((8, 8)), np.zeros((8, 8))
+        M0 = M.copy()
+        y = np.zeros_like(x)
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            k = k / max(np.linalg.norm(k), 1e-6)
+            g = np.outer(M0 @ k - v, k)
+            if mode == "paper":
+                S = 0.9 * S - 0.1 * g
+                M = 0.95 * M + S
+            else:
+                G = G + 0.1 * g
+            if (t + 1) % C == 0:
+                if mode != "paper":
+                    S = 0.9 * S - G
+                    M = 0.95 * M + S
+                    G = np.zeros((8, 8))
+                M0 = M.copy()
             y[t] = M @ q
         nlio.save_npy(out, y)
         return

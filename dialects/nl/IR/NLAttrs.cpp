@@ -165,7 +165,24 @@ LogicalResult RuleAttr::verify(
     int64_t window, Precond precond, PrecondTarget precondTarget,
     DgdStep dgdStep, int64_t nsSteps, std::optional<APFloat> epsParam,
     std::optional<APFloat> slowWeightParam, WriteMode write,
-    GradSource gradSource, LrPlacement lrPlacement) {
+    GradSource gradSource, LrPlacement lrPlacement, ChunkApply chunkApply) {
+  if (chunkApply == ChunkApply::every_token) {
+    // The Titans paper's mini-batch form (section 3.2): within a chunk every
+    // gradient is taken at the chunk-start memory, every step applied at
+    // once (through the momentum, if any).
+    if (gradAt != GradPoint::chunk_start)
+      return emitError() << "'chunk_apply = every_token' takes every gradient "
+                            "at the chunk start; add 'grad_at = chunk_start'";
+    if (algorithm != Algorithm::gd && algorithm != Algorithm::momentum)
+      return emitError() << "'chunk_apply = every_token' applies a gd or "
+                            "momentum step per token, not algorithm '"
+                         << stringifyAlgorithm(algorithm) << "'";
+    if (window != 1 || read == ReadOrder::chunk_prefix ||
+        precond != Precond::none || objective == Objective::linear)
+      return emitError() << "'chunk_apply = every_token' takes a key/value "
+                            "objective without window, chunk_prefix read or "
+                            "preconditioner";
+  }
   auto toDouble = [](const std::optional<APFloat> &f) {
     return f ? std::optional<double>(f->convertToDouble()) : std::nullopt;
   };

@@ -122,6 +122,7 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     | `write` | `stop_grad`, `differentiable` | whether outer gradients flow through writes (A24) |
     | `grad_source` | `local`, `task` | the level's own objective, or the task loss (A11) |
     | `lr_placement` | `per_token`, `per_chunk` | step size inside or outside a chunk's gradient sum (A10) |
+    | `chunk_apply` | `at_end`, `every_token` | a chunked level's steps summed and applied on the chunk's last token (titans-pytorch), or each applied at once with every gradient at the chunk-start state (the Titans paper's mini-batch form, section 3.2; `grad_at = chunk_start`) |
 
     Example: the Titans rule with momentum kept in a separate level `@S` and a
     DeltaNet rule.
@@ -150,7 +151,8 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     NL_OptF64Param:$slow_weight,
     NL_DefaultEnum<NL_WriteMode, "stop_grad">:$write,
     NL_DefaultEnum<NL_GradSource, "local">:$grad_source,
-    NL_DefaultEnum<NL_LrPlacement, "per_token">:$lr_placement
+    NL_DefaultEnum<NL_LrPlacement, "per_token">:$lr_placement,
+    NL_DefaultEnum<NL_ChunkApply, "at_end">:$chunk_apply
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -107,6 +107,12 @@ def NL_LrPlacement : NL_Enum<"LrPlacement", "where the step size enters a chunk 
   I32EnumAttrCase<"per_chunk", 1>  // lr_chunk * sum_t grad_t
 ]>;
 
+def NL_ChunkApply : NL_Enum<"ChunkApply", "when a chunked level's steps reach its state", [
+  I32EnumAttrCase<"at_end", 0>,     // summed, applied on the chunk's last token (titans-pytorch)
+  I32EnumAttrCase<"every_token", 1> // each token's step applied at once, gradients
+                                    // at the chunk start (Titans paper 3.2)
+]>;
+
 def NL_Phase : NL_OpEnum<"Phase", "when a level learns", [
   I32EnumAttrCase<"online", 0>,  // while serving, inside nl.step
   I32EnumAttrCase<"offline", 1>  // in an offline (sleep / pre-training) phase
@@ -147,7 +153,9 @@ def NL_NormKind : NL_OpEnum<"NormKind", "normalization over the last dimension",
 
 def NL_StateRole : NL_OpEnum<"StateRole", "what a bookkeeping state holds", [
   I32EnumAttrCase<"accumulator", 0>, // the pending chunk's summed contributions
-  I32EnumAttrCase<"gate", 1>         // a gate of the pending chunk's last token
+  I32EnumAttrCase<"gate", 1>,        // a gate of the pending chunk's last token
+  I32EnumAttrCase<"snapshot", 2>     // the chunk-start state gradients are taken at
+                                     // (chunk_apply = every_token), and its flag
 ]>;
 
 def NL_Layout : NL_Enum<"Layout", "orientation of a matrix memory", [

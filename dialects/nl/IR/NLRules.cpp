@@ -65,6 +65,9 @@ const RuleField kFields[] = {
      "the level's own objective or the task loss"},
     {"lr_placement", spellings<LrPlacement, LrPlacement::per_token>, "",
      "step size inside or outside a chunk's gradient sum"},
+    {"chunk_apply", spellings<ChunkApply, ChunkApply::at_end>, "",
+     "a chunk's steps applied at its end, or every token with the "
+     "gradients at the chunk start (Titans 3.2)"},
 };
 
 const AlgorithmEntry kAlgorithms[] = {

@@ -159,15 +159,17 @@ private:
   }
   /// A bookkeeping state of `level` (zeros, the role given), made once.
   SymbolRefAttr hidden(LevelOp level, StringRef name, ArrayRef<int64_t> shape,
-                       StateRole role) {
+                       StateRole role, Attribute init = {}) {
     for (StateOp s : level.getStates())
       if (s.getSymName() == name)
         return ref(level, name);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToEnd(&level.getBody().front());
-    StateOp::create(b, level.getLoc(), b.getStringAttr(name),
-                    TypeAttr::get(ty(shape)), ZerosAttr::get(b.getContext()),
-                    StateRoleAttr::get(b.getContext(), role));
+    StateOp::create(
+        b, level.getLoc(), b.getStringAttr(name), TypeAttr::get(ty(shape)),
+        init ? cast<InitializerAttrInterface>(init)
+             : InitializerAttrInterface(ZerosAttr::get(b.getContext())),
+        StateRoleAttr::get(b.getContext(), role));
     return ref(level, name);
   }
 
@@ -221,6 +223,19 @@ std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
            "' on a level of period above 1";
   if (rule.getWindow() > 1)
     return "the Omega rule ('window' above 1)";
+  if (rule.getRetention() == Retention::l2_prox)
+    return "retention 'l2_prox'";
+  if (algorithm == Algorithm::dgd &&
+      rule.getLrPlacement() != LrPlacement::per_token)
+    return "'algorithm = dgd' with 'lr_placement = per_chunk'";
+  if (rule.getChunkApply() == ChunkApply::every_token &&
+      (period <= 1 || isa<MlpType>(level.getMemory().getType())))
+    return "'chunk_apply = every_token' on " +
+           std::string(period <= 1 ? "a level of period 1" : "an MLP memory");
+  if (rule.getChunkApply() == ChunkApply::every_token &&
+      level.getTail() == TailPolicy::drop)
+    return "'chunk_apply = every_token' with 'tail drop' (its steps are "
+           "applied at once; nothing is left to drop)";
   if (rule.getRead() == ReadOrder::chunk_prefix)
     return "'read = chunk_prefix'";
   for (FlatSymbolRefAttr ref : rule.getViaLevels())
@@ -248,7 +263,11 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
                            << ", whose rule uses " << why
                            << "; nl-expand-updates does not write that as "
                               "explicit updates yet";
-  bool chunked = period > 1;
+  // The Titans paper's mini-batch form: every step applied at once (as on
+  // a per-token level), every gradient at the chunk-start memory, kept in
+  // @__chunk_start; @__chunk_fresh is 1 when the next token starts a chunk.
+  bool everyToken = rule.getChunkApply() == ChunkApply::every_token;
+  bool chunked = period > 1 && !everyToken;
   Algorithm algorithm = rule.getAlgorithm();
   Type memoryType = level.getMemory().getType();
   auto mlp = dyn_cast<MlpType>(memoryType);
@@ -307,6 +326,9 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
     return gateFor(g, layout, t.shape, heads, u);
   };
 
+  SymbolRefAttr snapshot, fresh;
+  Value chunkStart;
+
   //===--- This token's contribution (pure compute) ----------------------===//
   Value k = u.getKey(), v = u.getValue(), lr = lrLive;
   if (mlp) {
@@ -337,6 +359,19 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
                                << memoryType << "; nl-expand-updates takes "
                                << "matrix memories there";
       Value M = load(t.mem, t.shape);
+      if (everyToken) {
+        // M0 = fresh ? M : the stored chunk start (fresh is 0 or 1).
+        snapshot = hidden(level, "__chunk_start", t.shape, StateRole::snapshot);
+        fresh = hidden(level, "__chunk_fresh", {1}, StateRole::snapshot,
+                       OnesAttr::get(b.getContext()));
+        Value f = load(fresh, {1});
+        Value stale = sub(splat(1.0), f);
+        Value start = load(snapshot, t.shape);
+        Value mf = mul(M, f);
+        Value sf = mul(start, stale);
+        M = add(mf, sf);
+        chunkStart = M;
+      }
       FailureOr<Value> retainG = gate(u.getRetain(), t);
       if (failed(retainG))
         return failure();
@@ -448,11 +483,17 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
   if (momentumUpdate)
     owners.push_back(momentumUpdate);
   llvm::StringMap<SymbolRefAttr> stash;
+  Region *learnBody;
   {
     auto learn = LearnOp::create(b, loc, level.getSymName());
+    learnBody = &learn.getBody();
     learn.getBody().emplaceBlock();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&learn.getBody().front());
+    if (everyToken) {
+      store(snapshot, chunkStart);
+      store(fresh, splat(0.0, {1}));
+    }
     for (Tensor &t : tensors)
       store(t.acc, chunked ? add(load(t.acc, t.shape), t.grad) : t.grad);
     for (UpdateOp o : chunked ? owners : SmallVector<UpdateOp>())
@@ -478,10 +519,18 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
   };
 
   //===--- nl.apply: at a fire -------------------------------------------===//
+  // (every_token: the step runs in the nl.learn, every active token; the
+  // fire only starts the next chunk.)
   auto apply = ApplyOp::create(b, loc, level.getSymName());
   apply.getBody().emplaceBlock();
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&apply.getBody().front());
+  if (everyToken) {
+    b.setInsertionPointToStart(&apply.getBody().front());
+    store(fresh, splat(1.0, {1}));
+    b.setInsertionPointToEnd(&learnBody->front());
+  } else {
+    b.setInsertionPointToStart(&apply.getBody().front());
+  }
   Value retain = rule.getRetention() == Retention::decay
                      ? applied(u, "retain", u.getRetain())
                      : Value();
