@@ -106,13 +106,7 @@ LogicalResult ModelLowering::lowerElementwise(Operation *op) {
   if (!element.isF32() && !element.isInteger(1))
     return op->emitOpError() << "on tensors of " << element
                              << " is not supported by the CPU back end";
-  Value out;
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(entry);
-    out = memref::AllocaOp::create(b, loc,
-                                   MemRefType::get(type.getShape(), element));
-  }
+  Value out = scratch(type.getShape(), element);
   SmallVector<Value> ins;
   for (Value v : op->getOperands())
     ins.push_back(buf(v));

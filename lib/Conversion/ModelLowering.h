@@ -71,13 +71,15 @@ private:
     return MemRefType::get(t.shape, t.isCounter() ? Type(b.getI32Type())
                                                   : Type(b.getF32Type()));
   }
-  /// A scratch buffer, allocated once at function entry: on the stack, or,
+  /// A scratch buffer of f32 (or of `element`), allocated once at function
+  /// entry: on the stack, or,
   /// in the chunk entry when large (a chunk's d x d products would not fit
   /// a thread's stack), in a thread-local global of its own that
   /// nl-export-c-abi marks thread_local (allocated once per thread, so no
   /// call pays for fresh pages).
-  Value scratch(ArrayRef<int64_t> shape) {
+  Value scratch(ArrayRef<int64_t> shape, Type element = {}) {
     OpBuilder::InsertionGuard guard(b);
+    MemRefType type = element ? MemRefType::get(shape, element) : memTy(shape);
     int64_t bytes = 4;
     for (int64_t d : shape)
       bytes *= d;
@@ -86,14 +88,14 @@ private:
       b.setInsertionPointToStart(module.getBody());
       std::string name = (std::string(kThreadLocalScratchPrefix) + abi.model +
                           "_" + std::to_string(numGlobalScratch++));
-      memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"),
-                               memTy(shape), b.getUnitAttr(),
+      memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), type,
+                               b.getUnitAttr(),
                                /*constant=*/false, IntegerAttr());
       b.setInsertionPointToStart(entry);
-      return memref::GetGlobalOp::create(b, loc, memTy(shape), name);
+      return memref::GetGlobalOp::create(b, loc, type, name);
     }
     b.setInsertionPointToStart(entry);
-    return memref::AllocaOp::create(b, loc, memTy(shape));
+    return memref::AllocaOp::create(b, loc, type);
   }
   /// Runs `body` over every index of `shape` as one scf.parallel: the
   /// iterations must be independent (each writes only its own elements),

@@ -49,3 +49,56 @@ nl.model @ttt attributes {dim = 4} {
     nl.yield %o : tensor<4xf32>
   }
 }
+
+// -----
+
+// The mini-batch form applies its steps at once: a dropped tail has nothing
+// left to drop.
+nl.model @every_token_drop attributes {dim = 4} {
+  nl.level @S period 4 tail drop rule <objective = l2, grad_at = chunk_start, chunk_apply = every_token> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    // expected-error @+1 {{whose rule uses 'chunk_apply = every_token' with 'tail drop' (its steps are applied at once; nothing is left to drop)}}
+    nl.update @S key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %o = nl.read @S(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %o : tensor<4xf32>
+  }
+}
+
+// -----
+
+// A rule the pass does not write is never read as another: l2_prox is not
+// taken for 'none'.
+nl.model @l2_prox attributes {dim = 4} {
+  nl.level @S period 1 rule <objective = l2, retention = l2_prox> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    // expected-error @+1 {{whose rule uses retention 'l2_prox'}}
+    nl.update @S key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %o = nl.read @S(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %o : tensor<4xf32>
+  }
+}
+
+// -----
+
+// Delta momentum: the momentum level's preconditioner keys on its gradient.
+nl.model @delta_momentum attributes {dim = 4} {
+  nl.level @m period 1 rule <objective = linear, retention = decay, precond = delta> {
+    nl.state @S : tensor<4xf32> = #nl.zeros
+  }
+  nl.level @W period 1 rule <objective = linear, algorithm = momentum, via = [@m]> {
+    nl.state @W : tensor<4xf32> = #nl.zeros
+  }
+  nl.step(%g : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @m lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
+    // expected-error @+1 {{whose rule uses delta momentum (a 'via' level with 'precond = delta')}}
+    nl.update @W grad(%g : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}

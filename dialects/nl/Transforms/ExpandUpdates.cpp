@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Traits.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -37,25 +38,6 @@ using Shape = SmallVector<int64_t>;
 
 Shape shapeOf(Value v) {
   return Shape(cast<RankedTensorType>(v.getType()).getShape());
-}
-
-int64_t numel(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
-/// NumPy broadcasting of two static shapes (the verifiers of the binary ops
-/// check the same rule).
-Shape broadcast(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
-  Shape out(std::max(a.size(), b.size()), 1);
-  for (size_t i = 0; i < out.size(); ++i) {
-    int64_t x = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
-    int64_t y = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
-    out[i] = x == 1 ? y : x;
-  }
-  return out;
 }
 
 /// How the tensors of a level's memory are laid out, which decides how a
@@ -86,12 +68,14 @@ private:
     return getF32TensorType(shape, b.getContext());
   }
   Value splat(double v, ArrayRef<int64_t> shape = {}) {
-    auto type = ty(shape);
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(v)));
+    return createF32Splat(b, loc, v, shape);
   }
+  /// An elementwise op with NumPy broadcasting (the ops' verifiers check
+  /// that the operands broadcast).
   template <typename Op> Value binary(Value x, Value y) {
-    return Op::create(b, loc, ty(broadcast(shapeOf(x), shapeOf(y))), x, y);
+    Shape shape;
+    (void)OpTrait::util::getBroadcastedShape(shapeOf(x), shapeOf(y), shape);
+    return Op::create(b, loc, ty(shape), x, y);
   }
   Value add(Value x, Value y) { return binary<AddOp>(x, y); }
   Value sub(Value x, Value y) { return binary<SubOp>(x, y); }
@@ -184,7 +168,7 @@ private:
     if (!g)
       return Value();
     Shape s = shapeOf(g);
-    if (numel(s) == 1 && s.size() <= target.size())
+    if (ShapedType::getNumElements(s) == 1 && s.size() <= target.size())
       return g;
     bool perHead = heads > 1 && (s == Shape{heads} || s == Shape{heads, 1});
     if (perHead && layout != Layout::Plain) {
@@ -200,7 +184,8 @@ private:
         to[0] = heads;
       return reshape(g, to);
     }
-    if (layout == Layout::Plain && numel(s) == numel(target) &&
+    if (layout == Layout::Plain &&
+        ShapedType::getNumElements(s) == ShapedType::getNumElements(target) &&
         s.size() <= target.size())
       return reshape(g, target);
     return user->emitOpError()
@@ -313,12 +298,12 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
   } else {
     Shape shape(getStorageTensorType(memoryType).getShape());
     Tensor t{ref(level, memName), {}, {}, shape, {}};
-    if (momentumLike)
-      t.buffer = via.empty() ? ref(level, states[1].getSymName())
-                             : ref(model.lookupLevel(via[0].getValue()),
-                                   model.lookupLevel(via[0].getValue())
-                                       .getMemory()
-                                       .getSymName());
+    if (momentumLike && via.empty()) {
+      t.buffer = ref(level, states[1].getSymName());
+    } else if (momentumLike) {
+      LevelOp opt = model.lookupLevel(via[0].getValue());
+      t.buffer = ref(opt, opt.getMemory().getSymName());
+    }
     t.acc = hidden(level, accName({}), shape, StateRole::accumulator);
     tensors.push_back(t);
   }
@@ -414,6 +399,8 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
           }
           Value norm = math::SqrtOp::create(b, loc, rowSum(mul(e, e)));
           Shape ns = shapeOf(norm);
+          // arith.cmpf takes operands of one shape: the threshold is
+          // broadcast to the norm's by adding zeros.
           Value thr = add(delta, splat(0.0, ns));
           Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
                                               norm, thr);
