@@ -21,6 +21,7 @@
 #include "llvm/Support/xxhash.h"
 
 #include "nl/IR/NLOps.h"
+#include "nl/IR/NLRules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -988,39 +989,45 @@ std::string nlc::listRules() {
     os << "  " << llvm::left_justify(field, 15) << vals << "\n"
        << "  " << llvm::left_justify("", 15) << meaning << "\n";
   };
-  row("objective", values<Objective>(),
-      "inner objective L(M; k, v); linear = <g, M> for a given gradient");
-  row("retention", values<Retention>(),
-      "decay multiplies the old state by the 'retain' gate");
-  row("decay_order", values<DecayOrder>(),
-      "gradient at the old state (Titans) or the decayed one (Gated "
-      "DeltaNet)");
-  row("algorithm", values<Algorithm>(), "how the gradient becomes an update");
-  row("via", "[level, ...]",
-      "levels keeping the algorithm's memory (momentum/muon: 1, adam: 2, "
-      "m3: 3)");
-  row("grad_at", values<GradPoint>(), "state at which gradients are taken");
-  row("read", "after_write, before_write, chunk_prefix",
-      "whether a read in the same step sees this step's write; chunk_prefix: "
-      "the chunk-start state minus the chunk's steps so far (TTT)");
-  row("l2", values<L2Convention>(), "L = 1/2 ||Mk - v||^2 or ||Mk - v||^2");
-  row("p", "number >= 1", "exponent of the lp objective");
-  row("huber_delta", "number > 0", "threshold of the huber objective");
-  row("window", "integer >= 1 (1)", "Omega-rule window");
-  row("precond", values<Precond>(),
-      "delta: M <- M (retain I - lr k k^T) - lr grad");
-  row("precond_target", values<PrecondTarget>(),
-      "which weights of an MLP memory the preconditioner multiplies");
-  row("dgd_step", values<DgdStep>(), "DGD step size");
-  row("ns_steps", "integer >= 1 (5)", "Newton-Schulz iterations of muon");
-  row("eps", "number > 0 (1e-8)", "epsilon of adam and m3");
-  row("slow_weight", "number (1)", "weight of m3's slow momentum");
-  row("write", values<WriteMode>(),
-      "whether outer gradients flow through writes");
-  row("grad_source", values<GradSource>(),
-      "the level's own objective or the task loss");
-  row("lr_placement", values<LrPlacement>(),
-      "step size inside or outside a chunk's gradient sum");
+  // Every field, objective, retention and algorithm as the rule registry
+  // (NLRules.h) lists them.
+  for (const RuleField &f : ruleFields()) {
+    std::string vals =
+        f.spellings ? llvm::join(f.spellings(), ", ") : f.values.str();
+    row(f.name, vals, f.meaning);
+  }
+  // Where a value compiles: "fused" (the CPU/CUDA lowering), "chunk"
+  // (nl-chunk's chunk form), "explicit" (nl-expand-updates,
+  // --update-form=expanded).
+  auto where = [](bool fused, bool chunk, bool expanded) {
+    llvm::SmallVector<llvm::StringRef> w;
+    if (fused)
+      w.push_back("fused");
+    if (chunk)
+      w.push_back("chunk");
+    if (expanded)
+      w.push_back("explicit");
+    return w.empty() ? std::string("none yet") : llvm::join(w, ", ");
+  };
+  auto entry = [&](llvm::StringRef name, llvm::StringRef summary,
+                   const std::string &compiles) {
+    os << "  " << llvm::left_justify(name, 15) << summary << "\n"
+       << "  " << llvm::left_justify("", 15) << "compiles: " << compiles
+       << "\n";
+  };
+  os << "\nObjectives:\n";
+  for (const ObjectiveEntry &e : objectives())
+    entry(stringifyObjective(e.objective), e.summary,
+          where(e.fused, e.chunkForm, /*expanded=*/true));
+  os << "\nRetentions:\n";
+  for (const RetentionEntry &e : retentions())
+    entry(stringifyRetention(e.retention), e.summary,
+          where(e.fused, e.chunkForm, e.expanded));
+  os << "\nAlgorithms:\n";
+  for (const AlgorithmEntry &e : algorithms())
+    entry(stringifyAlgorithm(e.algorithm), e.summary,
+          std::string(e.chunked ? "fused (any period)" : "fused (period 1)") +
+              (e.expanded ? ", explicit" : ""));
   os << "\nLevels: level NAME period (C | inf | frozen) [phase online|offline]"
         " [tail carry|flush|drop] { rule {...} state ... }\n"
      << "Memories: matrix[out, in](heads, layout), mlp[w0, ..., wn](act, bias,"

@@ -27,8 +27,11 @@ int nlc::ModelABI::stateIndex(llvm::StringRef name) const {
 
 namespace {
 
-/// Why the CPU back end cannot compile `level` yet, or empty.
-std::string unsupported(LevelOp level, bool chunked) {
+/// Why the CPU back end cannot compile `level` yet, or empty. The rule of
+/// a level in the explicit-update form (`explicitForm`, its updates already
+/// written as nl ops) is nl-expand-updates' to judge, not the fused
+/// lowering's.
+std::string unsupported(LevelOp level, bool chunked, bool explicitForm) {
   StateOp memory = level.getMemory();
   if (!memory)
     return "a level without state";
@@ -61,29 +64,23 @@ std::string unsupported(LevelOp level, bool chunked) {
     if (matrix.getLayout() != Layout::out_in)
       return "a matrix memory with layout = in_out";
   RuleAttr rule = level.getRuleAttr();
-  if (!rule)
+  if (!rule || explicitForm)
     return {};
-  switch (rule.getObjective()) {
-  case Objective::dot:
-  case Objective::l2:
-  case Objective::linear:
-    break;
-  case Objective::lp:
-  case Objective::huber:
-    // Their gradients are written for matrix memories and the plain
-    // algorithms; DGD's proximal step is derived for l2 only.
-    if (!isa<MatrixType>(type))
-      return ("objective '" + stringifyObjective(rule.getObjective()) +
-              "' on a memory that is not a matrix")
-          .str();
-    if (rule.getAlgorithm() == Algorithm::dgd)
-      return ("objective '" + stringifyObjective(rule.getObjective()) +
-              "' with algorithm 'dgd'")
-          .str();
-    break;
-  }
-  if (rule.getRetention() == Retention::l2_prox)
-    return "retention 'l2_prox'";
+  // Where each objective and retention compiles is the rule registry's.
+  const ObjectiveEntry &objective = objectiveEntry(rule.getObjective());
+  if (!objective.fused)
+    return ("objective '" + stringifyObjective(rule.getObjective()) +
+            "' (its explicit-update form compiles: --update-form=expanded)")
+        .str();
+  // Gradients of objectives without an MLP form are written for matrix
+  // memories; DGD's proximal step is derived for l2 only (the verifier).
+  if (objective.keyValue && !objective.mlpMemory && !isa<MatrixType>(type))
+    return ("objective '" + stringifyObjective(rule.getObjective()) +
+            "' on a memory that is not a matrix")
+        .str();
+  if (!retentionEntry(rule.getRetention()).fused)
+    return ("retention '" + stringifyRetention(rule.getRetention()) + "'")
+        .str();
 
   if (rule.getWindow() != 1) {
     if (chunked)
@@ -190,7 +187,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       Attribute(rule).print(rs);
     }
     bool chunked = info.period > 1;
-    std::string why = unsupported(level, chunked);
+    std::string why = unsupported(level, chunked,
+                                  explicitLevels.contains(level.getSymName()));
     // The Titans paper's mini-batch form exists in the explicit form only.
     if (RuleAttr rule = level.getRuleAttr();
         why.empty() && rule &&

@@ -19,6 +19,10 @@
   small.py yaad PARAMS X Y            huber-3.0 with delta_t = 3 * 2 sigmoid(w_d x_t)
   (lp-P:C, huber-D:C: a level of period C: gradients at the chunk-start state, summed,
    applied at the chunk's last token)
+  small.py oja[:C] PARAMS X Y         OjaNet (Inputs/oja.nl): k, v = l2norm(W_k x), l2norm(W_v x);
+                                      every gradient 0.5 v (M^T v - k)^T at the chunk-start M,
+                                      summed, applied as M = 0.95 M - sum on the chunk's last
+                                      token (C = 1: every token); y_t = M_t (W_q x)
   small.py precond PARAMS X Y         precond = delta (Hope Eq 88) on the l2 objective:
                                       M = M (0.95 I - 0.1 k k^T) - 0.1 (M k - v) k^T
   small.py omega-C PARAMS X Y         Omega rule, window C: M = 0.95 M - sum over the last C
@@ -102,6 +106,19 @@ def main():
             ring = (ring + [(k, v, lr)])[-c:]
             return 0.95 * M - sum(l * np.outer(M @ ki - vi, ki) for ki, vi, l in ring)
         nlio.save_npy(out, matrix_memory(p, x, omega))
+        return
+    if kind == "oja" or kind.startswith("oja:"):
+        period = int(kind.partition(":")[2] or 1)
+        M, acc = np.zeros((8, 8)), np.zeros((8, 8))
+        y = np.zeros_like(x)
+        for t in range(x.shape[0]):
+            k, v, q = p["W_k"] @ x[t], p["W_v"] @ x[t], p["W_q"] @ x[t]
+            k, v = k / max(np.linalg.norm(k), 1e-6), v / max(np.linalg.norm(v), 1e-6)
+            acc += 0.5 * np.outer(v, M.T @ v - k)
+            if (t + 1) % period == 0:
+                M, acc = 0.95 * M - acc, np.zeros((8, 8))
+            y[t] = M @ q
+        nlio.save_npy(out, y)
         return
     if kind == "precond":
         def precond(M, k, v, t):

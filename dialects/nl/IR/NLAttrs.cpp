@@ -257,6 +257,11 @@ LogicalResult RuleAttr::verify(
     return emitError() << "'read = chunk_prefix' (the chunk-start state minus "
                           "the chunk's steps so far) needs 'grad_at = "
                           "chunk_start', algorithm 'gd' and no retention";
+  if (precond == Precond::delta && !objectiveEntry(objective).predictionGrad &&
+      objectiveEntry(objective).keyValue)
+    return emitError() << "'precond = delta' acts on the prediction error of "
+                          "the objective; objective '"
+                       << stringifyObjective(objective) << "' has none";
   if (precondTarget != PrecondTarget::first_layer && precond == Precond::none)
     return emitError() << "'precond_target' needs 'precond = delta'";
   if (precond == Precond::delta && objective == Objective::linear &&

@@ -102,7 +102,7 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
 
     | field | values (default first) | meaning |
     |---|---|---|
-    | `objective` | `dot`, `l2`, `lp`, `huber`, `linear` | inner objective L(M; k, v); `linear` is <g, M> for a given gradient g |
+    | `objective` | `dot`, `l2`, `lp`, `huber`, `linear`, `oja` | inner objective L(M; k, v); `linear` is <g, M> for a given gradient g; `oja` is -<M k, v> + 1/2 ||M^T v||^2 |
     | `retention` | `none`, `decay`, `l2_prox` | `decay`: the old state is multiplied by the `retain` gate |
     | `decay_order` | `decoupled`, `before_grad` | gradient at the old state (Titans) or at the decayed state (Gated DeltaNet) |
     | `algorithm` | `gd`, `momentum`, `dgd`, `muon`, `adam`, `m3` | how the gradient becomes an update |

@@ -36,7 +36,8 @@ def NL_Objective : NL_Enum<"Objective", "inner objective of a level", [
   I32EnumAttrCase<"l2", 1>,      // L = c ||M k - v||^2     (delta rule)
   I32EnumAttrCase<"lp", 2>,      // L = ||M k - v||_p^p     (Moneta)
   I32EnumAttrCase<"huber", 3>,   // Huber(M k - v; delta)   (Yaad)
-  I32EnumAttrCase<"linear", 4>   // L = <g, M>, g given     (optimizer levels)
+  I32EnumAttrCase<"linear", 4>,  // L = <g, M>, g given     (optimizer levels)
+  I32EnumAttrCase<"oja", 5>      // L = -<M k, v> + 1/2 ||M^T v||^2 (OjaNet)
 ]>;
 
 def NL_Retention : NL_Enum<"Retention", "retention (forgetting) term", [

@@ -5,10 +5,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "nl/IR/NLRules.h"
+#include "nl/IR/NLOps.h"
 
 #include <cassert>
 #include <iterator>
 
+using namespace mlir;
 using namespace mlir::nl;
 
 namespace {
@@ -70,6 +72,100 @@ const RuleField kFields[] = {
      "gradients at the chunk start (Titans 3.2)"},
 };
 
+//===--- Objectives: dL/d(Mk), or dL/dM --------------------------------===//
+
+/// e = M k - v.
+Value error(TensorMath &m, const ObjectiveArgs &a) {
+  Value pred = m.matvec(a.M, a.key);
+  return m.sub(pred, a.value);
+}
+
+Value dotGrad(TensorMath &m, const ObjectiveArgs &a) { return m.neg(a.value); }
+
+Value l2Grad(TensorMath &m, const ObjectiveArgs &a) {
+  Value e = error(m, a);
+  return a.rule.getL2() == L2Convention::full ? m.mul(e, m.splat(2.0)) : e;
+}
+
+Value lpGrad(TensorMath &m, const ObjectiveArgs &a) {
+  // p sign(e) |e|^(p-1). C++ leaves the order of arguments open: every op
+  // is built in a statement of its own, so that the IR is the same
+  // everywhere.
+  Value e = error(m, a);
+  double p = a.rule.getP()->convertToDouble();
+  Value mag = p != 1.0 ? m.powConst(e, p - 1.0) : Value();
+  Value scale = m.splat(p);
+  Value s = m.sign(e);
+  Value signed_ = m.mul(s, mag);
+  return m.mul(scale, signed_);
+}
+
+Value huberGrad(TensorMath &m, const ObjectiveArgs &a) {
+  // Yaad: the l2 gradient inside the ball ||e_h|| <= delta_h, delta_h
+  // sign(e) outside, per head.
+  Value e = error(m, a);
+  Value delta = m.splat(a.rule.getHuberDelta()->convertToDouble());
+  if (a.deltaScale)
+    delta = m.mul(delta, a.deltaScale);
+  Value norm = m.sqrt(m.rowSum(m.mul(e, e)));
+  TensorMath::Shape ns = TensorMath::shapeOf(norm);
+  // The threshold is broadcast to the norm's shape by adding zeros.
+  Value thr = m.add(delta, m.splat(0.0, ns));
+  Value in = m.lessEqual(norm, thr);
+  Value out = m.sub(m.splat(1.0, ns), in);
+  Value inside = m.mul(e, in);
+  Value outside = m.mul(m.mul(delta, m.sign(e)), out);
+  return m.add(inside, outside);
+}
+
+Value ojaGrad(TensorMath &m, const ObjectiveArgs &a) {
+  // d/dM (-<M k, v> + 1/2 ||M^T v||^2) = v (M^T v - k)^T.
+  Value back = m.matvecT(a.M, a.value);
+  Value residual = m.sub(back, a.key);
+  return m.outer(a.value, residual);
+}
+
+const ObjectiveEntry kObjectives[] = {
+    {Objective::dot, "L = -<M k, v>: grad = -v k^T (Hebbian, linear attention)",
+     /*keyValue=*/true, /*mlpMemory=*/true, /*fused=*/true, /*chunkForm=*/true,
+     dotGrad, nullptr},
+    {Objective::l2,
+     "L = 1/2 ||M k - v||^2 (l2 = full: no 1/2): grad = (M k - v) k^T (delta "
+     "rule)",
+     true, true, true, true, l2Grad, nullptr},
+    {Objective::lp,
+     "L = ||M k - v||_p^p: grad = p sign(e) |e|^(p-1) k^T (Moneta)", true,
+     false, true, false, lpGrad, nullptr},
+    {Objective::huber,
+     "Huber(M k - v; huber_delta): e k^T inside the ball, delta sign(e) k^T "
+     "outside (Yaad)",
+     true, false, true, false, huberGrad, nullptr},
+    {Objective::linear,
+     "L = <g, M> for the gradient g the update is fed (optimizer levels)",
+     false, false, true, false, nullptr, nullptr},
+    {Objective::oja,
+     "L = -<M k, v> + 1/2 ||M^T v||^2: grad = v (M^T v - k)^T (OjaNet, Irie "
+     "2022)",
+     true, false, false, false, nullptr, ojaGrad},
+};
+
+static_assert(std::size(kObjectives) == getMaxEnumValForObjective() + 1,
+              "one registry entry per objective");
+
+const RetentionEntry kRetentions[] = {
+    {Retention::none, "no forgetting term", true, true, true},
+    {Retention::decay,
+     "M <- retain M + ...: the old state times the 'retain' gate", true, true,
+     true},
+    {Retention::l2_prox,
+     "the proximal term ||M - M_prev||^2 / (2 lr) (for the l2 objective this "
+     "is algorithm dgd); no back end compiles it yet",
+     false, false, false},
+};
+
+static_assert(std::size(kRetentions) == getMaxEnumValForRetention() + 1,
+              "one registry entry per retention");
+
 const AlgorithmEntry kAlgorithms[] = {
     {Algorithm::gd, 0, "M <- retain M - lr grad", /*chunked=*/true,
      /*expanded=*/true},
@@ -107,6 +203,22 @@ const RuleField *mlir::nl::lookupRuleField(llvm::StringRef name) {
 }
 
 llvm::ArrayRef<AlgorithmEntry> mlir::nl::algorithms() { return kAlgorithms; }
+
+llvm::ArrayRef<ObjectiveEntry> mlir::nl::objectives() { return kObjectives; }
+
+const ObjectiveEntry &mlir::nl::objectiveEntry(Objective objective) {
+  const ObjectiveEntry &e = kObjectives[static_cast<unsigned>(objective)];
+  assert(e.objective == objective && "the objective table is out of order");
+  return e;
+}
+
+llvm::ArrayRef<RetentionEntry> mlir::nl::retentions() { return kRetentions; }
+
+const RetentionEntry &mlir::nl::retentionEntry(Retention retention) {
+  const RetentionEntry &e = kRetentions[static_cast<unsigned>(retention)];
+  assert(e.retention == retention && "the retention table is out of order");
+  return e;
+}
 
 const AlgorithmEntry &mlir::nl::algorithmEntry(Algorithm algorithm) {
   // Entries are in declaration order.

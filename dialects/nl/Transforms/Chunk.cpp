@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nl/IR/NLRules.h"
 #include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -255,8 +256,7 @@ FailureOr<int64_t> ChunkBuilder::check() {
       return failure();
     int64_t p = level.getPeriod().getValue();
     auto why = [&]() -> std::string {
-      if (rule.getObjective() != Objective::l2 &&
-          rule.getObjective() != Objective::dot)
+      if (!objectiveEntry(rule.getObjective()).chunkForm)
         return "objective " + stringifyObjective(rule.getObjective()).str();
       // gd, or momentum in its fused form on a chunked level (mini-batch
       // Titans: the buffer steps once per chunk).
@@ -264,8 +264,8 @@ FailureOr<int64_t> ChunkBuilder::check() {
           !(fusedMomentum && p > 1))
         return "algorithm " + stringifyAlgorithm(rule.getAlgorithm()).str() +
                (rule.getVia() ? " through other levels" : "");
-      if (rule.getRetention() == Retention::l2_prox)
-        return "retention l2_prox";
+      if (!retentionEntry(rule.getRetention()).chunkForm)
+        return "retention " + stringifyRetention(rule.getRetention()).str();
       if (rule.getPrecond() != Precond::none)
         return "a preconditioner";
       if (rule.getWindow() != 1)

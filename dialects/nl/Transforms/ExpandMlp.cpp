@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nl/IR/NLDependencies.h"
+#include "nl/IR/NLRules.h"
 #include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -77,7 +78,7 @@ private:
 LogicalResult expandUpdate(UpdateOp update, LevelOp level, MlpType type) {
   RuleAttr rule = level.getRuleAttr();
   Objective objective = rule.getObjective();
-  if (objective != Objective::l2 && objective != Objective::dot)
+  if (!objectiveEntry(objective).mlpMemory)
     return update.emitOpError()
            << "on the MLP memory of level @" << level.getSymName()
            << ": objective '" << stringifyObjective(objective)

@@ -36,9 +36,7 @@ namespace {
 
 using Shape = SmallVector<int64_t>;
 
-Shape shapeOf(Value v) {
-  return Shape(cast<RankedTensorType>(v.getType()).getShape());
-}
+Shape shapeOf(Value v) { return TensorMath::shapeOf(v); }
 
 /// How the tensors of a level's memory are laid out, which decides how a
 /// gate (a scalar, one value per head or one per key channel) meets them.
@@ -62,69 +60,20 @@ private:
   const llvm::DenseMap<StringRef, UpdateOp> &updates;
   Location loc = UnknownLoc::get(b.getContext());
 
-  //===--- Small builders -------------------------------------------------===//
+  //===--- Small builders (TensorMath at this update's location) --------===//
 
-  RankedTensorType ty(ArrayRef<int64_t> shape) {
-    return getF32TensorType(shape, b.getContext());
-  }
+  TensorMath math{b, UnknownLoc::get(b.getContext())};
+  RankedTensorType ty(ArrayRef<int64_t> shape) { return math.type(shape); }
   Value splat(double v, ArrayRef<int64_t> shape = {}) {
-    return createF32Splat(b, loc, v, shape);
+    return math.splat(v, shape);
   }
-  /// An elementwise op with NumPy broadcasting (the ops' verifiers check
-  /// that the operands broadcast).
-  template <typename Op> Value binary(Value x, Value y) {
-    Shape shape;
-    (void)OpTrait::util::getBroadcastedShape(shapeOf(x), shapeOf(y), shape);
-    return Op::create(b, loc, ty(shape), x, y);
-  }
-  Value add(Value x, Value y) { return binary<AddOp>(x, y); }
-  Value sub(Value x, Value y) { return binary<SubOp>(x, y); }
-  Value mul(Value x, Value y) { return y ? binary<MulOp>(x, y) : x; }
-  Value div(Value x, Value y) { return binary<DivOp>(x, y); }
-  /// `v` with size-1 dimensions inserted so that it has shape `to` (same
-  /// number of elements).
-  Value reshape(Value v, ArrayRef<int64_t> to) {
-    Shape from = shapeOf(v);
-    if (from == Shape(to))
-      return v;
-    SmallVector<ReassociationIndices> groups;
-    size_t t = 0;
-    for (int64_t d : from) {
-      ReassociationIndices group;
-      int64_t product = 1;
-      while (t < to.size() && (product != d || group.empty())) {
-        product *= to[t];
-        group.push_back(t++);
-      }
-      groups.push_back(group);
-    }
-    while (t < to.size() && !groups.empty())
-      groups.back().push_back(t++);
-    return tensor::ExpandShapeOp::create(b, loc, ty(to), v, groups);
-  }
-  /// `e` > 0 ? 1 : (`e` < 0 ? -1 : 0), elementwise.
-  Value sign(Value e) {
-    Shape s = shapeOf(e);
-    Value zero = splat(0.0, s);
-    Value pos =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, e, zero);
-    Value neg =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, e, zero);
-    Value inner = arith::SelectOp::create(b, loc, neg, splat(-1.0, s), zero);
-    return arith::SelectOp::create(b, loc, pos, splat(1.0, s), inner);
-  }
-  /// y = M x for each head: `M` [heads?, rows, cols], `x` [heads?, cols].
-  Value matvec(Value M, Value x) {
-    Shape s = shapeOf(M);
-    s.erase(s.end() - 1);
-    return LinearOp::create(b, loc, ty(s), x, M, Value(), UnitAttr());
-  }
-  /// sum over the last dimension, kept as a size-1 dimension.
-  Value rowSum(Value v) {
-    Shape s = shapeOf(v);
-    s.back() = 1;
-    return SumOp::create(b, loc, ty(s), v);
-  }
+  Value add(Value x, Value y) { return math.add(x, y); }
+  Value sub(Value x, Value y) { return math.sub(x, y); }
+  Value mul(Value x, Value y) { return math.mul(x, y); }
+  Value div(Value x, Value y) { return math.div(x, y); }
+  Value reshape(Value v, ArrayRef<int64_t> to) { return math.reshape(v, to); }
+  Value matvec(Value M, Value x) { return math.matvec(M, x); }
+  Value rowSum(Value v) { return math.rowSum(v); }
 
   //===--- States ---------------------------------------------------------===//
 
@@ -208,8 +157,8 @@ std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
            "' on a level of period above 1";
   if (rule.getWindow() > 1)
     return "the Omega rule ('window' above 1)";
-  if (rule.getRetention() == Retention::l2_prox)
-    return "retention 'l2_prox'";
+  if (!retentionEntry(rule.getRetention()).expanded)
+    return "retention '" + stringifyRetention(rule.getRetention()).str() + "'";
   if (algorithm == Algorithm::dgd &&
       rule.getLrPlacement() != LrPlacement::per_token)
     return "'algorithm = dgd' with 'lr_placement = per_chunk'";
@@ -236,6 +185,7 @@ std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
 
 LogicalResult RuleExpander::expand(UpdateOp u) {
   loc = u.getLoc();
+  math.setLocation(loc);
   LevelOp level = model.lookupLevel(u.getLevel());
   RuleAttr rule = level.getRuleAttr();
   ScheduleAttr schedule = level.getScheduleAttr();
@@ -363,54 +313,23 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
       bool beforeGrad = rule.getDecayOrder() == DecayOrder::before_grad &&
                         rule.getRetention() == Retention::decay;
       Value at = beforeGrad ? mul(M, *retainG) : M;
-      Value coef;
-      Objective objective = rule.getObjective();
-      if (objective == Objective::dot) {
-        coef = arith::NegFOp::create(b, loc, v);
-      } else {
-        Value e = sub(matvec(at, k), v);
-        Value l2 = rule.getL2() == L2Convention::full ? mul(e, splat(2.0)) : e;
-        if (objective == Objective::l2) {
-          coef = l2;
-        } else if (objective == Objective::lp) {
-          double p = rule.getP()->convertToDouble();
-          // C++ leaves the order of arguments open: every op is built in
-          // a statement of its own, so that the IR is the same everywhere.
-          Value mag;
-          if (p != 1.0) {
-            Value abs = math::AbsFOp::create(b, loc, e);
-            Value exponent = splat(p - 1.0, shapeOf(e));
-            mag = math::PowFOp::create(b, loc, abs, exponent);
-          }
-          Value scale = splat(p);
-          Value signed_ = mul(sign(e), mag);
-          coef = mul(scale, signed_);
-        } else {
-          // Huber (Yaad): the l2 gradient inside the ball ||e_h|| <= delta_h,
-          // delta_h sign(e) outside, per head.
-          Value delta = splat(rule.getHuberDelta()->convertToDouble());
-          if (Value ds = u.getDeltaScale()) {
-            Shape perHead = shapeOf(rowSum(e));
-            FailureOr<Value> d =
-                gateFor(ds, Layout::MlpPart, perHead, heads, u);
-            if (failed(d))
-              return failure();
-            delta = mul(delta, *d);
-          }
-          Value norm = math::SqrtOp::create(b, loc, rowSum(mul(e, e)));
-          Shape ns = shapeOf(norm);
-          // arith.cmpf takes operands of one shape: the threshold is
-          // broadcast to the norm's by adding zeros.
-          Value thr = add(delta, splat(0.0, ns));
-          Value small = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
-                                              norm, thr);
-          Value in = arith::UIToFPOp::create(b, loc, ty(ns), small);
-          Value out = sub(splat(1.0, ns), in);
-          Value inside = mul(l2, in);
-          Value outside = mul(mul(delta, sign(e)), out);
-          coef = add(inside, outside);
-        }
+      // The objective's gradient, from the registry: e = dL/d(Mk) (the
+      // gradient e k^T), or the whole dL/dM.
+      const ObjectiveEntry &objective = objectiveEntry(rule.getObjective());
+      ObjectiveArgs args{at, k, v, rule, Value()};
+      if (Value ds = u.getDeltaScale()) {
+        Shape perHead = shapeOf(v);
+        perHead.back() = 1;
+        FailureOr<Value> d = gateFor(ds, Layout::MlpPart, perHead, heads, u);
+        if (failed(d))
+          return failure();
+        args.deltaScale = *d;
       }
+      Value coef;
+      if (objective.predictionGrad)
+        coef = objective.predictionGrad(math, args);
+      else
+        grad = objective.gradient(math, args);
       Value rowScale;
       if (algorithm == Algorithm::dgd) {
         // One step size per head: lr' = lr / (1 + lr ||k||^2), lr / (1 + lr),
@@ -441,7 +360,8 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
       }
       if (rule.getPrecond() == Precond::delta)
         coef = add(coef, matvec(M, k));
-      grad = OuterOp::create(b, loc, ty(t.shape), coef, k);
+      if (coef)
+        grad = OuterOp::create(b, loc, ty(t.shape), coef, k);
       // DGD's step size is in its row scale (1 when undamped); every other
       // rule weights the gradient by the lr below.
       if (rowScale) {
@@ -569,7 +489,7 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
         store(m, moment);
         moments.push_back(moment);
       }
-      Value root = math::SqrtOp::create(b, loc, moments[1]);
+      Value root = math.sqrt(moments[1]);
       Value den = add(root, splat(eps));
       next = sub(kept, mul(div(moments[0], den), *lrSelfG));
       break;

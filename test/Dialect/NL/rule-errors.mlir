@@ -4,7 +4,7 @@
 
 // Unknown names list the valid ones.
 nl.model @unknown_objective attributes {dim = 4} {
-  // expected-error @+2 {{expected ::mlir::nl::Objective to be one of: dot, l2, lp, huber, linear}}
+  // expected-error @+2 {{expected ::mlir::nl::Objective to be one of: dot, l2, lp, huber, linear, oja}}
   // expected-error @+1 {{failed to parse NL_RuleAttr parameter 'objective'}}
   nl.level @L period 1 rule <objective = hebbian> {
     nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
@@ -472,6 +472,17 @@ nl.model @attribute_form attributes {dim = 4, r = #nl.rule<objective = lp>} {
 nl.model @chunk_prefix_momentum attributes {dim = 4} {
   // expected-error @+1 {{'read = chunk_prefix' (the chunk-start state minus the chunk's steps so far) needs 'grad_at = chunk_start', algorithm 'gd' and no retention}}
   nl.level @L period 4 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix, retention = decay> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+}
+
+// -----
+
+// The delta preconditioner acts on the prediction error e of e k^T; Oja's
+// gradient v (M^T v - k)^T has none (the registry's predictionGrad).
+nl.model @oja_precond attributes {dim = 4} {
+  // expected-error @+1 {{'precond = delta' acts on the prediction error of the objective; objective 'oja' has none}}
+  nl.level @L period 1 rule <objective = oja, precond = delta> {
     nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
   }
 }

@@ -1,0 +1,113 @@
+//===- NLTensorMath.cpp - Building rule math from nl tensor ops -----------===//
+//
+// Part of nlc, the Nested Learning Compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/IR/NLTensorMath.h"
+#include "nl/IR/NLOps.h"
+#include "nl/IR/NLTypes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Traits.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+TensorMath::Shape TensorMath::shapeOf(Value v) {
+  return Shape(cast<RankedTensorType>(v.getType()).getShape());
+}
+
+RankedTensorType TensorMath::type(ArrayRef<int64_t> shape) {
+  return getF32TensorType(shape, b.getContext());
+}
+
+Value TensorMath::splat(double v, ArrayRef<int64_t> shape) {
+  return createF32Splat(b, loc, v, shape);
+}
+
+template <typename Op> Value TensorMath::binary(Value x, Value y) {
+  // The ops' verifiers check that the operands broadcast.
+  Shape shape;
+  (void)OpTrait::util::getBroadcastedShape(shapeOf(x), shapeOf(y), shape);
+  return Op::create(b, loc, type(shape), x, y);
+}
+
+Value TensorMath::add(Value x, Value y) { return binary<AddOp>(x, y); }
+Value TensorMath::sub(Value x, Value y) { return binary<SubOp>(x, y); }
+Value TensorMath::mul(Value x, Value y) { return y ? binary<MulOp>(x, y) : x; }
+Value TensorMath::div(Value x, Value y) { return binary<DivOp>(x, y); }
+Value TensorMath::neg(Value x) { return arith::NegFOp::create(b, loc, x); }
+Value TensorMath::abs(Value x) { return math::AbsFOp::create(b, loc, x); }
+Value TensorMath::sqrt(Value x) { return math::SqrtOp::create(b, loc, x); }
+
+Value TensorMath::powConst(Value x, double p) {
+  if (p == 1.0)
+    return abs(x);
+  Value a = abs(x);
+  Value exponent = splat(p, shapeOf(x));
+  return math::PowFOp::create(b, loc, a, exponent);
+}
+
+Value TensorMath::sign(Value x) {
+  Shape s = shapeOf(x);
+  Value zero = splat(0.0, s);
+  Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+  Value negative =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+  Value minusOne = splat(-1.0, s);
+  Value inner = arith::SelectOp::create(b, loc, negative, minusOne, zero);
+  Value one = splat(1.0, s);
+  return arith::SelectOp::create(b, loc, pos, one, inner);
+}
+
+Value TensorMath::lessEqual(Value x, Value y) {
+  Value le = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, x, y);
+  return arith::UIToFPOp::create(b, loc, type(shapeOf(x)), le);
+}
+
+Value TensorMath::reshape(Value v, ArrayRef<int64_t> to) {
+  Shape from = shapeOf(v);
+  if (from == Shape(to))
+    return v;
+  SmallVector<ReassociationIndices> groups;
+  size_t t = 0;
+  for (int64_t d : from) {
+    ReassociationIndices group;
+    int64_t product = 1;
+    while (t < to.size() && (product != d || group.empty())) {
+      product *= to[t];
+      group.push_back(t++);
+    }
+    groups.push_back(group);
+  }
+  while (t < to.size() && !groups.empty())
+    groups.back().push_back(t++);
+  return tensor::ExpandShapeOp::create(b, loc, type(to), v, groups);
+}
+
+Value TensorMath::matvec(Value M, Value x) {
+  Shape s = shapeOf(M);
+  s.erase(s.end() - 1);
+  return LinearOp::create(b, loc, type(s), x, M, Value(), UnitAttr());
+}
+
+Value TensorMath::matvecT(Value M, Value x) {
+  Shape s = shapeOf(M);
+  s.erase(s.end() - 2);
+  return LinearOp::create(b, loc, type(s), x, M, Value(), b.getUnitAttr());
+}
+
+Value TensorMath::outer(Value x, Value y) {
+  Shape s = shapeOf(x);
+  s.push_back(shapeOf(y).back());
+  return OuterOp::create(b, loc, type(s), x, y);
+}
+
+Value TensorMath::rowSum(Value v) {
+  Shape s = shapeOf(v);
+  s.back() = 1;
+  return SumOp::create(b, loc, type(s), v);
+}
