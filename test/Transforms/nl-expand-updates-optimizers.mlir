@@ -90,3 +90,49 @@ nl.model @sgd_momentum attributes {dim = 8} {
     nl.yield
   }
 }
+
+// -----
+
+// Muon as two levels: the momentum @m keeps S = retain S - G, the weight
+// level adds lr NS(S) (NL Eq 52), the Newton-Schulz iterations written as
+// nl.matmul ops: X = S / (||S||_F + 1e-7), then ns_steps times A = X X^T,
+// B = b A + c A A, X = a X + B X.
+// CHECK-LABEL: nl.model @muon
+// CHECK:      nl.apply @W {
+// CHECK-NEXT:   %[[A:.*]] = nl.load @W::@__acc
+// CHECK-NEXT:   %[[W:.*]] = nl.load @W::@W
+// CHECK-NEXT:   %[[S0:.*]] = nl.load @m::@S
+// CHECK-NEXT:   %[[D:.*]] = nl.mul %[[S0]], %[[RET:[^ ,]+]]
+// CHECK-NEXT:   %[[S:.*]] = nl.sub %[[D]], %[[A]]
+// CHECK-NEXT:   nl.store @m::@S(%[[S]]
+// CHECK-NEXT:   %[[SQ:.*]] = nl.mul %[[S]], %[[S]]
+// CHECK-NEXT:   %[[RS:.*]] = nl.sum %[[SQ]] : tensor<2x3xf32> -> tensor<2x1xf32>
+// CHECK-NEXT:   %[[RT:.*]] = nl.transpose %[[RS]] {permutation = array<i64: 1, 0>}
+// CHECK-NEXT:   %[[F2:.*]] = nl.sum %[[RT]] : tensor<1x2xf32> -> tensor<1x1xf32>
+// CHECK-NEXT:   arith.constant dense<1.000000e-07>
+// CHECK-NEXT:   %[[F:.*]] = math.sqrt %[[F2]]
+// CHECK-NEXT:   %[[DEN:.*]] = nl.add %[[F]],
+// CHECK-NEXT:   %[[X0:.*]] = nl.div %[[S]], %[[DEN]]
+// CHECK-COUNT-2: nl.matmul %{{.*}}, %{{.*}} {transpose_rhs} : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x2xf32>
+// CHECK:      %[[X:.*]] = nl.add %{{.*}}, %{{.*}} : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x3xf32>
+// CHECK-NEXT: %[[STEP:.*]] = nl.mul %[[X]], %[[LR:[^ ,]+]]
+// CHECK-NEXT: %[[W1:.*]] = nl.add %{{.*}}, %[[STEP]]
+// CHECK-NEXT: nl.store @W::@W(%[[W1]]
+// CHECK-NOT:  nl.matmul
+// CHECK-NOT:  nl.update
+nl.model @muon attributes {dim = 6} {
+  nl.level @m period 1 rule <objective = linear, retention = decay> {
+    nl.state @S : !nl.matrix<2x3xf32> = #nl.zeros
+  }
+  nl.level @W period 1 rule <objective = linear, algorithm = muon, ns_steps = 2, via = [@m]> {
+    nl.state @W : !nl.matrix<2x3xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<6xf32>) {
+    %g = tensor.expand_shape %x [[0, 1]] output_shape [2, 3] : tensor<6xf32> into tensor<2x3xf32>
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    %b = arith.constant dense<0.9> : tensor<f32>
+    nl.update @m lr(%lr : tensor<f32>) retain(%b : tensor<f32>)
+    nl.update @W grad(%g : tensor<2x3xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}

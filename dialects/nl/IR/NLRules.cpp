@@ -166,6 +166,35 @@ const RetentionEntry kRetentions[] = {
 static_assert(std::size(kRetentions) == getMaxEnumValForRetention() + 1,
               "one registry entry per retention");
 
+//===--- Algorithms' output maps ----------------------------------------===//
+
+/// Newton-Schulz with the quintic coefficients (3.4445, -4.7750, 2.0315),
+/// `ns_steps` iterations, per head: X = S / (||S||_F + 1e-7), transposed if
+/// it has more rows than columns; A = X X^T, B = b A + c A A, X = a X + B X.
+Value newtonSchulz(TensorMath &m, Value S, RuleAttr rule) {
+  TensorMath::Shape s = TensorMath::shapeOf(S);
+  int64_t rows = s[s.size() - 2], cols = s.back();
+  // ||S||_F per head: the rows' sums of squares, then their sum.
+  Value rowsSq = m.rowSum(m.mul(S, S));
+  Value frob = m.rowSum(m.transposeLast2(rowsSq));
+  Value scale = m.add(m.sqrt(frob), m.splat(1e-7));
+  Value X = m.div(S, scale);
+  bool transposed = rows > cols;
+  if (transposed)
+    X = m.transposeLast2(X);
+  for (int64_t i = 0; i < rule.getNsSteps(); ++i) {
+    Value A = m.matmul(X, X, /*transposeRhs=*/true);
+    Value AA = m.matmul(A, A);
+    Value bA = m.mul(A, m.splat(-4.7750));
+    Value cAA = m.mul(AA, m.splat(2.0315));
+    Value B = m.add(bA, cAA);
+    Value aX = m.mul(X, m.splat(3.4445));
+    Value BX = m.matmul(B, X);
+    X = m.add(aX, BX);
+  }
+  return transposed ? m.transposeLast2(X) : X;
+}
+
 const AlgorithmEntry kAlgorithms[] = {
     {Algorithm::gd, 0, "M <- retain M - lr grad", /*chunked=*/true,
      /*expanded=*/true},
@@ -177,7 +206,7 @@ const AlgorithmEntry kAlgorithms[] = {
      "(dgd_step)",
      /*chunked=*/false, /*expanded=*/true},
     {Algorithm::muon, 1, "momentum through Newton-Schulz (ns_steps)",
-     /*chunked=*/false, /*expanded=*/false},
+     /*chunked=*/false, /*expanded=*/true, newtonSchulz},
     {Algorithm::adam, 2,
      "m1 <- b1 m1 + c1 g, m2 <- b2 m2 + c2 g^2, M <- M - lr m1 / (sqrt(m2) "
      "+ eps)",

@@ -100,6 +100,10 @@ struct AlgorithmEntry {
   bool chunked;
   /// nl-expand-updates writes it as explicit updates.
   bool expanded;
+  /// The output map sigma of a momentum-like algorithm (NL Eq 52: W <- W +
+  /// sigma(m)): applied to the updated momentum before it is added to the
+  /// memory; null for the identity.
+  Value (*outputMap)(TensorMath &, Value momentum, RuleAttr rule);
 };
 
 /// The entry of `algorithm`.

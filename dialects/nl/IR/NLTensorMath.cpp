@@ -111,3 +111,18 @@ Value TensorMath::rowSum(Value v) {
   s.back() = 1;
   return SumOp::create(b, loc, type(s), v);
 }
+
+Value TensorMath::transposeLast2(Value v) {
+  Shape s = shapeOf(v);
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, s.size()));
+  std::swap(perm[s.size() - 2], perm[s.size() - 1]);
+  std::swap(s[s.size() - 2], s[s.size() - 1]);
+  return TransposeOp::create(b, loc, type(s), v, b.getDenseI64ArrayAttr(perm));
+}
+
+Value TensorMath::matmul(Value x, Value y, bool transposeRhs) {
+  Shape s = shapeOf(x), r = shapeOf(y);
+  s.back() = transposeRhs ? r[r.size() - 2] : r.back();
+  return MatmulOp::create(b, loc, type(s), x, y, UnitAttr(),
+                          transposeRhs ? b.getUnitAttr() : UnitAttr());
+}

@@ -59,6 +59,11 @@ public:
   Value outer(Value x, Value y);
   /// The sum over the last dimension, kept as a size-1 dimension.
   Value rowSum(Value v);
+  /// The last two dimensions swapped.
+  Value transposeLast2(Value v);
+  /// a b per head (batched over the leading dimensions); `transposeRhs`
+  /// takes b's last two dimensions swapped.
+  Value matmul(Value a, Value b, bool transposeRhs = false);
 
 private:
   template <typename Op> Value binary(Value x, Value y);

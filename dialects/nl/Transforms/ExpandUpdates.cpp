@@ -216,7 +216,9 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
   SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
   UpdateOp momentumUpdate =
       via.empty() ? UpdateOp() : updates.lookup(via[0].getValue());
-  bool momentumLike = algorithm == Algorithm::momentum;
+  // Momentum, or momentum through an output map (muon: Newton-Schulz).
+  bool momentumLike =
+      algorithm == Algorithm::momentum || algorithm == Algorithm::muon;
   Value lrLive = u.getLr();
   UpdateOp lrOwner = u;
   if (momentumLike && momentumUpdate) {
@@ -463,13 +465,18 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
     case Algorithm::dgd:
       next = sub(kept, a);
       break;
-    case Algorithm::momentum: {
+    case Algorithm::momentum:
+    case Algorithm::muon: {
+      // S = decay S - G; M = retain M + sigma(S) (times the lr of a `via`
+      // momentum's level), sigma the algorithm's output map (NL Eq 52).
       FailureOr<Value> decay = gate(via.empty() ? mdecay : optRetain, t);
       if (failed(decay))
         return failure();
       Value s = sub(mul(load(t.buffer, t.shape), *decay), a);
       store(t.buffer, s);
-      next = add(kept, via.empty() ? s : mul(s, *lrSelfG));
+      const AlgorithmEntry &entry = algorithmEntry(algorithm);
+      Value o = entry.outputMap ? entry.outputMap(math, s, rule) : s;
+      next = add(kept, via.empty() ? o : mul(o, *lrSelfG));
       break;
     }
     case Algorithm::adam: {
