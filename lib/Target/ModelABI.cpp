@@ -273,6 +273,7 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       if (std::optional<StateRole> r = s.getRole())
         role = *r == StateRole::accumulator ? ABITensor::Role::Accumulator
                : *r == StateRole::gate      ? ABITensor::Role::Gate
+               : *r == StateRole::window    ? ABITensor::Role::History
                                             : ABITensor::Role::State;
       abi.state.push_back({role, info.name + "." + s.getSymName().str(),
                            llvm::to_vector(storage.getShape()),

@@ -30,13 +30,15 @@ nl.model @m3 attributes {dim = 4} {
 
 // -----
 
+// An Omega window on a chunked level: the window of which tokens, at which
+// state, is not defined (nor compiled by the fused back end).
 nl.model @omega attributes {dim = 4} {
-  nl.level @S period 1 rule <objective = l2, window = 4> {
+  nl.level @S period 4 rule <objective = l2, window = 4> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %lr = arith.constant dense<0.1> : tensor<f32>
-    // expected-error @+1 {{whose rule uses the Omega rule ('window' above 1)}}
+    // expected-error @+1 {{whose rule uses the Omega rule ('window' above 1) other than with gd on a matrix memory of period 1 (per-token lr, decoupled decay, no preconditioner)}}
     nl.update @S key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     %o = nl.read @S(%x) : tensor<4xf32> -> tensor<4xf32>
     nl.yield %o : tensor<4xf32>

@@ -155,8 +155,10 @@ def NL_NormKind : NL_OpEnum<"NormKind", "normalization over the last dimension",
 def NL_StateRole : NL_OpEnum<"StateRole", "what a bookkeeping state holds", [
   I32EnumAttrCase<"accumulator", 0>, // the pending chunk's summed contributions
   I32EnumAttrCase<"gate", 1>,        // a gate of the pending chunk's last token
-  I32EnumAttrCase<"snapshot", 2>     // the chunk-start state gradients are taken at
+  I32EnumAttrCase<"snapshot", 2>,    // the chunk-start state gradients are taken at
                                      // (chunk_apply = every_token), and its flag
+  I32EnumAttrCase<"window", 3>       // the last tokens' keys, values and step sizes
+                                     // (an Omega window), newest last
 ]>;
 
 def NL_Layout : NL_Enum<"Layout", "orientation of a matrix memory", [

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Traits.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -125,4 +126,36 @@ Value TensorMath::matmul(Value x, Value y, bool transposeRhs) {
   s.back() = transposeRhs ? r[r.size() - 2] : r.back();
   return MatmulOp::create(b, loc, type(s), x, y, UnitAttr(),
                           transposeRhs ? b.getUnitAttr() : UnitAttr());
+}
+
+Value TensorMath::shiftIn(Value ring, Value x) {
+  Shape s = shapeOf(ring);
+  SmallVector<OpFoldResult> zeros(s.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(s.size(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(b.getContext(), s);
+  // ring[1:] into slots 0 .. n-2, then x into slot n-1.
+  Shape older = s;
+  older[0] = s[0] - 1;
+  SmallVector<OpFoldResult> from = zeros, olderSizes = sizes;
+  from[0] = b.getIndexAttr(1);
+  olderSizes[0] = b.getIndexAttr(older[0]);
+  Value kept = tensor::ExtractSliceOp::create(b, loc, type(older), ring, from,
+                                              olderSizes, ones);
+  Value shifted = tensor::InsertSliceOp::create(b, loc, kept, ring, zeros,
+                                                olderSizes, ones);
+  SmallVector<OpFoldResult> last = zeros, one = sizes;
+  last[0] = b.getIndexAttr(s[0] - 1);
+  one[0] = b.getIndexAttr(1);
+  return tensor::InsertSliceOp::create(b, loc, x, shifted, last, one, ones);
+}
+
+Value TensorMath::slot(Value ring, int64_t i) {
+  Shape s = shapeOf(ring);
+  SmallVector<OpFoldResult> at(s.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(s.size(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(b.getContext(), s);
+  at[0] = b.getIndexAttr(i);
+  sizes[0] = b.getIndexAttr(1);
+  return tensor::ExtractSliceOp::create(
+      b, loc, type(ArrayRef<int64_t>(s).drop_front()), ring, at, sizes, ones);
 }

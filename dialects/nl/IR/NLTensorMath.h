@@ -59,6 +59,11 @@ public:
   Value outer(Value x, Value y);
   /// The sum over the last dimension, kept as a size-1 dimension.
   Value rowSum(Value v);
+  /// `ring` [n, ...s] shifted one slot towards 0 with `x` [...s] in its
+  /// last slot: the window of the last n tokens after this one.
+  Value shiftIn(Value ring, Value x);
+  /// Slot `i` of `ring` [n, ...s], of shape [...s].
+  Value slot(Value ring, int64_t i);
   /// The last two dimensions swapped.
   Value transposeLast2(Value v);
   /// a b per head (batched over the leading dimensions); `transposeRhs`

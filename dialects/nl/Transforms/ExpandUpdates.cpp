@@ -155,8 +155,18 @@ std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
   if (!entry.chunked && period > 1)
     return "'algorithm = " + stringifyAlgorithm(algorithm).str() +
            "' on a level of period above 1";
-  if (rule.getWindow() > 1)
-    return "the Omega rule ('window' above 1)";
+  // The Omega rule as the fused back end compiles it: gd, per token, the
+  // gradients at the old state, no preconditioner.
+  if (rule.getWindow() > 1 &&
+      (period > 1 || algorithm != Algorithm::gd ||
+       rule.getPrecond() != Precond::none ||
+       rule.getLrPlacement() != LrPlacement::per_token ||
+       (rule.getRetention() == Retention::decay &&
+        rule.getDecayOrder() == DecayOrder::before_grad) ||
+       !isa<MatrixType>(level.getMemory().getType())))
+    return "the Omega rule ('window' above 1) other than with gd on a matrix "
+           "memory of period 1 (per-token lr, decoupled decay, no "
+           "preconditioner)";
   if (!retentionEntry(rule.getRetention()).expanded)
     return "retention '" + stringifyRetention(rule.getRetention()).str() + "'";
   if (algorithm == Algorithm::dgd &&
@@ -265,6 +275,8 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
 
   SymbolRefAttr snapshot, fresh;
   Value chunkStart;
+  // An Omega window's rings and their values after this token.
+  SmallVector<std::pair<SymbolRefAttr, Value>> windows;
 
   //===--- This token's contribution (pure compute) ----------------------===//
   Value k = u.getKey(), v = u.getValue(), lr = lrLive;
@@ -327,8 +339,44 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
           return failure();
         args.deltaScale = *d;
       }
+      if (int64_t c = rule.getWindow(); c > 1) {
+        // The Omega rule (Atlas): the gradients of the last c tokens, each
+        // weighted by its own token's lr, at this token's M. The windows
+        // start as zeros, whose slots contribute nothing.
+        if (args.deltaScale)
+          return u.emitOpError() << "has a data-dependent huber threshold "
+                                    "(delta_scale) on an Omega window; "
+                                    "nl-expand-updates does not write that yet";
+        for (auto [name, value] : {std::pair<StringRef, Value>{"keys", k},
+                                   {"values", v},
+                                   {"lr", lr}}) {
+          Shape s = shapeOf(value);
+          s.insert(s.begin(), c);
+          SymbolRefAttr ring =
+              hidden(level, ("__omega_" + name).str(), s, StateRole::window);
+          Value now = math.shiftIn(load(ring, s), value);
+          windows.push_back({ring, now});
+        }
+        Value sum;
+        for (int64_t i = 0; i < c; ++i) {
+          ObjectiveArgs slot{at, math.slot(windows[0].second, i),
+                             math.slot(windows[1].second, i), rule, Value()};
+          Value g =
+              objective.predictionGrad
+                  ? math.outer(objective.predictionGrad(math, slot), slot.key)
+                  : objective.gradient(math, slot);
+          FailureOr<Value> l = gate(math.slot(windows[2].second, i), t);
+          if (failed(l))
+            return failure();
+          Value weighted = mul(g, *l);
+          sum = sum ? add(sum, weighted) : weighted;
+        }
+        t.grad = sum;
+      }
       Value coef;
-      if (objective.predictionGrad)
+      if (rule.getWindow() > 1)
+        ; // summed above
+      else if (objective.predictionGrad)
         coef = objective.predictionGrad(math, args);
       else
         grad = objective.gradient(math, args);
@@ -403,6 +451,8 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
       store(snapshot, chunkStart);
       store(fresh, splat(0.0, {1}));
     }
+    for (auto [ring, now] : windows)
+      store(ring, now);
     for (Tensor &t : tensors)
       store(t.acc, chunked ? add(load(t.acc, t.shape), t.grad) : t.grad);
     for (UpdateOp o : chunked ? owners : SmallVector<UpdateOp>())
