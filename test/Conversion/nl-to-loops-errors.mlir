@@ -223,3 +223,18 @@ nl.model @m3_chunked attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+// DGD's step size lr / (1 + lr ||k||^2) is the token's own.
+nl.model @dgd_per_chunk attributes {dim = 4} {
+  // expected-error @below {{uses algorithm 'dgd' with lr_placement = per_chunk; the CPU back end does not compile that yet}}
+  nl.level @W period 1 rule <objective = l2, algorithm = dgd, lr_placement = per_chunk> {
+    nl.state @W : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @W key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
