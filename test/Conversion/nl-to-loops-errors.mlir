@@ -238,3 +238,37 @@ nl.model @dgd_per_chunk attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+// MLP memories take the plain algorithms with fused buffers; the Omega
+// window and the gated order are written for matrix memories.
+nl.model @mlp_via attributes {dim = 4} {
+  nl.level @S period 1 rule <objective = linear, retention = decay> {
+    nl.state @S : !nl.mlp<[4, 8, 4], silu> = #nl.zeros
+  }
+  // expected-error @below {{uses an MLP memory with algorithm 'momentum' kept in 'via' levels (MLP memories take gd or a fused momentum); the CPU back end does not compile that yet}}
+  nl.level @L period 1 rule <objective = l2, algorithm = momentum, via = [@S]> {
+    nl.state @M : !nl.mlp<[4, 8, 4], silu> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @S lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
+    nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
+
+// -----
+
+nl.model @mlp_window attributes {dim = 4} {
+  // expected-error @below {{uses an Omega-rule window on an MLP memory; the CPU back end does not compile that yet}}
+  nl.level @L period 1 rule <objective = l2, window = 2> {
+    nl.state @M : !nl.mlp<[4, 8, 4], silu> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @L key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    nl.yield
+  }
+}
