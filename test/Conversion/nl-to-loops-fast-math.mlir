@@ -7,6 +7,10 @@
 // CHECK:   arith.mulf {{.*}} fastmath<reassoc,contract>
 // CHECK:   arith.addf {{.*}} fastmath<reassoc,contract>
 // STRICT-NOT: fastmath
+// STRICT:     scf.for {{.*}} iter_args
+// STRICT:       arith.mulf %{{[^ ]+}}, %{{[^ ]+}} : f32
+// STRICT:       arith.addf %{{[^ ]+}}, %{{[^ ]+}} : f32
+// STRICT-NOT: fastmath
 nl.model @m attributes {dim = 4} {
   nl.level @L period 1 rule <objective = l2> {
     nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros

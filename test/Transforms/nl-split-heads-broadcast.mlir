@@ -12,6 +12,10 @@
 // CHECK: error: model @broadcast_over_heads has no per-head form
 // KEEP-NOT: @broadcast_over_heads__head
 // KEEP-NOT: nl.head_index
+// KEEP:     nl.model @broadcast_over_heads attributes
+// KEEP:       nl.step
+// KEEP-NOT: @broadcast_over_heads__head
+// KEEP-NOT: nl.head_index
 nl.model @broadcast_over_heads attributes {dim = 4} {
   nl.param @P : tensor<2x2x2xf32> = #nl.normal<std = 0.5>
   nl.level @W period 1 rule <objective = linear> {

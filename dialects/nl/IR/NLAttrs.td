@@ -132,7 +132,7 @@ def NL_RuleAttr : NL_Attr<"Rule", "rule"> {
     ```
   }];
   let parameters = (ins
-    EnumParameter<NL_Objective>:$objective,
+    NL_EnumParameter<NL_Objective>:$objective,
     NL_DefaultEnum<NL_Retention, "none">:$retention,
     NL_DefaultEnum<NL_DecayOrder, "decoupled">:$decay_order,
     NL_DefaultEnum<NL_Algorithm, "gd">:$algorithm,

@@ -3,7 +3,11 @@
 // Part of nlc, the Nested Learning Compiler.
 //
 // Each enumeration names one axis of a learning rule or a level. Unknown
-// names are rejected by the parser with the list of valid ones.
+// names are rejected by the parser with the list of valid ones. Every value
+// says what it means (NL_EnumCase's `doc`, one line): the generated
+// reference (docs/dialect/NL.md) lists "`value`: meaning" for each value
+// wherever the enumeration is used, in the rule's and the memory types'
+// parameter tables and in the ops' attribute tables.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,157 +17,174 @@
 include "mlir/IR/EnumAttr.td"
 include "nl/IR/NLDialect.td"
 
-class NL_Enum<string name, string summary, list<I32EnumAttrCase> cases>
+// One value of an enumeration and what it means (one line of Markdown; no
+// `|`, since it also goes into table cells).
+class NL_EnumCase<string sym, int val, string meaning>
+    : I32EnumAttrCase<sym, val> {
+  string doc = meaning;
+}
+
+class NL_Enum<string name, string summary, list<NL_EnumCase> cases>
     : I32EnumAttr<name, summary, cases> {
   let cppNamespace = "::mlir::nl";
   let genSpecializedAttr = 0;
+  // The values as a Markdown list (the description an op attribute of this
+  // enum shows) and as one line (a parameter table's cell). The dialect
+  // doc's own enum section (MLIR 22) prints the summary and the case table
+  // only, so the meanings go where the enum is used.
+  let description = !interleave(
+      !foreach(c, cases, "* `" # c.str # "`: " # c.doc), "\n");
+  string casesLine = !interleave(
+      !foreach(c, cases, "`" # c.str # "`: " # c.doc), "; ");
 }
 
 // An enum stored as an attribute of an op; printed as a bare keyword.
-class NL_OpEnum<string name, string summary, list<I32EnumAttrCase> cases>
+class NL_OpEnum<string name, string summary, list<NL_EnumCase> cases>
     : NL_Enum<name, summary, cases> {
   let genSpecializedAttr = 1;
 }
 
-// An enum parameter of an attribute that may be omitted and then takes
-// `value`; the printer elides it when it equals `value`.
-class NL_DefaultEnum<EnumAttrInfo info, string value> : EnumParameter<info> {
+// An enum parameter of an attribute or type, documented by its values.
+class NL_EnumParameter<NL_Enum info> : EnumParameter<info> {
+  let summary = info.casesLine;
+}
+
+// An enum parameter that may be omitted and then takes `value`; the printer
+// elides it when it equals `value`.
+class NL_DefaultEnum<NL_Enum info, string value> : NL_EnumParameter<info> {
   let defaultValue = info.cppNamespace # "::" # info.className # "::" # value;
 }
 
 def NL_Objective : NL_Enum<"Objective", "inner objective of a level", [
-  I32EnumAttrCase<"dot", 0>,     // L = -<M k, v>           (Hebbian, linear attention)
-  I32EnumAttrCase<"l2", 1>,      // L = c ||M k - v||^2     (delta rule)
-  I32EnumAttrCase<"lp", 2>,      // L = ||M k - v||_p^p     (Moneta)
-  I32EnumAttrCase<"huber", 3>,   // Huber(M k - v; delta)   (Yaad)
-  I32EnumAttrCase<"linear", 4>,  // L = <g, M>, g given     (optimizer levels)
-  I32EnumAttrCase<"oja", 5>      // L = -<M k, v> + 1/2 ||M^T v||^2 (OjaNet)
+  NL_EnumCase<"dot", 0, "`L = -⟨M k, v⟩`, gradient `-v kᵀ`: a step adds `lr v kᵀ` (Hebbian, linear attention; A18)">,
+  NL_EnumCase<"l2", 1, "`L = ½‖M k - v‖²` (`‖M k - v‖²` with `l2 = full`), gradient `(M k - v) kᵀ` (the delta rule)">,
+  NL_EnumCase<"lp", 2, "`L = ‖M k - v‖ₚᵖ` with exponent `p`, gradient `p sign(e) abs(e)^(p-1) kᵀ`, `e = M k - v`, unsmoothed (Moneta)">,
+  NL_EnumCase<"huber", 3, "Huber loss of `e = M k - v` with threshold `huber_delta`: the l2 gradient `e kᵀ` while `‖e‖ ≤ δ` (per head), `δ sign(e) kᵀ` outside (Yaad)">,
+  NL_EnumCase<"linear", 4, "`L = ⟨g, M⟩` for a given gradient g (the update's `grad`, or what a served level feeds it): optimizer levels">,
+  NL_EnumCase<"oja", 5, "`L = -⟨M k, v⟩ + ½‖Mᵀ v‖²` (OjaNet, Irie 2022), gradient `v (Mᵀ v - k)ᵀ`: Hebbian with Oja's forgetting along v; the explicit-update form only">
 ]>;
 
 def NL_Retention : NL_Enum<"Retention", "retention (forgetting) term", [
-  I32EnumAttrCase<"none", 0>,
-  I32EnumAttrCase<"decay", 1>,   // M <- retain * M + ..., retain a gate
-  I32EnumAttrCase<"l2_prox", 2>  // proximal ||M - M_prev||^2 scaled by 1/lr
+  NL_EnumCase<"none", 0, "nothing is forgotten: the step is added to the old state">,
+  NL_EnumCase<"decay", 1, "the old state is multiplied by the update's `retain` gate (a scalar, one value per head or per key channel)">,
+  NL_EnumCase<"l2_prox", 2, "a proximal term `‖M - M_prev‖²` scaled by `1/lr` (verified; the back ends do not compile it yet)">
 ]>;
 
 def NL_Algorithm : NL_Enum<"Algorithm", "update algorithm", [
-  I32EnumAttrCase<"gd", 0>,
-  I32EnumAttrCase<"momentum", 1>,
-  I32EnumAttrCase<"dgd", 2>,     // delta / implicit GD (proximal delta step)
-  I32EnumAttrCase<"muon", 3>,    // momentum through Newton-Schulz
-  I32EnumAttrCase<"adam", 4>,
-  I32EnumAttrCase<"m3", 5>       // Multi-scale Momentum Muon (NL Algorithm 1)
+  NL_EnumCase<"gd", 0, "gradient descent: `M ← retain M - lr ∇L`">,
+  NL_EnumCase<"momentum", 1, "`S ← decay S - lr ∇L`, `M ← retain M + S`; S is a second state (decay: `momentum_decay`) or a `via` level (decay: its `retain`; then `M ← retain M + lr S`)">,
+  NL_EnumCase<"dgd", 2, "delta gradient descent, the proximal (implicit) step of the l2 objective with the step size `dgd_step` (NL Eqs 56-57)">,
+  NL_EnumCase<"muon", 3, "momentum whose buffer goes through `ns_steps` Newton-Schulz iterations before it is applied: `M ← retain M + NS(S)` (`+ lr NS(S)` with a `via` level; NL Eqs 42, 52)">,
+  NL_EnumCase<"adam", 4, "`m1 ← b1 m1 + c1 g`, `m2 ← b2 m2 + c2 g²` in the two `via` levels, `M ← retain M - lr m1 / (sqrt(m2) + eps)` (no bias correction)">,
+  NL_EnumCase<"m3", 5, "Multi-scale Momentum Muon (NL Algorithm 1): `via` fast momentum M1, second moment V and slower momentum M2, `M ← retain M - lr (NS(M1) + slow_weight NS(M2)) / (sqrt(V) + eps)`, NS(M2) refreshed when the slow level fires">
 ]>;
 
 def NL_GradPoint : NL_Enum<"GradPoint", "state at which gradients are taken", [
-  I32EnumAttrCase<"token", 0>,       // at the state before this token
-  I32EnumAttrCase<"chunk_start", 1>  // at the state of the chunk start
+  NL_EnumCase<"token", 0, "at the state the level holds before this token (A9)">,
+  NL_EnumCase<"chunk_start", 1, "every gradient of a chunk at the state the chunk started from (A9)">
 ]>;
 
 def NL_ReadOrder : NL_Enum<"ReadOrder", "what a read in the same step sees", [
-  I32EnumAttrCase<"before_write", 0>, // y_t = M_{t-1}(q_t)
-  I32EnumAttrCase<"after_write", 1>,  // y_t = M_t(q_t)
-  I32EnumAttrCase<"chunk_prefix", 2>  // y_t = (M_{t'} - sum_{s<=t} lr_s g_s)(q_t), TTT
+  NL_EnumCase<"before_write", 0, "`y_t = M_{t-1}(q_t)`: the state before this step's write">,
+  NL_EnumCase<"after_write", 1, "`y_t = M_t(q_t)`: the state after it (on a chunked level, the chunk-start state until the chunk is applied)">,
+  NL_EnumCase<"chunk_prefix", 2, "`y_t = (M_0 - Σ_{s≤t} lr_s g_s)(q_t)`: the chunk-start state minus the chunk's lr-weighted gradients so far, this token's included (TTT)">
 ]>;
 
 def NL_DecayOrder : NL_Enum<"DecayOrder", "where a decay gate meets the gradient step", [
-  I32EnumAttrCase<"decoupled", 0>,   // M' = retain M - lr grad(M)          (Titans)
-  I32EnumAttrCase<"before_grad", 1>  // M' = retain M - lr grad(retain M)   (Gated DeltaNet)
+  NL_EnumCase<"decoupled", 0, "`M' = retain M - lr ∇L(M)`: the gradient at the old state (Titans)">,
+  NL_EnumCase<"before_grad", 1, "`M' = retain M - lr ∇L(retain M)`: the gradient at the decayed state (Gated DeltaNet)">
 ]>;
 
 def NL_L2Convention : NL_Enum<"L2Convention", "scale of the L2 objective", [
-  I32EnumAttrCase<"half", 0>,  // L = 1/2 ||.||^2, grad (Mk - v) k^T
-  I32EnumAttrCase<"full", 1>   // L = ||.||^2,     grad 2 (Mk - v) k^T
+  NL_EnumCase<"half", 0, "`L = ½‖M k - v‖²`, gradient `(M k - v) kᵀ`">,
+  NL_EnumCase<"full", 1, "`L = ‖M k - v‖²`, gradient `2 (M k - v) kᵀ` (Titans)">
 ]>;
 
 def NL_Precond : NL_Enum<"Precond", "state preconditioner applied by the update", [
-  I32EnumAttrCase<"none", 0>,
-  I32EnumAttrCase<"delta", 1>  // M <- M (retain I - lr k k^T) - lr grad (Hope)
+  NL_EnumCase<"none", 0, "only the objective's gradient acts">,
+  NL_EnumCase<"delta", 1, "`M ← M (retain I - lr k kᵀ) - lr ∇L`, all at the old state (Hope Eq 88, A19)">
 ]>;
 
 def NL_PrecondTarget : NL_Enum<"PrecondTarget",
                                "which weights of an MLP memory the preconditioner multiplies", [
-  I32EnumAttrCase<"first_layer", 0>,
-  I32EnumAttrCase<"every_layer", 1>
+  NL_EnumCase<"first_layer", 0, "the first layer's weight, whose input is the key (A21)">,
+  NL_EnumCase<"every_layer", 1, "every layer's weight (refused by the back ends: the inner layers' inputs are not k; A21)">
 ]>;
 
 def NL_DgdStep : NL_Enum<"DgdStep", "effective step size of delta gradient descent", [
-  I32EnumAttrCase<"sherman_morrison", 0>, // lr' = lr / (1 + lr ||k||^2)
-  I32EnumAttrCase<"unit_norm", 1>,        // lr' = lr / (1 + lr)   (paper, ||k|| = 1)
-  I32EnumAttrCase<"undamped", 2>          // camera-ready Eq 28: M (I - k k^T) - lr grad
+  NL_EnumCase<"sherman_morrison", 0, "`lr' = lr / (1 + lr ‖k‖²)`, the exact proximal step (A5)">,
+  NL_EnumCase<"unit_norm", 1, "`lr' = lr / (1 + lr)`, the paper's form for unit keys (A5)">,
+  NL_EnumCase<"undamped", 2, "`M (I - k kᵀ) - lr (M k - v) kᵀ` (camera-ready Eq 28; A5)">
 ]>;
 
 def NL_WriteMode : NL_Enum<"WriteMode", "how outer gradients see inner writes", [
-  I32EnumAttrCase<"stop_grad", 0>,
-  I32EnumAttrCase<"differentiable", 1>
+  NL_EnumCase<"stop_grad", 0, "outer gradients do not flow through the level's writes (A24)">,
+  NL_EnumCase<"differentiable", 1, "outer gradients flow through the writes: the model is meta-learned through its inner loop (A24)">
 ]>;
 
 def NL_GradSource : NL_Enum<"GradSource", "source of a level's gradient", [
-  I32EnumAttrCase<"local", 0>, // the level's own key/value objective
-  I32EnumAttrCase<"task", 1>   // the task loss (teach signal dL/dh)
+  NL_EnumCase<"local", 0, "the level's own key/value objective (A11)">,
+  NL_EnumCase<"task", 1, "the task loss: a teach signal dL/dh fed as the value of a `dot` objective (NL Eq 58, A11)">
 ]>;
 
 def NL_LrPlacement : NL_Enum<"LrPlacement", "where the step size enters a chunk sum", [
-  I32EnumAttrCase<"per_token", 0>, // sum_t lr_t grad_t
-  I32EnumAttrCase<"per_chunk", 1>  // lr_chunk * sum_t grad_t
+  NL_EnumCase<"per_token", 0, "`Σ_t lr_t ∇L_t`: each token's gradient scaled by its own lr (A10)">,
+  NL_EnumCase<"per_chunk", 1, "`lr Σ_t ∇L_t`: the chunk's sum scaled once by the lr of its last token (A10)">
 ]>;
 
 def NL_ChunkApply : NL_Enum<"ChunkApply", "when a chunked level's steps reach its state", [
-  I32EnumAttrCase<"at_end", 0>,     // summed, applied on the chunk's last token (titans-pytorch)
-  I32EnumAttrCase<"every_token", 1> // each token's step applied at once, gradients
-                                    // at the chunk start (Titans paper 3.2)
+  NL_EnumCase<"at_end", 0, "the chunk's steps are summed and applied on its last token (titans-pytorch)">,
+  NL_EnumCase<"every_token", 1, "each token's step reaches the state at once (through the momentum), every gradient at the chunk-start state (Titans section 3.2; `grad_at = chunk_start`)">
 ]>;
 
 def NL_Phase : NL_OpEnum<"Phase", "when a level learns", [
-  I32EnumAttrCase<"online", 0>,  // while serving, inside nl.step
-  I32EnumAttrCase<"offline", 1>  // in an offline (sleep / pre-training) phase
+  NL_EnumCase<"online", 0, "the level learns inside `nl.step`, while the model serves">,
+  NL_EnumCase<"offline", 1, "the level learns only in an offline phase (consolidation, pre-training) and is not updated in `nl.step`">
 ]>;
 
 def NL_TailPolicy : NL_OpEnum<"TailPolicy", "partial chunk at the end of a call", [
-  I32EnumAttrCase<"carry", 0>,  // keep it; the next call continues the chunk
-  I32EnumAttrCase<"flush", 1>,  // apply it now, as a short chunk
-  I32EnumAttrCase<"drop", 2>    // discard it
+  NL_EnumCase<"carry", 0, "the partial chunk is kept and the next call continues it, so streaming equals one long call (A12)">,
+  NL_EnumCase<"flush", 1, "the partial chunk is applied at the end of the call, as a short chunk">,
+  NL_EnumCase<"drop", 2, "the partial chunk is discarded">
 ]>;
 
 def NL_TransferKind : NL_OpEnum<"TransferKind", "kind of knowledge transfer between levels", [
-  I32EnumAttrCase<"parametric", 0>,
-  I32EnumAttrCase<"nonparametric", 1>,
-  I32EnumAttrCase<"backprop", 2>,
-  I32EnumAttrCase<"init", 3>,
-  I32EnumAttrCase<"generation", 4>
+  NL_EnumCase<"parametric", 0, "`to` is conditioned on the state of `from` (its reads feed `to`'s keys, values or gates); no gradient crosses">,
+  NL_EnumCase<"nonparametric", 1, "the same, from a KV-cache level">,
+  NL_EnumCase<"backprop", 2, "names CMS's one gradient flow at two frequencies; no gradient crosses the edge (A13)">,
+  NL_EnumCase<"init", 3, "`from` initializes `to`; with `reset`, `to`'s memory becomes a copy of `from`'s whenever `from` applies a chunk (nested CMS)">,
+  NL_EnumCase<"generation", 4, "`from` generates `to`'s context or weights, through the step's dataflow">
 ]>;
 
 def NL_Activation : NL_OpEnum<"Activation", "elementwise activation", [
-  I32EnumAttrCase<"identity", 0>,
-  I32EnumAttrCase<"relu", 1>,
-  I32EnumAttrCase<"silu", 2>,
-  I32EnumAttrCase<"gelu", 3>,
-  I32EnumAttrCase<"gelu_tanh", 4>,
-  I32EnumAttrCase<"sigmoid", 5>,
-  I32EnumAttrCase<"tanh", 6>,
-  I32EnumAttrCase<"softplus", 7>,
-  I32EnumAttrCase<"exp", 8>
+  NL_EnumCase<"identity", 0, "`x`">,
+  NL_EnumCase<"relu", 1, "`max(x, 0)`">,
+  NL_EnumCase<"silu", 2, "`x sigmoid(x)`">,
+  NL_EnumCase<"gelu", 3, "`x (1 + erf(x / √2)) / 2`">,
+  NL_EnumCase<"gelu_tanh", 4, "`x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2`">,
+  NL_EnumCase<"sigmoid", 5, "`1 / (1 + exp(-x))`">,
+  NL_EnumCase<"tanh", 6, "`tanh(x)`">,
+  NL_EnumCase<"softplus", 7, "`log(1 + exp(x))`, computed as `max(x, 0) + log1p(exp(-abs(x)))`">,
+  NL_EnumCase<"exp", 8, "`exp(x)`">
 ]>;
 
 def NL_NormKind : NL_OpEnum<"NormKind", "normalization over the last dimension", [
-  I32EnumAttrCase<"none", 0>,
-  I32EnumAttrCase<"l2", 1>,
-  I32EnumAttrCase<"layer", 2>,
-  I32EnumAttrCase<"rms", 3>
+  NL_EnumCase<"none", 0, "no normalization">,
+  NL_EnumCase<"l2", 1, "`x / max(‖x‖, eps)`">,
+  NL_EnumCase<"layer", 2, "`(x - mean(x)) / sqrt(var(x) + eps) * scale + shift`">,
+  NL_EnumCase<"rms", 3, "`x / sqrt(mean(x²) + eps) * scale`">
 ]>;
 
 def NL_StateRole : NL_OpEnum<"StateRole", "what a bookkeeping state holds", [
-  I32EnumAttrCase<"accumulator", 0>, // the pending chunk's summed contributions
-  I32EnumAttrCase<"gate", 1>,        // a gate of the pending chunk's last token
-  I32EnumAttrCase<"snapshot", 2>,    // the chunk-start state gradients are taken at
-                                     // (chunk_apply = every_token), and its flag
-  I32EnumAttrCase<"window", 3>       // the last tokens' keys, values and step sizes
-                                     // (an Omega window), newest last
+  NL_EnumCase<"accumulator", 0, "the pending chunk's summed contributions (`@__acc`)">,
+  NL_EnumCase<"gate", 1, "a gate of the pending chunk's last token (`@__gate.<level>.<gate>`)">,
+  NL_EnumCase<"snapshot", 2, "the chunk-start state gradients are taken at (`chunk_apply = every_token`), and its flag">,
+  NL_EnumCase<"window", 3, "the last tokens' keys, values or step sizes of an Omega window (`@__omega_keys`, `@__omega_values`, `@__omega_lr`), newest last">
 ]>;
 
 def NL_Layout : NL_Enum<"Layout", "orientation of a matrix memory", [
-  I32EnumAttrCase<"out_in", 0>, // M is d_out x d_in, y = M x (nlc)
-  I32EnumAttrCase<"in_out", 1>  // S is d_in x d_out, y = S^T x (fla)
+  NL_EnumCase<"out_in", 0, "M is d_out × d_in and reads `y = M k` (nlc; A3)">,
+  NL_EnumCase<"in_out", 1, "S is d_in × d_out and reads `y = Sᵀ k` (fla; refused by the back ends; A3)">
 ]>;
 
 #endif // NL_ENUMS_TD
