@@ -1180,7 +1180,8 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   }
 
   if (algorithm == Algorithm::muon) {
-    // S = decay S - acc; M = retain M + lr NS_k(S) (NL Eq 42, 52).
+    // S = decay S - acc; M = retain M + NS_k(S) (NL Eq 42, 52), times the
+    // memory's own lr when S is a `via` level (the acc holds S's lr).
     forAll({m.heads, m.rows, m.cols}, [&](ValueRange ix) {
       SmallVector<Value> at = m.at(ix[0], ix[1], ix[2]);
       Value a = memref::LoadOp::create(b, loc, acc, at);

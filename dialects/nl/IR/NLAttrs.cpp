@@ -223,6 +223,15 @@ LogicalResult RuleAttr::verify(
     return emitError() << "algorithm 'dgd' is the proximal step of the 'l2' "
                           "objective; got objective '"
                        << stringifyObjective(objective) << "'";
+  // The proximal step of 1/2 ||M k - v||^2 + 1/(2 lr) ||M - M_t||^2; with
+  // l2 = full the exact step would have 2 lr in place of lr, which nlc
+  // does not silently substitute.
+  if (algorithm == Algorithm::dgd && l2 == L2Convention::full &&
+      dgdStep != DgdStep::undamped)
+    return emitError() << "'dgd_step = " << stringifyDgdStep(dgdStep)
+                       << "' is the exact proximal step of l2 = half; with "
+                          "'l2 = full' it would be lr' = 2 lr / (1 + 2 lr "
+                          "||k||^2): write 'l2 = half' and twice the lr";
   if (dgdStep != DgdStep::sherman_morrison && algorithm != Algorithm::dgd)
     return emitError() << "'dgd_step' is only meaningful with algorithm "
                           "'dgd'";

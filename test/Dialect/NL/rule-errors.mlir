@@ -486,3 +486,13 @@ nl.model @oja_precond attributes {dim = 4} {
     nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
   }
 }
+
+// -----
+
+// DGD's Sherman-Morrison step is exact for the 1/2 convention only.
+nl.model @dgd_full attributes {dim = 4} {
+  // expected-error @+1 {{'dgd_step = sherman_morrison' is the exact proximal step of l2 = half; with 'l2 = full' it would be lr' = 2 lr / (1 + 2 lr ||k||^2): write 'l2 = half' and twice the lr}}
+  nl.level @L period 1 rule <objective = l2, algorithm = dgd, l2 = full> {
+    nl.state @M : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+}
