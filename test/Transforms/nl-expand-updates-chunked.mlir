@@ -66,3 +66,30 @@ nl.model @per_chunk attributes {dim = 4} {
     nl.yield %o : tensor<4xf32>
   }
 }
+
+// -----
+
+// TTT's mini-batch reads (read = chunk_prefix): after this token's learn,
+// the read sees the chunk-start memory less the pending chunk's
+// lr-weighted gradients, this token's included: (M - G) q.
+// CHECK-LABEL: nl.model @ttt
+// CHECK:      nl.learn @S {
+// CHECK:        nl.store @S::@__acc(
+// CHECK:      nl.apply @S {
+// CHECK:      }
+// CHECK-NEXT: %[[M:.*]] = nl.load @S::@S : tensor<4x4xf32>
+// CHECK-NEXT: %[[G:.*]] = nl.load @S::@__acc : tensor<4x4xf32>
+// CHECK-NEXT: %[[W:.*]] = nl.sub %[[M]], %[[G]]
+// CHECK-NEXT: %[[Y:.*]] = nl.linear %[[Q:.*]], %[[W]]
+// CHECK-NEXT: nl.yield %[[Y]]
+nl.model @ttt attributes {dim = 4} {
+  nl.level @S period 4 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    nl.update @S key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
+    %o = nl.read @S(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %o : tensor<4xf32>
+  }
+}

@@ -48,12 +48,12 @@ nl.model @omega attributes {dim = 4} {
 // -----
 
 nl.model @ttt attributes {dim = 4} {
-  nl.level @S period 4 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix> {
+  nl.level @S period 4 rule <objective = l2, grad_at = chunk_start, read = chunk_prefix, lr_placement = per_chunk> {
     nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
   }
   nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
     %lr = arith.constant dense<0.1> : tensor<f32>
-    // expected-error @+1 {{whose rule uses 'read = chunk_prefix'}}
+    // expected-error @+1 {{whose rule uses 'read = chunk_prefix' with 'lr_placement = per_chunk'}}
     nl.update @S key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>)
     %o = nl.read @S(%x) : tensor<4xf32> -> tensor<4xf32>
     nl.yield %o : tensor<4xf32>

@@ -180,8 +180,9 @@ std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
       level.getTail() == TailPolicy::drop)
     return "'chunk_apply = every_token' with 'tail drop' (its steps are "
            "applied at once; nothing is left to drop)";
-  if (rule.getRead() == ReadOrder::chunk_prefix)
-    return "'read = chunk_prefix'";
+  if (rule.getRead() == ReadOrder::chunk_prefix &&
+      rule.getLrPlacement() != LrPlacement::per_token)
+    return "'read = chunk_prefix' with 'lr_placement = per_chunk'";
   for (FlatSymbolRefAttr ref : rule.getViaLevels())
     if (LevelOp opt = model.lookupLevel(ref.getValue()))
       if (RuleAttr r = opt.getRuleAttr(); r && r.getPrecond() == Precond::delta)
@@ -561,30 +562,74 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
   return success();
 }
 
-/// A read of a matrix memory: M q, at the position the order gave it.
-void expandRead(OpBuilder &b, ReadOp read, LevelOp level) {
+/// The accumulator `__acc` (`__acc.<part>`) a chunked `read = chunk_prefix`
+/// level's reads subtract (TTT: the chunk-start state minus the pending
+/// chunk's lr-weighted gradients, this token's included), or null when the
+/// level reads its memory as it is.
+FailureOr<SymbolRefAttr> prefixAccumulator(Operation *read, LevelOp level,
+                                           StringRef part) {
+  RuleAttr rule = level.getRuleAttr();
+  ScheduleAttr schedule = level.getScheduleAttr();
+  // A per-token level applies its step before the read: nothing pending.
+  if (!rule || rule.getRead() != ReadOrder::chunk_prefix ||
+      !level.learnsOnline() || !schedule || schedule.getPeriod() <= 1)
+    return SymbolRefAttr();
+  std::string name = part.empty() ? "__acc" : ("__acc." + part).str();
+  for (StateOp s : level.getStates())
+    if (s.getSymName() == name) {
+      MLIRContext *ctx = read->getContext();
+      return SymbolRefAttr::get(StringAttr::get(ctx, level.getSymName()),
+                                {FlatSymbolRefAttr::get(ctx, name)});
+    }
+  return read->emitOpError() << "reads @" << level.getSymName()
+                             << " (read = chunk_prefix) before its update "
+                                "was written as explicit updates";
+}
+
+/// A read of a matrix memory: M q (TTT's (M - G) q for chunk_prefix), at
+/// the position the order gave it.
+LogicalResult expandRead(OpBuilder &b, ReadOp read, LevelOp level) {
   auto matrix = cast<MatrixType>(level.getMemory().getType());
   RankedTensorType storage = getStorageTensorType(matrix);
   SymbolRefAttr ref = SymbolRefAttr::get(
       b.getStringAttr(level.getSymName()),
       {FlatSymbolRefAttr::get(b.getContext(), level.getMemory().getSymName())});
   Value M = LoadOp::create(b, read.getLoc(), storage, ref);
+  FailureOr<SymbolRefAttr> acc = prefixAccumulator(read, level, {});
+  if (failed(acc))
+    return failure();
+  if (*acc) {
+    Value G = LoadOp::create(b, read.getLoc(), storage, *acc);
+    M = SubOp::create(b, read.getLoc(), storage, M, G);
+  }
   Value y = LinearOp::create(b, read.getLoc(), read.getResult().getType(),
                              read.getQuery(), M, Value(), UnitAttr());
   read.getResult().replaceAllUsesWith(y);
+  return success();
 }
 
-/// The views nl-expand-mlp wrote of an MLP memory: a load per tensor.
-void expandWeights(OpBuilder &b, WeightsOp weights, LevelOp level) {
+/// The views nl-expand-mlp wrote of an MLP memory: a load per tensor (less
+/// the pending chunk's sum for a chunk_prefix view).
+LogicalResult expandWeights(OpBuilder &b, WeightsOp weights, LevelOp level) {
   auto mlp = cast<MlpType>(level.getMemory().getType());
   for (auto [p, r] : llvm::zip(mlp.getParts(), weights.getResults())) {
     SymbolRefAttr ref = SymbolRefAttr::get(
         b.getStringAttr(level.getSymName()),
         {FlatSymbolRefAttr::get(b.getContext(), level.getMemory().getSymName()),
          FlatSymbolRefAttr::get(b.getContext(), p.name)});
-    r.replaceAllUsesWith(
-        LoadOp::create(b, weights.getLoc(), r.getType(), ref).getResult());
+    Value w = LoadOp::create(b, weights.getLoc(), r.getType(), ref);
+    if (weights.getChunkPrefix()) {
+      FailureOr<SymbolRefAttr> acc = prefixAccumulator(weights, level, p.name);
+      if (failed(acc))
+        return failure();
+      if (*acc) {
+        Value G = LoadOp::create(b, weights.getLoc(), r.getType(), *acc);
+        w = SubOp::create(b, weights.getLoc(), r.getType(), w, G);
+      }
+    }
+    r.replaceAllUsesWith(w);
   }
+  return success();
 }
 
 struct NLExpandUpdatesPass
@@ -643,14 +688,15 @@ struct NLExpandUpdatesPass
         LevelOp level = model.lookupLevel(read.getLevel());
         if (!level || !isa<MatrixType>(level.getMemory().getType()))
           continue;
-        expandRead(b, read, level);
+        if (failed(expandRead(b, read, level)))
+          return signalPassFailure();
         dead.push_back(read);
       } else if (auto weights = dyn_cast<WeightsOp>(op)) {
         LevelOp level = model.lookupLevel(weights.getLevel());
-        if (weights.getChunkPrefix() ||
-            !isa<MlpType>(level.getMemory().getType()))
+        if (!isa<MlpType>(level.getMemory().getType()))
           continue;
-        expandWeights(b, weights, level);
+        if (failed(expandWeights(b, weights, level)))
+          return signalPassFailure();
         dead.push_back(weights);
       }
     }
