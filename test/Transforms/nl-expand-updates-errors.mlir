@@ -96,18 +96,18 @@ nl.model @l2_prox attributes {dim = 4} {
 
 // -----
 
-// Delta momentum: the momentum level's preconditioner keys on its gradient.
+// Delta momentum keys on one token's gradient: not on a chunked level.
 nl.model @delta_momentum attributes {dim = 4} {
-  nl.level @m period 1 rule <objective = linear, retention = decay, precond = delta> {
+  nl.level @m period 4 rule <objective = linear, retention = decay, precond = delta> {
     nl.state @S : tensor<4xf32> = #nl.zeros
   }
-  nl.level @W period 1 rule <objective = linear, algorithm = momentum, via = [@m]> {
+  nl.level @W period 4 rule <objective = linear, algorithm = momentum, via = [@m]> {
     nl.state @W : tensor<4xf32> = #nl.zeros
   }
   nl.step(%g : tensor<4xf32>) {
     %lr = arith.constant dense<0.1> : tensor<f32>
     nl.update @m lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
-    // expected-error @+1 {{whose rule uses delta momentum (a 'via' level with 'precond = delta')}}
+    // expected-error @+1 {{whose rule uses delta momentum (a 'via' level with 'precond = delta') other than the momentum of a plain buffer of period 1}}
     nl.update @W grad(%g : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield
   }

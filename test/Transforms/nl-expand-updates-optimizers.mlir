@@ -136,3 +136,40 @@ nl.model @muon attributes {dim = 6} {
     nl.yield
   }
 }
+
+// -----
+
+// Delta momentum (NL Eqs 48-49): the momentum level's inner objective keys
+// on the gradient it is fed, m <- m (retain I - lr g g^T) - lr g: the apply
+// subtracts lr (m . g) g, with m the momentum before this step.
+// CHECK-LABEL: nl.model @delta_momentum
+// CHECK:      nl.step(%[[G:.*]]: tensor<4xf32>)
+// CHECK:      nl.apply @W {
+// CHECK-NEXT:   %[[A:.*]] = nl.load @W::@__acc
+// CHECK-NEXT:   %[[W:.*]] = nl.load @W::@W
+// CHECK-NEXT:   %[[M:.*]] = nl.load @m::@S
+// CHECK-NEXT:   %[[D:.*]] = nl.mul %[[M]], %[[RET:[^ ,]+]]
+// CHECK-NEXT:   %[[S:.*]] = nl.sub %[[D]], %[[A]]
+// CHECK-NEXT:   %[[MG:.*]] = nl.mul %[[M]], %[[G]]
+// CHECK-NEXT:   %[[DOT:.*]] = nl.sum %[[MG]] : tensor<4xf32> -> tensor<1xf32>
+// CHECK-NEXT:   %[[GD:.*]] = nl.mul %[[G]], %[[DOT]]
+// CHECK-NEXT:   %[[KEYED:.*]] = nl.mul %[[GD]], %[[LR:[^ ,]+]]
+// CHECK-NEXT:   %[[S1:.*]] = nl.sub %[[S]], %[[KEYED]]
+// CHECK-NEXT:   nl.store @m::@S(%[[S1]]
+// CHECK:        nl.store @W::@W(
+nl.model @delta_momentum attributes {dim = 4} {
+  nl.level @m period 1 rule <objective = linear, retention = decay, precond = delta> {
+    nl.state @S : tensor<4xf32> = #nl.zeros
+  }
+  nl.level @W period 1 rule <objective = linear, algorithm = momentum, via = [@m]> {
+    nl.state @W : tensor<4xf32> = #nl.zeros
+  }
+  nl.step(%g : tensor<4xf32>) {
+    %lr = arith.constant dense<0.05> : tensor<f32>
+    %b = arith.constant dense<0.9> : tensor<f32>
+    %one = arith.constant dense<1.0> : tensor<f32>
+    nl.update @m lr(%lr : tensor<f32>) retain(%b : tensor<f32>)
+    nl.update @W grad(%g : tensor<4xf32>) lr(%one : tensor<f32>)
+    nl.yield
+  }
+}

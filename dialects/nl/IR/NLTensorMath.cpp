@@ -159,3 +159,14 @@ Value TensorMath::slot(Value ring, int64_t i) {
   return tensor::ExtractSliceOp::create(
       b, loc, type(ArrayRef<int64_t>(s).drop_front()), ring, at, sizes, ones);
 }
+
+Value TensorMath::flatten(Value v) {
+  Shape s = shapeOf(v);
+  if (s.size() == 1)
+    return v;
+  int64_t n = ShapedType::getNumElements(s);
+  ReassociationIndices all =
+      llvm::to_vector(llvm::seq<int64_t>(0, static_cast<int64_t>(s.size())));
+  return tensor::CollapseShapeOp::create(b, loc, type({n}), v,
+                                         ArrayRef<ReassociationIndices>{all});
+}

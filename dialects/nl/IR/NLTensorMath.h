@@ -64,6 +64,8 @@ public:
   Value shiftIn(Value ring, Value x);
   /// Slot `i` of `ring` [n, ...s], of shape [...s].
   Value slot(Value ring, int64_t i);
+  /// `v` as a vector (collapse_shape of all its dimensions).
+  Value flatten(Value v);
   /// The last two dimensions swapped.
   Value transposeLast2(Value v);
   /// a b per head (batched over the leading dimensions); `transposeRhs`

@@ -183,10 +183,16 @@ std::string notExpanded(ModelOp model, LevelOp level, RuleAttr rule,
   if (rule.getRead() == ReadOrder::chunk_prefix &&
       rule.getLrPlacement() != LrPlacement::per_token)
     return "'read = chunk_prefix' with 'lr_placement = per_chunk'";
+  // Delta momentum (NL Eqs 48-49) where its key, the gradient, is one
+  // token's: a plain buffer's momentum of period 1.
   for (FlatSymbolRefAttr ref : rule.getViaLevels())
     if (LevelOp opt = model.lookupLevel(ref.getValue()))
-      if (RuleAttr r = opt.getRuleAttr(); r && r.getPrecond() == Precond::delta)
-        return "delta momentum (a 'via' level with 'precond = delta')";
+      if (RuleAttr r = opt.getRuleAttr();
+          r && r.getPrecond() == Precond::delta &&
+          (algorithm != Algorithm::momentum || period != 1 ||
+           !isa<RankedTensorType>(level.getMemory().getType())))
+        return "delta momentum (a 'via' level with 'precond = delta') other "
+               "than the momentum of a plain buffer of period 1";
   if (isa<MlpType>(level.getMemory().getType()) &&
       (algorithm == Algorithm::dgd || !rule.getViaLevels().empty()))
     return "an MLP memory with 'algorithm = " +
@@ -276,6 +282,8 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
 
   SymbolRefAttr snapshot, fresh;
   Value chunkStart;
+  // A linear objective's gradient as fed (delta momentum keys on it).
+  Value rawGrad;
   // An Omega window's rings and their values after this token.
   SmallVector<std::pair<SymbolRefAttr, Value>> windows;
 
@@ -303,6 +311,7 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
         return u.emitOpError() << "feeds a level of objective 'linear' "
                                   "without a gradient";
       grad = reshape(grad, t.shape);
+      rawGrad = grad;
     } else {
       if (!matrix)
         return u.emitOpError() << "feeds a key and value to a memory of type "
@@ -501,6 +510,14 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
                                              momentumUpdate.getRetain())
                                    : Value();
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
+  LevelOp momentumLevel =
+      momentumUpdate ? model.lookupLevel(momentumUpdate.getLevel()) : LevelOp();
+  bool deltaMomentum =
+      momentumLevel && momentumLevel.getRuleAttr() &&
+      momentumLevel.getRuleAttr().getPrecond() == Precond::delta;
+  if (deltaMomentum && !rawGrad)
+    return u.emitOpError() << "feeds a delta momentum level without a "
+                              "gradient (objective 'linear')";
   for (Tensor &t : tensors) {
     Value a = load(t.acc, t.shape);
     FailureOr<Value> lrAccG = gate(lrAcc, t), retainG = gate(retain, t),
@@ -523,7 +540,18 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
       FailureOr<Value> decay = gate(via.empty() ? mdecay : optRetain, t);
       if (failed(decay))
         return failure();
-      Value s = sub(mul(load(t.buffer, t.shape), *decay), a);
+      Value old = load(t.buffer, t.shape);
+      Value s = sub(mul(old, *decay), a);
+      if (deltaMomentum) {
+        // m (decay I - lr g g^T) - lr g: the momentum's own inner objective
+        // keys on the gradient (NL Eqs 48-49).
+        FailureOr<Value> lrG = gate(lrAcc, t);
+        if (failed(lrG))
+          return failure();
+        Value dot = rowSum(math.flatten(mul(old, rawGrad)));
+        Value keyed = mul(mul(rawGrad, dot), *lrG);
+        s = sub(s, keyed);
+      }
       store(t.buffer, s);
       const AlgorithmEntry &entry = algorithmEntry(algorithm);
       Value o = entry.outputMap ? entry.outputMap(math, s, rule) : s;
