@@ -3,27 +3,22 @@
 // What nl-expand-updates does not write yet is a located error naming the
 // rule's feature, never a level left in another form.
 
-nl.model @m3 attributes {dim = 4} {
-  nl.level @f period 1 rule <objective = linear, retention = decay> {
-    nl.state @m1 : !nl.matrix<2x2xf32> = #nl.zeros
+nl.model @adam_chunked attributes {dim = 4} {
+  nl.level @m1 period 4 rule <objective = linear, retention = decay> {
+    nl.state @m : tensor<4xf32> = #nl.zeros
   }
-  nl.level @v period 1 rule <objective = linear, retention = decay> {
-    nl.state @m2 : !nl.matrix<2x2xf32> = #nl.zeros
+  nl.level @m2 period 4 rule <objective = linear, retention = decay> {
+    nl.state @v : tensor<4xf32> = #nl.zeros
   }
-  nl.level @s period 4 rule <objective = linear> {
-    nl.state @m3 : !nl.matrix<2x2xf32> = #nl.zeros
+  nl.level @W period 4 rule <objective = linear, algorithm = adam, via = [@m1, @m2]> {
+    nl.state @W : tensor<4xf32> = #nl.zeros
   }
-  nl.level @W period 1 rule <objective = linear, algorithm = m3, via = [@f, @v, @s]> {
-    nl.state @W : !nl.matrix<2x2xf32> = #nl.zeros
-  }
-  nl.step(%x : tensor<4xf32>) {
-    %g = tensor.expand_shape %x [[0, 1]] output_shape [2, 2] : tensor<4xf32> into tensor<2x2xf32>
+  nl.step(%g : tensor<4xf32>) {
     %lr = arith.constant dense<0.1> : tensor<f32>
-    nl.update @f lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
-    nl.update @v lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
-    nl.update @s lr(%lr : tensor<f32>)
-    // expected-error @+1 {{'nl.update' op feeds @W, whose rule uses algorithm 'm3'; nl-expand-updates does not write that as explicit updates yet}}
-    nl.update @W grad(%g : tensor<2x2xf32>) lr(%lr : tensor<f32>)
+    nl.update @m1 lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
+    nl.update @m2 lr(%lr : tensor<f32>) retain(%lr : tensor<f32>)
+    // expected-error @+1 {{'nl.update' op feeds @W, whose rule uses 'algorithm = adam' on a level of period above 1; nl-expand-updates does not write that as explicit updates yet}}
+    nl.update @W grad(%g : tensor<4xf32>) lr(%lr : tensor<f32>)
     nl.yield
   }
 }

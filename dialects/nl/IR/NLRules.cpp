@@ -214,7 +214,7 @@ const AlgorithmEntry kAlgorithms[] = {
     {Algorithm::m3, 3,
      "Multi-scale Momentum Muon (NL Algorithm 1): fast and slow momentum, "
      "second moment",
-     /*chunked=*/false, /*expanded=*/false},
+     /*chunked=*/false, /*expanded=*/true, newtonSchulz},
 };
 
 static_assert(std::size(kAlgorithms) == getMaxEnumValForAlgorithm() + 1,

@@ -55,6 +55,15 @@ public:
   LogicalResult expand(UpdateOp u);
 
 private:
+  /// M3's slow momentum level: its nl.learn of the gradient `g` and its
+  /// nl.apply, after the weight's apply.
+  LogicalResult expandM3Slow(UpdateOp u, Value g, Shape shape, Layout layout,
+                             int64_t heads);
+  /// Newton-Schulz of `v` with `rule`'s ns_steps (muon's output map).
+  Value newtonSchulzOf(Value v, RuleAttr rule) {
+    return algorithmEntry(Algorithm::muon).outputMap(math, v, rule);
+  }
+
   ModelOp model;
   OpBuilder &b;
   const llvm::DenseMap<StringRef, UpdateOp> &updates;
@@ -242,8 +251,11 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
     lrLive = momentumUpdate.getLr();
     lrOwner = momentumUpdate;
   }
-  bool perToken = rule.getLrPlacement() == LrPlacement::per_token &&
-                  algorithm != Algorithm::adam;
+  // Adam and M3 feed the raw gradient to their moments (each with its own
+  // lr); the others weight it by the lr as it is summed.
+  bool rawMoments = algorithm == Algorithm::adam || algorithm == Algorithm::m3;
+  bool perToken =
+      rule.getLrPlacement() == LrPlacement::per_token && !rawMoments;
 
   // The tensors the rule updates: the memory, or each stored tensor of an
   // MLP memory, with the accumulator of each.
@@ -524,7 +536,7 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
                      lrSelfG = gate(lrSelf, t);
     if (failed(lrAccG) || failed(retainG) || failed(lrSelfG))
       return failure();
-    if (!perToken && algorithm != Algorithm::adam)
+    if (!perToken && !rawMoments)
       a = mul(a, *lrAccG);
     Value kept = mul(load(t.mem, t.shape), *retainG);
     Value next;
@@ -580,6 +592,39 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
       next = sub(kept, mul(div(moments[0], den), *lrSelfG));
       break;
     }
+    case Algorithm::m3: {
+      // NL Algorithm 1: M1 = r1 M1 + b1 g, V = r2 V + b2 g^2 (the first two
+      // via levels, every token); W = retain W - lr (NS(M1) + alpha O2) /
+      // (sqrt(V) + eps), O2 the slow momentum's Newton-Schulz as of its
+      // last fire (kept by the slow level, below).
+      SmallVector<Value> moments;
+      for (unsigned i : {0u, 1u}) {
+        LevelOp opt = model.lookupLevel(via[i].getValue());
+        UpdateOp o = updates.lookup(via[i].getValue());
+        SymbolRefAttr m = this->ref(opt, opt.getMemory().getSymName());
+        FailureOr<Value> r = gate(o.getRetain(), t), l = gate(o.getLr(), t);
+        if (failed(r) || failed(l))
+          return failure();
+        Value term = i == 0 ? a : mul(a, a);
+        Value old = load(m, t.shape);
+        Value fed = mul(term, *l);
+        Value decayed = *r ? mul(old, *r) : old;
+        Value moment = add(decayed, fed);
+        store(m, moment);
+        moments.push_back(moment);
+      }
+      LevelOp slow = model.lookupLevel(via[2].getValue());
+      SymbolRefAttr m3Output =
+          hidden(slow, "__m3_o2", t.shape, StateRole::snapshot);
+      Value o1 = newtonSchulzOf(moments[0], rule);
+      double alpha =
+          rule.getSlowWeight() ? rule.getSlowWeight()->convertToDouble() : 1.0;
+      Value o2 = mul(load(m3Output, t.shape), splat(alpha));
+      Value num = add(o1, o2);
+      Value den = add(math.sqrt(moments[1]), splat(eps));
+      next = sub(kept, mul(div(num, den), *lrSelfG));
+      break;
+    }
     default:
       llvm_unreachable("rejected by notExpanded");
     }
@@ -587,6 +632,64 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
     if (chunked)
       store(t.acc, splat(0.0, t.shape));
   }
+  if (algorithm == Algorithm::m3) {
+    b.setInsertionPointAfter(apply);
+    return expandM3Slow(u, tensors[0].grad, tensors[0].shape, layout, heads);
+  }
+  return success();
+}
+
+LogicalResult RuleExpander::expandM3Slow(UpdateOp u, Value g, Shape shape,
+                                         Layout layout, int64_t heads) {
+  // M3's slow momentum is a level of its own (period f): it learns the
+  // gradients of its chunk into its accumulator (its gates stashed, as a
+  // chunked level's), and at its fire takes M2 = r3 M2 + b3 sum, O2 =
+  // NS(M2), which the weight uses from the next token on.
+  LevelOp level = model.lookupLevel(u.getLevel());
+  SmallVector<FlatSymbolRefAttr> via = level.getRuleAttr().getViaLevels();
+  LevelOp slow = model.lookupLevel(via[2].getValue());
+  UpdateOp o = updates.lookup(via[2].getValue());
+  SymbolRefAttr pending =
+      hidden(slow, "__m3_pending", shape, StateRole::accumulator);
+  SymbolRefAttr memory = ref(slow, slow.getMemory().getSymName());
+  auto gateOf = [&](Value gv) { return gateFor(gv, layout, shape, heads, u); };
+  SmallVector<std::pair<SymbolRefAttr, Value>> gates;
+  for (auto [name, live] : {std::pair<StringRef, Value>{"lr", o.getLr()},
+                            {"retain", o.getRetain()}}) {
+    if (!live)
+      continue;
+    std::string key = ("__gate." + o.getLevel() + "." + name).str();
+    gates.push_back({hidden(slow, key, shapeOf(live), StateRole::gate), live});
+  }
+  {
+    auto learn = LearnOp::create(b, loc, slow.getSymName());
+    learn.getBody().emplaceBlock();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&learn.getBody().front());
+    store(pending, add(load(pending, shape), g));
+    for (auto [stashed, live] : gates)
+      store(stashed, live);
+  }
+  auto apply = ApplyOp::create(b, loc, slow.getSymName());
+  apply.getBody().emplaceBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&apply.getBody().front());
+  Value lr, retain;
+  for (auto [stashed, live] : gates) {
+    Value v = load(stashed, shapeOf(live));
+    (stashed.getLeafReference().getValue().ends_with(".lr") ? lr : retain) = v;
+  }
+  FailureOr<Value> l = gateOf(lr), r = gateOf(retain);
+  if (failed(l) || failed(r))
+    return failure();
+  Value old = load(memory, shape);
+  Value fed = mul(load(pending, shape), *l);
+  Value decayed = *r ? mul(old, *r) : old;
+  Value moment = add(decayed, fed);
+  store(memory, moment);
+  store(pending, splat(0.0, shape));
+  store(hidden(slow, "__m3_o2", shape, StateRole::snapshot),
+        newtonSchulzOf(moment, level.getRuleAttr()));
   return success();
 }
 
