@@ -109,8 +109,8 @@ nl.model @sgd_momentum attributes {dim = 8} {
 // CHECK-NEXT:   %[[RS:.*]] = nl.sum %[[SQ]] : tensor<2x3xf32> -> tensor<2x1xf32>
 // CHECK-NEXT:   %[[RT:.*]] = nl.transpose %[[RS]] {permutation = array<i64: 1, 0>}
 // CHECK-NEXT:   %[[F2:.*]] = nl.sum %[[RT]] : tensor<1x2xf32> -> tensor<1x1xf32>
-// CHECK-NEXT:   arith.constant dense<1.000000e-07>
 // CHECK-NEXT:   %[[F:.*]] = math.sqrt %[[F2]]
+// CHECK-NEXT:   arith.constant dense<1.000000e-07>
 // CHECK-NEXT:   %[[DEN:.*]] = nl.add %[[F]],
 // CHECK-NEXT:   %[[X0:.*]] = nl.div %[[S]], %[[DEN]]
 // CHECK-COUNT-2: nl.matmul %{{.*}}, %{{.*}} {transpose_rhs} : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x2xf32>
@@ -170,6 +170,77 @@ nl.model @delta_momentum attributes {dim = 4} {
     %one = arith.constant dense<1.0> : tensor<f32>
     nl.update @m lr(%lr : tensor<f32>) retain(%b : tensor<f32>)
     nl.update @W grad(%g : tensor<4xf32>) lr(%one : tensor<f32>)
+    nl.yield
+  }
+}
+
+// -----
+
+// M3 (NL Algorithm 1) as four levels: the weight's apply feeds g and g^2
+// to the fast moments @f and @v, and steps by (NS(M1) + alpha O2) /
+// (sqrt(V) + eps); the slow momentum @s is a level of its own: it sums the
+// chunk's gradients into its accumulator (stashing its lr gate), and at
+// its fire folds them into M2, clears the sum and keeps O2 = NS(M2).
+// CHECK-LABEL: nl.model @m3
+// CHECK:      nl.state @__m3_o2 : tensor<2x2xf32> = #nl.zeros role snapshot
+// CHECK-NEXT: nl.state @__m3_pending : tensor<2x2xf32> = #nl.zeros role accumulator
+// CHECK-NEXT: nl.state @__gate.s.lr : tensor<f32> = #nl.zeros role gate
+// CHECK:      nl.step(%{{.*}}: tensor<4xf32>)
+// CHECK-NEXT: %[[G:.*]] = tensor.expand_shape
+// CHECK:      nl.apply @W {
+// CHECK:        %[[M1:.*]] = nl.add
+// CHECK-NEXT:   nl.store @f::@m1(%[[M1]]
+// CHECK:        %[[V:.*]] = nl.add
+// CHECK-NEXT:   nl.store @v::@m2(%[[V]]
+// CHECK:        nl.div %[[M1]],
+// CHECK-COUNT-3: nl.matmul
+// CHECK:        %[[O1:.*]] = nl.add
+// CHECK-NEXT:   %[[O2:.*]] = nl.load @s::@__m3_o2
+// CHECK-NEXT:   %[[ALPHA:.*]] = arith.constant dense<5.000000e-01>
+// CHECK-NEXT:   %[[AO2:.*]] = nl.mul %[[O2]], %[[ALPHA]]
+// CHECK-NEXT:   %[[NUM:.*]] = nl.add %[[O1]], %[[AO2]]
+// CHECK-NEXT:   %[[R:.*]] = math.sqrt %[[V]]
+// CHECK:        %[[Q:.*]] = nl.div %[[NUM]],
+// CHECK:        nl.store @W::@W(
+// CHECK:      nl.learn @s {
+// CHECK-NEXT:   %[[P:.*]] = nl.load @s::@__m3_pending
+// CHECK-NEXT:   %[[P1:.*]] = nl.add %[[P]], %[[G]]
+// CHECK-NEXT:   nl.store @s::@__m3_pending(%[[P1]]
+// CHECK-NEXT:   nl.store @s::@__gate.s.lr(
+// CHECK:      nl.apply @s {
+// CHECK-NEXT:   %[[L:.*]] = nl.load @s::@__gate.s.lr
+// CHECK-NEXT:   %[[M2:.*]] = nl.load @s::@m3
+// CHECK-NEXT:   %[[SUM:.*]] = nl.load @s::@__m3_pending
+// CHECK-NEXT:   %[[FED:.*]] = nl.mul %[[SUM]], %[[L]]
+// CHECK-NEXT:   %[[M2N:.*]] = nl.add %[[M2]], %[[FED]]
+// CHECK-NEXT:   nl.store @s::@m3(%[[M2N]]
+// CHECK:        nl.store @s::@__m3_pending(
+// CHECK-COUNT-3: nl.matmul
+// CHECK:        nl.store @s::@__m3_o2(
+// CHECK-NOT:  nl.update
+nl.model @m3 attributes {dim = 4} {
+  nl.level @f period 1 rule <objective = linear> {
+    nl.state @m1 : !nl.matrix<2x2xf32> = #nl.zeros
+  }
+  nl.level @v period 1 rule <objective = linear> {
+    nl.state @m2 : !nl.matrix<2x2xf32> = #nl.zeros
+  }
+  nl.level @s period 4 rule <objective = linear> {
+    nl.state @m3 : !nl.matrix<2x2xf32> = #nl.zeros
+  }
+  nl.level @W period 1 rule <objective = linear, algorithm = m3, via = [@f, @v, @s], ns_steps = 1, slow_weight = 0.5> {
+    nl.state @W : !nl.matrix<2x2xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) {
+    %g = tensor.expand_shape %x [[0, 1]] output_shape [2, 2] : tensor<4xf32> into tensor<2x2xf32>
+    %lr = arith.constant dense<0.02> : tensor<f32>
+    %b1 = arith.constant dense<0.9> : tensor<f32>
+    %b2 = arith.constant dense<0.999> : tensor<f32>
+    %b3 = arith.constant dense<0.8> : tensor<f32>
+    nl.update @f lr(%b1 : tensor<f32>)
+    nl.update @v lr(%b2 : tensor<f32>)
+    nl.update @s lr(%b3 : tensor<f32>)
+    nl.update @W grad(%g : tensor<2x2xf32>) lr(%lr : tensor<f32>)
     nl.yield
   }
 }

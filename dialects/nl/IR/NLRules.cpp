@@ -177,7 +177,8 @@ Value newtonSchulz(TensorMath &m, Value S, RuleAttr rule) {
   // ||S||_F per head: the rows' sums of squares, then their sum.
   Value rowsSq = m.rowSum(m.mul(S, S));
   Value frob = m.rowSum(m.transposeLast2(rowsSq));
-  Value scale = m.add(m.sqrt(frob), m.splat(1e-7));
+  Value norm = m.sqrt(frob);
+  Value scale = m.add(norm, m.splat(1e-7));
   Value X = m.div(S, scale);
   bool transposed = rows > cols;
   if (transposed)

@@ -619,9 +619,12 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
       Value o1 = newtonSchulzOf(moments[0], rule);
       double alpha =
           rule.getSlowWeight() ? rule.getSlowWeight()->convertToDouble() : 1.0;
-      Value o2 = mul(load(m3Output, t.shape), splat(alpha));
+      // One op per statement: C++ leaves the order of arguments open.
+      Value stored = load(m3Output, t.shape);
+      Value o2 = mul(stored, splat(alpha));
       Value num = add(o1, o2);
-      Value den = add(math.sqrt(moments[1]), splat(eps));
+      Value root = math.sqrt(moments[1]);
+      Value den = add(root, splat(eps));
       next = sub(kept, mul(div(num, den), *lrSelfG));
       break;
     }
