@@ -570,33 +570,13 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
       next = add(kept, via.empty() ? o : mul(o, *lrSelfG));
       break;
     }
-    case Algorithm::adam: {
-      SmallVector<Value> moments;
-      for (auto [i, ref] : llvm::enumerate(via)) {
-        LevelOp opt = model.lookupLevel(ref.getValue());
-        UpdateOp o = updates.lookup(ref.getValue());
-        SymbolRefAttr m = this->ref(opt, opt.getMemory().getSymName());
-        FailureOr<Value> r = gate(o.getRetain(), t), l = gate(o.getLr(), t);
-        if (failed(r) || failed(l))
-          return failure();
-        Value term = i == 0 ? a : mul(a, a);
-        Value old = load(m, t.shape);
-        Value fed = mul(term, *l);
-        Value decayed = *r ? mul(old, *r) : old;
-        Value moment = add(decayed, fed);
-        store(m, moment);
-        moments.push_back(moment);
-      }
-      Value root = math.sqrt(moments[1]);
-      Value den = add(root, splat(eps));
-      next = sub(kept, mul(div(moments[0], den), *lrSelfG));
-      break;
-    }
+    case Algorithm::adam:
     case Algorithm::m3: {
-      // NL Algorithm 1: M1 = r1 M1 + b1 g, V = r2 V + b2 g^2 (the first two
-      // via levels, every token); W = retain W - lr (NS(M1) + alpha O2) /
-      // (sqrt(V) + eps), O2 the slow momentum's Newton-Schulz as of its
-      // last fire (kept by the slow level, below).
+      // The first two via levels keep the moments of the raw gradient,
+      // M1 = r1 M1 + b1 g and V = r2 V + b2 g^2; the step is lr M1 /
+      // (sqrt(V) + eps) (Adam) or, NL Algorithm 1, lr (NS(M1) + alpha O2) /
+      // (sqrt(V) + eps) with O2 the slow momentum's Newton-Schulz as of its
+      // last fire (kept by the slow level, expandM3Slow).
       SmallVector<Value> moments;
       for (unsigned i : {0u, 1u}) {
         LevelOp opt = model.lookupLevel(via[i].getValue());
@@ -613,16 +593,20 @@ LogicalResult RuleExpander::expand(UpdateOp u) {
         store(m, moment);
         moments.push_back(moment);
       }
-      LevelOp slow = model.lookupLevel(via[2].getValue());
-      SymbolRefAttr m3Output =
-          hidden(slow, "__m3_o2", t.shape, StateRole::snapshot);
-      Value o1 = newtonSchulzOf(moments[0], rule);
-      double alpha =
-          rule.getSlowWeight() ? rule.getSlowWeight()->convertToDouble() : 1.0;
-      // One op per statement: C++ leaves the order of arguments open.
-      Value stored = load(m3Output, t.shape);
-      Value o2 = mul(stored, splat(alpha));
-      Value num = add(o1, o2);
+      Value num = moments[0];
+      if (algorithm == Algorithm::m3) {
+        LevelOp slow = model.lookupLevel(via[2].getValue());
+        SymbolRefAttr m3Output =
+            hidden(slow, "__m3_o2", t.shape, StateRole::snapshot);
+        Value o1 = newtonSchulzOf(moments[0], rule);
+        double alpha = rule.getSlowWeight()
+                           ? rule.getSlowWeight()->convertToDouble()
+                           : 1.0;
+        // One op per statement: C++ leaves the order of arguments open.
+        Value stored = load(m3Output, t.shape);
+        Value o2 = mul(stored, splat(alpha));
+        num = add(o1, o2);
+      }
       Value root = math.sqrt(moments[1]);
       Value den = add(root, splat(eps));
       next = sub(kept, mul(div(num, den), *lrSelfG));
@@ -656,33 +640,40 @@ LogicalResult RuleExpander::expandM3Slow(UpdateOp u, Value g, Shape shape,
       hidden(slow, "__m3_pending", shape, StateRole::accumulator);
   SymbolRefAttr memory = ref(slow, slow.getMemory().getSymName());
   auto gateOf = [&](Value gv) { return gateFor(gv, layout, shape, heads, u); };
-  SmallVector<std::pair<SymbolRefAttr, Value>> gates;
-  for (auto [name, live] : {std::pair<StringRef, Value>{"lr", o.getLr()},
-                            {"retain", o.getRetain()}}) {
+  // Its gates, stashed by its nl.learn for its apply (which may run in the
+  // flush entry): {state, live value} of lr and retain.
+  struct Stash {
+    SymbolRefAttr state;
+    Value live;
+  };
+  auto stashOf = [&](StringRef name, Value live) -> Stash {
     if (!live)
-      continue;
+      return {};
     std::string key = ("__gate." + o.getLevel() + "." + name).str();
-    gates.push_back({hidden(slow, key, shapeOf(live), StateRole::gate), live});
-  }
+    return {hidden(slow, key, shapeOf(live), StateRole::gate), live};
+  };
+  Stash lrStash = stashOf("lr", o.getLr());
+  Stash retainStash = stashOf("retain", o.getRetain());
   {
     auto learn = LearnOp::create(b, loc, slow.getSymName());
     learn.getBody().emplaceBlock();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&learn.getBody().front());
     store(pending, add(load(pending, shape), g));
-    for (auto [stashed, live] : gates)
-      store(stashed, live);
+    for (const Stash &st : {lrStash, retainStash})
+      if (st.live)
+        store(st.state, st.live);
   }
   auto apply = ApplyOp::create(b, loc, slow.getSymName());
   apply.getBody().emplaceBlock();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&apply.getBody().front());
-  Value lr, retain;
-  for (auto [stashed, live] : gates) {
-    Value v = load(stashed, shapeOf(live));
-    (stashed.getLeafReference().getValue().ends_with(".lr") ? lr : retain) = v;
-  }
-  FailureOr<Value> l = gateOf(lr), r = gateOf(retain);
+  auto stashed = [&](const Stash &st) -> FailureOr<Value> {
+    if (!st.live)
+      return Value();
+    return gateOf(load(st.state, shapeOf(st.live)));
+  };
+  FailureOr<Value> l = stashed(lrStash), r = stashed(retainStash);
   if (failed(l) || failed(r))
     return failure();
   Value old = load(memory, shape);
