@@ -68,15 +68,15 @@ std::string unsupported(LevelOp level, bool chunked, bool explicitForm) {
     return {};
   // Where each objective and retention compiles is the rule registry's.
   const ObjectiveEntry &objective = objectiveEntry(rule.getObjective());
-  if (!objective.fused)
-    return ("objective '" + stringifyObjective(rule.getObjective()) +
-            "' (its explicit-update form compiles: --update-form=expanded)")
-        .str();
   // Gradients of objectives without an MLP form are written for matrix
   // memories; DGD's proximal step is derived for l2 only (the verifier).
   if (objective.keyValue && !objective.mlpMemory && !isa<MatrixType>(type))
     return ("objective '" + stringifyObjective(rule.getObjective()) +
             "' on a memory that is not a matrix")
+        .str();
+  if (!objective.fused)
+    return ("objective '" + stringifyObjective(rule.getObjective()) +
+            "' (its explicit-update form compiles: --update-form=expanded)")
         .str();
   if (!retentionEntry(rule.getRetention()).fused)
     return ("retention '" + stringifyRetention(rule.getRetention()) + "'")
