@@ -11,8 +11,8 @@
 #ifndef NLC_LIB_CONVERSION_MODELLOWERING_H
 #define NLC_LIB_CONVERSION_MODELLOWERING_H
 
+#include "nlc/ABI/ModelABI.h"
 #include "nlc/Conversion/Passes.h"
-#include "nlc/Target/ModelABI.h"
 
 #include "nl/IR/NLOps.h"
 

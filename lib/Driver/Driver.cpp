@@ -6,13 +6,13 @@
 
 #include "nlc/Driver/Driver.h"
 
+#include "nlc/ABI/ModelABI.h"
 #include "nlc/Conversion/Passes.h" // kThreadLocalScratchPrefix
 #include "nlc/Frontend/Parser.h"
 #include "nlc/InitAll.h"
 #include "nlc/Pipelines/Pipelines.h"
 #include "nlc/Target/CPUTarget.h"
 #include "nlc/Target/CUDATarget.h"
-#include "nlc/Target/ModelABI.h"
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"

@@ -8,9 +8,9 @@
 
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
+#include "nlc/ABI/ModelABI.h"
 #include "nlc/Conversion/Passes.h"
 #include "nlc/Pipelines/Pipelines.h"
-#include "nlc/Target/ModelABI.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

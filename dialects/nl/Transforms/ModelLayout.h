@@ -5,7 +5,7 @@
 // nl-split-heads must check that the model of one head holds the full
 // model's state head by head, but which tensors a compiled model keeps (its
 // levels' states and the buffers the generated code needs) is decided by
-// the back ends (nlc::computeABI, lib/Target). They register this dialect
+// the back ends (nlc::computeABI, lib/ABI). They register this dialect
 // interface on the nl dialect (nlc::registerModelLayout, called by
 // nlc::registerAllDialects), so that the pass asks them without depending
 // on them.

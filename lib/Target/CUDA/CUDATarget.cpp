@@ -6,7 +6,7 @@
 
 #include "nlc/Target/CUDATarget.h"
 
-#include "nlc/Target/ModelABI.h"
+#include "nlc/ABI/ModelABI.h"
 
 #include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"

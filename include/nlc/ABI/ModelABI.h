@@ -19,8 +19,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NLC_TARGET_MODELABI_H
-#define NLC_TARGET_MODELABI_H
+#ifndef NLC_ABI_MODELABI_H
+#define NLC_ABI_MODELABI_H
 
 #include "nl/IR/NLOps.h"
 
@@ -153,4 +153,4 @@ std::string writeManifest(const ModelABI &abi, llvm::StringRef version,
 
 } // namespace nlc
 
-#endif // NLC_TARGET_MODELABI_H
+#endif // NLC_ABI_MODELABI_H

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nlc/Target/ModelABI.h"
+#include "nlc/ABI/ModelABI.h"
 
 #include "nl/IR/NLRules.h"
 
