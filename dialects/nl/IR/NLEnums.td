@@ -163,4 +163,37 @@ def NL_Layout : NL_Enum<"Layout", "orientation of a matrix memory", [
   I32EnumAttrCase<"in_out", 1>  // S is d_in x d_out, y = S^T x (fla)
 ]>;
 
+// What a tensor of a compiled model's ABI (#nl.abi) holds. The lowering
+// finds every tensor by its kind and fields, never by its name.
+def NL_ABIKind : NL_Enum<"ABIKind", "what a tensor of a compiled model holds", [
+  I32EnumAttrCase<"param", 0>,          // an nl.param
+  I32EnumAttrCase<"state", 1>,          // an nl.state (`state`; of an MLP memory, its tensor `part`)
+  I32EnumAttrCase<"kv_keys", 2>,        // a KV cache `state`'s ring of keys
+  I32EnumAttrCase<"kv_values", 3>,      // its ring of values
+  I32EnumAttrCase<"kv_pos", 4>,         // its next slot to write (i32)
+  I32EnumAttrCase<"kv_fill", 5>,        // how many of its slots hold tokens (i32)
+  I32EnumAttrCase<"accumulator", 6>,    // the gradient sum of the pending chunk (of MLP tensor `part`)
+  I32EnumAttrCase<"defer_dy", 7>,       // an MLP level's deferred lr dy rows of weight `part`
+  I32EnumAttrCase<"defer_x", 8>,        // the matching x rows
+  I32EnumAttrCase<"defer_count", 9>,    // the tokens in the deferred ring (i32)
+  I32EnumAttrCase<"omega_keys", 10>,    // the Omega rule's window: the last keys,
+  I32EnumAttrCase<"omega_values", 11>,  // values
+  I32EnumAttrCase<"omega_lr", 12>,      // and lr gates of the update,
+  I32EnumAttrCase<"omega_pos", 13>,     // its next slot (i32)
+  I32EnumAttrCase<"omega_fill", 14>,    // and its fill (i32)
+  I32EnumAttrCase<"m3_pending", 15>,    // m3: the slow momentum's pending gradient sum for level `of`
+  I32EnumAttrCase<"m3_o2", 16>,         // m3: NS(M2), used until the slow level fires again
+  I32EnumAttrCase<"gate_lr", 17>,       // the pending chunk's lr gate of level `of`'s update
+  I32EnumAttrCase<"gate_retain", 18>,   // its retain gate
+  I32EnumAttrCase<"gate_momentum_decay", 19>, // its momentum_decay gate
+  I32EnumAttrCase<"history", 20>        // the last inputs of short convolution `index` of the step
+]>;
+
+// An entry point of a compiled model (#nl.entry_point).
+def NL_EntryKind : NL_Enum<"EntryKind", "what an entry point of a compiled model runs", [
+  I32EnumAttrCase<"step", 0>,  // one token: the model's step, then the fires
+  I32EnumAttrCase<"flush", 1>, // the fires of the end of a call (tail flush)
+  I32EnumAttrCase<"chunk", 2>  // `tokens` tokens at once (nl.chunk_step)
+]>;
+
 #endif // NL_ENUMS_TD
