@@ -4,7 +4,11 @@
 //
 // A compiled model is a shared library with two entry points and a JSON
 // manifest. Both the lowering (which emits the entry points) and the
-// manifest writer derive the argument order from this one description.
+// manifest writer derive the argument order from this one description,
+// which nl-materialize-abi computes once per model and attaches to it as
+// `nl.abi = #nl.abi<...>` (ModelABI::toAttr); its readers take it back with
+// getModelABI and find each tensor by its kind (ModelABI::find), never by
+// its name, which is the manifest's.
 //
 //   void nl_<model>_step(const float *const *params, float *const *state,
 //                        const float *x, float *const *outputs,
