@@ -6,6 +6,7 @@
 
 #include "nlc/ABI/ModelABI.h"
 
+#include "nl/IR/NLDialect.h"
 #include "nl/IR/NLRules.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -18,9 +19,78 @@
 using namespace mlir;
 using namespace mlir::nl;
 
-int nlc::ModelABI::stateIndex(llvm::StringRef name) const {
+using Kind = nlc::ABITensor::Kind;
+
+bool nlc::ABITensor::isCounter() const {
+  switch (kind) {
+  case Kind::kv_pos:
+  case Kind::kv_fill:
+  case Kind::defer_count:
+  case Kind::omega_pos:
+  case Kind::omega_fill:
+    return true;
+  default:
+    return false;
+  }
+}
+
+nlc::ABITensor::Role nlc::ABITensor::role() const {
+  switch (kind) {
+  case Kind::param:
+    return Role::Param;
+  case Kind::state:
+    if (stateRole == StateRole::accumulator)
+      return Role::Accumulator;
+    if (stateRole == StateRole::gate)
+      return Role::Gate;
+    if (stateRole == StateRole::window)
+      return Role::History;
+    return Role::State;
+  case Kind::accumulator:
+  case Kind::defer_dy:
+  case Kind::defer_x:
+  case Kind::defer_count:
+  case Kind::m3_pending:
+    return Role::Accumulator;
+  case Kind::gate_lr:
+  case Kind::gate_retain:
+  case Kind::gate_momentum_decay:
+    return Role::Gate;
+  case Kind::history:
+    return Role::History;
+  default:
+    return Role::State;
+  }
+}
+
+int nlc::ModelABI::find(Kind kind, int level, llvm::StringRef stateName,
+                        llvm::StringRef part, llvm::StringRef of) const {
   for (auto [i, t] : llvm::enumerate(state))
-    if (t.name == name)
+    if (t.kind == kind && (level < 0 || t.level == level) &&
+        t.state == stateName && t.part == part && t.of == of)
+      return static_cast<int>(i);
+  return -1;
+}
+
+int nlc::ModelABI::find(SymbolRefAttr ref) const {
+  ArrayRef<FlatSymbolRefAttr> nested = ref.getNestedReferences();
+  int level = levelIndex(ref.getRootReference());
+  if (level < 0 || nested.empty() || nested.size() > 2)
+    return -1;
+  return find(Kind::state, level, nested[0].getValue(),
+              nested.size() == 2 ? nested[1].getValue() : StringRef());
+}
+
+int nlc::ModelABI::findHistory(int64_t index) const {
+  for (auto [i, t] : llvm::enumerate(state))
+    if (t.kind == Kind::history && t.index == index)
+      return static_cast<int>(i);
+  return -1;
+}
+
+int nlc::ModelABI::levelIndex(llvm::StringRef name) const {
+  for (auto [i, l] : llvm::enumerate(levels))
+    if (l.name == name)
       return static_cast<int>(i);
   return -1;
 }
@@ -151,9 +221,10 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
 
   for (ParamOp p : model.getParams()) {
     auto type = cast<RankedTensorType>(p.getType());
-    abi.params.push_back({ABITensor::Role::Param, p.getSymName().str(),
-                          llvm::to_vector(type.getShape()), -1, p.getInitAttr(),
-                          p});
+    ABITensor t{Kind::param, p.getSymName().str(),
+                llvm::to_vector(type.getShape()), -1, p.getInitAttr()};
+    t.def = p;
+    abi.params.push_back(std::move(t));
   }
 
   // Levels that keep another level's optimizer memory.
@@ -180,12 +251,9 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     info.op = level;
     info.period = schedule.getPeriod();
     info.infinite = level.getPeriod().isInfinite();
-    info.tail = stringifyTailPolicy(level.getTail()).str();
+    info.tail = level.getTail();
     info.order = schedule.getOrder();
-    if (RuleAttr rule = level.getRuleAttr()) {
-      llvm::raw_string_ostream rs(info.rule);
-      Attribute(rule).print(rs);
-    }
+    info.rule = level.getRuleAttr();
     bool chunked = info.period > 1;
     std::string why = unsupported(level, chunked,
                                   explicitLevels.contains(level.getSymName()));
@@ -218,7 +286,21 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
              << "uses " << why
              << "; the CPU back end does not compile that yet";
 
+    int li = static_cast<int>(i);
+    // A tensor of level `li` (its owner).
+    auto add = [&](Kind kind, std::string name,
+                   SmallVector<int64_t> shape) -> ABITensor & {
+      abi.state.push_back({kind, std::move(name), std::move(shape), li});
+      return abi.state.back();
+    };
+    auto counter = [&](Kind kind, std::string name,
+                       int64_t maxValue) -> ABITensor & {
+      ABITensor &t = add(kind, std::move(name), {1});
+      t.maxValue = maxValue;
+      return t;
+    };
     for (StateOp s : level.getStates()) {
+      std::string sym = s.getSymName().str();
       if (auto cache = dyn_cast<KvCacheType>(s.getType())) {
         // A ring buffer of the last `window` keys and values per head, the
         // next slot to write and how many slots hold tokens.
@@ -231,20 +313,22 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
           shape.append({cache.getWindow(), width});
           return shape;
         };
-        abi.state.push_back({ABITensor::Role::State, base + ".keys",
-                             ring(cache.getKey()), static_cast<int>(i),
-                             Attribute(), s});
-        abi.state.push_back({ABITensor::Role::State, base + ".values",
-                             ring(cache.getValue()), static_cast<int>(i),
-                             Attribute(), s});
+        for (auto [kind, suffix, width] :
+             {std::tuple{Kind::kv_keys, ".keys", cache.getKey()},
+              std::tuple{Kind::kv_values, ".values", cache.getValue()}}) {
+          ABITensor &t = add(kind, base + suffix, ring(width));
+          t.state = sym;
+          t.def = s;
+        }
         // The next slot to write, and how many slots hold tokens.
-        abi.state.push_back(ABITensor::counter(
-            base + ".pos", static_cast<int>(i), cache.getWindow() - 1,
-            ABITensor::Role::State, s));
-        abi.state.back().ringFill = base + ".fill";
-        abi.state.push_back(
-            ABITensor::counter(base + ".fill", static_cast<int>(i),
-                               cache.getWindow(), ABITensor::Role::State, s));
+        ABITensor &pos =
+            counter(Kind::kv_pos, base + ".pos", cache.getWindow() - 1);
+        pos.state = sym;
+        pos.def = s;
+        ABITensor &fill =
+            counter(Kind::kv_fill, base + ".fill", cache.getWindow());
+        fill.state = sym;
+        fill.def = s;
         continue;
       }
       if (auto mlp = dyn_cast<MlpType>(s.getType())) {
@@ -256,10 +340,12 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
           if (fromFile)
             init = FromFileAttr::get(s.getContext(),
                                      (fromFile.getName() + "." + p.name).str());
-          abi.state.push_back(
-              {ABITensor::Role::State,
-               info.name + "." + s.getSymName().str() + "." + p.name, p.shape,
-               static_cast<int>(i), init, s});
+          ABITensor &t =
+              add(Kind::state, info.name + "." + sym + "." + p.name, p.shape);
+          t.init = init;
+          t.state = sym;
+          t.part = p.name;
+          t.def = s;
         }
         continue;
       }
@@ -268,16 +354,14 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         return s.emitError()
                << "the back ends do not compile a state of type " << s.getType()
                << " yet (MLP memories need compiler-derived gradients)";
-      // The bookkeeping states nl-expand-updates made explicit.
-      ABITensor::Role role = ABITensor::Role::State;
-      if (std::optional<StateRole> r = s.getRole())
-        role = *r == StateRole::accumulator ? ABITensor::Role::Accumulator
-               : *r == StateRole::gate      ? ABITensor::Role::Gate
-               : *r == StateRole::window    ? ABITensor::Role::History
-                                            : ABITensor::Role::State;
-      abi.state.push_back({role, info.name + "." + s.getSymName().str(),
-                           llvm::to_vector(storage.getShape()),
-                           static_cast<int>(i), s.getInitAttr(), s});
+      // The bookkeeping states nl-expand-updates made explicit keep their
+      // role.
+      ABITensor &t = add(Kind::state, info.name + "." + sym,
+                         llvm::to_vector(storage.getShape()));
+      t.init = s.getInitAttr();
+      t.state = sym;
+      t.stateRole = s.getRole();
+      t.def = s;
     }
     // A level in the explicit-update form holds its buffers as states.
     bool learns = level.learnsOnline() && level.getRuleAttr() &&
@@ -286,9 +370,8 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
     if (learns) {
       if (auto mlp = dyn_cast<MlpType>(level.getMemory().getType())) {
         for (const MlpType::Part &p : mlp.getParts())
-          abi.state.push_back({ABITensor::Role::Accumulator,
-                               info.name + ".__acc." + p.name, p.shape,
-                               static_cast<int>(i), Attribute(), nullptr});
+          add(Kind::accumulator, info.name + ".__acc." + p.name, p.shape).part =
+              p.name;
         // A chunked level defers each weight's gradient dy x^T: it keeps the
         // chunk's dy (lr included) and x, and sums their outer products as
         // one GEMM when the chunk is applied, or every kMaxDeferredRows
@@ -302,35 +385,30 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
                 (p.name == "w0" && rule.getPrecond() != Precond::none))
               continue;
             ArrayRef<int64_t> shape = p.shape;
-            for (auto [suffix, width] :
-                 {std::pair<StringRef, int64_t>{"dy", shape[shape.size() - 2]},
-                  {"x", shape.back()}}) {
+            for (auto [kind, suffix, width] :
+                 {std::tuple{Kind::defer_dy, "dy", shape[shape.size() - 2]},
+                  std::tuple{Kind::defer_x, "x", shape.back()}}) {
               SmallVector<int64_t> ring = {
                   std::min<int64_t>(info.period, kMaxDeferredRows)};
               ring.append(shape.begin(), shape.end() - 2);
               ring.push_back(width);
-              abi.state.push_back(
-                  {ABITensor::Role::Accumulator,
-                   info.name + ".__defer." + p.name + "." + suffix.str(), ring,
-                   static_cast<int>(i), Attribute(), nullptr});
+              add(kind, info.name + ".__defer." + p.name + "." + suffix, ring)
+                  .part = p.name;
             }
             any = true;
           }
           // The tokens in the ring: it is summed into the accumulator
           // before a token finds it full.
           if (any)
-            abi.state.push_back(ABITensor::counter(
-                info.name + ".__defer_n", static_cast<int>(i),
-                std::min<int64_t>(info.period, kMaxDeferredRows),
-                ABITensor::Role::Accumulator));
+            counter(Kind::defer_count, info.name + ".__defer_n",
+                    std::min<int64_t>(info.period, kMaxDeferredRows));
         }
       }
       RankedTensorType storage =
           getStorageTensorType(level.getMemory().getType());
       if (storage)
-        abi.state.push_back({ABITensor::Role::Accumulator, info.name + ".__acc",
-                             llvm::to_vector(storage.getShape()),
-                             static_cast<int>(i), Attribute(), nullptr});
+        add(Kind::accumulator, info.name + ".__acc",
+            llvm::to_vector(storage.getShape()));
       RuleAttr rule = level.getRuleAttr();
       if (rule.getAlgorithm() == Algorithm::m3) {
         // The gradient sum of the slow momentum's pending chunk (owned by
@@ -341,38 +419,33 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         for (auto [j, l] : llvm::enumerate(model.getLevels()))
           if (l.getSymName() == slow)
             slowIndex = static_cast<int>(j);
-        abi.state.push_back({ABITensor::Role::Accumulator,
-                             info.name + ".__m3_pending",
-                             llvm::to_vector(storage.getShape()), slowIndex,
-                             Attribute(), nullptr});
-        abi.state.push_back({ABITensor::Role::State, info.name + ".__m3_o2",
-                             llvm::to_vector(storage.getShape()),
-                             static_cast<int>(i), Attribute(), nullptr});
+        ABITensor &pending = add(Kind::m3_pending, info.name + ".__m3_pending",
+                                 llvm::to_vector(storage.getShape()));
+        pending.level = slowIndex;
+        pending.of = info.name;
+        add(Kind::m3_o2, info.name + ".__m3_o2",
+            llvm::to_vector(storage.getShape()));
       }
       if (rule.getWindow() > 1) {
         // The Omega rule's window: the last `window` keys, values and lr
         // gates of the level's update, a ring buffer (pos, fill).
         UpdateOp u = updates.lookup(level.getSymName());
-        for (auto [part, value] :
-             {std::pair<StringRef, Value>{"keys", u ? u.getKey() : Value()},
-              {"values", u ? u.getValue() : Value()},
-              {"lr", u ? u.getLr() : Value()}}) {
+        for (auto [kind, part, value] :
+             {std::tuple{Kind::omega_keys, "keys", u ? u.getKey() : Value()},
+              std::tuple{Kind::omega_values, "values",
+                         u ? u.getValue() : Value()},
+              std::tuple{Kind::omega_lr, "lr", u ? u.getLr() : Value()}}) {
           if (!value)
             continue;
           SmallVector<int64_t> shape = {rule.getWindow()};
           llvm::append_range(
               shape, cast<RankedTensorType>(value.getType()).getShape());
-          abi.state.push_back({ABITensor::Role::State,
-                               info.name + ".__omega_" + part.str(), shape,
-                               static_cast<int>(i), Attribute(), nullptr});
+          add(kind, info.name + ".__omega_" + part, shape);
         }
-        abi.state.push_back(ABITensor::counter(info.name + ".__omega_pos",
-                                               static_cast<int>(i),
-                                               rule.getWindow() - 1));
-        abi.state.back().ringFill = info.name + ".__omega_fill";
-        abi.state.push_back(ABITensor::counter(info.name + ".__omega_fill",
-                                               static_cast<int>(i),
-                                               rule.getWindow()));
+        counter(Kind::omega_pos, info.name + ".__omega_pos",
+                rule.getWindow() - 1);
+        counter(Kind::omega_fill, info.name + ".__omega_fill",
+                rule.getWindow());
       }
       if (chunked) {
         // The gates of the pending chunk, applied when it ends.
@@ -382,18 +455,18 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
         for (UpdateOp u : sources) {
           if (!u)
             continue;
-          for (auto [gateName, gate] :
-               {std::pair<StringRef, Value>{"lr", u.getLr()},
-                {"retain", u.getRetain()},
-                {"momentum_decay", u.getMomentumDecay()}}) {
+          for (auto [kind, gateName, gate] :
+               {std::tuple{Kind::gate_lr, "lr", u.getLr()},
+                std::tuple{Kind::gate_retain, "retain", u.getRetain()},
+                std::tuple{Kind::gate_momentum_decay, "momentum_decay",
+                           u.getMomentumDecay()}}) {
             if (!gate)
               continue;
             auto type = cast<RankedTensorType>(gate.getType());
-            abi.state.push_back(
-                {ABITensor::Role::Gate,
-                 (info.name + ".__gate." + u.getLevel() + "." + gateName).str(),
-                 llvm::to_vector(type.getShape()), static_cast<int>(i),
-                 Attribute(), nullptr});
+            add(kind,
+                (info.name + ".__gate." + u.getLevel() + "." + gateName).str(),
+                llvm::to_vector(type.getShape()))
+                .of = u.getLevel().str();
           }
         }
       }
@@ -412,19 +485,22 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
                               "(apply it before split_heads)";
         return WalkResult::interrupt();
       }
-      if (w.getDimSize(0) > 1)
-        abi.state.push_back({ABITensor::Role::History,
-                             "__conv" + std::to_string(n),
-                             {w.getDimSize(0) - 1, in.getDimSize(0)},
-                             -1,
-                             Attribute(),
-                             conv});
+      if (w.getDimSize(0) > 1) {
+        ABITensor t{Kind::history,
+                    "__conv" + std::to_string(n),
+                    {w.getDimSize(0) - 1, in.getDimSize(0)},
+                    -1};
+        t.index = n;
+        t.def = conv;
+        abi.state.push_back(std::move(t));
+      }
       ++n;
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
       return failure();
   }
+  abi.headArg = model.getHeadSplit().has_value();
   if (abi.levels.size() > 64)
     return model.emitOpError()
            << "has " << abi.levels.size() << " levels; the CPU ABI supports 64";
@@ -433,6 +509,134 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
       abi.outputs.push_back(
           llvm::to_vector(cast<RankedTensorType>(t).getShape()));
   return abi;
+}
+
+//===----------------------------------------------------------------------===//
+// The ABI in the IR (#nl.abi)
+//===----------------------------------------------------------------------===//
+
+namespace {
+ABITensorAttr tensorAttr(MLIRContext *ctx, const nlc::ABITensor &t) {
+  auto sym = [&](const std::string &s) {
+    return s.empty() ? FlatSymbolRefAttr() : FlatSymbolRefAttr::get(ctx, s);
+  };
+  auto opt = [](bool present, int64_t v) {
+    return present ? std::optional<int64_t>(v) : std::nullopt;
+  };
+  return ABITensorAttr::get(
+      ctx, t.name, t.kind, t.shape, opt(t.level >= 0, t.level), sym(t.state),
+      t.part, sym(t.of), opt(t.kind == Kind::history, t.index), t.stateRole,
+      opt(t.isCounter(), t.maxValue), t.init);
+}
+
+nlc::ABITensor tensorOf(ABITensorAttr a) {
+  nlc::ABITensor t{a.getKind(), a.getName().str(),
+                   llvm::to_vector(a.getShape()),
+                   static_cast<int>(a.getLevel().value_or(-1)), a.getInit()};
+  if (a.getState())
+    t.state = a.getState().getValue().str();
+  t.part = a.getPart().str();
+  if (a.getOf())
+    t.of = a.getOf().getValue().str();
+  t.index = a.getIndex().value_or(-1);
+  t.stateRole = a.getRole();
+  t.maxValue = a.getMax().value_or(0);
+  return t;
+}
+} // namespace
+
+EntryPointAttr nlc::ModelABI::entryPoint(MLIRContext *ctx,
+                                         EntryKind kind) const {
+  int64_t numParams = params.size(), numState = state.size();
+  switch (kind) {
+  case EntryKind::step:
+    return EntryPointAttr::get(ctx, stepSymbol(), kind, numParams, numState,
+                               outputs.size(), 0, headArg);
+  case EntryKind::flush:
+    return EntryPointAttr::get(ctx, flushSymbol(), kind, numParams, numState, 0,
+                               0, false);
+  case EntryKind::chunk:
+    return EntryPointAttr::get(ctx, chunkSymbol(), kind, numParams, numState,
+                               outputs.size(), chunkSize, headArg);
+  }
+  llvm_unreachable("unknown entry kind");
+}
+
+ABIAttr nlc::ModelABI::toAttr(MLIRContext *ctx) const {
+  SmallVector<ABILevelAttr> levelAttrs;
+  for (const ABILevel &l : levels)
+    levelAttrs.push_back(ABILevelAttr::get(ctx, l.name, l.period, l.infinite,
+                                           l.tail, l.order, l.rule));
+  SmallVector<ABITensorAttr> paramAttrs, stateAttrs;
+  for (const ABITensor &t : params)
+    paramAttrs.push_back(tensorAttr(ctx, t));
+  for (const ABITensor &t : state)
+    stateAttrs.push_back(tensorAttr(ctx, t));
+  SmallVector<DenseI64ArrayAttr> outputAttrs;
+  for (const auto &shape : outputs)
+    outputAttrs.push_back(DenseI64ArrayAttr::get(ctx, shape));
+  SmallVector<EntryPointAttr> entries = {entryPoint(ctx, EntryKind::step),
+                                         entryPoint(ctx, EntryKind::flush)};
+  if (chunkSize)
+    entries.push_back(entryPoint(ctx, EntryKind::chunk));
+  return ABIAttr::get(ctx, model, dim, hyperPeriod, levelAttrs, paramAttrs,
+                      stateAttrs, outputAttrs, entries);
+}
+
+nlc::ModelABI nlc::ModelABI::fromAttr(ABIAttr attr, ModelOp model) {
+  ModelABI abi;
+  abi.model = attr.getModel().str();
+  abi.dim = attr.getDim();
+  abi.hyperPeriod = attr.getHyperPeriod();
+  SmallVector<LevelOp> levelOps;
+  if (model)
+    levelOps = llvm::to_vector(model.getLevels());
+  for (auto [i, l] : llvm::enumerate(attr.getLevels())) {
+    ABILevel info;
+    info.name = l.getName().str();
+    if (i < levelOps.size())
+      info.op = levelOps[i];
+    info.period = l.getPeriod();
+    info.infinite = l.getInfinite();
+    info.tail = l.getTail();
+    info.order = l.getOrder();
+    info.rule = l.getRule();
+    abi.levels.push_back(std::move(info));
+  }
+  for (ABITensorAttr t : attr.getParams())
+    abi.params.push_back(tensorOf(t));
+  for (ABITensorAttr t : attr.getState())
+    abi.state.push_back(tensorOf(t));
+  for (DenseI64ArrayAttr shape : attr.getOutputs())
+    abi.outputs.push_back(llvm::to_vector(shape.asArrayRef()));
+  if (EntryPointAttr chunk = attr.getEntryPoint(EntryKind::chunk))
+    abi.chunkSize = chunk.getTokens();
+  abi.headArg = attr.getEntryPoint(EntryKind::step).getHead();
+  if (!model)
+    return abi;
+  // The ops the tensors come from, for diagnostics.
+  for (ABITensor &t : abi.params)
+    t.def = model.lookupSymbol(t.name);
+  SmallVector<ConvOp> convs;
+  if (StepOp step = model.getStep())
+    step.walk([&](ConvOp conv) { convs.push_back(conv); });
+  for (ABITensor &t : abi.state) {
+    if (t.kind == Kind::history && t.index >= 0 &&
+        t.index < static_cast<int64_t>(convs.size()))
+      t.def = convs[t.index];
+    else if (!t.state.empty() && t.level >= 0 &&
+             t.level < static_cast<int>(levelOps.size()))
+      t.def = levelOps[t.level].lookupSymbol(t.state);
+  }
+  return abi;
+}
+
+FailureOr<nlc::ModelABI> nlc::getModelABI(ModelOp model) {
+  auto attr = model->getAttrOfType<ABIAttr>(NLDialect::getABIAttrName());
+  if (!attr)
+    return model.emitOpError() << "has no ABI (" << NLDialect::getABIAttrName()
+                               << "); run nl-materialize-abi first";
+  return ModelABI::fromAttr(attr, model);
 }
 
 //===----------------------------------------------------------------------===//
@@ -504,20 +708,27 @@ void writeInit(llvm::raw_ostream &os, Attribute init) {
   }
 }
 
-void writeTensor(llvm::raw_ostream &os, const nlc::ABITensor &t) {
+void writeTensor(llvm::raw_ostream &os, const nlc::ABITensor &t,
+                 const nlc::ModelABI &abi) {
   static const char *roles[] = {"param", "state", "accumulator", "gate",
                                 "history"};
   os << "    {\"name\": ";
   writeString(os, t.name);
-  os << ", \"role\": \"" << roles[static_cast<int>(t.role)]
+  os << ", \"role\": \"" << roles[static_cast<int>(t.role())]
      << "\", \"dtype\": \"" << (t.isCounter() ? "i32" : "f32")
      << "\", \"shape\": ";
   writeShape(os, t.shape);
   if (t.isCounter()) {
     os << ", \"range\": [0, " << t.maxValue << ']';
-    if (!t.ringFill.empty()) {
+    // A ring buffer's write position names its fill count: while fewer
+    // than max + 1 slots are filled, the position equals the fill.
+    int fill = t.kind == Kind::kv_pos
+                   ? abi.find(Kind::kv_fill, t.level, t.state)
+               : t.kind == Kind::omega_pos ? abi.find(Kind::omega_fill, t.level)
+                                           : -1;
+    if (fill >= 0) {
       os << ", \"ring_fill\": ";
-      writeString(os, t.ringFill);
+      writeString(os, abi.state[fill].name);
     }
   }
   if (t.level >= 0)
@@ -595,20 +806,26 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
         writeString(os, l.name);
         os << ", \"period\": " << l.period
            << ", \"infinite\": " << (l.infinite ? "true" : "false")
-           << ", \"tail\": \"" << l.tail << "\", \"order\": " << l.order;
-        if (!l.rule.empty()) {
+           << ", \"tail\": \"" << stringifyTailPolicy(l.tail)
+           << "\", \"order\": " << l.order;
+        if (l.rule) {
+          std::string rule;
+          llvm::raw_string_ostream rs(rule);
+          Attribute(l.rule).print(rs);
           os << ", \"rule\": ";
-          writeString(os, l.rule);
+          writeString(os, rule);
         }
         os << '}';
       },
       ",\n");
   os << "\n  ],\n  \"params\": [\n";
   llvm::interleave(
-      abi.params, os, [&](const ABITensor &t) { writeTensor(os, t); }, ",\n");
+      abi.params, os, [&](const ABITensor &t) { writeTensor(os, t, abi); },
+      ",\n");
   os << "\n  ],\n  \"state\": [\n";
   llvm::interleave(
-      abi.state, os, [&](const ABITensor &t) { writeTensor(os, t); }, ",\n");
+      abi.state, os, [&](const ABITensor &t) { writeTensor(os, t, abi); },
+      ",\n");
   os << "\n  ]\n}\n";
   return out;
 }

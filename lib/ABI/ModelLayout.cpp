@@ -1,4 +1,4 @@
-//===- ModelLayout.cpp - The ABI's layout for nl-split-heads --------------===//
+//===- ModelLayout.cpp - The ABI of a model, for nl-split-heads -----------===//
 //
 // Part of nlc, the Nested Learning Compiler.
 //
@@ -15,24 +15,18 @@
 using namespace mlir;
 
 namespace {
-/// The tensors of a model as the C ABI lists them (computeABI).
+/// The ABI computeABI gives a model, for nl-split-heads.
 struct ABIModelLayout : public nl::ModelLayoutInterface {
   using ModelLayoutInterface::ModelLayoutInterface;
 
-  std::optional<nl::ModelLayout> getLayout(nl::ModelOp model) const override {
+  nl::ABIAttr computeABI(nl::ModelOp model) const override {
     // A model the back ends reject is reported when they compile it.
     ScopedDiagnosticHandler quiet(model.getContext(),
                                   [](Diagnostic &) { return success(); });
     FailureOr<nlc::ModelABI> abi = nlc::computeABI(model);
     if (failed(abi))
-      return std::nullopt;
-    nl::ModelLayout layout;
-    for (const nlc::ABITensor &t : abi->state)
-      layout.state.push_back({t.name, ShapedType::getNumElements(t.shape)});
-    layout.params = abi->params.size();
-    for (const auto &shape : abi->outputs)
-      layout.outputs.push_back(ShapedType::getNumElements(shape));
-    return layout;
+      return {};
+    return abi->toAttr(model.getContext());
   }
 };
 } // namespace

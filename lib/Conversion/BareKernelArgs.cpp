@@ -41,7 +41,7 @@ LogicalResult narrow(LLVM::LLVMFuncOp fn, ArrayRef<bool> buffers) {
   if (entry.getNumArguments() != expected)
     return fn.emitOpError()
            << "has " << entry.getNumArguments()
-           << " arguments; its nl.buffer_args describe " << expected;
+           << " arguments; its nl.kernel buffer_args describe " << expected;
   OpBuilder b(fn.getContext());
   b.setInsertionPointToStart(&entry);
   Location loc = fn.getLoc();
@@ -101,12 +101,16 @@ LogicalResult narrow(LLVM::LLVMFuncOp fn, ArrayRef<bool> buffers) {
 
 void BareKernelArgsPass::runOnOperation() {
   WalkResult r = getOperation().walk([](LLVM::LLVMFuncOp fn) {
-    auto buffers = fn->getAttrOfType<DenseBoolArrayAttr>("nl.buffer_args");
-    if (!buffers)
+    StringRef name = nl::NLDialect::getKernelAttrName();
+    auto kernel = fn->getAttrOfType<nl::KernelAttr>(name);
+    if (!kernel || kernel.getBufferArgs().empty())
       return WalkResult::advance();
-    if (failed(narrow(fn, buffers.asArrayRef())))
+    if (failed(narrow(fn, kernel.getBufferArgs())))
       return WalkResult::interrupt();
-    fn->removeAttr("nl.buffer_args");
+    // The arguments are bare pointers now; the launch facts stay.
+    fn->setAttr(name, nl::KernelAttr::get(fn.getContext(), kernel.getKind(),
+                                          kernel.getBlockSize(),
+                                          kernel.getScratchBytes(), {}));
     return WalkResult::advance();
   });
   if (r.wasInterrupted())

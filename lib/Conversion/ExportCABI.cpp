@@ -6,6 +6,9 @@
 
 #include "nlc/Conversion/Passes.h"
 
+#include "nl/IR/NLAttrs.h"
+#include "nl/IR/NLDialect.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 
@@ -46,22 +49,19 @@ void NLExportCABIPass::runOnOperation() {
       global.setThreadLocal_(true);
   });
 
-  SmallVector<LLVM::LLVMFuncOp> kernels;
+  SmallVector<std::pair<LLVM::LLVMFuncOp, nl::EntryPointAttr>> kernels;
   module.walk([&](LLVM::LLVMFuncOp fn) {
-    if (fn->hasAttr("nl.c_symbol"))
-      kernels.push_back(fn);
+    if (auto entry = fn->getAttrOfType<nl::EntryPointAttr>(
+            nl::NLDialect::getEntryPointAttrName()))
+      kernels.push_back({fn, entry});
   });
-  for (LLVM::LLVMFuncOp kernel : kernels) {
-    auto symbol = kernel->getAttrOfType<StringAttr>("nl.c_symbol");
-    auto count = [&](StringRef name) {
-      return kernel->getAttrOfType<IntegerAttr>(name).getInt();
-    };
-    int64_t numParams = count("nl.num_params");
-    int64_t numState = count("nl.num_state");
-    int64_t numOutputs = count("nl.num_outputs");
-    bool isStep = kernel.getNumArguments() !=
-                  static_cast<unsigned>(numParams + numState + 1);
-    bool takesHead = kernel->hasAttr(nlc::kHeadArgAttr);
+  for (auto [kernel, entryPoint] : kernels) {
+    StringRef symbol = entryPoint.getSymbol();
+    int64_t numParams = entryPoint.getParams();
+    int64_t numState = entryPoint.getState();
+    int64_t numOutputs = entryPoint.getOutputs();
+    bool isStep = entryPoint.getKind() != nl::EntryKind::flush;
+    bool takesHead = entryPoint.getHead();
     Location loc = kernel.getLoc();
 
     SmallVector<Type> args = {ptr, ptr};
@@ -72,7 +72,7 @@ void NLExportCABIPass::runOnOperation() {
       args.push_back(i64);
     b.setInsertionPointAfter(kernel);
     auto entry = LLVM::LLVMFuncOp::create(
-        b, loc, symbol.getValue(), LLVM::LLVMFunctionType::get(voidTy, args));
+        b, loc, symbol, LLVM::LLVMFunctionType::get(voidTy, args));
     Block *body = entry.addEntryBlock(b);
     b.setInsertionPointToStart(body);
     SmallVector<Value> callArgs;

@@ -129,16 +129,18 @@ scf::ParallelOp normalize(const RowLoop &row, unsigned n) {
   return outer;
 }
 
-/// Keeps a token-scratch argument (kTokenScratchAttr) as one row inside the
+/// Keeps a token-scratch argument (nl.token_scratch) as one row inside the
 /// fused loop that holds all of its accesses, when each indexes it by the
 /// loop's induction variables first: the row lives on the stack of one
 /// iteration, so a per-token gradient is never written to
 /// memory and read back.
 void keepScratchInRows(func::FuncOp fn) {
   for (BlockArgument arg : fn.getArguments()) {
-    if (!fn.getArgAttr(arg.getArgNumber(), nlc::kTokenScratchAttr))
+    if (!fn.getArgAttr(arg.getArgNumber(),
+                       nl::NLDialect::getTokenScratchAttrName()))
       continue;
-    fn.removeArgAttr(arg.getArgNumber(), nlc::kTokenScratchAttr);
+    fn.removeArgAttr(arg.getArgNumber(),
+                     nl::NLDialect::getTokenScratchAttrName());
     auto type = dyn_cast<MemRefType>(arg.getType());
     scf::ParallelOp loop;
     bool ok = type && type.hasStaticShape() && !arg.use_empty();
@@ -243,7 +245,8 @@ struct FuseRowsPass : public nlc::impl::NLFuseRowsBase<FuseRowsPass> {
       keepScratchInRows(getOperation());
     else
       for (unsigned i = 0; i < getOperation().getNumArguments(); ++i)
-        getOperation().removeArgAttr(i, nlc::kTokenScratchAttr);
+        getOperation().removeArgAttr(i,
+                                     nl::NLDialect::getTokenScratchAttrName());
   }
 };
 

@@ -34,11 +34,11 @@ static Value rootBuffer(Value v) {
 }
 
 LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
-  func::FuncOp fn = makeFunction(abi.model + "_chunk_impl", /*isStep=*/true,
-                                 chunk.getSize());
+  func::FuncOp fn =
+      makeFunction(abi.model + "_chunk_impl", /*isStep=*/true, chunk.getSize());
   // Its scratch is thread-local (one copy per calling thread), so its loops
   // must not run on a thread team: nl-parallelize-cpu keeps them serial.
-  fn->setAttr(kSerialFunctionAttr, b.getUnitAttr());
+  fn->setAttr(NLDialect::getSerialAttrName(), b.getUnitAttr());
   b.setInsertionPointToEnd(entry);
   threadLocalScratch = true;
   buffers[chunk.getInput()] = xArg;
@@ -102,15 +102,13 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
   // (an element then depends on the same element of the old state only).
   for (AssignOp assign : pendingAssigns) {
     LevelOp level = model.lookupLevel(assign.getLevel());
-    SmallVector<std::string> names =
-        memoryTensors(level, level.getMemory().getSymName());
-    if (isa<MatrixType>(level.getMemory().getType())) {
-      names.clear();
-      for (StateOp state : level.getStates())
-        names.push_back((level.getSymName() + "." + state.getSymName()).str());
-    }
-    for (auto [value, name] : llvm::zip(assign.getValues(), names)) {
-      Value dst = stateArgs[abi.stateIndex(name)];
+    SmallVector<int> tensors = memoryTensors(level);
+    if (isa<MatrixType>(level.getMemory().getType()))
+      tensors = llvm::map_to_vector(level.getStates(), [&](StateOp state) {
+        return stateOf(level, state.getSymName());
+      });
+    for (auto [value, tensor] : llvm::zip(assign.getValues(), tensors)) {
+      Value dst = stateArgs[tensor];
       Operation *def = value.getDefiningOp();
       if (def && intoState.contains(def)) {
         if (auto product = def->getOperand(1).getDefiningOp<MatmulOp>();
@@ -140,9 +138,9 @@ LogicalResult ModelLowering::lowerChunkStep(ChunkStepOp chunk) {
   // when the level fires on the chunk's last token.
   for (AccumulateOp accumulate : pendingAccumulates) {
     LevelOp level = model.lookupLevel(accumulate.getLevel());
-    SmallVector<std::string> names = memoryTensors(level, "__acc");
-    for (auto [value, name] : llvm::zip(accumulate.getSteps(), names)) {
-      Value acc = stateArgs[abi.stateIndex(name)];
+    for (auto [value, tensor] :
+         llvm::zip(accumulate.getSteps(), accumulators(level))) {
+      Value acc = stateArgs[tensor];
       if (fusedProducts.contains(value.getDefiningOp())) {
         lowerMatmul(value.getDefiningOp<MatmulOp>(), acc, /*sign=*/1);
         continue;
@@ -336,8 +334,8 @@ void ModelLowering::tiledProduct(Value a, bool ta, Value rhs,
       OpBuilder::InsertionGuard g1(b);
       b.setInsertionPointToStart(rowLoop.getBody());
       Value i0 = rowLoop.getInductionVar();
-      auto colLoop = scf::ForOp::create(b, loc, idx(0), idx(fullCols),
-                                        idx(tileCols));
+      auto colLoop =
+          scf::ForOp::create(b, loc, idx(0), idx(fullCols), idx(tileCols));
       b.setInsertionPointToStart(colLoop.getBody());
       Value j0 = colLoop.getInductionVar();
       // The tile's rows of A and vectors of columns.
@@ -412,8 +410,8 @@ void ModelLowering::lowerTril(TrilOp op) {
   Value in = buf(op.getInput()), out = scratch(shape);
   size_t n = shape.size();
   forAll(shape, [&](ValueRange ivs) {
-    auto pred = op.getStrict() ? arith::CmpIPredicate::ult
-                               : arith::CmpIPredicate::ule;
+    auto pred =
+        op.getStrict() ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule;
     Value keep = arith::CmpIOp::create(b, loc, pred, ivs[n - 1], ivs[n - 2]);
     Value v = arith::SelectOp::create(
         b, loc, keep, memref::LoadOp::create(b, loc, in, ivs), f32(0.0));
@@ -466,13 +464,11 @@ Value ModelLowering::unitLowerByRows(
           b.setInsertionPointToStart(&ifBelow.getElseRegion().front());
           Value diag =
               arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, j, i);
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{arith::SelectOp::create(b, loc, diag, f32(1.0),
-                                                 f32(0.0))});
+          scf::YieldOp::create(b, loc,
+                               ValueRange{arith::SelectOp::create(
+                                   b, loc, diag, f32(1.0), f32(0.0))});
         }
-        memref::StoreOp::create(b, loc, ifBelow.getResult(0), out,
-                                at({i, j}));
+        memref::StoreOp::create(b, loc, ifBelow.getResult(0), out, at({i, j}));
       });
     });
   });
@@ -493,10 +489,9 @@ void ModelLowering::lowerTriInv(TriInvOp op) {
           Value term = arith::MulFOp::create(
               b, loc, memref::LoadOp::create(b, loc, a, at({i, m})),
               memref::LoadOp::create(b, loc, x, at({m, j})));
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{arith::AddFOp::create(
-                  b, loc, loop.getRegionIterArgs()[0], term)});
+          scf::YieldOp::create(b, loc,
+                               ValueRange{arith::AddFOp::create(
+                                   b, loc, loop.getRegionIterArgs()[0], term)});
         }
         return arith::NegFOp::create(b, loc, loop.getResult(0)).getResult();
       });
@@ -523,9 +518,7 @@ void ModelLowering::lowerChunkConv(ChunkConvOp op) {
   Value x = buf(op.getInput()), w = buf(op.getWeight());
   Value out = scratch(shape);
   Value hist =
-      width > 1 ? stateArgs[abi.stateIndex("__conv" +
-                                           std::to_string(op.getHistory()))]
-                : Value();
+      width > 1 ? stateArgs[abi.findHistory(op.getHistory())] : Value();
   forAll({rows, channels}, [&](ValueRange tc) {
     Value t = tc[0], c = tc[1];
     Value y = f32(0.0);
@@ -539,9 +532,9 @@ void ModelLowering::lowerChunkConv(ChunkConvOp op) {
         OpBuilder::InsertionGuard g(b);
         b.setInsertionPointToStart(&pick.getThenRegion().front());
         Value row = arith::SubIOp::create(b, loc, t, idx(i));
-        scf::YieldOp::create(b, loc,
-                             ValueRange{memref::LoadOp::create(
-                                 b, loc, x, ValueRange{row, c})});
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{memref::LoadOp::create(b, loc, x, ValueRange{row, c})});
         b.setInsertionPointToStart(&pick.getElseRegion().front());
         Value v = f32(0.0);
         if (hist) {
@@ -565,11 +558,10 @@ void ModelLowering::lowerChunkConv(ChunkConvOp op) {
     forAll({channels}, [&](ValueRange cs) {
       Value c = cs[0];
       for (int64_t j = width - 2; j >= 0; --j) {
-        Value v = j < rows
-                      ? Value(memref::LoadOp::create(
-                            b, loc, x, ValueRange{idx(rows - 1 - j), c}))
-                      : Value(memref::LoadOp::create(
-                            b, loc, hist, ValueRange{idx(j - rows), c}));
+        Value v = j < rows ? Value(memref::LoadOp::create(
+                                 b, loc, x, ValueRange{idx(rows - 1 - j), c}))
+                           : Value(memref::LoadOp::create(
+                                 b, loc, hist, ValueRange{idx(j - rows), c}));
         memref::StoreOp::create(b, loc, v, hist, ValueRange{idx(j), c});
       }
     });

@@ -17,16 +17,16 @@ void ModelLowering::lowerWeights(WeightsOp op) {
   // the op reads before it (orderStepOps), so nothing is copied.
   LevelOp level = model.lookupLevel(op.getLevel());
   auto type = cast<MlpType>(level.getMemory().getType());
-  std::string base = memoryName(level) + ".";
-  std::string acc = (level.getSymName() + ".__acc.").str();
+  StringRef memory = level.getMemory().getSymName();
   for (auto [v, part] : llvm::zip(op.getResults(), type.getParts())) {
-    Value stored = stateArgs[abi.stateIndex(base + part.name)];
+    Value stored = stateArgs[stateOf(level, memory, part.name)];
     buffers[v] = stored;
     if (!op.getChunkPrefix())
       continue;
     // TTT's in-chunk weights: the stored tensor minus the pending steps.
     // Projections subtract on the fly; anything else gets a copy.
-    Value pending = stateArgs[abi.stateIndex(acc + part.name)];
+    Value pending =
+        stateArgs[tensorOf(ABIKind::accumulator, level, {}, part.name)];
     if (llvm::all_of(v.getUsers(), [&](Operation *user) {
           auto lin = dyn_cast<LinearOp>(user);
           return lin && lin.getInput() != v;
@@ -79,9 +79,9 @@ void ModelLowering::lowerOuter(OuterOp op) {
   // (the other updates read their gradient from a buffer).
   if (llvm::all_of(op->getUsers(), [&](Operation *u) {
         auto update = dyn_cast<UpdateOp>(u);
-        return update && isa<MlpType>(model.lookupLevel(update.getLevel())
-                                          .getMemory()
-                                          .getType());
+        return update &&
+               isa<MlpType>(
+                   model.lookupLevel(update.getLevel()).getMemory().getType());
       })) {
     lazyOuter[op.getResult()] = {buf(op.getLhs()), buf(op.getRhs())};
     return;
@@ -92,8 +92,9 @@ void ModelLowering::lowerOuter(OuterOp op) {
   forAll(out, [&](ValueRange ivs) {
     SmallVector<Value> li(ivs.drop_back()), ri(ivs.drop_back(2));
     ri.push_back(ivs.back());
-    Value v = arith::MulFOp::create(b, loc, memref::LoadOp::create(b, loc, l, li),
-                                    memref::LoadOp::create(b, loc, r, ri));
+    Value v =
+        arith::MulFOp::create(b, loc, memref::LoadOp::create(b, loc, l, li),
+                              memref::LoadOp::create(b, loc, r, ri));
     memref::StoreOp::create(b, loc, v, dst, ivs);
   });
   buffers[op.getResult()] = dst;
@@ -149,9 +150,10 @@ void ModelLowering::lowerActGrad(ActGradOp op) {
       break;
     case Activation::gelu: {
       // Phi(x) + x phi(x).
-      Value cdf = mul(f32(0.5),
-                      add(f32(1.0), math::ErfOp::create(
-                                        b, loc, mul(x, f32(0.7071067811865476)))));
+      Value cdf = mul(
+          f32(0.5),
+          add(f32(1.0),
+              math::ErfOp::create(b, loc, mul(x, f32(0.7071067811865476)))));
       Value pdf = mul(f32(0.3989422804014327),
                       math::ExpOp::create(b, loc, mul(f32(-0.5), mul(x, x))));
       d = add(cdf, mul(x, pdf));
@@ -160,8 +162,8 @@ void ModelLowering::lowerActGrad(ActGradOp op) {
     case Activation::gelu_tanh: {
       // 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)).
       Value x2 = mul(x, x);
-      Value u = mul(f32(0.7978845608028654),
-                    add(x, mul(f32(0.044715), mul(x2, x))));
+      Value u =
+          mul(f32(0.7978845608028654), add(x, mul(f32(0.044715), mul(x2, x))));
       Value t = math::TanhOp::create(b, loc, u);
       Value du = mul(f32(0.7978845608028654),
                      add(f32(1.0), mul(f32(3.0 * 0.044715), x2)));
@@ -218,8 +220,8 @@ void ModelLowering::lowerNormGrad(NormGradOp op) {
     Value inv, below;
     if (kind == NormKind::l2) {
       Value norm = math::SqrtOp::create(b, loc, sq);
-      below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, norm,
-                                    eps);
+      below =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, norm, eps);
       inv = arith::DivFOp::create(b, loc, f32(1.0),
                                   arith::MaximumFOp::create(b, loc, norm, eps));
     } else {
@@ -257,4 +259,3 @@ void ModelLowering::lowerNormGrad(NormGradOp op) {
   });
   buffers[op.getResult()] = out;
 }
-

@@ -24,7 +24,7 @@ std::string ModelLowering::stateName(SymbolRefAttr ref) {
 }
 
 LogicalResult ModelLowering::lowerLoad(LoadOp op) {
-  int i = abi.stateIndex(stateName(op.getState()));
+  int i = abi.find(op.getState());
   if (i < 0)
     return op.emitOpError() << "loads " << op.getState()
                             << ", which the model's ABI does not hold";
@@ -33,7 +33,7 @@ LogicalResult ModelLowering::lowerLoad(LoadOp op) {
 }
 
 LogicalResult ModelLowering::lowerStore(StoreOp op) {
-  int i = abi.stateIndex(stateName(op.getState()));
+  int i = abi.find(op.getState());
   if (i < 0)
     return op.emitOpError() << "stores " << op.getState()
                             << ", which the model's ABI does not hold";

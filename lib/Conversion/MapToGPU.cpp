@@ -406,21 +406,20 @@ LogicalResult MapToGPUPass::buildKernel(func::FuncOp fn,
                                         gpu::GPUModuleOp into) {
   MLIRContext *ctx = fn.getContext();
   Location loc = fn.getLoc();
-  auto count = [&](StringRef name) -> int64_t {
-    auto a = fn->getAttrOfType<IntegerAttr>(name);
-    return a ? a.getInt() : -1;
-  };
-  int64_t numParams = count("nl.num_params"), numState = count("nl.num_state"),
-          numOutputs = count("nl.num_outputs");
-  auto symbol = fn->getAttrOfType<StringAttr>("nl.c_symbol");
-  if (numParams < 0 || numState < 0 || numOutputs < 0 || !symbol)
-    return fn.emitOpError() << "lacks the nl.c_symbol / nl.num_* attributes "
-                               "of the loop form";
+  auto entryPoint = fn->getAttrOfType<nl::EntryPointAttr>(
+      nl::NLDialect::getEntryPointAttrName());
+  int64_t numParams = entryPoint.getParams(), numState = entryPoint.getState(),
+          numOutputs = entryPoint.getOutputs();
+  if (entryPoint.getKind() == nl::EntryKind::chunk || entryPoint.getHead())
+    return fn.emitOpError() << "is the entry point '" << entryPoint.getSymbol()
+                            << "', which the CUDA back end does not run "
+                               "(only the step and the flush)";
   unsigned tensors = numParams + numState;
-  bool isStep = fn.getNumArguments() != tensors + 1;
+  bool isStep = entryPoint.getKind() == nl::EntryKind::step;
   if (fn.getNumArguments() !=
       (isStep ? tensors + 1 + numOutputs + 2 : tensors + 1))
-    return fn.emitOpError() << "does not have the ABI its attributes describe";
+    return fn.emitOpError() << "does not have the arguments of its "
+                            << nl::NLDialect::getEntryPointAttrName();
 
   // Scratch: every alloca of the entry block, 16-byte aligned.
   Block &entry = fn.getBody().front();
@@ -453,8 +452,8 @@ LogicalResult MapToGPUPass::buildKernel(func::FuncOp fn,
     workgroup.push_back(
         MemRefType::get({scratchBytes}, b.getI8Type(), nullptr, wgSpace));
 
-  std::string name =
-      symbol.getValue().str() + (isStep ? "s" : ""); // nl_m_steps, nl_m_flush
+  std::string name = entryPoint.getSymbol().str() +
+                     (isStep ? "s" : ""); // nl_m_steps, nl_m_flush
   b.setInsertionPointToEnd(into.getBody());
   auto kernel =
       gpu::GPUFuncOp::create(b, loc, name, FunctionType::get(ctx, argTypes, {}),
@@ -462,13 +461,12 @@ LogicalResult MapToGPUPass::buildKernel(func::FuncOp fn,
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   kernel.setKnownBlockSizeAttr(
       b.getDenseI32ArrayAttr({int32_t(blockSize), 1, 1}));
-  kernel->setAttr("nl.scratch_bytes",
-                  b.getI64IntegerAttr(shared ? 0 : scratchBytes));
-  kernel->setAttr("nl.block_size", b.getI64IntegerAttr(blockSize));
   SmallVector<bool> isBuffer;
   for (Type t : argTypes)
     isBuffer.push_back(isa<MemRefType>(t));
-  kernel->setAttr("nl.buffer_args", b.getDenseBoolArrayAttr(isBuffer));
+  kernel->setAttr(nl::NLDialect::getKernelAttrName(),
+                  nl::KernelAttr::get(ctx, entryPoint.getKind(), blockSize,
+                                      shared ? 0 : scratchBytes, isBuffer));
   Block &body = kernel.getBody().front();
   b.setInsertionPointToStart(&body);
 
@@ -576,19 +574,20 @@ void MapToGPUPass::runOnOperation() {
   }
   SmallVector<func::FuncOp> functions;
   for (auto fn : module.getOps<func::FuncOp>())
-    if (fn->hasAttr("nl.c_symbol")) {
+    if (fn->hasAttr(nl::NLDialect::getEntryPointAttrName())) {
       functions.push_back(fn);
       // A hint for nl-fuse-rows (CPU) only.
       for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-        fn.removeArgAttr(i, nlc::kTokenScratchAttr);
+        fn.removeArgAttr(i, nl::NLDialect::getTokenScratchAttrName());
     }
   if (functions.empty())
     return;
   OpBuilder b(module.getContext());
   b.setInsertionPointToEnd(module.getBody());
   std::string name = "nl_kernels";
-  if (auto model = functions.front()->getAttrOfType<StringAttr>("nl.c_symbol"))
-    name = model.getValue().rsplit('_').first.str() + "_kernels";
+  if (auto entry = functions.front()->getAttrOfType<nl::EntryPointAttr>(
+          nl::NLDialect::getEntryPointAttrName()))
+    name = entry.getSymbol().rsplit('_').first.str() + "_kernels";
   auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(), name);
   module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                   b.getUnitAttr());

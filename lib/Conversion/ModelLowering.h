@@ -12,6 +12,8 @@
 #define NLC_LIB_CONVERSION_MODELLOWERING_H
 
 #include "nlc/ABI/ModelABI.h"
+
+#include "nl/IR/NLDialect.h"
 #include "nlc/Conversion/Passes.h"
 
 #include "nl/IR/NLOps.h"
@@ -183,9 +185,21 @@ private:
       ix = m.vec(h, c);
     return memref::LoadOp::create(b, loc, g, ix);
   }
-  /// The name of `level`'s memory tensor in the ABI ("<level>.<state>").
-  static std::string memoryName(LevelOp level) {
-    return (level.getSymName() + "." + level.getMemory().getSymName()).str();
+  /// The index of `level` in the ABI (its bit in the masks).
+  int levelOf(LevelOp level) { return levelIndex.lookup(level.getSymName()); }
+  /// The ABI index of `level`'s tensor of `kind` with these fields, or -1.
+  int tensorOf(ABIKind kind, LevelOp level, StringRef state = {},
+               StringRef part = {}, StringRef of = {}) {
+    return abi.find(kind, levelOf(level), state, part, of);
+  }
+  /// The ABI index of the tensor of `level`'s state `state` (of MLP part
+  /// `part`).
+  int stateOf(LevelOp level, StringRef state, StringRef part = {}) {
+    return tensorOf(ABIKind::state, level, state, part);
+  }
+  /// The ABI index of `level`'s memory tensor (not an MLP memory).
+  int memoryOf(LevelOp level) {
+    return stateOf(level, level.getMemory().getSymName());
   }
   /// Whether bit `i` of `mask` is set.
   Value bit(Value mask, int64_t i) {
@@ -283,13 +297,14 @@ private:
   /// step in which `from` fired, `to`'s memory becomes `from`'s and `to`'s
   /// pending chunk is emptied (in the step, only where `from` is active).
   LogicalResult emitResets(bool inStep);
-  /// ABI names of the tensors of `level`'s memory, and of its accumulators.
-  SmallVector<std::string> memoryTensors(LevelOp level, StringRef prefix);
+  /// ABI indices of the tensors of `level`'s memory (one per MLP part).
+  SmallVector<int> memoryTensors(LevelOp level);
+  /// ABI indices of `level`'s accumulators, one per memory tensor (-1 where
+  /// it has none).
+  SmallVector<int> accumulators(LevelOp level);
   /// Whether `level` learns in the step (it has an accumulator).
   bool learnsInStep(LevelOp level) {
-    std::string n = level.getSymName().str();
-    return abi.stateIndex(n + ".__acc") >= 0 ||
-           abi.stateIndex(n + ".__acc.w0") >= 0;
+    return llvm::any_of(accumulators(level), [](int i) { return i >= 0; });
   }
   LogicalResult lowerUpdate(UpdateOp op, bool inFlush);
   /// Adds the weight gradients an MLP level deferred (its `__defer` ring of
@@ -308,7 +323,7 @@ private:
   /// slow level fires, M2 += lr3 pending, O2 = NS(M2) (used from the next
   /// token on).
   void emitM3(UpdateOp update, const MatrixView &m, Value mem, Value acc,
-              Value retain, Value lr, function_ref<Value(StringRef)> state);
+              Value retain, Value lr, function_ref<Value(int)> state);
 
   /// Emits the gradient contribution and, behind `fire`, the apply of
   /// level `levelIndex` (the level of `update`).

@@ -66,20 +66,17 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
   }
   args.push_back(b.getI64Type());
   // The step of one head of a model (nl-split-heads) also takes the head.
-  bool headStep = isStep && model.getHeadSplit();
+  bool headStep = isStep && abi.headArg;
   if (headStep)
     args.push_back(b.getI64Type());
   auto fn =
       func::FuncOp::create(b, loc, name, b.getFunctionType(args, TypeRange{}));
-  if (headStep)
-    fn->setAttr(nlc::kHeadArgAttr, b.getUnitAttr());
-  fn->setAttr("nl.c_symbol", b.getStringAttr(chunk    ? abi.chunkSymbol()
-                                             : isStep ? abi.stepSymbol()
-                                                      : abi.flushSymbol()));
-  fn->setAttr("nl.num_params", b.getI64IntegerAttr(abi.params.size()));
-  fn->setAttr("nl.num_state", b.getI64IntegerAttr(abi.state.size()));
-  fn->setAttr("nl.num_outputs",
-              b.getI64IntegerAttr(isStep ? abi.outputs.size() : 0));
+  // The entry point the function implements, as the model's ABI lists it.
+  EntryKind kind = chunk    ? EntryKind::chunk
+                   : isStep ? EntryKind::step
+                            : EntryKind::flush;
+  fn->setAttr(NLDialect::getEntryPointAttrName(),
+              abi.entryPoint(b.getContext(), kind));
   entry = fn.addEntryBlock();
   unsigned a = 0;
   paramArgs.clear();
@@ -391,10 +388,7 @@ void ModelLowering::lowerConv(ConvOp op) {
   int64_t width = wShape[0], channels = wShape[1];
   Value x = buf(op.getInput()), w = buf(op.getWeight());
   Value out = scratch({channels});
-  Value hist =
-      width > 1
-          ? stateArgs[abi.stateIndex("__conv" + std::to_string(convIndex[op]))]
-          : Value();
+  Value hist = width > 1 ? stateArgs[abi.findHistory(convIndex[op])] : Value();
   forAll({channels}, [&](ValueRange cs) {
     Value c = cs[0];
     Value y = arith::MulFOp::create(
@@ -423,11 +417,11 @@ void ModelLowering::lowerConv(ConvOp op) {
 
 void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
                                 int li) {
-  std::string base = memoryName(level);
-  Value keys = stateArgs[abi.stateIndex(base + ".keys")];
-  Value values = stateArgs[abi.stateIndex(base + ".values")];
-  Value pos = stateArgs[abi.stateIndex(base + ".pos")];
-  Value fill = stateArgs[abi.stateIndex(base + ".fill")];
+  StringRef cacheState = level.getMemory().getSymName();
+  Value keys = stateArgs[tensorOf(ABIKind::kv_keys, level, cacheState)];
+  Value values = stateArgs[tensorOf(ABIKind::kv_values, level, cacheState)];
+  Value pos = stateArgs[tensorOf(ABIKind::kv_pos, level, cacheState)];
+  Value fill = stateArgs[tensorOf(ABIKind::kv_fill, level, cacheState)];
   auto ifActive = scf::IfOp::create(b, loc, bit(activeArg, li), false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifActive.getThenRegion().front());
@@ -454,10 +448,10 @@ void ModelLowering::lowerAppend(UpdateOp op, LevelOp level, KvCacheType cache,
 void ModelLowering::lowerAttend(ReadOp op, LevelOp level, KvCacheType cache) {
   // y = sum_i softmax_i(q . k_i) v_i over the filled slots (no score
   // scaling: scale q in the step if you want 1/sqrt(d)).
-  std::string base = memoryName(level);
-  Value keys = stateArgs[abi.stateIndex(base + ".keys")];
-  Value values = stateArgs[abi.stateIndex(base + ".values")];
-  Value fill = stateArgs[abi.stateIndex(base + ".fill")];
+  StringRef cacheState = level.getMemory().getSymName();
+  Value keys = stateArgs[tensorOf(ABIKind::kv_keys, level, cacheState)];
+  Value values = stateArgs[tensorOf(ABIKind::kv_values, level, cacheState)];
+  Value fill = stateArgs[tensorOf(ABIKind::kv_fill, level, cacheState)];
   Value q = buf(op.getQuery());
   int64_t heads = cache.getHeads(), window = cache.getWindow();
   Value out = scratch(shapeOf(op.getResult()));
@@ -613,7 +607,7 @@ Value ModelLowering::newtonSchulz(Value matrix, const MatrixView &m,
 
 void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
                            Value acc, Value retain, Value lr,
-                           function_ref<Value(StringRef)> state) {
+                           function_ref<Value(int)> state) {
   LevelOp level = model.lookupLevel(update.getLevel());
   RuleAttr rule = level.getRuleAttr();
   SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
@@ -622,11 +616,11 @@ void ModelLowering::emitM3(UpdateOp update, const MatrixView &m, Value mem,
   SmallVector<UpdateOp> owners;
   for (FlatSymbolRefAttr ref : via) {
     LevelOp opt = model.lookupLevel(ref.getValue());
-    memories.push_back(state(memoryName(opt)));
+    memories.push_back(state(memoryOf(opt)));
     owners.push_back(updates.lookup(ref.getValue()));
   }
-  Value pending = state(name + ".__m3_pending");
-  Value o2 = state(name + ".__m3_o2");
+  Value pending = state(abi.find(ABIKind::m3_pending, -1, {}, {}, name));
+  Value o2 = state(tensorOf(ABIKind::m3_o2, level));
   auto moment = [&](unsigned i, Value h, Value c, Value term,
                     ArrayRef<Value> at) {
     Value old = memref::LoadOp::create(b, loc, memories[i], at);
@@ -698,13 +692,12 @@ void ModelLowering::lowerRead(ReadOp op) {
     return lowerAttend(op, level, cache);
   auto type = cast<MatrixType>(level.getMemory().getType());
   MatrixView m{type.getHeads(), type.getRows(), type.getCols()};
-  int s = abi.stateIndex(memoryName(level));
-  Value mem = stateArgs[s], q = buf(op.getQuery());
+  Value mem = stateArgs[memoryOf(level)], q = buf(op.getQuery());
   // read = chunk_prefix: the stored state minus the chunk's pending steps.
   RuleAttr rule = level.getRuleAttr();
   Value pending;
   if (rule && rule.getRead() == ReadOrder::chunk_prefix && level.learnsOnline())
-    pending = stateArgs[abi.stateIndex((level.getSymName() + ".__acc").str())];
+    pending = stateArgs[tensorOf(ABIKind::accumulator, level)];
   Value out = scratch(shapeOf(op.getResult()));
   forAll({m.heads, m.rows}, [&](ValueRange hr) {
     Value acc = sum(m.cols, [&](Value c) {
@@ -743,10 +736,9 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   std::string name = level.getSymName().str();
   // Memories, accumulators and moment buffers all have the memory's shape;
   // a plain buffer is seen as a [1, numel] matrix.
-  auto state = [&](StringRef n) {
-    Value v = stateArgs[abi.stateIndex(n)];
-    return plain && abi.state[abi.stateIndex(n)].role !=
-                        nlc::ABITensor::Role::Gate
+  auto state = [&](int i) {
+    Value v = stateArgs[i];
+    return plain && abi.state[i].role() != nlc::ABITensor::Role::Gate
                ? asMatrix(v)
                : v;
   };
@@ -765,32 +757,32 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
     for (auto [i, p] : llvm::enumerate(mlp.getParts())) {
       auto view = [&](Value v) { return asHeadRows(v, mlp.getHeads()); };
       Part part;
-      part.mem = view(stateArgs[abi.stateIndex(
-          name + "." + states[0].getSymName().str() + "." + p.name)]);
-      part.accStored = stateArgs[abi.stateIndex(name + ".__acc." + p.name)];
-      if (int j = abi.stateIndex(name + ".__defer." + p.name + ".dy"); j >= 0) {
+      part.mem =
+          view(stateArgs[stateOf(level, states[0].getSymName(), p.name)]);
+      part.accStored =
+          stateArgs[tensorOf(ABIKind::accumulator, level, {}, p.name)];
+      if (int j = tensorOf(ABIKind::defer_dy, level, {}, p.name); j >= 0) {
         part.deferDy = stateArgs[j];
-        part.deferX =
-            stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
+        part.deferX = stateArgs[tensorOf(ABIKind::defer_x, level, {}, p.name)];
       }
       part.acc = view(part.accStored);
       if (states.size() > 1 && isa<MlpType>(states[1].getType()))
-        part.buffer = view(stateArgs[abi.stateIndex(
-            name + "." + states[1].getSymName().str() + "." + p.name)]);
+        part.buffer =
+            view(stateArgs[stateOf(level, states[1].getSymName(), p.name)]);
       if (contribute)
         part.gradValue = update.getGrad()[i];
       part.view = {mlp.getHeads(), 1,
                    cast<MemRefType>(part.mem.getType()).getShape().back()};
       mlpParts.push_back(part);
     }
-  Value mem = mlp ? Value() : state(name + "." + states[0].getSymName().str());
-  Value acc = mlp ? Value() : state(name + ".__acc");
+  Value mem = mlp ? Value() : state(stateOf(level, states[0].getSymName()));
+  Value acc = mlp ? Value() : state(tensorOf(ABIKind::accumulator, level));
   if (overwrite && acc && rule.getAlgorithm() != Algorithm::m3 &&
       rule.getAlgorithm() != Algorithm::muon)
-    if (auto arg =
-            dyn_cast<BlockArgument>(stateArgs[abi.stateIndex(name + ".__acc")]))
+    if (auto arg = dyn_cast<BlockArgument>(
+            stateArgs[tensorOf(ABIKind::accumulator, level)]))
       if (auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
-        fn.setArgAttr(arg.getArgNumber(), nlc::kTokenScratchAttr,
+        fn.setArgAttr(arg.getArgNumber(), NLDialect::getTokenScratchAttrName(),
                       b.getUnitAttr());
   SmallVector<FlatSymbolRefAttr> via = rule.getViaLevels();
   Algorithm algorithm = rule.getAlgorithm();
@@ -798,13 +790,13 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   // A stored gate of the pending chunk, and a gate of update `u` (this
   // level's or an optimizer level's) as the apply reads it: the live value in
   // the step, except in a chunked level's flush, which has only the stored one.
-  auto stored = [&](UpdateOp u, StringRef gateName) -> Value {
-    return state((name + ".__gate." + u.getLevel() + "." + gateName).str());
+  auto stored = [&](UpdateOp u, ABIKind gateKind) -> Value {
+    return state(tensorOf(gateKind, level, {}, {}, u.getLevel()));
   };
-  auto gate = [&](UpdateOp u, StringRef gateName, Value live) -> Value {
+  auto gate = [&](UpdateOp u, ABIKind gateKind, Value live) -> Value {
     if (!live)
       return {};
-    return chunked && !contribute ? stored(u, gateName) : buf(live);
+    return chunked && !contribute ? stored(u, gateKind) : buf(live);
   };
   auto gateAt = [&](Value g, Value h, Value c) {
     return this->gateAt(g, m, h, c);
@@ -1012,7 +1004,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       // The slot of this token in the deferred factors; a full ring (a
       // period longer than it) is summed into the accumulator first.
       Value deferN, slot;
-      if (int j = abi.stateIndex(name + ".__defer_n"); j >= 0) {
+      if (int j = tensorOf(ABIKind::defer_count, level); j >= 0) {
         deferN = stateArgs[j];
         auto ring = llvm::find_if(mlpParts, [](Part &p) { return p.deferDy; });
         int64_t rows =
@@ -1079,11 +1071,11 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       // The Omega rule (Atlas): the gradients of the last `window` tokens'
       // objectives, each at the current state and scaled by its own lr,
       // summed. The token enters the ring buffer first.
-      Value keys = state(name + ".__omega_keys");
-      Value values = state(name + ".__omega_values");
-      Value lrs = state(name + ".__omega_lr");
-      Value posBuf = state(name + ".__omega_pos");
-      Value fillBuf = state(name + ".__omega_fill");
+      Value keys = state(tensorOf(ABIKind::omega_keys, level));
+      Value values = state(tensorOf(ABIKind::omega_values, level));
+      Value lrs = state(tensorOf(ABIKind::omega_lr, level));
+      Value posBuf = state(tensorOf(ABIKind::omega_pos, level));
+      Value fillBuf = state(tensorOf(ABIKind::omega_fill, level));
       Value pos = loadCount(posBuf);
       auto slotAt = [&](Value slot, ValueRange ivs) {
         SmallVector<Value> ix = {slot};
@@ -1126,13 +1118,13 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
       if (momentumUpdate)
         owners.push_back(momentumUpdate);
       for (UpdateOp u : owners)
-        for (auto [gateName, live] :
-             {std::pair<StringRef, Value>{"lr", u.getLr()},
-              {"retain", u.getRetain()},
-              {"momentum_decay", u.getMomentumDecay()}}) {
+        for (auto [gateKind, live] :
+             {std::pair{ABIKind::gate_lr, u.getLr()},
+              std::pair{ABIKind::gate_retain, u.getRetain()},
+              std::pair{ABIKind::gate_momentum_decay, u.getMomentumDecay()}}) {
           if (!live)
             continue;
-          Value src = buf(live), dst = stored(u, gateName);
+          Value src = buf(live), dst = stored(u, gateKind);
           forAll(shapeOf(live), [&](ValueRange ivs) {
             memref::StoreOp::create(
                 b, loc, memref::LoadOp::create(b, loc, src, ivs), dst, ivs);
@@ -1146,11 +1138,12 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   auto ifFire = scf::IfOp::create(b, loc, cond, /*withElse=*/false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifFire.getThenRegion().front());
-  Value retain = gate(update, "retain", update.getRetain());
-  Value lrSelf = gate(update, "lr", update.getLr());
-  Value lrAcc = gate(lrOwner, "lr", lrLive);
-  Value mdecay = gate(update, "momentum_decay", update.getMomentumDecay());
-  Value optRetain = momentumUpdate ? gate(momentumUpdate, "retain",
+  Value retain = gate(update, ABIKind::gate_retain, update.getRetain());
+  Value lrSelf = gate(update, ABIKind::gate_lr, update.getLr());
+  Value lrAcc = gate(lrOwner, ABIKind::gate_lr, lrLive);
+  Value mdecay =
+      gate(update, ABIKind::gate_momentum_decay, update.getMomentumDecay());
+  Value optRetain = momentumUpdate ? gate(momentumUpdate, ABIKind::gate_retain,
                                           momentumUpdate.getRetain())
                                    : Value();
   if (rule.getRetention() != Retention::decay)
@@ -1158,10 +1151,10 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   Value buffer; // the momentum memory: a fused state or a via level's state
   if (momentumLike && !mlp) {
     if (via.empty()) {
-      buffer = state(name + "." + states[1].getSymName().str());
+      buffer = state(stateOf(level, states[1].getSymName()));
     } else {
       LevelOp opt = model.lookupLevel(via[0].getValue());
-      buffer = state(memoryName(opt));
+      buffer = state(memoryOf(opt));
     }
   }
   SmallVector<Value> moments;
@@ -1169,7 +1162,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
   if (algorithm == Algorithm::adam)
     for (FlatSymbolRefAttr ref : via) {
       LevelOp opt = model.lookupLevel(ref.getValue());
-      moments.push_back(state(memoryName(opt)));
+      moments.push_back(state(memoryOf(opt)));
       momentUpdates.push_back(updates.lookup(ref.getValue()));
     }
   double eps = rule.getEps() ? rule.getEps()->convertToDouble() : 1e-8;
@@ -1290,7 +1283,7 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
         break;
       }
       default:
-        llvm_unreachable("rejected by computeABI");
+        llvm_unreachable("rejected by nl-materialize-abi");
       }
       memref::StoreOp::create(b, loc, next, mem, at);
       if (!overwrite)
@@ -1307,21 +1300,19 @@ void ModelLowering::emitLevelUpdate(UpdateOp update, int li, Value active,
 void ModelLowering::foldDeferred(LevelOp level) {
   // acc += sum_s dy_s x_s^T over the deferred tokens, row by row (a row of
   // acc stays in cache while x_s streams); then the ring is empty.
-  std::string name = level.getSymName().str();
-  int j = abi.stateIndex(name + ".__defer_n");
+  int j = tensorOf(ABIKind::defer_count, level);
   if (j < 0)
     return;
   Value deferN = stateArgs[j];
   Value n = loadCount(deferN);
   for (const MlpType::Part &p :
        cast<MlpType>(level.getMemory().getType()).getParts()) {
-    int dyIndex = abi.stateIndex(name + ".__defer." + p.name + ".dy");
+    int dyIndex = tensorOf(ABIKind::defer_dy, level, {}, p.name);
     if (dyIndex < 0)
       continue;
     Value deferDy = stateArgs[dyIndex];
-    Value deferX =
-        stateArgs[abi.stateIndex(name + ".__defer." + p.name + ".x")];
-    Value acc = stateArgs[abi.stateIndex(name + ".__acc." + p.name)];
+    Value deferX = stateArgs[tensorOf(ABIKind::defer_x, level, {}, p.name)];
+    Value acc = stateArgs[tensorOf(ABIKind::accumulator, level, {}, p.name)];
     Shape shape = p.shape;
     forAll(ArrayRef<int64_t>(shape).drop_back(), [&](ValueRange rows) {
       auto tokens = scf::ForOp::create(b, loc, idx(0), n, idx(1));
@@ -1505,8 +1496,7 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
       // The stored matrix itself (the chunk-start state in a chunk step),
       // then the level's other states.
       for (auto [value, state] : llvm::zip(w.getResults(), level.getStates()))
-        buffers[value] = stateArgs[abi.stateIndex(
-            (level.getSymName() + "." + state.getSymName()).str())];
+        buffers[value] = stateArgs[stateOf(level, state.getSymName())];
       return success();
     }
     lowerWeights(w);
@@ -1552,9 +1542,8 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     // period) are summed into them.
     LevelOp level = model.lookupLevel(p.getLevel());
     foldDeferred(level);
-    SmallVector<std::string> names = memoryTensors(level, "__acc");
-    for (auto [v, name] : llvm::zip(p.getResults(), names))
-      buffers[v] = stateArgs[abi.stateIndex(name)];
+    for (auto [v, i] : llvm::zip(p.getResults(), accumulators(level)))
+      buffers[v] = stateArgs[i];
     return success();
   }
   if (auto f = dyn_cast<FiresOp>(op)) {
@@ -1673,17 +1662,21 @@ LogicalResult ModelLowering::run() {
   return success();
 }
 
-SmallVector<std::string> ModelLowering::memoryTensors(LevelOp level,
-                                                      StringRef prefix) {
-  std::string base = (level.getSymName() + "." + prefix).str();
-  SmallVector<std::string> names;
-  if (auto mlp = dyn_cast<MlpType>(level.getMemory().getType())) {
-    for (const MlpType::Part &p : mlp.getParts())
-      names.push_back(base + "." + p.name);
-  } else {
-    names.push_back(base);
-  }
-  return names;
+SmallVector<int> ModelLowering::memoryTensors(LevelOp level) {
+  StringRef memory = level.getMemory().getSymName();
+  if (auto mlp = dyn_cast<MlpType>(level.getMemory().getType()))
+    return llvm::map_to_vector(mlp.getParts(), [&](const MlpType::Part &p) {
+      return stateOf(level, memory, p.name);
+    });
+  return {memoryOf(level)};
+}
+
+SmallVector<int> ModelLowering::accumulators(LevelOp level) {
+  if (auto mlp = dyn_cast<MlpType>(level.getMemory().getType()))
+    return llvm::map_to_vector(mlp.getParts(), [&](const MlpType::Part &p) {
+      return tensorOf(ABIKind::accumulator, level, {}, p.name);
+    });
+  return {tensorOf(ABIKind::accumulator, level)};
 }
 
 LogicalResult ModelLowering::emitResets(bool inStep) {
@@ -1713,18 +1706,15 @@ LogicalResult ModelLowering::emitResets(bool inStep) {
         memref::StoreOp::create(b, loc, v, dst, ivs);
       });
     };
-    StringRef mem = from.getMemory().getSymName();
-    for (auto [src, dst] :
-         llvm::zip(memoryTensors(from, mem),
-                   memoryTensors(to, to.getMemory().getSymName())))
-      copy(stateArgs[abi.stateIndex(src)], stateArgs[abi.stateIndex(dst)]);
+    for (auto [src, dst] : llvm::zip(memoryTensors(from), memoryTensors(to)))
+      copy(stateArgs[src], stateArgs[dst]);
     // TO's pending chunk is discarded: its accumulator and the tokens its
     // deferred-gradient ring still holds (the ring's contents are dead once
     // its count is 0).
-    for (const std::string &acc : memoryTensors(to, "__acc"))
-      if (int i = abi.stateIndex(acc); i >= 0)
+    for (int i : accumulators(to))
+      if (i >= 0)
         copy(Value(), stateArgs[i]);
-    if (int i = abi.stateIndex(to.getSymName().str() + ".__defer_n"); i >= 0)
+    if (int i = tensorOf(ABIKind::defer_count, to); i >= 0)
       storeCount(idx(0), stateArgs[i]);
   }
   return success();
@@ -1740,7 +1730,7 @@ struct NLToLoopsPass : public nlc::impl::NLToLoopsBase<NLToLoopsPass> {
     SmallVector<ModelOp> models =
         llvm::to_vector(module.getBody()->getOps<ModelOp>());
     for (ModelOp model : models) {
-      FailureOr<nlc::ModelABI> abi = nlc::computeABI(model);
+      FailureOr<nlc::ModelABI> abi = nlc::getModelABI(model);
       if (failed(abi))
         return signalPassFailure();
       ModelLowering lowering(model, *abi, builder);

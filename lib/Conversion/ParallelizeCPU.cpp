@@ -71,7 +71,8 @@ struct ParallelizeCPUPass
     // Decide on the outermost loops first, then sequentialize inner to
     // outer so that erasing a loop never invalidates one still listed.
     SmallVector<scf::ParallelOp> serial, split;
-    bool serialFunction = getOperation()->hasAttr(nlc::kSerialFunctionAttr);
+    bool serialFunction =
+        getOperation()->hasAttr(nl::NLDialect::getSerialAttrName());
     getOperation().walk<WalkOrder::PreOrder>([&](scf::ParallelOp par) {
       bool outermost = !par->getParentOfType<scf::ParallelOp>();
       int64_t trips = 1;
@@ -79,8 +80,7 @@ struct ParallelizeCPUPass
            llvm::zip(par.getLowerBound(), par.getUpperBound(), par.getStep()))
         trips *= tripCount(lb, ub, st, 16);
       bool keep = !serialFunction && outermost && !par.getNumResults() &&
-                  trips > 1 &&
-                  trips * work(*par.getBody()) >= minWork;
+                  trips > 1 && trips * work(*par.getBody()) >= minWork;
       if (!keep && !par.getNumResults())
         serial.push_back(par);
       else if (keep && par.getNumLoops() > 1)

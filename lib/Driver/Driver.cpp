@@ -283,8 +283,10 @@ private:
     return options.updateForm == nlc::UpdateForm::Expanded ||
            options.emit == nlc::Phase::Expanded;
   }
-  /// The ABI of the scheduled model (before its forms), its hash and its
-  /// state limits.
+  /// The hash of the model as it is scheduled (CPU: before its forms; the
+  /// explicit form: once written; CUDA: without its chunk form).
+  LogicalResult modelHashOf(ModuleOp module);
+  /// The model's ABI (its nl.abi) and its state limits.
   LogicalResult modelABI(ModuleOp module);
   /// CPU: the forms the model has (nl-split-heads, nl-chunk) in the ABI,
   /// and the options hash.
@@ -472,21 +474,24 @@ LogicalResult Compilation::phaseEnd(nlc::PipelinePhase phase, ModuleOp module) {
     // The model hash names the model, not how it is run: it comes before
     // the CPU forms, so that a state saved with either form loads in the
     // other.
-    // The explicit form's ABI is taken after it is written (its states).
+    // The explicit form's hash is taken after it is written (its states).
     if (options.emit > nlc::Phase::Scheduled && !cuda && !expanded())
-      return modelABI(module);
+      return modelHashOf(module);
     return success();
   case nlc::PipelinePhase::Expanded:
     if (failed(phaseDone(nlc::Phase::Expanded, printModule(module))))
       return failure();
     if (options.emit == nlc::Phase::Expanded)
       return success();
-    if (failed(modelABI(module)))
-      return failure();
-    return formsDone(module);
+    return modelHashOf(module);
   case nlc::PipelinePhase::Forms:
     // CUDA: the model without its chunk form, which the kernels never run.
-    return cuda ? modelABI(module) : formsDone(module);
+    return cuda ? modelHashOf(module) : success();
+  case nlc::PipelinePhase::ABI:
+    // Every model's nl.abi is final (nl-materialize-abi).
+    if (failed(modelABI(module)))
+      return failure();
+    return cuda ? success() : formsDone(module);
   case nlc::PipelinePhase::Kernel:
     if (failed(phaseDone(nlc::Phase::Linalg, printModule(module))))
       return failure();
@@ -636,25 +641,33 @@ FailureOr<int64_t> checkScratchLimits(ModuleOp module,
   return stack;
 }
 
-LogicalResult Compilation::modelABI(ModuleOp module) {
-  // The ABI and manifest come from the scheduled model, before lowering.
-  std::vector<nlc::ModelABI> abis;
+LogicalResult Compilation::modelHashOf(ModuleOp module) {
   std::string modelText;
   {
     llvm::raw_string_ostream os(modelText);
     module.print(os, OpPrintingFlags().elideLargeElementsAttrs());
   }
+  size_t models =
+      llvm::range_size(module.getBody()->getOps<mlir::nl::ModelOp>());
+  if (models != 1)
+    return emitError(toolLoc(ctx))
+           << "the back ends compile one nl.model per input, found " << models;
+  modelHash = hex(llvm::xxh3_64bits(modelText));
+  return success();
+}
+
+LogicalResult Compilation::modelABI(ModuleOp module) {
+  // The ABI and manifest come from the full model's nl.abi (the model of
+  // one head, nl-split-heads, has a head_split).
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
-    FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
+    if (model.getHeadSplit())
+      continue;
+    FailureOr<nlc::ModelABI> one = nlc::getModelABI(model);
     if (failed(one))
       return failure();
-    abis.push_back(std::move(*one));
+    abi = std::move(*one);
+    break;
   }
-  if (abis.size() != 1)
-    return emitError(toolLoc(ctx))
-           << "the back ends compile one nl.model per input, found "
-           << abis.size();
-  abi = std::move(abis[0]);
   for (const nlc::HyperValue &h : hypers) {
     // The shortest text that reads back as the same double (a JSON number).
     char text[64];
@@ -665,7 +678,6 @@ LogicalResult Compilation::modelABI(ModuleOp module) {
     abi.hypers.push_back(
         {h.name, std::string(text, ec == std::errc() ? end : text)});
   }
-  modelHash = hex(llvm::xxh3_64bits(modelText));
   return checkStateLimits(abi, options, ctx, module);
 }
 
@@ -674,32 +686,19 @@ LogicalResult Compilation::formsDone(ModuleOp module) {
   // full model's state head by head, and the chunk forms: the full
   // model's, and the one-head model's when it has one of the same size
   // (the runtime then runs chunks head by head too).
-  int64_t headChunk = 0;
-  std::string headChunkSymbol;
+  // The full model's chunk entry is in its ABI (modelABI).
   for (auto model : module.getBody()->getOps<mlir::nl::ModelOp>()) {
     std::optional<uint64_t> heads = model.getHeadSplit();
-    if (heads && options.headForm != nlc::HeadForm::Never && !abi.headSplit) {
-      FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
-      if (failed(one))
-        return failure();
-      abi.headSplit = static_cast<int64_t>(*heads);
-      abi.headStepSymbol = one->stepSymbol();
-    }
-    mlir::nl::ChunkStepOp chunk = model.getChunkStep();
-    if (!chunk)
+    if (!heads || options.headForm == nlc::HeadForm::Never || abi.headSplit)
       continue;
-    if (!heads) {
-      abi.chunkSize = chunk.getSize();
-      continue;
-    }
-    FailureOr<nlc::ModelABI> one = nlc::computeABI(model);
+    FailureOr<nlc::ModelABI> one = nlc::getModelABI(model);
     if (failed(one))
       return failure();
-    headChunk = chunk.getSize();
-    headChunkSymbol = one->chunkSymbol();
+    abi.headSplit = static_cast<int64_t>(*heads);
+    abi.headStepSymbol = one->stepSymbol();
+    if (one->chunkSize && one->chunkSize == abi.chunkSize)
+      abi.headChunkSymbol = one->chunkSymbol();
   }
-  if (abi.headSplit && headChunk && headChunk == abi.chunkSize)
-    abi.headChunkSymbol = headChunkSymbol;
   std::string optionsKey = std::to_string(options.optLevel) + "|cpu|" +
                            nlc::hostDescription() + "|" + nlc::versionString() +
                            "|" + nlc::buildIdentity();

@@ -26,6 +26,8 @@ llvm::StringRef nlc::pipelinePhaseName(PipelinePhase phase) {
     return "forms";
   case PipelinePhase::Expanded:
     return "expanded";
+  case PipelinePhase::ABI:
+    return "abi";
   case PipelinePhase::Kernel:
     return "kernel";
   case PipelinePhase::Lowered:
@@ -68,6 +70,7 @@ struct PhaseEndPass
           clEnumValN(nlc::PipelinePhase::Scheduled, "scheduled", "scheduled"),
           clEnumValN(nlc::PipelinePhase::Forms, "forms", "forms"),
           clEnumValN(nlc::PipelinePhase::Expanded, "expanded", "expanded"),
+          clEnumValN(nlc::PipelinePhase::ABI, "abi", "abi"),
           clEnumValN(nlc::PipelinePhase::Kernel, "kernel", "kernel"),
           clEnumValN(nlc::PipelinePhase::Lowered, "lowered", "lowered"))};
   Hook hook;
@@ -90,6 +93,9 @@ void nlc::buildSchedulePipeline(OpPassManager &pm, const PipelineHooks &hooks) {
 
 void nlc::buildFormsPipeline(OpPassManager &pm,
                              const FormsPipelineOptions &options) {
+  // The ABI of the model as it is scheduled, which the forms keep (the
+  // one-head model gets its own from nl-split-heads).
+  pm.nest<nl::ModelOp>().addPass(createNLMaterializeABI());
   // Unless a form is required, why a model has none is no news.
   if (options.headForm != HeadForm::Never) {
     nl::NLSplitHeadsOptions split;
@@ -112,7 +118,10 @@ void nlc::buildFormsPipeline(OpPassManager &pm,
   }
 }
 
-void nlc::buildKernelPipeline(OpPassManager &pm) {
+void nlc::buildKernelPipeline(OpPassManager &pm, const PipelineHooks &hooks) {
+  // A model without forms gets its ABI here, where it is final.
+  pm.nest<nl::ModelOp>().addPass(createNLMaterializeABI());
+  endPhase(pm, PipelinePhase::ABI, hooks);
   OpPassManager &model = pm.nest<nl::ModelOp>();
   model.addPass(nl::createNLExpandMlp());
   model.addPass(nl::createNLDeriveGradients());
@@ -181,7 +190,7 @@ LogicalResult nlc::buildCPUPipeline(OpPassManager &pm,
     if (!endPhase(pm, PipelinePhase::Forms, hooks))
       return success();
   }
-  buildKernelPipeline(pm);
+  buildKernelPipeline(pm, hooks);
   if (!endPhase(pm, PipelinePhase::Kernel, hooks))
     return success();
   if (failed(buildCPUToLLVMPipeline(pm, options)))
@@ -262,7 +271,7 @@ LogicalResult nlc::buildCUDAPipeline(OpPassManager &pm,
   pm.nest<nl::ModelOp>().addPass(nl::createNLChunk(noChunk));
   if (!endPhase(pm, PipelinePhase::Forms, hooks))
     return success();
-  buildKernelPipeline(pm);
+  buildKernelPipeline(pm, hooks);
   if (!endPhase(pm, PipelinePhase::Kernel, hooks))
     return success();
   if (failed(buildGPUToNVVMPipeline(pm, options, error)))
@@ -306,8 +315,9 @@ void nlc::registerPipelines() {
       [](OpPassManager &pm) { buildSchedulePipeline(pm); });
   PassPipelineRegistration<FormsPipelineOptions>(
       "nl-forms-pipeline",
-      "Add the optional forms of the CPU back end to scheduled models: the "
-      "model of one head (nl-split-heads), then the chunk form (nl-chunk)",
+      "Add the optional forms of the CPU back end to scheduled models: their "
+      "ABI (nl-materialize-abi), the model of one head (nl-split-heads), "
+      "then the chunk form (nl-chunk)",
       [](OpPassManager &pm, const FormsPipelineOptions &options) {
         buildFormsPipeline(pm, options);
       });
@@ -318,7 +328,8 @@ void nlc::registerPipelines() {
       [](OpPassManager &pm) { buildExpandedPipeline(pm); });
   PassPipelineRegistration<>(
       "nl-kernel-pipeline",
-      "Lower scheduled models to the kernel form (scf loops on memrefs)",
+      "Lower scheduled models to the kernel form (scf loops on memrefs), "
+      "after materializing their ABI (nl-materialize-abi)",
       [](OpPassManager &pm) { buildKernelPipeline(pm); });
   registerFalliblePipeline<CPUPipelineOptions>(
       "nl-cpu-pipeline",

@@ -18,9 +18,9 @@
 // CHECK-LABEL: llvm.func @nl_m_flush(
 // CHECK-SAME:    %[[FP:[^:]+]]: !llvm.ptr, %[[FS:[^:]+]]: !llvm.ptr, %[[FF:[^:]+]]: i64)
 // CHECK:         llvm.call @m_flush_impl(%{{.+}}, %{{.+}}, %{{.+}}, %[[FF]])
-llvm.func @m_step_impl(%p0: !llvm.ptr, %s0: !llvm.ptr, %s1: !llvm.ptr, %x: !llvm.ptr, %y: !llvm.ptr, %active: i64, %fire: i64) attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 1 : i64, nl.num_state = 2 : i64} {
+llvm.func @m_step_impl(%p0: !llvm.ptr, %s0: !llvm.ptr, %s1: !llvm.ptr, %x: !llvm.ptr, %y: !llvm.ptr, %active: i64, %fire: i64) attributes {nl.entry_point = #nl.entry_point<"nl_m_step", step, params = 1, state = 2, outputs = 1>} {
   llvm.return
 }
-llvm.func @m_flush_impl(%p0: !llvm.ptr, %s0: !llvm.ptr, %s1: !llvm.ptr, %fire: i64) attributes {nl.c_symbol = "nl_m_flush", nl.num_outputs = 0 : i64, nl.num_params = 1 : i64, nl.num_state = 2 : i64} {
+llvm.func @m_flush_impl(%p0: !llvm.ptr, %s0: !llvm.ptr, %s1: !llvm.ptr, %fire: i64) attributes {nl.entry_point = #nl.entry_point<"nl_m_flush", flush, params = 1, state = 2, outputs = 0>} {
   llvm.return
 }

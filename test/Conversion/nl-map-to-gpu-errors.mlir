@@ -5,7 +5,7 @@
 // A parallel loop with a reduction has no block-strided form here.
 module {
   func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
-      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+      attributes {nl.entry_point = #nl.entry_point<"nl_m_step", step, params = 0, state = 1, outputs = 1>} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c4 = arith.constant 4 : index
@@ -28,7 +28,7 @@ module {
 // A value made by a write that every thread would need.
 module {
   func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
-      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+      attributes {nl.entry_point = #nl.entry_point<"nl_m_step", step, params = 0, state = 1, outputs = 1>} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c4 = arith.constant 4 : index
@@ -47,10 +47,10 @@ module {
 
 // -----
 
-// The lowering's attributes describe the ABI; without them there is none.
+// The function must take the arguments its entry point lists.
 module {
-  // expected-error @below {{lacks the nl.c_symbol / nl.num_* attributes}}
-  func.func @m_step_impl(%s: memref<4xf32>) attributes {nl.c_symbol = "nl_m_step"} {
+  // expected-error @below {{does not have the arguments of its nl.entry_point}}
+  func.func @m_step_impl(%s: memref<4xf32>) attributes {nl.entry_point = #nl.entry_point<"nl_m_step", step, params = 0, state = 1, outputs = 1>} {
     return
   }
 }
@@ -60,7 +60,7 @@ module {
 // A parallel loop inside a region op other than scf.for / scf.if.
 module {
   func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
-      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+      attributes {nl.entry_point = #nl.entry_point<"nl_m_step", step, params = 0, state = 1, outputs = 1>} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c4 = arith.constant 4 : index
@@ -82,7 +82,7 @@ module {
 // Scratch of a size known only at run time.
 module {
   func.func @m_step_impl(%s: memref<4xf32>, %x: memref<4xf32>, %y: memref<4xf32>, %active: i64, %fire: i64)
-      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64, nl.num_params = 0 : i64, nl.num_state = 1 : i64} {
+      attributes {nl.entry_point = #nl.entry_point<"nl_m_step", step, params = 0, state = 1, outputs = 1>} {
     %n = arith.index_cast %active : i64 to index
     // expected-error @below {{'memref.alloca' op scratch of type 'memref<?xf32>' is not mapped to the GPU}}
     %t = memref.alloca(%n) : memref<?xf32>

@@ -12,8 +12,7 @@
 // CHECK-SAME:    workgroup(%[[WG:.+]] : memref<16xi8, #gpu.address_space<workgroup>>)
 // CHECK-SAME:    kernel
 // CHECK-SAME:    known_block_size = array<i32: 512, 1, 1>
-// CHECK-SAME:    nl.buffer_args = array<i1: true, true, true, true, false, true, false, true>
-// CHECK-SAME:    nl.scratch_bytes = 0
+// CHECK-SAME:    nl.kernel = #nl.kernel<step, block_size = 512, scratch_bytes = 0, buffer_args = [true, true, true, true, false, true, false, true]>
 // CHECK:         %[[B:.+]] = gpu.block_id x
 // CHECK:         %[[TID:.+]] = gpu.thread_id x
 // CHECK:         %[[NT:.+]] = gpu.block_dim x
@@ -61,15 +60,15 @@
 // WARP:        gpu.barrier
 // GLOBAL:      gpu.func @nl_m_steps(
 // GLOBAL-NOT:    workgroup
-// GLOBAL-SAME:   nl.scratch_bytes = 16
+// GLOBAL-SAME:   nl.kernel = #nl.kernel<step, block_size = 512, scratch_bytes = 16,
 // GLOBAL:        %[[OFF:.+]] = arith.muli %{{.+}}, %c16 : index
 // GLOBAL:        memref.view %arg7[%{{.+}}][] : memref<?xi8> to memref<4xf32>
 module {
   func.func @m_step_impl(%w: memref<4x4xf32>, %s: memref<4xf32>,
                          %x: memref<4xf32>, %y: memref<4xf32>, %active: i64,
                          %fire: i64)
-      attributes {nl.c_symbol = "nl_m_step", nl.num_outputs = 1 : i64,
-                  nl.num_params = 1 : i64, nl.num_state = 1 : i64} {
+      attributes {nl.entry_point = #nl.entry_point<"nl_m_step", step,
+                  params = 1, state = 1, outputs = 1>} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c4 = arith.constant 4 : index
@@ -96,8 +95,8 @@ module {
     return
   }
   func.func @m_flush_impl(%w: memref<4x4xf32>, %s: memref<4xf32>, %fire: i64)
-      attributes {nl.c_symbol = "nl_m_flush", nl.num_outputs = 0 : i64,
-                  nl.num_params = 1 : i64, nl.num_state = 1 : i64} {
+      attributes {nl.entry_point = #nl.entry_point<"nl_m_flush", flush,
+                  params = 1, state = 1, outputs = 0>} {
     return
   }
 }

@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --pass-pipeline='builtin.module(nl-schedule-pipeline,nl.model(nl-chunk{size=4 required}),nl-to-loops,canonicalize,cse)' | FileCheck %s
+// RUN: nl-opt %s --split-input-file --pass-pipeline='builtin.module(nl-schedule-pipeline,nl.model(nl-materialize-abi,nl-chunk{size=4 required}),nl-to-loops,canonicalize,cse)' | FileCheck %s
 
 // The chunk entry (nl-chunk, then nl-to-loops' lowering of nl.chunk_step)
 // of the delta rule and of the gated delta rule, 4 tokens of a 3 x 4
@@ -17,7 +17,7 @@
 // CHECK-LABEL: func.func @delta_chunk_impl(
 // CHECK-SAME:    %[[M:[^:]+]]: memref<3x4xf32>, %{{[^:]+}}: memref<3x4xf32>,
 // CHECK-SAME:    %[[X:[^:]+]]: memref<4x4xf32>, %[[Y:[^:]+]]: memref<4x3xf32>, %{{[^:]+}}: i64, %{{[^:]+}}: i64)
-// CHECK-SAME:    nl.c_symbol = "nl_delta_chunk"
+// CHECK-SAME:    nl.entry_point = #nl.entry_point<"nl_delta_chunk", chunk, params = 0, state = 2, outputs = 1, tokens = 4>
 // CHECK-SAME:    nl.serial
 // CHECK-DAG:     %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
 // CHECK-DAG:     %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32

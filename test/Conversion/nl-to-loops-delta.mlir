@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops --canonicalize --cse | FileCheck %s
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops --canonicalize --cse | FileCheck %s
 
 // The delta rule (objective = l2) in the kernel form, per token and chunked.
 // Pins down the math of the fused lowering (emitLevelUpdate): the prediction

@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops --canonicalize --cse | FileCheck %s
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops --canonicalize --cse | FileCheck %s
 
 // Delta gradient descent (algorithm = dgd, NL Eqs 56-57) in the kernel form:
 // the delta step (M k - v) k^T with the step size of `dgd_step`:

@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops -verify-diagnostics
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops -verify-diagnostics
 
 // What the CPU back end does not compile yet is a located error, not a
 // crash or wrong code.

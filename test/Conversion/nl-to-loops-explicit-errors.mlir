@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops -verify-diagnostics
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops -verify-diagnostics
 
 // A load is a view of the state: a value loaded from it may not be used
 // after a store of the same state (nl-expand-updates never writes that).

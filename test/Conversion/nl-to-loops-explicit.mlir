@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --pass-pipeline='builtin.module(nl.model(nl-verify-schedule,nl-expand-updates),nl-to-loops,canonicalize,cse)' | FileCheck %s
+// RUN: nl-opt %s --pass-pipeline='builtin.module(nl.model(nl-verify-schedule,nl-expand-updates,nl-materialize-abi),nl-to-loops,canonicalize,cse)' | FileCheck %s
 
 // The explicit-update form of a level of period 4 in the kernel form. The
 // state arguments are the memory and the bookkeeping states nl-expand-updates

@@ -1,5 +1,5 @@
-// RUN: nl-opt %s --nl-schedule-pipeline --nl-to-loops | FileCheck %s
-// RUN: nl-opt %s --nl-schedule-pipeline --nl-to-loops="fast-math=false" | FileCheck %s --check-prefix=STRICT
+// RUN: nl-opt %s --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops | FileCheck %s
+// RUN: nl-opt %s --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops="fast-math=false" | FileCheck %s --check-prefix=STRICT
 
 // By default float arithmetic may be reassociated and contracted (so LLVM
 // vectorizes the reductions); fast-math=false keeps strict IEEE order.

@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops --canonicalize --cse | FileCheck %s
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops --canonicalize --cse | FileCheck %s
 
 // The gated delta rule (objective = l2, retention = decay) in the kernel
 // form. Pins down where the retain gate meets the gradient step:

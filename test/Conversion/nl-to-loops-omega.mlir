@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --nl-schedule-pipeline --nl-to-loops --canonicalize --cse | FileCheck %s
+// RUN: nl-opt %s --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops --canonicalize --cse | FileCheck %s
 
 // The Omega rule (Atlas; window = 3) on a 2 x 4 matrix memory with decay in
 // the kernel form. Pins down the ring buffer of the last `window` tokens:

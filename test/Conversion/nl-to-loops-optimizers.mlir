@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops --canonicalize --cse | FileCheck %s
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops --canonicalize --cse | FileCheck %s
 
 // Optimizers as levels in the kernel form: a weight level updated with a
 // given gradient (objective = linear) whose algorithm keeps its memories in

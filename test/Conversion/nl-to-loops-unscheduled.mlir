@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --nl-to-loops -verify-diagnostics
+// RUN: nl-opt %s --nl-materialize-abi --nl-to-loops -verify-diagnostics
 
 // Lowering needs the schedule (effective periods) nl-verify-schedule adds.
 nl.model @m attributes {dim = 4} {

@@ -1,4 +1,4 @@
-// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-to-loops --canonicalize --cse | FileCheck %s
+// RUN: nl-opt %s --split-input-file --nl-schedule-pipeline --nl-materialize-abi --nl-to-loops --canonicalize --cse | FileCheck %s
 
 // A delta-rule level with decay: per row, the prediction is a reduction over
 // the key, the gradient row (M k - v) k^T is scaled by lr into the
@@ -10,7 +10,7 @@
 // CHECK-SAME:    %[[M:[^:]+]]: memref<4x4xf32>, %[[ACC:[^:]+]]: memref<4x4xf32> {nl.token_scratch},
 // CHECK-SAME:    %[[X:[^:]+]]: memref<4xf32>, %[[Y:[^:]+]]: memref<4xf32>,
 // CHECK-SAME:    %[[ACTIVE:[^:]+]]: i64, %[[FIRE:[^:]+]]: i64)
-// CHECK-SAME:    nl.c_symbol = "nl_delta_step", nl.num_outputs = 1 : i64, nl.num_params = 1 : i64, nl.num_state = 2 : i64
+// CHECK-SAME:    nl.entry_point = #nl.entry_point<"nl_delta_step", step, params = 1, state = 2, outputs = 1>
 // The key k = W x: rows in parallel, each a reduction.
 // CHECK:         scf.parallel
 // CHECK:           scf.for {{.*}} iter_args
@@ -42,7 +42,7 @@
 // CHECK:           memref.load %[[M]]
 // CHECK:         memref.store {{.*}}, %[[Y]]
 // CHECK:       func.func @delta_flush_impl(
-// CHECK-SAME:    nl.c_symbol = "nl_delta_flush"
+// CHECK-SAME:    nl.entry_point = #nl.entry_point<"nl_delta_flush", flush, params = 1, state = 2, outputs = 0>
 nl.model @delta attributes {dim = 4} {
   nl.param @W : tensor<4x4xf32> = #nl.normal<std = 0.1>
   nl.level @L period 1 rule <objective = l2, retention = decay> {

@@ -11,6 +11,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <charconv>
@@ -414,5 +415,295 @@ LogicalResult FromFileAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    StringRef name) {
   if (name.empty())
     return emitError() << "#nl.from_file needs a non-empty tensor name";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The ABI of a compiled model
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<int64_t>> mlir::nl::parseShape(AsmParser &parser) {
+  SmallVector<int64_t> shape;
+  SMLoc loc = parser.getCurrentLocation();
+  if (failed(parser.parseCommaSeparatedList(AsmParser::Delimiter::Square,
+                                            [&]() -> ParseResult {
+                                              int64_t d;
+                                              if (parser.parseInteger(d))
+                                                return failure();
+                                              shape.push_back(d);
+                                              return success();
+                                            })))
+    return failure();
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    return parser.emitError(loc, "a shape's sizes cannot be negative");
+  return shape;
+}
+
+void mlir::nl::printShape(AsmPrinter &printer, ArrayRef<int64_t> shape) {
+  printer << '[';
+  llvm::interleaveComma(shape, printer.getStream());
+  printer << ']';
+}
+
+FailureOr<SmallVector<DenseI64ArrayAttr>>
+mlir::nl::parseShapeList(AsmParser &parser) {
+  SmallVector<DenseI64ArrayAttr> shapes;
+  if (failed(parser.parseCommaSeparatedList(
+          AsmParser::Delimiter::Square, [&]() -> ParseResult {
+            FailureOr<SmallVector<int64_t>> shape = parseShape(parser);
+            if (failed(shape))
+              return failure();
+            shapes.push_back(
+                DenseI64ArrayAttr::get(parser.getContext(), *shape));
+            return success();
+          })))
+    return failure();
+  return shapes;
+}
+
+void mlir::nl::printShapeList(AsmPrinter &printer,
+                              ArrayRef<DenseI64ArrayAttr> shapes) {
+  printer << '[';
+  llvm::interleaveComma(shapes, printer.getStream(), [&](DenseI64ArrayAttr s) {
+    printShape(printer, s.asArrayRef());
+  });
+  printer << ']';
+}
+
+FailureOr<SmallVector<bool>> mlir::nl::parseBoolList(AsmParser &parser) {
+  SmallVector<bool> values;
+  if (failed(parser.parseCommaSeparatedList(
+          AsmParser::Delimiter::Square, [&]() -> ParseResult {
+            if (succeeded(parser.parseOptionalKeyword("true")))
+              values.push_back(true);
+            else if (succeeded(parser.parseOptionalKeyword("false")))
+              values.push_back(false);
+            else
+              return parser.emitError(parser.getCurrentLocation(),
+                                      "expected 'true' or 'false'");
+            return success();
+          })))
+    return failure();
+  return values;
+}
+
+void mlir::nl::printBoolList(AsmPrinter &printer, ArrayRef<bool> values) {
+  printer << '[';
+  llvm::interleaveComma(values, printer.getStream(),
+                        [&](bool v) { printer << (v ? "true" : "false"); });
+  printer << ']';
+}
+
+namespace {
+bool isCounterKind(ABIKind kind) {
+  switch (kind) {
+  case ABIKind::kv_pos:
+  case ABIKind::kv_fill:
+  case ABIKind::defer_count:
+  case ABIKind::omega_pos:
+  case ABIKind::omega_fill:
+    return true;
+  default:
+    return false;
+  }
+}
+} // namespace
+
+bool ABITensorAttr::isCounter() const { return isCounterKind(getKind()); }
+
+LogicalResult ABITensorAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, StringRef name, ABIKind kind,
+    ArrayRef<int64_t> shape, std::optional<int64_t> level,
+    FlatSymbolRefAttr state, StringRef part, FlatSymbolRefAttr of,
+    std::optional<int64_t> index, std::optional<StateRole> role,
+    std::optional<int64_t> max, Attribute init) {
+  auto bad = [&]() {
+    return emitError() << "ABI tensor '" << name << "' (" << stringifyEnum(kind)
+                       << ") ";
+  };
+  if (name.empty())
+    return emitError() << "an ABI tensor needs a name";
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    return bad() << "has a negative size";
+  bool param = kind == ABIKind::param, history = kind == ABIKind::history;
+  if ((param || history) == level.has_value())
+    return bad() << (level ? "takes no 'level'"
+                           : "needs 'level', the index of its owning level");
+  if (level && *level < 0)
+    return bad() << "has a negative level index";
+  bool stored = kind == ABIKind::state || kind == ABIKind::kv_keys ||
+                kind == ABIKind::kv_values || kind == ABIKind::kv_pos ||
+                kind == ABIKind::kv_fill;
+  if (stored != static_cast<bool>(state))
+    return bad() << (state ? "takes no 'state'"
+                           : "needs 'state', the nl.state it stores");
+  bool hasPart = kind == ABIKind::state || kind == ABIKind::accumulator ||
+                 kind == ABIKind::defer_dy || kind == ABIKind::defer_x;
+  if (!part.empty() && !hasPart)
+    return bad() << "takes no 'part'";
+  if ((kind == ABIKind::defer_dy || kind == ABIKind::defer_x) && part.empty())
+    return bad() << "needs 'part', the MLP weight it defers";
+  bool hasOf = kind == ABIKind::m3_pending || kind == ABIKind::gate_lr ||
+               kind == ABIKind::gate_retain ||
+               kind == ABIKind::gate_momentum_decay;
+  if (hasOf != static_cast<bool>(of))
+    return bad() << (of ? "takes no 'of'" : "needs 'of', the level it serves");
+  if (history != index.has_value())
+    return bad() << (index ? "takes no 'index'"
+                           : "needs 'index', its convolution in step order");
+  if (index && *index < 0)
+    return bad() << "has a negative convolution index";
+  if (role && kind != ABIKind::state)
+    return bad() << "takes no 'role' (only an nl.state has one)";
+  if (isCounterKind(kind) != max.has_value())
+    return bad() << (max ? "is not a count and takes no 'max'"
+                         : "is an i32 count and needs 'max', its largest "
+                           "valid value");
+  if (max && (*max < 0 || shape.size() != 1 || shape[0] != 1))
+    return bad() << "is a count: of shape [1], with max >= 0";
+  if (init && !isa<InitializerAttrInterface>(init))
+    return bad() << "has an initializer that is not one: " << init;
+  return success();
+}
+
+LogicalResult ABILevelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   StringRef name, int64_t period,
+                                   bool infinite, TailPolicy tail,
+                                   int64_t order, RuleAttr rule) {
+  if (name.empty())
+    return emitError() << "an ABI level needs a name";
+  if (period < 0 || order < 0)
+    return emitError() << "ABI level '" << name
+                       << "': period and order cannot be negative";
+  if (infinite && period != 1)
+    return emitError() << "ABI level '" << name
+                       << "': an infinite level runs every token (period 1)";
+  return success();
+}
+
+LogicalResult
+EntryPointAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                       StringRef symbol, EntryKind kind, int64_t params,
+                       int64_t state, int64_t outputs, int64_t tokens,
+                       bool head) {
+  if (symbol.empty())
+    return emitError() << "an entry point needs a symbol";
+  if (params < 0 || state < 0 || outputs < 0)
+    return emitError() << "entry point '" << symbol
+                       << "': argument counts cannot be negative";
+  if (kind == EntryKind::flush && (outputs != 0 || head))
+    return emitError() << "entry point '" << symbol
+                       << "': a flush takes no outputs and no head";
+  if ((kind == EntryKind::chunk) != (tokens > 0))
+    return emitError() << "entry point '" << symbol << "': "
+                       << (tokens > 0 ? "only a chunk entry takes 'tokens'"
+                                      : "a chunk entry takes 'tokens' > 0");
+  if (tokens < 0)
+    return emitError() << "entry point '" << symbol
+                       << "': 'tokens' cannot be negative";
+  return success();
+}
+
+std::string EntryPointAttr::getSymbolFor(StringRef model, EntryKind kind) {
+  return ("nl_" + model + "_" + stringifyEntryKind(kind)).str();
+}
+
+ABIAttr ABIAttr::withChunkEntry(int64_t tokens) const {
+  SmallVector<EntryPointAttr> entries;
+  for (EntryPointAttr e : getEntryPoints())
+    if (e.getKind() != EntryKind::chunk)
+      entries.push_back(e);
+  if (tokens > 0) {
+    EntryPointAttr step = getEntryPoint(EntryKind::step);
+    entries.push_back(EntryPointAttr::get(
+        getContext(),
+        EntryPointAttr::getSymbolFor(getModel(), EntryKind::chunk),
+        EntryKind::chunk, step.getParams(), step.getState(), step.getOutputs(),
+        tokens, step.getHead()));
+  }
+  return ABIAttr::get(getContext(), getModel(), getDim(), getHyperPeriod(),
+                      getLevels(), getParams(), getState(), getOutputs(),
+                      entries);
+}
+
+EntryPointAttr ABIAttr::getEntryPoint(EntryKind kind) const {
+  for (EntryPointAttr e : getEntryPoints())
+    if (e.getKind() == kind)
+      return e;
+  return {};
+}
+
+LogicalResult ABIAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              StringRef model, int64_t dim, int64_t hyperPeriod,
+                              ArrayRef<ABILevelAttr> levels,
+                              ArrayRef<ABITensorAttr> params,
+                              ArrayRef<ABITensorAttr> state,
+                              ArrayRef<DenseI64ArrayAttr> outputs,
+                              ArrayRef<EntryPointAttr> entryPoints) {
+  if (model.empty())
+    return emitError() << "an ABI needs its model's name";
+  if (dim <= 0 || hyperPeriod <= 0)
+    return emitError() << "the ABI of '" << model
+                       << "': dim and hyper_period are positive";
+  if (levels.size() > 64)
+    return emitError() << "the ABI of '" << model << "' has " << levels.size()
+                       << " levels; the masks hold 64";
+  llvm::StringSet<> names;
+  for (ABITensorAttr t : params) {
+    if (t.getKind() != ABIKind::param)
+      return emitError() << "the ABI of '" << model << "' lists '"
+                         << t.getName() << "' (" << stringifyEnum(t.getKind())
+                         << ") among its parameters";
+    if (!names.insert(t.getName()).second)
+      return emitError() << "the ABI of '" << model << "' has two tensors '"
+                         << t.getName() << "'";
+  }
+  for (ABITensorAttr t : state) {
+    if (t.getKind() == ABIKind::param)
+      return emitError() << "the ABI of '" << model << "' lists parameter '"
+                         << t.getName() << "' in its state";
+    if (!names.insert(t.getName()).second)
+      return emitError() << "the ABI of '" << model << "' has two tensors '"
+                         << t.getName() << "'";
+    if (t.getLevel() && *t.getLevel() >= static_cast<int64_t>(levels.size()))
+      return emitError() << "ABI tensor '" << t.getName() << "' names level "
+                         << *t.getLevel() << " of " << levels.size();
+  }
+  int64_t steps = 0, flushes = 0, chunks = 0;
+  for (EntryPointAttr e : entryPoints) {
+    steps += e.getKind() == EntryKind::step;
+    flushes += e.getKind() == EntryKind::flush;
+    chunks += e.getKind() == EntryKind::chunk;
+    int64_t wantOutputs = e.getKind() == EntryKind::flush
+                              ? 0
+                              : static_cast<int64_t>(outputs.size());
+    if (e.getParams() != static_cast<int64_t>(params.size()) ||
+        e.getState() != static_cast<int64_t>(state.size()) ||
+        e.getOutputs() != wantOutputs)
+      return emitError() << "entry point '" << e.getSymbol()
+                         << "' disagrees with the ABI of '" << model
+                         << "' on its argument counts (params = "
+                         << params.size() << ", state = " << state.size()
+                         << ", outputs = " << wantOutputs << ")";
+  }
+  if (steps != 1 || flushes != 1 || chunks > 1)
+    return emitError() << "the ABI of '" << model
+                       << "' has one step, one flush and at most one chunk "
+                          "entry point";
+  return success();
+}
+
+LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 EntryKind kind, int64_t blockSize,
+                                 int64_t scratchBytes,
+                                 ArrayRef<bool> bufferArgs) {
+  if (kind == EntryKind::chunk)
+    return emitError() << "the CUDA kernels run the step and the flush, not "
+                          "a chunk entry";
+  if (blockSize < 1 || blockSize > 1024)
+    return emitError() << "a kernel's block_size is in [1, 1024], not "
+                       << blockSize;
+  if (scratchBytes < 0)
+    return emitError() << "a kernel's scratch_bytes cannot be negative";
   return success();
 }

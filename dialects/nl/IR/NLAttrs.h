@@ -12,6 +12,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include "nl/IR/NLEnums.h.inc"
@@ -36,6 +37,40 @@ template <typename EnumT> llvm::SmallVector<llvm::StringRef> enumSpellings() {
       return spellings;
     spellings.push_back(s);
   }
+}
+
+/// A static shape written `[4, 16, 16]` (`[]`: a scalar).
+FailureOr<llvm::SmallVector<int64_t>> parseShape(AsmParser &parser);
+void printShape(AsmPrinter &printer, llvm::ArrayRef<int64_t> shape);
+/// A list of static shapes, `[[8], [4, 16]]`.
+FailureOr<llvm::SmallVector<DenseI64ArrayAttr>>
+parseShapeList(AsmParser &parser);
+void printShapeList(AsmPrinter &printer,
+                    llvm::ArrayRef<DenseI64ArrayAttr> shapes);
+/// A list of booleans, `[true, false]`.
+FailureOr<llvm::SmallVector<bool>> parseBoolList(AsmParser &parser);
+void printBoolList(AsmPrinter &printer, llvm::ArrayRef<bool> values);
+/// A bracketed list of attributes of type AttrT, `[#nl.x<..>, #nl.x<..>]`.
+template <typename AttrT>
+FailureOr<llvm::SmallVector<AttrT>> parseAttrList(AsmParser &parser) {
+  llvm::SmallVector<AttrT> list;
+  if (failed(parser.parseCommaSeparatedList(AsmParser::Delimiter::Square,
+                                            [&]() -> ParseResult {
+                                              AttrT attr;
+                                              if (parser.parseAttribute(attr))
+                                                return failure();
+                                              list.push_back(attr);
+                                              return success();
+                                            })))
+    return failure();
+  return list;
+}
+template <typename AttrT>
+void printAttrList(AsmPrinter &printer, llvm::ArrayRef<AttrT> list) {
+  printer << '[';
+  llvm::interleaveComma(list, printer.getStream(),
+                        [&](AttrT attr) { printer.printAttribute(attr); });
+  printer << ']';
 }
 
 /// Bitwise equality of two optional reals.

@@ -301,4 +301,234 @@ def NL_ScheduleAttr : NL_Attr<"Schedule", "schedule"> {
   let genVerifyDecl = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// The ABI of a compiled model (materialized by nl-materialize-abi)
+//===----------------------------------------------------------------------===//
+
+// A static shape, `[4, 16, 16]` (`[]` for a scalar).
+def NL_ShapeParam : ArrayRefParameter<"int64_t", "a static shape"> {
+  let parser = "::mlir::nl::parseShape($_parser)";
+  let printer = "::mlir::nl::printShape($_printer, $_self)";
+}
+// An optional count, omitted when absent.
+def NL_OptIntParam : OptionalParameter<"std::optional<int64_t>"> {
+  let printer = "$_printer << *$_self";
+}
+// A list of static shapes, `[[8], [4, 16]]`.
+def NL_ShapeListParam
+    : ArrayRefParameter<"::mlir::DenseI64ArrayAttr", "static shapes"> {
+  let parser = "::mlir::nl::parseShapeList($_parser)";
+  let printer = "::mlir::nl::printShapeList($_printer, $_self)";
+}
+// An optional list of booleans, `[true, false]`; omitted when empty.
+def NL_BoolListParam : OptionalArrayRefParameter<"bool", "booleans"> {
+  let parser = "::mlir::nl::parseBoolList($_parser)";
+  let printer = "::mlir::nl::printBoolList($_printer, $_self)";
+}
+// A bracketed list of attributes of one kind, `[#nl.x<...>, ...]`.
+class NL_AttrListParam<string attr, string desc>
+    : ArrayRefParameter<"::mlir::nl::" # attr, desc> {
+  let parser = "::mlir::nl::parseAttrList<::mlir::nl::" # attr # ">($_parser)";
+  let printer = "::mlir::nl::printAttrList($_printer, $_self)";
+}
+
+def NL_ABITensorAttr : NL_Attr<"ABITensor", "abi_tensor"> {
+  let summary = "one tensor of a compiled model: what it holds and its place";
+  let description = [{
+    A parameter, a level's state, or a buffer the runtime holds for the
+    compiled code, in the order of the C ABI (an element of `#nl.abi`'s
+    `params` or `state`). `name` is the manifest's, for people and files
+    only: the compiler finds a tensor by its `kind` and fields.
+
+    * `kind`: what it holds (`ABIKind`: `param`, `state`, `kv_keys`,
+      `kv_values`, `kv_pos`, `kv_fill`, `accumulator`, `defer_dy`,
+      `defer_x`, `defer_count`, `omega_keys`, `omega_values`, `omega_lr`,
+      `omega_pos`, `omega_fill`, `m3_pending`, `m3_o2`, `gate_lr`,
+      `gate_retain`, `gate_momentum_decay`, `history`). The counts
+      (`kv_pos`, `kv_fill`, `defer_count`, `omega_pos`, `omega_fill`) are
+      `i32` of shape `[1]` and give their largest valid value `max`; every
+      other tensor is `f32`.
+    * `level`: the index of the level that owns it (its tail policy and
+      resets apply); absent for parameters and convolution histories.
+    * `state`: the `nl.state` it stores (`state`, `kv_*`); `part`: the
+      tensor of an MLP memory (`state`, `accumulator`, `defer_dy`,
+      `defer_x`); `of`: the level whose update a `gate_*` comes from, or
+      the `m3` level a `m3_pending` sum belongs to; `index`: the
+      convolution of a `history`, in step order; `role`: the role of a
+      bookkeeping `nl.state` (`accumulator`, `gate`, `snapshot`).
+    * `init`: its initializer (zeros when absent).
+
+    Example:
+    ```mlir
+    #nl.abi_tensor<"memory.M", state, [4, 16, 16], level = 0, state = @M,
+                   init = #nl.zeros>
+    #nl.abi_tensor<"memory.__gate.memory.lr", gate_lr, [4], level = 0,
+                   of = @memory>
+    #nl.abi_tensor<"cache.kv.pos", kv_pos, [1], level = 1, state = @kv,
+                   max = 15>
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"the manifest's name">:$name,
+                        NL_EnumParameter<NL_ABIKind>:$kind,
+                        NL_ShapeParam:$shape,
+                        NL_OptIntParam:$level,
+                        OptionalParameter<"::mlir::FlatSymbolRefAttr">:$state,
+                        StringRefParameter<"an MLP tensor", "\"\"">:$part,
+                        OptionalParameter<"::mlir::FlatSymbolRefAttr">:$of,
+                        NL_OptIntParam:$index,
+                        OptionalParameter<"std::optional<::mlir::nl::StateRole>">:$role,
+                        NL_OptIntParam:$max,
+                        OptionalParameter<"::mlir::Attribute">:$init);
+  let assemblyFormat = [{
+    `<` $name `,` $kind `,` $shape (`,` struct($level, $state, $part, $of,
+    $index, $role, $max, $init)^)? `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Whether it is an i32 count (else f32).
+    bool isCounter() const;
+  }];
+}
+
+def NL_ABILevelAttr : NL_Attr<"ABILevel", "abi_level"> {
+  let summary = "one level of a compiled model, as its runtime clock sees it";
+  let description = [{
+    A level of `#nl.abi`, in the order of the bits of the entry points'
+    `active` and `fire` masks: its `period` (tokens between two fires, 0
+    for a level that never learns online, 1 for a KV cache, which is
+    `infinite`), its `tail` policy, its position `order` in the step's
+    update order, and its `rule`, when it has one (the manifest prints it).
+
+    Example:
+    `#nl.abi_level<"memory", period = 16, tail = flush, order = 0, rule = #nl.rule<objective = l2>>`
+  }];
+  let parameters = (ins StringRefParameter<"the level's symbol">:$name,
+                        "int64_t":$period,
+                        DefaultValuedParameter<"bool", "false">:$infinite,
+                        EnumParameter<NL_TailPolicy>:$tail,
+                        "int64_t":$order,
+                        OptionalParameter<"::mlir::nl::RuleAttr">:$rule);
+  let assemblyFormat = [{
+    `<` $name `,` struct($period, $infinite, $tail, $order, $rule) `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
+def NL_EntryPointAttr : NL_Attr<"EntryPoint", "entry_point"> {
+  let summary = "an entry point of a compiled model and its arguments";
+  let description = [{
+    A C function (or CUDA kernel) of a compiled model: its `symbol`, what
+    it runs (`kind`: `step`, `flush`, or `chunk` for `tokens` tokens at
+    once) and the counts of its argument groups: `params` and `state`
+    pointers, then for a step or chunk the input and `outputs` pointers,
+    the `active` mask, and always the `fire` mask; `head`: an entry of the
+    model of one head (nl-split-heads: its step and chunk entry), which
+    takes the head index last.
+
+    An element of `#nl.abi`'s `entry_points`, and, under the name
+    `nl.entry_point`, the attribute of the function `nl-to-loops` emits for
+    it, which `nl-export-c-abi` and `nl-map-to-gpu` read.
+
+    Example:
+    ```mlir
+    func.func @m_step_impl(...) attributes {
+        nl.entry_point = #nl.entry_point<"nl_m_step", step, params = 3,
+                                         state = 5, outputs = 1>}
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"the C symbol">:$symbol,
+                        NL_EnumParameter<NL_EntryKind>:$kind,
+                        "int64_t":$params, "int64_t":$state,
+                        "int64_t":$outputs,
+                        DefaultValuedParameter<"int64_t", "0">:$tokens,
+                        DefaultValuedParameter<"bool", "false">:$head);
+  let assemblyFormat = [{
+    `<` $symbol `,` $kind `,` struct($params, $state, $outputs, $tokens,
+    $head) `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The C symbol of the entry point of `kind` of model `model`:
+    /// `nl_<model>_step`, `nl_<model>_flush`, `nl_<model>_chunk`.
+    static std::string getSymbolFor(::llvm::StringRef model, EntryKind kind);
+  }];
+}
+
+def NL_ABIAttr : NL_Attr<"ABI", "abi"> {
+  let summary = "the ABI of a compiled model: its tensors, levels and entry points";
+  let description = [{
+    Attached to an `nl.model` as `nl.abi` by `nl-materialize-abi` (once per
+    model: `nl-split-heads` gives the model of one head its own, `nl-chunk`
+    adds the chunk entry it writes), and read by every later consumer: the
+    lowering (`nl-to-loops`), the driver's manifest writer and checks, and
+    `nl-split-heads`'s check of the model of one head. It lists, in the
+    order of the C ABI, the model's `params` and `state` tensors
+    (`#nl.abi_tensor`: one stream's levels' states and the buffers the
+    compiled code needs), the `outputs` of the step, the `levels` in the
+    order of the mask bits (`#nl.abi_level`) and the `entry_points`
+    (`#nl.entry_point`). It is verified against the model it is attached
+    to (the model's name, parameters, levels and chunk entry).
+
+    Example:
+    ```mlir
+    nl.model @m dim 8 attributes {nl.abi = #nl.abi<"m", dim = 8,
+        hyper_period = 1,
+        levels = [#nl.abi_level<"memory", period = 1, tail = carry,
+                                order = 0, rule = #nl.rule<objective = l2>>],
+        params = [#nl.abi_tensor<"W", param, [8, 8], init = #nl.normal<std = 0.02>>],
+        state = [#nl.abi_tensor<"memory.M", state, [8, 8], level = 0, state = @M>,
+                 #nl.abi_tensor<"memory.__acc", accumulator, [8, 8], level = 0>],
+        outputs = [[8]],
+        entry_points = [
+          #nl.entry_point<"nl_m_step", step, params = 1, state = 2, outputs = 1>,
+          #nl.entry_point<"nl_m_flush", flush, params = 1, state = 2, outputs = 0>]>} {
+      ...
+    }
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"the model's symbol">:$model,
+                        "int64_t":$dim, "int64_t":$hyper_period,
+                        NL_AttrListParam<"ABILevelAttr", "levels">:$levels,
+                        NL_AttrListParam<"ABITensorAttr", "parameters">:$params,
+                        NL_AttrListParam<"ABITensorAttr", "state">:$state,
+                        NL_ShapeListParam:$outputs,
+                        NL_AttrListParam<"EntryPointAttr",
+                                         "entry points">:$entry_points);
+  let assemblyFormat = [{
+    `<` $model `,` struct($dim, $hyper_period, $levels, $params, $state,
+    $outputs, $entry_points) `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The entry point of `kind`, or null.
+    EntryPointAttr getEntryPoint(EntryKind kind) const;
+    /// This ABI with the chunk entry of `tokens` tokens (none for 0): what
+    /// nl-chunk records when it adds or removes a model's chunk form.
+    ABIAttr withChunkEntry(int64_t tokens) const;
+  }];
+}
+
+def NL_KernelAttr : NL_Attr<"Kernel", "kernel"> {
+  let summary = "how a CUDA kernel of a compiled model is launched";
+  let description = [{
+    Attached to each kernel `nl-map-to-gpu` writes, as `nl.kernel`: the
+    entry point it runs (`kind`: the `step` of all tokens of a call, or the
+    `flush`), the threads of its block (`block_size`), the bytes of global
+    scratch one block needs (`scratch_bytes`, 0 when it fits in shared
+    memory), and, until `nl-bare-kernel-args` has turned them into bare
+    pointers, which kernel arguments are buffers (`buffer_args`). The PTX
+    serialization and the CUDA source writer read the first three.
+
+    Example:
+    `#nl.kernel<step, block_size = 512, scratch_bytes = 0, buffer_args = [true, true, false]>`
+  }];
+  let parameters = (ins NL_EnumParameter<NL_EntryKind>:$kind,
+                        "int64_t":$block_size, "int64_t":$scratch_bytes,
+                        NL_BoolListParam:$buffer_args);
+  let assemblyFormat = [{
+    `<` $kind `,` struct($block_size, $scratch_bytes, $buffer_args) `>`
+  }];
+  let genVerifyDecl = 1;
+}
+
 #endif // NL_ATTRS_TD

@@ -187,4 +187,37 @@ def NL_Layout : NL_Enum<"Layout", "orientation of a matrix memory", [
   NL_EnumCase<"in_out", 1, "S is d_in × d_out and reads `y = Sᵀ k` (fla; refused by the back ends; A3)">
 ]>;
 
+// What a tensor of a compiled model's ABI (#nl.abi) holds. The lowering
+// finds every tensor by its kind and fields, never by its name.
+def NL_ABIKind : NL_Enum<"ABIKind", "what a tensor of a compiled model holds", [
+  NL_EnumCase<"param", 0, "an nl.param">,
+  NL_EnumCase<"state", 1, "an nl.state (`state`; of an MLP memory, its tensor `part`)">,
+  NL_EnumCase<"kv_keys", 2, "a KV cache `state`'s ring of keys">,
+  NL_EnumCase<"kv_values", 3, "a KV cache `state`'s ring of values">,
+  NL_EnumCase<"kv_pos", 4, "a KV cache's next slot to write (i32)">,
+  NL_EnumCase<"kv_fill", 5, "how many of a KV cache's slots hold tokens (i32)">,
+  NL_EnumCase<"accumulator", 6, "the gradient sum of the pending chunk (of MLP tensor `part`)">,
+  NL_EnumCase<"defer_dy", 7, "an MLP level's deferred lr dy rows of weight `part`">,
+  NL_EnumCase<"defer_x", 8, "the x rows matching `defer_dy`">,
+  NL_EnumCase<"defer_count", 9, "the tokens in the deferred ring (i32)">,
+  NL_EnumCase<"omega_keys", 10, "the Omega rule's window of the last keys">,
+  NL_EnumCase<"omega_values", 11, "the Omega rule's window of the last values">,
+  NL_EnumCase<"omega_lr", 12, "the Omega rule's window of the last lr gates">,
+  NL_EnumCase<"omega_pos", 13, "the Omega window's next slot (i32)">,
+  NL_EnumCase<"omega_fill", 14, "how many of the Omega window's slots hold tokens (i32)">,
+  NL_EnumCase<"m3_pending", 15, "m3: the slow momentum's pending gradient sum for level `of`">,
+  NL_EnumCase<"m3_o2", 16, "m3: NS(M2), used until the slow level fires again">,
+  NL_EnumCase<"gate_lr", 17, "the pending chunk's lr gate of level `of`'s update">,
+  NL_EnumCase<"gate_retain", 18, "the pending chunk's retain gate of level `of`'s update">,
+  NL_EnumCase<"gate_momentum_decay", 19, "the pending chunk's momentum_decay gate of level `of`'s update">,
+  NL_EnumCase<"history", 20, "the last inputs of short convolution `index` of the step">
+]>;
+
+// An entry point of a compiled model (#nl.entry_point).
+def NL_EntryKind : NL_Enum<"EntryKind", "what an entry point of a compiled model runs", [
+  NL_EnumCase<"step", 0, "one token: the model's step, then the fires">,
+  NL_EnumCase<"flush", 1, "the fires of the end of a call (tail flush)">,
+  NL_EnumCase<"chunk", 2, "`tokens` tokens at once (nl.chunk_step)">
+]>;
+
 #endif // NL_ENUMS_TD

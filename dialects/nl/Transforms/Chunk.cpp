@@ -260,8 +260,7 @@ FailureOr<int64_t> ChunkBuilder::check() {
         return "objective " + stringifyObjective(rule.getObjective()).str();
       // gd, or momentum in its fused form on a chunked level (mini-batch
       // Titans: the buffer steps once per chunk).
-      if (rule.getAlgorithm() != Algorithm::gd &&
-          !(fusedMomentum && p > 1))
+      if (rule.getAlgorithm() != Algorithm::gd && !(fusedMomentum && p > 1))
         return "algorithm " + stringifyAlgorithm(rule.getAlgorithm()).str() +
                (rule.getVia() ? " through other levels" : "");
       if (!retentionEntry(rule.getRetention()).chunkForm)
@@ -389,14 +388,12 @@ Value ChunkBuilder::slice(Value v, ArrayRef<int64_t> offsets,
     n.push_back(b.getIndexAttr(size));
     st.push_back(b.getIndexAttr(1));
   }
-  return tensor::ExtractSliceOp::create(b, loc, tensorType(sizes), v, o, n,
-                                        st);
+  return tensor::ExtractSliceOp::create(b, loc, tensorType(sizes), v, o, n, st);
 }
 
 /// Reassociation groups that merge dimension `dim` (of size 1) of a rank
 /// `rank` shape into a neighbour.
-static SmallVector<ReassociationIndices> unitGroups(int64_t rank,
-                                                    int64_t dim) {
+static SmallVector<ReassociationIndices> unitGroups(int64_t rank, int64_t dim) {
   SmallVector<ReassociationIndices> groups;
   for (int64_t i = 0; i < rank; ++i) {
     if (i == dim)
@@ -537,9 +534,9 @@ FailureOr<Value> ChunkBuilder::lastGate(Value stepGate, int64_t heads,
   }
   if (!*isPerHead)
     return g; // [1] broadcasts against [H?, r, c]
-  return Value(tensor::ExpandShapeOp::create(
-      b, loc, tensorType({heads, 1, 1}), g,
-      ArrayRef<ReassociationIndices>{{0, 1, 2}}));
+  return Value(
+      tensor::ExpandShapeOp::create(b, loc, tensorType({heads, 1, 1}), g,
+                                    ArrayRef<ReassociationIndices>{{0, 1, 2}}));
 }
 
 LogicalResult ChunkBuilder::liftLinear(LinearOp op) {
@@ -565,7 +562,8 @@ LogicalResult ChunkBuilder::liftLinear(LinearOp op) {
     }
     Value flat = tensor::CollapseShapeOp::create(
         b, loc, tensorType({rows, sx.back()}), x,
-        ArrayRef<ReassociationIndices>{lead, {static_cast<int64_t>(sx.size())}});
+        ArrayRef<ReassociationIndices>{lead,
+                                       {static_cast<int64_t>(sx.size())}});
     Value prod = matmul(flat, w, false, trans);
     Shape out{size};
     out.append(sy);
@@ -603,8 +601,7 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
   SmallVector<Type> stateTypes{memType};
   if (momentum)
     stateTypes.push_back(memType);
-  auto weights =
-      WeightsOp::create(b, loc, stateTypes, level.getSymName());
+  auto weights = WeightsOp::create(b, loc, stateTypes, level.getSymName());
   Value m0 = weights.getResult(0);
   Value k = perHead(update.getKey(), heads, /*columns=*/false); // [H?, C, dk]
   FailureOr<Value> lr = columnGate(update.getLr(), heads, update);
@@ -631,26 +628,26 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
     Shape first = shapeOf(decay);
     first.back() = 1;
     Shape zeros(first.size(), 0);
-    Value column0 = slice(decay, zeros, first);            // [H?, C, 1]
+    Value column0 = slice(decay, zeros, first); // [H?, C, 1]
     Shape g0 = shapeOf(gates);
     g0.back() = 1;
     Value a0 = insertUnit(slice(gates, Shape(g0.size(), 0), g0),
-                          g0.size() - 1);                  // [H?, 1, 1]
-    Value gammaRows = binary("mul", column0, a0);          // [H?, C, 1]
+                          g0.size() - 1);         // [H?, 1, 1]
+    Value gammaRows = binary("mul", column0, a0); // [H?, C, 1]
     sinceStart = insertUnit(dropUnit(gammaRows, first.size() - 1),
-                            first.size() - 2);             // [H?, 1, C]
+                            first.size() - 2); // [H?, 1, C]
     // What is left of each token's write at the chunk end: row C-1 of D;
     // of the chunk-start state: gamma_{C-1}.
     Shape lastRow = shapeOf(decay);
     lastRow[lastRow.size() - 2] = 1;
     Shape rowOffset(lastRow.size(), 0);
     rowOffset[rowOffset.size() - 2] = size - 1;
-    toEnd = slice(decay, rowOffset, lastRow);              // [H?, 1, C]
+    toEnd = slice(decay, rowOffset, lastRow); // [H?, 1, C]
     Shape lastCol = shapeOf(sinceStart);
     lastCol.back() = 1;
     Shape colOffset(lastCol.size(), 0);
     colOffset.back() = size - 1;
-    total = slice(sinceStart, colOffset, lastCol);         // [H?, 1, 1]
+    total = slice(sinceStart, colOffset, lastCol); // [H?, 1, 1]
   }
   Value et;
   if (rule.getObjective() == Objective::l2) {
@@ -698,8 +695,7 @@ LogicalResult ChunkBuilder::emitLevel(UpdateOp update) {
     // S1 = eta_C S0 - G^T K;  M1 = retain_C M0 + S1.
     if (!update.getMomentumDecay())
       return refuse(update, "momentum without a momentum_decay gate");
-    FailureOr<Value> eta =
-        lastGate(update.getMomentumDecay(), heads, update);
+    FailureOr<Value> eta = lastGate(update.getMomentumDecay(), heads, update);
     if (failed(eta))
       return failure();
     Value s1 = binary("sub", binary("mul", weights.getResult(1), *eta), step);
@@ -722,8 +718,7 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
   Value q = perHead(read.getQuery(), heads, /*columns=*/false); // [H?, C, dk]
   Value yt; // Y^T, [H?, dv, C]
   if (!level.learnsOnline()) {
-    Value m = WeightsOp::create(b, loc,
-                                TypeRange{getStorageTensorType(matrix)},
+    Value m = WeightsOp::create(b, loc, TypeRange{getStorageTensorType(matrix)},
                                 level.getSymName())
                   .getResult(0);
     yt = matmul(m, q, false, true);
@@ -734,7 +729,7 @@ LogicalResult ChunkBuilder::emitRead(ReadOp read) {
                               " before its update in the step");
     LevelChunk &c = it->second;
     yt = matmul(c.m0, q, false, true); // Y^T = M0 Q^T
-    if (c.decay) // gamma_t M0 q_t
+    if (c.decay)                       // gamma_t M0 q_t
       yt = binary("mul", yt, c.sinceStart);
     // Token t sees the chunk's writes up to itself (chunk_prefix, or a
     // per-token level read after its write) or before itself (a per-token
@@ -816,8 +811,8 @@ LogicalResult ChunkBuilder::liftWeights(WeightsOp op) {
   // Before the write, and for a level without an update, the chunk-start
   // tensors; at the in-chunk weights, the same tensors corrected per token
   // where a projection uses them (liftPrefixLinear).
-  bool afterWrite = op.getAfterWrite() && !op.getChunkPrefix() &&
-                    level.learnsOnline();
+  bool afterWrite =
+      op.getAfterWrite() && !op.getChunkPrefix() && level.learnsOnline();
   if (afterWrite && !mlpLevels.contains(level.getSymName()))
     return refuse(op, "a read of @" + level.getSymName() +
                           " after its write, before its update in the step");
@@ -962,7 +957,8 @@ LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
   auto [name, part] = afterParts.lookup(op.getWeight());
   auto bias = op.getBias() ? afterParts.find(op.getBias()) : afterParts.end();
   if (!afterParts.contains(op.getWeight()) ||
-      (op.getBias() && (bias == afterParts.end() || bias->second.first != name)))
+      (op.getBias() &&
+       (bias == afterParts.end() || bias->second.first != name)))
     return refuse(op, "a projection whose weight and bias are not both the "
                       "stored tensors of one level after its write");
   if (failed(liftLinear(op)))
@@ -976,8 +972,8 @@ LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
     return LinearOp::create(b, loc, rowType, x, w, bv,
                             op.getTransposeWeightAttr());
   };
-  Value y = project(get(op.getWeight()),
-                    op.getBias() ? get(op.getBias()) : Value());
+  Value y =
+      project(get(op.getWeight()), op.getBias() ? get(op.getBias()) : Value());
   // S x = dY^T (X x) from the step's factors (S = dY^T X, dY with lr), two
   // products with the chunk's rows instead of one with the whole step, so
   // the step itself is only ever added to the state.
@@ -985,10 +981,10 @@ LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
   if (!w.x)
     return refuse(op, "a projection after the write whose gradient is not "
                       "an outer product");
-  Shape sx = shapeOf(w.x);             // [H?, C, in]
+  Shape sx = shapeOf(w.x);            // [H?, C, in]
   Shape su(sx.begin(), sx.end() - 1); // [H?, C]
-  Value u = LinearOp::create(b, loc, tensorType(su), x, w.x, Value(),
-                             UnitAttr());
+  Value u =
+      LinearOp::create(b, loc, tensorType(su), x, w.x, Value(), UnitAttr());
   Value change = LinearOp::create(b, loc, rowType, u, w.dy, Value(),
                                   b.getUnitAttr()); // dY^T u
   if (op.getBias())
@@ -1004,11 +1000,11 @@ LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
         types.push_back(tensorType(p.shape));
       pending = PendingOp::create(b, loc, types, name);
     }
-    change = binary(
-        "add", change,
-        project(pending.getResult(part),
-                op.getBias() ? pending.getResult(bias->second.second)
-                             : Value()));
+    change =
+        binary("add", change,
+               project(pending.getResult(part),
+                       op.getBias() ? pending.getResult(bias->second.second)
+                                    : Value()));
     Value &fires = fireFactors[name];
     if (!fires)
       fires = FiresOp::create(b, loc, tensorType({}), name);
@@ -1020,10 +1016,9 @@ LogicalResult ChunkBuilder::liftAfterWriteLinear(LinearOp op) {
   Shape sizes = shapeOf(get(op.getResult()));
   sizes[0] = 1;
   Shape strides(sizes.size(), 1);
-  Value rows = tensor::InsertSliceOp::create(b, loc, y, get(op.getResult()),
-                                             ValueRange{}, ValueRange{},
-                                             ValueRange{}, offsets, sizes,
-                                             strides);
+  Value rows = tensor::InsertSliceOp::create(
+      b, loc, y, get(op.getResult()), ValueRange{}, ValueRange{}, ValueRange{},
+      offsets, sizes, strides);
   map.map(op.getResult(), rows);
   return success();
 }
@@ -1049,8 +1044,8 @@ liftGroups(ArrayRef<ReassociationIndices> groups, size_t expandedRank) {
 }
 
 LogicalResult ChunkBuilder::liftOp(Operation *op) {
-  bool anyLifted = llvm::any_of(op->getOperands(),
-                                [&](Value v) { return lifted(v); });
+  bool anyLifted =
+      llvm::any_of(op->getOperands(), [&](Value v) { return lifted(v); });
   auto isMlp = [&](StringRef level) {
     return isa<MlpType>(model.lookupLevel(level).getMemory().getType());
   };
@@ -1060,9 +1055,9 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
                    [&](Value v) { return outers.contains(v); }))
     return refuse(op, "a per-token outer product used other than as an MLP "
                       "gradient");
-  if (!isa<LinearOp>(op) &&
-      llvm::any_of(op->getOperands(),
-                   [&](Value v) { return afterParts.contains(v); }))
+  if (!isa<LinearOp>(op) && llvm::any_of(op->getOperands(), [&](Value v) {
+        return afterParts.contains(v);
+      }))
     return refuse(op, "a stored tensor after the write used other than as a "
                       "projection's weight or bias");
   if (auto r = dyn_cast<ReadOp>(op)) {
@@ -1107,9 +1102,9 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
                         "with a per-token weight or over several dimensions");
     Shape out{size};
     out.append(shapeOf(conv.getResult()));
-    Value y = ChunkConvOp::create(b, loc, tensorType(out),
-                                  get(conv.getInput()), get(conv.getWeight()),
-                                  b.getI64IntegerAttr(index));
+    Value y =
+        ChunkConvOp::create(b, loc, tensorType(out), get(conv.getInput()),
+                            get(conv.getWeight()), b.getI64IntegerAttr(index));
     map.map(conv.getResult(), y);
     liftedValues.insert(conv.getResult());
     return success();
@@ -1127,10 +1122,8 @@ LogicalResult ChunkBuilder::liftOp(Operation *op) {
     // head's slice of the token, in the model of one head).
     if (s.hasUnitStride() && s.getSizes().empty() &&
         llvm::none_of(s.getOffsets(), [&](Value v) { return lifted(v); })) {
-      SmallVector<OpFoldResult> offsets{b.getIndexAttr(0)}, sizes{
-                                                                b.getIndexAttr(
-                                                                    size)},
-          strides{b.getIndexAttr(1)};
+      SmallVector<OpFoldResult> offsets{b.getIndexAttr(0)},
+          sizes{b.getIndexAttr(size)}, strides{b.getIndexAttr(1)};
       for (OpFoldResult o : s.getMixedOffsets())
         offsets.push_back(isa<Value>(o) ? OpFoldResult(get(cast<Value>(o)))
                                         : o);
@@ -1264,9 +1257,10 @@ LogicalResult ChunkBuilder::collectRows(ArrayRef<Operation *> ops) {
     bool own = !level.empty() && rowLevels.contains(level);
     bool other = !level.empty() && !own;
     if (own && depends(op, fromLifted))
-      return refuse(op, "level @" + level + " learns every token from what a "
-                        "lifted level computes (its ops would run token by "
-                        "token after the lifted ones)");
+      return refuse(op, "level @" + level +
+                            " learns every token from what a "
+                            "lifted level computes (its ops would run token by "
+                            "token after the lifted ones)");
     if (other || depends(op, fromLifted))
       fromLifted.insert(op);
     else if (own || depends(op, fromRows))
@@ -1363,9 +1357,8 @@ LogicalResult ChunkBuilder::build(int64_t chunkSize) {
                                    b.getTypeArrayAttr(outputs));
   Block *body = new Block();
   chunk.getBody().push_back(body);
-  Value x = body->addArgument(tensorType({size, static_cast<int64_t>(
-                                                    model.getDim())}),
-                              loc);
+  Value x = body->addArgument(
+      tensorType({size, static_cast<int64_t>(model.getDim())}), loc);
   map.map(step.getInput(), x);
   liftedValues.insert(step.getInput());
   b.setInsertionPointToStart(body);
@@ -1467,11 +1460,24 @@ struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
     return success();
   }
 
+  /// A model whose ABI is materialized (nl.abi) lists the chunk entry it
+  /// has.
+  static void recordChunkEntry(ModelOp model) {
+    StringRef name = NLDialect::getABIAttrName();
+    auto abi = model->getAttrOfType<ABIAttr>(name);
+    if (!abi)
+      return;
+    ChunkStepOp chunk = model.getChunkStep();
+    model->setAttr(name, abi.withChunkEntry(chunk ? chunk.getSize() : 0));
+  }
+
   void runOnOperation() override {
     ModelOp model = getOperation();
     if (form == ChunkFormMode::Off) {
-      if (ChunkStepOp existing = model.getChunkStep())
+      if (ChunkStepOp existing = model.getChunkStep()) {
         existing.erase();
+        recordChunkEntry(model);
+      }
       return;
     }
     OpBuilder builder(model.getContext());
@@ -1487,6 +1493,7 @@ struct NLChunkPass : public nl::impl::NLChunkBase<NLChunkPass> {
       }
     }
     if (succeeded(size) && succeeded(chunk.build(*size))) {
+      recordChunkEntry(model);
       ++numChunked;
       return;
     }

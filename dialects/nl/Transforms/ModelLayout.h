@@ -8,7 +8,8 @@
 // the back ends (nlc::computeABI, lib/ABI). They register this dialect
 // interface on the nl dialect (nlc::registerModelLayout, called by
 // nlc::registerAllDialects), so that the pass asks them without depending
-// on them.
+// on them: it reads the full model's nl.abi where nl-materialize-abi put
+// one, and computes the one-head model's, which it then attaches.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,32 +19,18 @@
 #include "nl/IR/NLOps.h"
 
 #include "mlir/IR/DialectInterface.h"
-#include "llvm/ADT/SmallVector.h"
-
-#include <optional>
-#include <string>
-#include <utility>
 
 namespace mlir::nl {
-
-/// The tensors of a compiled model, in the order of its C ABI.
-struct ModelLayout {
-  /// Every state tensor of one stream: name and element count.
-  llvm::SmallVector<std::pair<std::string, int64_t>> state;
-  size_t params = 0;
-  /// The element count of each output of the step.
-  llvm::SmallVector<int64_t> outputs;
-};
 
 class ModelLayoutInterface
     : public DialectInterface::Base<ModelLayoutInterface> {
 public:
   ModelLayoutInterface(Dialect *dialect) : Base(dialect) {}
 
-  /// The layout of `model`, or nullopt (and no diagnostic) when the back
-  /// ends would not compile it (an unscheduled model, a rule they do not
-  /// support yet).
-  virtual std::optional<ModelLayout> getLayout(ModelOp model) const = 0;
+  /// The ABI the back ends give `model` (the #nl.abi nl-materialize-abi
+  /// would attach), or null (and no diagnostic) when they would not
+  /// compile it (an unscheduled model, a rule they do not support yet).
+  virtual ABIAttr computeABI(ModelOp model) const = 0;
 };
 
 } // namespace mlir::nl

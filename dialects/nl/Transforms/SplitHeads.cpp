@@ -349,29 +349,39 @@ struct NLSplitHeadsPass : public nl::impl::NLSplitHeadsBase<NLSplitHeadsPass> {
 
   /// The runtime runs head h of `one` on the h-th slice of every state
   /// tensor and output of `model`: the two must agree on them, tensor by
-  /// tensor, in the layout the back ends give them (ModelLayoutInterface).
-  /// True when they do, or when no back end says (or it would not compile
-  /// the model: it then says why itself).
+  /// tensor, in the ABI the back ends give them (the full model's nl.abi,
+  /// else ModelLayoutInterface). True when they do, or when no back end
+  /// says (or it would not compile the model: it then says why itself).
+  /// When the full model has an nl.abi, `one` gets its own.
   bool holdsStateHeadByHead(ModelOp model, ModelOp one) {
+    StringRef name = NLDialect::getABIAttrName();
+    one->removeAttr(name);
     auto *layouts =
         model->getDialect()->getRegisteredInterface<ModelLayoutInterface>();
     if (!layouts)
       return true;
-    std::optional<ModelLayout> full = layouts->getLayout(model);
-    std::optional<ModelLayout> head = layouts->getLayout(one);
+    auto materialized = model->getAttrOfType<ABIAttr>(name);
+    ABIAttr full = materialized ? materialized : layouts->computeABI(model);
+    ABIAttr head = layouts->computeABI(one);
     if (!full || !head)
       return true;
+    auto elements = [](ABITensorAttr t) {
+      return ShapedType::getNumElements(t.getShape());
+    };
     int64_t h = static_cast<int64_t>(*one.getHeadSplit());
-    if (head->state.size() != full->state.size() ||
-        head->params != full->params ||
-        head->outputs.size() != full->outputs.size())
+    if (head.getState().size() != full.getState().size() ||
+        head.getParams().size() != full.getParams().size() ||
+        head.getOutputs().size() != full.getOutputs().size())
       return false;
-    for (auto [a, b] : llvm::zip_equal(head->state, full->state))
-      if (a.first != b.first || a.second * h != b.second)
+    for (auto [a, b] : llvm::zip_equal(head.getState(), full.getState()))
+      if (a.getName() != b.getName() || elements(a) * h != elements(b))
         return false;
-    for (auto [a, b] : llvm::zip_equal(head->outputs, full->outputs))
-      if (a * h != b)
+    for (auto [a, b] : llvm::zip_equal(head.getOutputs(), full.getOutputs()))
+      if (ShapedType::getNumElements(a.asArrayRef()) * h !=
+          ShapedType::getNumElements(b.asArrayRef()))
         return false;
+    if (materialized)
+      one->setAttr(name, head);
     return true;
   }
 
@@ -393,6 +403,8 @@ struct NLSplitHeadsPass : public nl::impl::NLSplitHeadsBase<NLSplitHeadsPass> {
     OpBuilder b(model.getContext());
     b.setInsertionPointAfter(model);
     auto one = cast<ModelOp>(b.clone(*model.getOperation()));
+    // The full model's ABI is not this model's (holdsStateHeadByHead).
+    one->removeAttr(NLDialect::getABIAttrName());
     one.setSymName(name);
     one.setHeadSplit(*heads);
     one.setHeads(1);

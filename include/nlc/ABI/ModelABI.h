@@ -4,7 +4,11 @@
 //
 // A compiled model is a shared library with two entry points and a JSON
 // manifest. Both the lowering (which emits the entry points) and the
-// manifest writer derive the argument order from this one description.
+// manifest writer derive the argument order from this one description,
+// which nl-materialize-abi computes once per model and attaches to it as
+// `nl.abi = #nl.abi<...>` (ModelABI::toAttr); its readers take it back with
+// getModelABI and find each tensor by its kind (ModelABI::find), never by
+// its name, which is the manifest's.
 //
 //   void nl_<model>_step(const float *const *params, float *const *state,
 //                        const float *x, float *const *outputs,
@@ -26,6 +30,8 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <optional>
+
 #include <string>
 
 namespace nlc {
@@ -38,48 +44,49 @@ constexpr int64_t kMaxDeferredRows = 64;
 /// One tensor of the ABI: a parameter, a level's state, or an internal
 /// buffer the runtime holds for the compiled code (chunk accumulators,
 /// gates of the pending chunk, the input history of short convolutions).
+/// The in-memory view of an #nl.abi_tensor: the compiler finds a tensor by
+/// its kind and fields (ModelABI::find), its name is the manifest's.
 struct ABITensor {
-  enum class Role { Param, State, Accumulator, Gate, History };
-  Role role;
+  using Kind = mlir::nl::ABIKind;
+  Kind kind;
   std::string name; // "W_q", "memory.M", "slow.__acc"
   llvm::SmallVector<int64_t> shape;
-  int level = -1;                 // owning level index, -1 for params
-  mlir::Attribute init;           // an initializer attribute, or null (zeros)
-  mlir::Operation *def = nullptr; // nl.param / nl.state, if any
-  /// The element type: f32 for every value the model computes with, i32 for
-  /// the bookkeeping counts the code uses as indices (a ring buffer's write
-  /// position and fill, the tokens in a deferred-gradient ring).
-  enum class Element { F32, I32 };
-  Element element = Element::F32;
+  int level = -1;       // owning level index, -1 for params and histories
+  mlir::Attribute init; // an initializer attribute, or null (zeros)
+  /// The nl.state it stores (state, kv_*), the tensor of an MLP memory
+  /// (state, accumulator, defer_*), the level it serves (gate_*,
+  /// m3_pending): empty when it has none.
+  std::string state, part, of;
+  /// The convolution of a history, in step order; -1 otherwise.
+  int64_t index = -1;
+  /// The role of a bookkeeping nl.state (nl-expand-updates).
+  std::optional<mlir::nl::StateRole> stateRole;
   /// An i32 count's largest valid value (the smallest is 0). The runtime
   /// refuses a state outside [0, maxValue] before the code sees it.
   int64_t maxValue = 0;
-  /// A ring buffer's write position names its fill count here: while fewer
-  /// than maxValue + 1 slots are filled, the position equals the fill.
-  std::string ringFill;
+  /// The nl.param, nl.state or nl.conv it comes from, when the ABI was
+  /// read with its model; null otherwise.
+  mlir::Operation *def = nullptr;
 
-  /// An i32 count of `level` in [0, maxValue].
-  static ABITensor counter(std::string name, int level, int64_t maxValue,
-                           Role role = Role::State,
-                           mlir::Operation *def = nullptr) {
-    ABITensor t{role, std::move(name), {1}, level, mlir::Attribute(), def};
-    t.element = Element::I32;
-    t.maxValue = maxValue;
-    return t;
-  }
-  bool isCounter() const { return element == Element::I32; }
+  /// The manifest's roles.
+  enum class Role { Param, State, Accumulator, Gate, History };
+  Role role() const;
+  /// The element type: f32 for every value the model computes with, i32 for
+  /// the bookkeeping counts the code uses as indices (a ring buffer's write
+  /// position and fill, the tokens in a deferred-gradient ring).
+  bool isCounter() const;
 };
 
 struct ABILevel {
   std::string name;
+  /// The level, when the ABI was read with its model.
   mlir::nl::LevelOp op;
   int64_t period; // 0 = frozen/offline, 1 for inf
   bool infinite = false;
-  std::string tail;
+  mlir::nl::TailPolicy tail = mlir::nl::TailPolicy::carry;
   int64_t order = 0;
-  /// The rule as printed (#nl.rule<...>), for the manifest; empty if none.
-  /// (`op` is gone once the model is lowered; this stays.)
-  std::string rule;
+  /// The rule, if any (the manifest prints it).
+  mlir::nl::RuleAttr rule;
 };
 
 struct ModelABI {
@@ -91,14 +98,27 @@ struct ModelABI {
   llvm::SmallVector<ABITensor> state;
   llvm::SmallVector<llvm::SmallVector<int64_t>> outputs;
 
-  std::string stepSymbol() const { return "nl_" + model + "_step"; }
-  std::string flushSymbol() const { return "nl_" + model + "_flush"; }
+  std::string stepSymbol() const {
+    return mlir::nl::EntryPointAttr::getSymbolFor(model,
+                                                  mlir::nl::EntryKind::step);
+  }
+  std::string flushSymbol() const {
+    return mlir::nl::EntryPointAttr::getSymbolFor(model,
+                                                  mlir::nl::EntryKind::flush);
+  }
   /// Tokens per call of the chunk entry point (nl.chunk_step), 0 if none.
   int64_t chunkSize = 0;
+  std::string chunkSymbol() const {
+    return mlir::nl::EntryPointAttr::getSymbolFor(model,
+                                                  mlir::nl::EntryKind::chunk);
+  }
+  /// The model of one head (nl-split-heads): its step takes the head last.
+  bool headArg = false;
+
+  // What the driver adds for the manifest.
   /// CPU: the largest stack frame of an entry point (its scratch), which
   /// the runtime's threads must hold; 0 if unknown.
   int64_t stackBytes = 0;
-  std::string chunkSymbol() const { return "nl_" + model + "_chunk"; }
   /// The heads of the one-head model (nl-split-heads) the runtime may run
   /// on threads of their own, 0 if none; its step's C symbol.
   int64_t headSplit = 0;
@@ -109,8 +129,28 @@ struct ModelABI {
   /// The hyper-parameters the model was built with (name, value as a JSON
   /// number), from the front end; empty for an MLIR input.
   llvm::SmallVector<std::pair<std::string, std::string>> hypers;
-  /// Index of the state tensor called `name`, or -1.
-  int stateIndex(llvm::StringRef name) const;
+
+  /// The index in `state` of the tensor of `kind` owned by level `level`
+  /// (any level when -1) with these fields (empty: none), or -1.
+  int find(ABITensor::Kind kind, int level, llvm::StringRef state = {},
+           llvm::StringRef part = {}, llvm::StringRef of = {}) const;
+  /// The index of the stored tensor of state `@level::@state` (of MLP
+  /// part `::@part`), or -1.
+  int find(mlir::SymbolRefAttr state) const;
+  /// The index of the history of the `index`-th convolution, or -1.
+  int findHistory(int64_t index) const;
+  /// The level called `name`, or -1.
+  int levelIndex(llvm::StringRef name) const;
+
+  /// The ABI as an attribute (nl-materialize-abi attaches it).
+  mlir::nl::ABIAttr toAttr(mlir::MLIRContext *context) const;
+  /// The ABI an attribute describes; with `model`, the ops of its tensors
+  /// and levels too.
+  static ModelABI fromAttr(mlir::nl::ABIAttr attr,
+                           mlir::nl::ModelOp model = {});
+  /// The entry point of `kind` as an attribute.
+  mlir::nl::EntryPointAttr entryPoint(mlir::MLIRContext *context,
+                                      mlir::nl::EntryKind kind) const;
 };
 
 /// The symbol under which a compiled CPU library embeds its manifest (a
@@ -131,8 +171,14 @@ struct LibraryInfo {
 void registerModelLayout(mlir::DialectRegistry &registry);
 
 /// Computes the ABI of a verified, scheduled model. Fails (with a located
-/// error) on constructs the CPU back end does not support yet.
+/// error) on constructs the CPU back end does not support yet. Only
+/// nl-materialize-abi and nl-split-heads's check (ModelLayoutInterface)
+/// call it; everything else reads the model's nl.abi.
 mlir::FailureOr<ModelABI> computeABI(mlir::nl::ModelOp model);
+
+/// The ABI attached to `model` (nl.abi), read with the model's ops; fails
+/// with a located error when there is none ("run nl-materialize-abi").
+mlir::FailureOr<ModelABI> getModelABI(mlir::nl::ModelOp model);
 
 /// The manifest (JSON) of a compiled model: levels and periods, every
 /// parameter and state tensor with shape, dtype and initializer, the entry

@@ -7,6 +7,9 @@
 #ifndef NLC_CONVERSION_PASSES_H
 #define NLC_CONVERSION_PASSES_H
 
+#include "nl/IR/NLAttrs.h"
+#include "nl/IR/NLDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -23,17 +26,9 @@ namespace nlc {
 /// The name prefix of the scratch globals of chunk entries (nl-to-loops),
 /// which nl-export-c-abi makes thread_local.
 inline constexpr const char *kThreadLocalScratchPrefix = "__nl_tls_scratch_";
-/// A function (the chunk entry) whose loops nl-parallelize-cpu keeps serial:
-/// its thread-local scratch would be another thread's on a team member.
-inline constexpr const char *kSerialFunctionAttr = "nl.serial";
-/// An argument of a step (a per-token level's accumulator) that holds one
-/// token's gradient between its write and its apply in the same step, and
-/// nothing the next step reads: nl-fuse-rows may keep it as one row in the
-/// fused loop instead of in memory.
-inline constexpr const char *kTokenScratchAttr = "nl.token_scratch";
-/// A step of a one-head model (nl-split-heads) whose last argument is the
-/// head it computes; nl-export-c-abi gives its C entry that argument too.
-inline constexpr const char *kHeadArgAttr = "nl.head_arg";
+// The facts passes hand on are the nl dialect's registered attributes
+// (nl::NLDialect: nl.abi, nl.entry_point, nl.kernel, nl.serial,
+// nl.token_scratch), verified wherever they appear.
 
 #define GEN_PASS_DECL
 #include "nlc/Conversion/Passes.h.inc"

@@ -13,9 +13,11 @@ def NLExportCABI : Pass<"nl-export-c-abi", "::mlir::ModuleOp"> {
   let summary = "Add the C entry points of compiled models (LLVM dialect)";
   let description = [{
     Runs after the conversion to the LLVM dialect. For every function that
-    the lowering marked with `nl.c_symbol` (its memrefs passed as bare
-    pointers), adds an exported function of that name with the stable C ABI
-    of docs/architecture.md:
+    the lowering marked with `nl.entry_point = #nl.entry_point<...>` (its
+    memrefs passed as bare pointers), adds an exported function of the
+    entry point's symbol with the stable C ABI of docs/architecture.md,
+    its argument groups counted by the entry point (a step of one head also
+    takes the head):
 
     ```c
     void nl_<model>_step(const float *const *params, float *const *state,
@@ -33,14 +35,46 @@ def NLExportCABI : Pass<"nl-export-c-abi", "::mlir::ModuleOp"> {
   ];
 }
 
+def NLMaterializeABI : Pass<"nl-materialize-abi", "::mlir::nl::ModelOp"> {
+  let summary = "Attach the ABI of a compiled model to it (nl.abi)";
+  let description = [{
+    Computes the ABI of a scheduled model once, where it is final (before
+    the CPU forms, after the explicit-update form, or before the kernel
+    form), and attaches it as `nl.abi = #nl.abi<...>`: its parameters and
+    state tensors in the order of the C ABI, each with the kind of what it
+    holds (a level's state, a KV cache's ring, a chunk accumulator, a
+    deferred-gradient ring, the Omega rule's window, an m3 buffer, a gate
+    of the pending chunk, a convolution's history), its owning level and
+    the fields that name its source; the step's outputs; the levels with
+    their periods, tails, order and rules; and the entry points. Every
+    later consumer reads it: `nl-to-loops`, the driver's manifest and state
+    checks, `nl-split-heads`'s check of the model of one head (which gives
+    that model its own ABI), and `nl-chunk` (which adds the chunk entry it
+    writes). A model that already has one keeps it. Fails, at the level or
+    op, on what the back ends do not compile yet.
+
+    Example: a model with a delta-rule level `@memory` (state `@M`, period
+    16) gets
+    `state = [#nl.abi_tensor<"memory.M", state, [16, 16], level = 0, state = @M>,
+    #nl.abi_tensor<"memory.__acc", accumulator, [16, 16], level = 0>,
+    #nl.abi_tensor<"memory.__gate.memory.lr", gate_lr, [1], level = 0, of = @memory>]`.
+  }];
+  let statistics = [
+    Statistic<"numMaterialized", "num-materialized", "ABIs computed">
+  ];
+}
+
 def NLToLoops : Pass<"nl-to-loops", "::mlir::ModuleOp"> {
   let summary = "Lower scheduled nl models to loops on memrefs";
   let description = [{
     Replaces every scheduled `nl.model` by two functions on memrefs written
     with scf loops, arith and math: the step of one token and the flush of
-    pending chunks. Their arguments follow the model's ABI (parameters, then
-    every state tensor, including the chunk accumulators and stored gates
-    the lowering adds). The step orders the model's ops so that reads see the
+    pending chunks. Their arguments follow the model's ABI, which it reads
+    from the model's `nl.abi` (run `nl-materialize-abi` first: a model
+    without one is an error): parameters, then every state tensor,
+    including the chunk accumulators and stored gates the compiled code
+    needs, each found by its kind, never by its name. Each function gets the
+    `nl.entry_point` it implements. The step orders the model's ops so that reads see the
     state before or after their level's write as the rule's `read` says,
     accumulates each level's gradient contribution when bit `active` is set,
     and applies the level's update when bit `fire` is set.
@@ -75,7 +109,9 @@ def NLMapToGPU : Pass<"nl-map-to-gpu", "::mlir::ModuleOp"> {
                 "block per stream";
   let description = [{
     Runs on the output of `nl-to-loops`. For every function it marked with
-    `nl.c_symbol`, adds a kernel to a `gpu.module` and removes the function.
+    `nl.entry_point` (the step and the flush), adds a kernel to a
+    `gpu.module` and removes the function; the kernel's launch facts are its
+    `nl.kernel = #nl.kernel<...>`.
     One thread block runs one stream (`gpu.block_id x`) through all T tokens
     of a call, so the per-token recurrence never leaves the chip and costs
     one launch per call, not one per token:
@@ -108,7 +144,7 @@ def NLMapToGPU : Pass<"nl-map-to-gpu", "::mlir::ModuleOp"> {
     ```
 
     State tensor j is [B][numel_j]; `scratch` holds B times the kernel's
-    `nl.scratch_bytes` bytes (null when that is 0).
+    `scratch_bytes` (its `#nl.kernel`) bytes (null when that is 0).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
@@ -143,8 +179,9 @@ def NLBareKernelArgs : Pass<"nl-bare-kernel-args", "::mlir::gpu::GPUModuleOp"> {
   let description = [{
     Runs after `convert-gpu-to-nvvm`, which expands every `memref<?xi8>`
     argument of a kernel into its descriptor (allocated and aligned pointer,
-    offset, size, stride). For the kernels `nl-map-to-gpu` made (marked
-    `nl.buffer_args`), replaces each such group by one `!llvm.ptr`: offset
+    offset, size, stride). For the kernels `nl-map-to-gpu` made (their
+    `#nl.kernel`'s `buffer_args`, which it then drops), replaces each such
+    group by one `!llvm.ptr`: offset
     0, stride 1, and a size nothing reads. The result is the plain kernel ABI
     of `nl-map-to-gpu`, which a CUDA launcher or a `.cu` wrapper calls with
     one pointer per tensor.

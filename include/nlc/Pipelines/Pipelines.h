@@ -64,11 +64,12 @@ enum class PipelinePhase {
   Scheduled, // nl-verify-schedule: periods, ranks, order annotated
   Forms,     // CPU: the optional forms added; CUDA: chunk forms removed
   Expanded,  // CPU, update-form=expanded: every rule as explicit updates
+  ABI,       // nl-materialize-abi: every model's ABI final, as nl.abi
   Kernel,    // nl-to-loops: scf loops on memrefs (`--emit=loops`)
   Lowered,   // CPU: LLVM dialect; CUDA: gpu.module of NVVM kernels
 };
 
-/// "scheduled", "forms", "kernel", "lowered".
+/// "scheduled", "forms", "expanded", "abi", "kernel", "lowered".
 llvm::StringRef pipelinePhaseName(PipelinePhase phase);
 
 /// What a client of a whole pipeline (the driver) adds to it, in the same
@@ -176,14 +177,19 @@ void buildSchedulePipeline(mlir::OpPassManager &pm,
                            const PipelineHooks &hooks = {});
 
 /// Scheduled nl -> the same models with the optional forms of the CPU back
-/// end: the model of one head (nl-split-heads), then the chunk form of
-/// every model (nl-chunk, after nl-expand-mlp and nl-derive-gradients).
-/// `auto` forms say nothing about models without one.
+/// end: the ABI of the model (nl-materialize-abi), the model of one head
+/// (nl-split-heads, which gives it its own ABI), then the chunk form of
+/// every model (nl-chunk, after nl-expand-mlp and nl-derive-gradients; it
+/// records its entry in the ABI). `auto` forms say nothing about models
+/// without one.
 void buildFormsPipeline(mlir::OpPassManager &pm,
                         const FormsPipelineOptions &options);
 
-/// Scheduled nl -> kernel form (func/scf/memref/arith/math).
-void buildKernelPipeline(mlir::OpPassManager &pm);
+/// Scheduled nl -> kernel form (func/scf/memref/arith/math): the ABI of
+/// every model that has none yet (nl-materialize-abi), the end of the ABI
+/// phase (`hooks`), then the lowering, which reads it.
+void buildKernelPipeline(mlir::OpPassManager &pm,
+                         const PipelineHooks &hooks = {});
 
 /// Every learning rule as explicit updates: nl-expand-mlp,
 /// nl-derive-gradients, nl-expand-updates on each model.

@@ -38,13 +38,13 @@ FailureOr<nlc::CUDAImage> nlc::serializeToPTX(ModuleOp module,
   // Launch facts, from the lowered kernels (the attributes nl-map-to-gpu
   // set survive the lowering to llvm.func).
   module.walk([&](LLVM::LLVMFuncOp fn) {
-    auto block = fn->getAttrOfType<IntegerAttr>("nl.block_size");
-    if (!block)
+    auto kernel =
+        fn->getAttrOfType<nl::KernelAttr>(nl::NLDialect::getKernelAttrName());
+    if (!kernel)
       return;
-    image.blockSize = block.getInt();
-    if (auto s = fn->getAttrOfType<IntegerAttr>("nl.scratch_bytes"))
-      image.scratchBytes = std::max(image.scratchBytes, s.getInt());
-    if (fn.getName().ends_with("_steps"))
+    image.blockSize = kernel.getBlockSize();
+    image.scratchBytes = std::max(image.scratchBytes, kernel.getScratchBytes());
+    if (kernel.getKind() == nl::EntryKind::step)
       image.stepsKernel = fn.getName().str();
     else
       image.flushKernel = fn.getName().str();
