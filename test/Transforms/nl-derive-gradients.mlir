@@ -95,3 +95,28 @@ func.func @stop_and_unused(%x: tensor<3xf32>, %u: tensor<2xf32>) -> (tensor<3xf3
   }
   return %r#0, %r#1 : tensor<3xf32>, tensor<2xf32>
 }
+
+// -----
+
+// The explicit form's products and slices: the cotangent of a row of
+// A B is that row's ones scattered into zeros (the adjoint of
+// extract_slice), then dA = dP B^T (nl.matmul with transpose_rhs).
+// CHECK-LABEL: func.func @matmul_slice
+// CHECK-SAME:    (%[[A:.*]]: tensor<2x3xf32>, %[[B:.*]]: tensor<3x4xf32>)
+// CHECK:         %[[P:.*]] = nl.matmul %[[A]], %[[B]]
+// CHECK-NEXT:    tensor.extract_slice %[[P]][1, 0] [1, 4] [1, 1]
+// CHECK:         %[[ONES:.*]] = arith.constant dense<1.000000e+00> : tensor<4xf32>
+// CHECK-NEXT:    %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : tensor<2x4xf32>
+// CHECK-NEXT:    %[[DP:.*]] = tensor.insert_slice %[[ONES]] into %[[ZEROS]][1, 0] [1, 4] [1, 1]
+// CHECK-NEXT:    %[[DA:.*]] = nl.matmul %[[DP]], %[[B]] {transpose_rhs} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+// CHECK-NEXT:    return %[[DA]]
+func.func @matmul_slice(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x3xf32> {
+  %g = nl.grad (%a) : tensor<2x3xf32> -> tensor<2x3xf32> {
+  ^bb0(%x: tensor<2x3xf32>):
+    %p = nl.matmul %x, %b : tensor<2x3xf32>, tensor<3x4xf32> -> tensor<2x4xf32>
+    %row = tensor.extract_slice %p[1, 0] [1, 4] [1, 1] : tensor<2x4xf32> to tensor<4xf32>
+    %s = nl.sum %row : tensor<4xf32> -> tensor<f32>
+    nl.yield %s : tensor<f32>
+  }
+  return %g : tensor<2x3xf32>
+}

@@ -24,7 +24,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -247,7 +249,7 @@ protected:
   DeriveGradientsTest() : ctx(MLIRContext::Threading::DISABLED) {
     DialectRegistry registry;
     registry.insert<nl::NLDialect, arith::ArithDialect, func::FuncDialect,
-                    scf::SCFDialect>();
+                    scf::SCFDialect, math::MathDialect, tensor::TensorDialect>();
     ctx.appendDialectRegistry(registry);
     ctx.loadAllAvailableDialects();
   }
@@ -636,6 +638,96 @@ TEST_F(DeriveGradientsTest, SumAndOuter) {
 }
 
 //===----------------------------------------------------------------------===//
+// The explicit-update form's vocabulary: products, layouts, slices and the
+// elementwise upstream ops the rules use
+//===----------------------------------------------------------------------===//
+
+TEST_F(DeriveGradientsTest, MatmulAndTranspose) {
+  checkAll({
+      weighted("matmul", {{"a", "2x3"}, {"b", "3x4"}}, {"a", "b"}, R"(
+    %r = nl.matmul %a, %b : tensor<2x3xf32>, tensor<3x4xf32> -> tensor<2x4xf32>)",
+               "2x4"),
+      weighted("matmul transpose_lhs", {{"a", "3x2"}, {"b", "3x4"}}, {"a", "b"},
+               R"(
+    %r = nl.matmul %a, %b {transpose_lhs} : tensor<3x2xf32>, tensor<3x4xf32> -> tensor<2x4xf32>)",
+               "2x4"),
+      weighted("matmul transpose_rhs", {{"a", "2x3"}, {"b", "4x3"}}, {"a", "b"},
+               R"(
+    %r = nl.matmul %a, %b {transpose_rhs} : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>)",
+               "2x4"),
+      weighted("matmul both transposed, per head",
+               {{"a", "2x3x2"}, {"b", "2x4x3"}}, {"a", "b"}, R"(
+    %r = nl.matmul %a, %b {transpose_lhs, transpose_rhs} : tensor<2x3x2xf32>, tensor<2x4x3xf32> -> tensor<2x2x4xf32>)",
+               "2x2x4"),
+      weighted("X X^T (one operand twice)", {{"x", "2x3"}}, {"x"}, R"(
+    %r = nl.matmul %x, %x {transpose_rhs} : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x2xf32>)",
+               "2x2"),
+      weighted("transpose", {{"x", "2x3x4"}}, {"x"}, R"(
+    %r = nl.transpose %x {permutation = array<i64: 2, 0, 1>} : tensor<2x3x4xf32> -> tensor<4x2x3xf32>)",
+               "4x2x3"),
+  });
+}
+
+TEST_F(DeriveGradientsTest, ReshapesAndSlices) {
+  checkAll({
+      weighted("expand_shape", {{"x", "6"}}, {"x"}, R"(
+    %r = tensor.expand_shape %x [[0, 1]] output_shape [2, 3] : tensor<6xf32> into tensor<2x3xf32>)",
+               "2x3"),
+      weighted("collapse_shape", {{"x", "2x3"}}, {"x"}, R"(
+    %r = tensor.collapse_shape %x [[0, 1]] : tensor<2x3xf32> into tensor<6xf32>)",
+               "6"),
+      weighted("extract_slice, a dropped dimension", {{"x", "3x4"}}, {"x"},
+               R"(
+    %r = tensor.extract_slice %x[1, 0] [1, 4] [1, 1] : tensor<3x4xf32> to tensor<4xf32>)",
+               "4"),
+      weighted("insert_slice: source and destination", {{"w", "3x4"}, {"k", "4"}},
+               {"w", "k"}, R"(
+    %r = tensor.insert_slice %k into %w[2, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<3x4xf32>)",
+               "3x4"),
+      weighted("a window shifted in (Omega)", {{"w", "3x4"}, {"k", "4"}},
+               {"w", "k"}, R"(
+    %old = tensor.extract_slice %w[1, 0] [2, 4] [1, 1] : tensor<3x4xf32> to tensor<2x4xf32>
+    %sh = tensor.insert_slice %old into %w[0, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<3x4xf32>
+    %r = tensor.insert_slice %k into %sh[2, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<3x4xf32>)",
+               "3x4"),
+  });
+}
+
+TEST_F(DeriveGradientsTest, UpstreamElementwise) {
+  checkAll({
+      weighted("negf", {{"x", "5"}}, {"x"}, R"(
+    %r = arith.negf %x : tensor<5xf32>)",
+               "5"),
+      weighted("sqrt", {{"x", "5"}}, {"x"}, R"(
+    %s = nl.mul %x, %x : tensor<5xf32>, tensor<5xf32> -> tensor<5xf32>
+    %one = arith.constant dense<1.0> : tensor<5xf32>
+    %p = nl.add %s, %one : tensor<5xf32>, tensor<5xf32> -> tensor<5xf32>
+    %r = math.sqrt %p : tensor<5xf32>)",
+               "5"),
+      weighted("absf", {{"x", "5"}}, {"x"}, R"(
+    %r = math.absf %x : tensor<5xf32>)",
+               "5"),
+      weighted("powf |x|^1.5 (Lp's magnitude)", {{"x", "5"}}, {"x"}, R"(
+    %a = math.absf %x : tensor<5xf32>
+    %e = arith.constant dense<1.5> : tensor<5xf32>
+    %r = math.powf %a, %e : tensor<5xf32>)",
+               "5"),
+      weighted("select by a comparison (Huber's branches)",
+               {{"x", "5"}, {"y", "5"}}, {"x", "y"}, R"(
+    %gt = arith.cmpf ogt, %x, %y : tensor<5xf32>
+    %xx = nl.mul %x, %x : tensor<5xf32>, tensor<5xf32> -> tensor<5xf32>
+    %r = arith.select %gt, %xx, %y : tensor<5xi1>, tensor<5xf32>)",
+               "5"),
+      weighted("a 0/1 mask times a value", {{"x", "5"}, {"y", "5"}}, {"x", "y"},
+               R"(
+    %le = arith.cmpf ole, %x, %y : tensor<5xf32>
+    %m = arith.uitofp %le : tensor<5xi1> to tensor<5xf32>
+    %r = nl.mul %m, %x : tensor<5xf32>, tensor<5xf32> -> tensor<5xf32>)",
+               "5"),
+  });
+}
+
+//===----------------------------------------------------------------------===//
 // nl.stop_grad, unused arguments, constants, trivial objectives
 //===----------------------------------------------------------------------===//
 
@@ -846,8 +938,8 @@ TEST_F(DeriveGradientsTest, RejectsOpsWithoutRules) {
       "nl.conv on the active path", {{"x", "4"}, {"wc", "2x4"}}, {"x"}, R"(
     %y = nl.conv %x, %wc : (tensor<4xf32>, tensor<2x4xf32>) -> tensor<4xf32>
     %obj = nl.sum %y : tensor<4xf32> -> tensor<f32>)"));
-  EXPECT_NE(conv.find("'nl.conv' op depends on the differentiated arguments "
-                      "of nl.grad but has no derivative rule"),
+  EXPECT_NE(conv.find("'nl.conv' op depends on the differentiated values "
+                      "but has no derivative rule"),
             std::string::npos)
       << conv;
 
@@ -869,7 +961,7 @@ TEST_F(DeriveGradientsTest, RejectsOpsWithoutRules) {
     %d = nl.act_grad tanh %x, %dy : tensor<4xf32>
     %obj = nl.sum %d : tensor<4xf32> -> tensor<f32>)"));
   EXPECT_NE(second.find("'nl.act_grad' op depends on the differentiated "
-                        "arguments; second derivatives are not supported"),
+                        "values; its second derivative has no rule yet"),
             std::string::npos)
       << second;
 }

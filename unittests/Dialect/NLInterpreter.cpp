@@ -15,6 +15,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -479,6 +481,145 @@ bool Interpreter::evalOp(Operation &op, Env &env) {
           })
           .Case([&](StopGradOp) {
             out = *in[0];
+            return true;
+          })
+          .Case([&](MatmulOp m) {
+            // r[b, i, j] = sum_k A'[b, i, k] B'[b, k, j], A' = A or A^T.
+            const Tensor &a = *in[0], &c = *in[1];
+            bool ta = m.getTransposeLhs(), tb = m.getTransposeRhs();
+            size_t n = a.shape.size();
+            int64_t ar = a.shape[n - 2], ac = a.shape[n - 1];
+            int64_t br = c.shape[n - 2], bc = c.shape[n - 1];
+            int64_t rows = ta ? ac : ar, depth = ta ? ar : ac;
+            int64_t cols = tb ? br : bc;
+            if ((tb ? bc : br) != depth) {
+              why = "inner dimensions differ";
+              return true;
+            }
+            int64_t batch = a.numel() / (ar * ac);
+            out.shape = a.shape;
+            out.shape[n - 2] = rows;
+            out.shape[n - 1] = cols;
+            out.data.assign(batch * rows * cols, 0.0);
+            for (int64_t bi = 0; bi < batch; ++bi)
+              for (int64_t i = 0; i < rows; ++i)
+                for (int64_t j = 0; j < cols; ++j) {
+                  double acc = 0.0;
+                  for (int64_t k = 0; k < depth; ++k)
+                    acc += a.data[bi * ar * ac + (ta ? k * ac + i : i * ac + k)] *
+                           c.data[bi * br * bc + (tb ? j * bc + k : k * bc + j)];
+                  out.data[(bi * rows + i) * cols + j] = acc;
+                }
+            return true;
+          })
+          .Case([&](TransposeOp t) {
+            const Tensor &x = *in[0];
+            ArrayRef<int64_t> perm = t.getPermutation();
+            out.shape.clear();
+            for (int64_t p : perm)
+              out.shape.push_back(x.shape[p]);
+            out.data.resize(x.numel());
+            for (int64_t k = 0; k < out.numel(); ++k) {
+              std::vector<int64_t> idx = unravel(k, out.shape), from(idx.size());
+              for (size_t d = 0; d < perm.size(); ++d)
+                from[perm[d]] = idx[d];
+              int64_t flat = 0;
+              for (size_t d = 0; d < from.size(); ++d)
+                flat = flat * x.shape[d] + from[d];
+              out.data[k] = x.data[flat];
+            }
+            return true;
+          })
+          .Case<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+              [&](Operation *r) {
+                out = *in[0];
+                out.shape = shapeOfType(r->getResult(0).getType());
+                return true;
+              })
+          .Case([&](tensor::ExtractSliceOp x) {
+            // Static offsets, unit strides; dropped unit dimensions.
+            const Tensor &src = *in[0];
+            ArrayRef<int64_t> offsets = x.getStaticOffsets();
+            ArrayRef<int64_t> sizes = x.getStaticSizes();
+            out.shape = shapeOfType(x.getType());
+            out.data.resize(numElements(out.shape));
+            for (int64_t k = 0; k < out.numel(); ++k) {
+              std::vector<int64_t> idx = unravel(k, std::vector<int64_t>(
+                                                        sizes.begin(), sizes.end()));
+              int64_t flat = 0;
+              for (size_t d = 0; d < idx.size(); ++d)
+                flat = flat * src.shape[d] + idx[d] + offsets[d];
+              out.data[k] = src.data[flat];
+            }
+            return true;
+          })
+          .Case([&](tensor::InsertSliceOp ins) {
+            const Tensor &src = *in[0], &dst = *in[1];
+            ArrayRef<int64_t> offsets = ins.getStaticOffsets();
+            ArrayRef<int64_t> sizes = ins.getStaticSizes();
+            out = dst;
+            std::vector<int64_t> box(sizes.begin(), sizes.end());
+            for (int64_t k = 0; k < numElements(box); ++k) {
+              std::vector<int64_t> idx = unravel(k, box);
+              int64_t flat = 0;
+              for (size_t d = 0; d < idx.size(); ++d)
+                flat = flat * dst.shape[d] + idx[d] + offsets[d];
+              out.data[flat] = src.data[k];
+            }
+            return true;
+          })
+          .Case<arith::NegFOp, math::SqrtOp, math::AbsFOp, arith::UIToFPOp>(
+              [&](Operation *u) {
+                out = *in[0];
+                for (double &v : out.data)
+                  v = isa<arith::NegFOp>(u)  ? -v
+                      : isa<math::SqrtOp>(u) ? std::sqrt(v)
+                      : isa<math::AbsFOp>(u) ? std::fabs(v)
+                                             : v;
+                return true;
+              })
+          .Case<math::PowFOp, arith::CmpFOp>([&](Operation *bin) {
+            const Tensor &l = *in[0], &r = *in[1];
+            if (l.shape != r.shape) {
+              why = "operand shapes differ";
+              return true;
+            }
+            out = l;
+            auto cmp = dyn_cast<arith::CmpFOp>(bin);
+            for (int64_t k = 0; k < out.numel(); ++k) {
+              double a = l.data[k], b = r.data[k];
+              if (!cmp) {
+                out.data[k] = std::pow(a, b);
+                continue;
+              }
+              switch (cmp.getPredicate()) {
+              case arith::CmpFPredicate::OGT:
+                out.data[k] = a > b;
+                break;
+              case arith::CmpFPredicate::OLT:
+                out.data[k] = a < b;
+                break;
+              case arith::CmpFPredicate::OLE:
+                out.data[k] = a <= b;
+                break;
+              case arith::CmpFPredicate::OGE:
+                out.data[k] = a >= b;
+                break;
+              default:
+                why = "comparison predicate not interpreted";
+              }
+            }
+            return true;
+          })
+          .Case([&](arith::SelectOp sel) {
+            const Tensor &c = *in[0], &t = *in[1], &f = *in[2];
+            if (c.shape != t.shape || t.shape != f.shape) {
+              why = "select of tensors of different shapes";
+              return true;
+            }
+            out = t;
+            for (int64_t k = 0; k < out.numel(); ++k)
+              out.data[k] = c.data[k] != 0.0 ? t.data[k] : f.data[k];
             return true;
           })
           .Default([](Operation *) { return false; });

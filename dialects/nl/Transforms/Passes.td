@@ -163,7 +163,15 @@ def NLDeriveGradients : Pass<"nl-derive-gradients"> {
     | `nl.norm` | `nl.norm_grad` for the input; `dy * norm(x)` and `dy`, summed, for scale and shift |
     | `nl.sum` | `dy` broadcast back |
     | `nl.outer` | `dy b` and `dy^T a` |
-    | `nl.stop_grad`, constants, parameters, `nl.weights` | none |
+    | `nl.matmul` | `dA' = dY B'^T`, `dB' = A'^T dY`, transposed back for a transposed operand |
+    | `nl.transpose` | the inverse permutation |
+    | `tensor.expand_shape`, `tensor.collapse_shape` | the opposite reshape |
+    | `tensor.extract_slice` / `insert_slice` | `dy` into zeros at the slice / the slice of `dy` and `dy` with the slice zeroed |
+    | `arith.negf`, `math.sqrt`, `math.absf`, `math.powf` (constant exponent), `arith.select` | `-dy`, `dy / (2 sqrt x)`, `dy sign(x)`, `dy c x^(c-1)`, `dy` to the branch taken |
+    | `nl.stop_grad`, constants, parameters, `nl.weights`, `arith.cmpf`, `arith.uitofp` | none |
+
+    The rules live in `dialects/nl/Transforms/VJPRules.cpp`, one per op,
+    for any reverse sweep (this pass's, the task loss's backward).
 
     Only values that depend on the region's arguments are differentiated.
     An op without a rule on that path (`nl.read`, `nl.conv`, a nested
