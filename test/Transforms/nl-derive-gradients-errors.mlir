@@ -18,8 +18,8 @@ func.func @conv(%x: tensor<4xf32>, %wc: tensor<2x4xf32>) -> tensor<4xf32> {
 func.func @second_derivative(%x: tensor<4xf32>, %dy: tensor<4xf32>) -> tensor<4xf32> {
   %g = nl.grad (%x) : tensor<4xf32> -> tensor<4xf32> {
   ^bb0(%a: tensor<4xf32>):
-    // expected-error @below {{'nl.act_grad' op depends on the differentiated values; its second derivative has no rule yet}}
-    %d = nl.act_grad silu %a, %dy : tensor<4xf32>
+    // expected-error @below {{'nl.norm_grad' op depends on the differentiated values; its second derivative has no rule yet}}
+    %d = nl.norm_grad layer %a, %dy : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
     %l = nl.sum %d : tensor<4xf32> -> tensor<f32>
     nl.yield %l : tensor<f32>
   }

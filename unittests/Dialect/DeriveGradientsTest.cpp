@@ -248,8 +248,9 @@ class DeriveGradientsTest : public ::testing::Test {
 protected:
   DeriveGradientsTest() : ctx(MLIRContext::Threading::DISABLED) {
     DialectRegistry registry;
-    registry.insert<nl::NLDialect, arith::ArithDialect, func::FuncDialect,
-                    scf::SCFDialect, math::MathDialect, tensor::TensorDialect>();
+    registry
+        .insert<nl::NLDialect, arith::ArithDialect, func::FuncDialect,
+                scf::SCFDialect, math::MathDialect, tensor::TensorDialect>();
     ctx.appendDialectRegistry(registry);
     ctx.loadAllAvailableDialects();
   }
@@ -680,8 +681,8 @@ TEST_F(DeriveGradientsTest, ReshapesAndSlices) {
                R"(
     %r = tensor.extract_slice %x[1, 0] [1, 4] [1, 1] : tensor<3x4xf32> to tensor<4xf32>)",
                "4"),
-      weighted("insert_slice: source and destination", {{"w", "3x4"}, {"k", "4"}},
-               {"w", "k"}, R"(
+      weighted("insert_slice: source and destination",
+               {{"w", "3x4"}, {"k", "4"}}, {"w", "k"}, R"(
     %r = tensor.insert_slice %k into %w[2, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<3x4xf32>)",
                "3x4"),
       weighted("a window shifted in (Omega)", {{"w", "3x4"}, {"k", "4"}},
@@ -724,6 +725,57 @@ TEST_F(DeriveGradientsTest, UpstreamElementwise) {
     %m = arith.uitofp %le : tensor<5xi1> to tensor<5xf32>
     %r = nl.mul %m, %x : tensor<5xf32>, tensor<5xf32> -> tensor<5xf32>)",
                "5"),
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Second derivatives: nl.act_grad (an MLP memory's inner gradient)
+//===----------------------------------------------------------------------===//
+
+TEST_F(DeriveGradientsTest, ActivationSecondDerivatives) {
+  checkAll({
+      weighted("act_grad identity: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad identity %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("act_grad silu: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad silu %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("act_grad gelu: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad gelu %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("act_grad gelu_tanh: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad gelu_tanh %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("act_grad sigmoid: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad sigmoid %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("act_grad tanh: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad tanh %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("act_grad softplus: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad softplus %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("act_grad exp: input and output gradient",
+               {{"x", "5"}, {"dy", "5"}}, {"x", "dy"}, R"(
+    %r = nl.act_grad exp %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("relu's act_grad: the output gradient only",
+               {{"x", "5"}, {"dy", "5"}}, {"dy"}, R"(
+    %r = nl.act_grad relu %x, %dy : tensor<5xf32>)",
+               "5"),
+      weighted("an MLP layer's inner gradient, differentiated in W",
+               {{"w", "3x4"}, {"k", "4"}, {"g", "3"}}, {"w"}, R"(
+    %z = nl.linear %k, %w : (tensor<4xf32>, tensor<3x4xf32>) -> tensor<3xf32>
+    %dz = nl.act_grad silu %z, %g : tensor<3xf32>
+    %r = nl.outer %dz, %k : tensor<3xf32>, tensor<4xf32> -> tensor<3x4xf32>)",
+               "3x4"),
   });
 }
 
@@ -958,9 +1010,9 @@ TEST_F(DeriveGradientsTest, RejectsOpsWithoutRules) {
 
   std::string second = expectRejected(
       objective("second derivative", {{"x", "4"}, {"dy", "4"}}, {"x"}, R"(
-    %d = nl.act_grad tanh %x, %dy : tensor<4xf32>
+    %d = nl.norm_grad rms %x, %dy : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
     %obj = nl.sum %d : tensor<4xf32> -> tensor<f32>)"));
-  EXPECT_NE(second.find("'nl.act_grad' op depends on the differentiated "
+  EXPECT_NE(second.find("'nl.norm_grad' op depends on the differentiated "
                         "values; its second derivative has no rule yet"),
             std::string::npos)
       << second;

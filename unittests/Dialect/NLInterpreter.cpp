@@ -506,8 +506,9 @@ bool Interpreter::evalOp(Operation &op, Env &env) {
                 for (int64_t j = 0; j < cols; ++j) {
                   double acc = 0.0;
                   for (int64_t k = 0; k < depth; ++k)
-                    acc += a.data[bi * ar * ac + (ta ? k * ac + i : i * ac + k)] *
-                           c.data[bi * br * bc + (tb ? j * bc + k : k * bc + j)];
+                    acc +=
+                        a.data[bi * ar * ac + (ta ? k * ac + i : i * ac + k)] *
+                        c.data[bi * br * bc + (tb ? j * bc + k : k * bc + j)];
                   out.data[(bi * rows + i) * cols + j] = acc;
                 }
             return true;
@@ -520,7 +521,8 @@ bool Interpreter::evalOp(Operation &op, Env &env) {
               out.shape.push_back(x.shape[p]);
             out.data.resize(x.numel());
             for (int64_t k = 0; k < out.numel(); ++k) {
-              std::vector<int64_t> idx = unravel(k, out.shape), from(idx.size());
+              std::vector<int64_t> idx = unravel(k, out.shape),
+                                   from(idx.size());
               for (size_t d = 0; d < perm.size(); ++d)
                 from[perm[d]] = idx[d];
               int64_t flat = 0;
@@ -544,8 +546,8 @@ bool Interpreter::evalOp(Operation &op, Env &env) {
             out.shape = shapeOfType(x.getType());
             out.data.resize(numElements(out.shape));
             for (int64_t k = 0; k < out.numel(); ++k) {
-              std::vector<int64_t> idx = unravel(k, std::vector<int64_t>(
-                                                        sizes.begin(), sizes.end()));
+              std::vector<int64_t> idx =
+                  unravel(k, std::vector<int64_t>(sizes.begin(), sizes.end()));
               int64_t flat = 0;
               for (size_t d = 0; d < idx.size(); ++d)
                 flat = flat * src.shape[d] + idx[d] + offsets[d];

@@ -160,6 +160,7 @@ def NLDeriveGradients : Pass<"nl-derive-gradients"> {
     | `nl.linear` | `dx = W^T dy`, `dW = dy x^T` (summed over heads for a shared weight), `db = dy` |
     | `nl.add`, `nl.sub`, `nl.mul`, `nl.div` | the elementwise rules, each summed back to its operand's shape (`nl.sum`), so broadcasting is differentiated |
     | `nl.act` | `nl.act_grad` |
+    | `nl.act_grad` (second order) | `nl.act_grad` of the cotangent for the output gradient; `dr dy act''(x)` for the input, `act''` written with `nl.act` and elementwise ops per activation |
     | `nl.norm` | `nl.norm_grad` for the input; `dy * norm(x)` and `dy`, summed, for scale and shift |
     | `nl.sum` | `dy` broadcast back |
     | `nl.outer` | `dy b` and `dy^T a` |
@@ -175,7 +176,7 @@ def NLDeriveGradients : Pass<"nl-derive-gradients"> {
 
     Only values that depend on the region's arguments are differentiated.
     An op without a rule on that path (`nl.read`, `nl.conv`, a nested
-    `nl.grad`, a second derivative) is a located error. An argument the
+    `nl.grad`, `nl.norm_grad`'s second derivative) is a located error. An argument the
     objective does not depend on gets a zero gradient.
 
     Example:

@@ -30,6 +30,74 @@ std::optional<double> splatValue(Value v) {
   return std::nullopt;
 }
 
+/// act''(x) elementwise, written with nl ops (for the VJP of nl.act_grad).
+Value secondDerivative(VJPSweep &s, Activation kind, Value x) {
+  OpBuilder &b = s.builder();
+  Location loc = s.location();
+  auto act = [&](Activation k, Value v) -> Value {
+    return ActOp::create(b, loc, v.getType(),
+                         ActivationAttr::get(b.getContext(), k), v);
+  };
+  auto mul = [&](Value l, Value r) { return s.binary<MulOp>(l, r); };
+  auto add = [&](Value l, Value r) { return s.binary<AddOp>(l, r); };
+  auto sub = [&](Value l, Value r) { return s.binary<SubOp>(l, r); };
+  auto c = [&](double v) { return s.constant(v, {}); };
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  switch (kind) {
+  case Activation::identity:
+  case Activation::relu: // 0 away from the kink
+    return s.constant(0.0, shape);
+  case Activation::exp:
+    return act(Activation::exp, x);
+  case Activation::sigmoid:
+  case Activation::softplus: {
+    // sigmoid'' = s (1 - s) (1 - 2 s); softplus'' = sigmoid' = s (1 - s).
+    Value sg = act(Activation::sigmoid, x);
+    Value ds = mul(sg, sub(c(1.0), sg));
+    if (kind == Activation::softplus)
+      return ds;
+    Value twice = mul(sg, c(2.0));
+    return mul(ds, sub(c(1.0), twice));
+  }
+  case Activation::tanh: {
+    // -2 t (1 - t^2)
+    Value t = act(Activation::tanh, x);
+    Value dt = sub(c(1.0), mul(t, t));
+    return mul(mul(t, c(-2.0)), dt);
+  }
+  case Activation::silu: {
+    // (x s)'' = s (1 - s) (2 + x (1 - 2 s))
+    Value sg = act(Activation::sigmoid, x);
+    Value ds = mul(sg, sub(c(1.0), sg));
+    Value twice = mul(sg, c(2.0));
+    Value inner = add(c(2.0), mul(x, sub(c(1.0), twice)));
+    return mul(ds, inner);
+  }
+  case Activation::gelu: {
+    // (x Phi(x))'' = phi(x) (2 - x^2), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    Value sq = mul(x, x);
+    Value phi =
+        mul(act(Activation::exp, mul(sq, c(-0.5))), c(0.3989422804014327));
+    return mul(phi, sub(c(2.0), sq));
+  }
+  case Activation::gelu_tanh: {
+    // f = x (1 + tanh u) / 2, u = k (x + a x^3):
+    // f'' = (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2), u' = k (1 + 3 a x^2),
+    // u'' = 6 a k x.
+    const double k = 0.7978845608028654, a = 0.044715;
+    Value sq = mul(x, x);
+    Value u = mul(add(x, mul(mul(sq, x), c(a))), c(k));
+    Value t = act(Activation::tanh, u);
+    Value du = mul(add(c(1.0), mul(sq, c(3.0 * a))), c(k));
+    Value ddu = mul(x, c(6.0 * a * k));
+    Value bracket = sub(ddu, mul(mul(t, c(2.0)), mul(du, du)));
+    Value inner = add(du, mul(mul(x, bracket), c(0.5)));
+    return mul(sub(c(1.0), mul(t, t)), inner);
+  }
+  }
+  llvm_unreachable("every activation has a case");
+}
+
 } // namespace
 
 //===--- Builders ---------------------------------------------------------===//
@@ -317,7 +385,20 @@ LogicalResult mlir::nl::buildVJP(Operation *orig, Value dy, VJPSweep &s) {
   // Piecewise-constant ops: comparisons and the 0/1 masks made of them.
   if (isa<arith::CmpFOp, arith::UIToFPOp, StopGradOp>(orig))
     return success();
-  if (isa<ActGradOp, NormGradOp>(orig))
+  if (auto g = dyn_cast<ActGradOp>(orig)) {
+    // r = dy act'(x): d dy = dr act'(x), d x = dr dy act''(x) (the second
+    // derivative of an MLP memory's inner gradient).
+    Value x = primal(g.getInput()), d = primal(g.getGrad());
+    if (isActive(g.getGrad()))
+      accumulate(g.getGrad(), ActGradOp::create(s.builder(), loc, x.getType(),
+                                                g.getKindAttr(), x, dy));
+    if (isActive(g.getInput())) {
+      Value second = secondDerivative(s, g.getKind(), x);
+      accumulate(g.getInput(), s.binary<MulOp>(s.binary<MulOp>(dy, d), second));
+    }
+    return success();
+  }
+  if (isa<NormGradOp>(orig))
     return orig->emitOpError()
            << "depends on the differentiated values; its second derivative "
               "has no rule yet";
