@@ -21,18 +21,7 @@ using namespace mlir::nl;
 
 using Kind = nlc::ABITensor::Kind;
 
-bool nlc::ABITensor::isCounter() const {
-  switch (kind) {
-  case Kind::kv_pos:
-  case Kind::kv_fill:
-  case Kind::defer_count:
-  case Kind::omega_pos:
-  case Kind::omega_fill:
-    return true;
-  default:
-    return false;
-  }
-}
+bool nlc::ABITensor::isCounter() const { return isCounterKind(kind); }
 
 nlc::ABITensor::Role nlc::ABITensor::role() const {
   switch (kind) {

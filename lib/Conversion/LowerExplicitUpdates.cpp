@@ -16,13 +16,6 @@
 
 using namespace nlc::detail;
 
-std::string ModelLowering::stateName(SymbolRefAttr ref) {
-  std::string name = ref.getRootReference().str();
-  for (FlatSymbolRefAttr n : ref.getNestedReferences())
-    name += "." + n.getValue().str();
-  return name;
-}
-
 LogicalResult ModelLowering::lowerLoad(LoadOp op) {
   int i = abi.find(op.getState());
   if (i < 0)

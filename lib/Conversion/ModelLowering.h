@@ -260,8 +260,6 @@ private:
   LogicalResult lowerOp(Operation *op);
 
   //===--- The explicit-update form (LowerExplicitUpdates.cpp) ----------===//
-  /// The ABI name of the state `@level::@state(::@part)`.
-  static std::string stateName(SymbolRefAttr ref);
   LogicalResult lowerLoad(LoadOp op);
   LogicalResult lowerStore(StoreOp op);
   /// The users, after `store`, of values loaded from `state`.

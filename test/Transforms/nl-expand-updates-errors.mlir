@@ -107,3 +107,20 @@ nl.model @delta_momentum attributes {dim = 4} {
     nl.yield
   }
 }
+
+// -----
+
+// Yaad's data-dependent threshold on an Omega window: which token's scale
+// would each slot take? Not written yet.
+nl.model @yaad_window attributes {dim = 4} {
+  nl.level @S period 1 rule <objective = huber, huber_delta = 1.0, window = 2> {
+    nl.state @S : !nl.matrix<4x4xf32> = #nl.zeros
+  }
+  nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
+    %lr = arith.constant dense<0.1> : tensor<f32>
+    // expected-error @+1 {{'nl.update' op has a data-dependent huber threshold (delta_scale) on an Omega window; nl-expand-updates does not write that yet}}
+    nl.update @S key(%x : tensor<4xf32>) value(%x : tensor<4xf32>) lr(%lr : tensor<f32>) delta_scale(%lr : tensor<f32>)
+    %o = nl.read @S(%x) : tensor<4xf32> -> tensor<4xf32>
+    nl.yield %o : tensor<4xf32>
+  }
+}

@@ -494,8 +494,7 @@ void mlir::nl::printBoolList(AsmPrinter &printer, ArrayRef<bool> values) {
   printer << ']';
 }
 
-namespace {
-bool isCounterKind(ABIKind kind) {
+bool mlir::nl::isCounterKind(ABIKind kind) {
   switch (kind) {
   case ABIKind::kv_pos:
   case ABIKind::kv_fill:
@@ -507,7 +506,6 @@ bool isCounterKind(ABIKind kind) {
     return false;
   }
 }
-} // namespace
 
 bool ABITensorAttr::isCounter() const { return isCounterKind(getKind()); }
 

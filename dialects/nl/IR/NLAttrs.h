@@ -73,6 +73,10 @@ void printAttrList(AsmPrinter &printer, llvm::ArrayRef<AttrT> list) {
   printer << ']';
 }
 
+/// Whether an ABI tensor of `kind` is an i32 count (a ring's write position
+/// or fill, a deferred ring's tokens) rather than f32 values.
+bool isCounterKind(ABIKind kind);
+
 /// Bitwise equality of two optional reals.
 inline bool sameReal(const std::optional<llvm::APFloat> &a,
                      const std::optional<llvm::APFloat> &b) {

@@ -184,7 +184,7 @@ Value newtonSchulz(TensorMath &m, Value S, RuleAttr rule) {
   if (transposed)
     X = m.transposeLast2(X);
   for (int64_t i = 0; i < rule.getNsSteps(); ++i) {
-    Value A = m.matmul(X, X, /*transposeRhs=*/true);
+    Value A = m.matmul(X, X, /*transposeLhs=*/false, /*transposeRhs=*/true);
     Value AA = m.matmul(A, A);
     Value bA = m.mul(A, m.splat(-4.7750));
     Value cAA = m.mul(AA, m.splat(2.0315));

@@ -121,10 +121,14 @@ Value TensorMath::transposeLast2(Value v) {
   return TransposeOp::create(b, loc, type(s), v, b.getDenseI64ArrayAttr(perm));
 }
 
-Value TensorMath::matmul(Value x, Value y, bool transposeRhs) {
+Value TensorMath::matmul(Value x, Value y, bool transposeLhs,
+                         bool transposeRhs) {
   Shape s = shapeOf(x), r = shapeOf(y);
-  s.back() = transposeRhs ? r[r.size() - 2] : r.back();
-  return MatmulOp::create(b, loc, type(s), x, y, UnitAttr(),
+  size_t n = s.size();
+  s[n - 2] = transposeLhs ? shapeOf(x)[n - 1] : shapeOf(x)[n - 2];
+  s[n - 1] = transposeRhs ? r[n - 2] : r[n - 1];
+  return MatmulOp::create(b, loc, type(s), x, y,
+                          transposeLhs ? b.getUnitAttr() : UnitAttr(),
                           transposeRhs ? b.getUnitAttr() : UnitAttr());
 }
 

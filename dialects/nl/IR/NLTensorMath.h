@@ -68,9 +68,10 @@ public:
   Value flatten(Value v);
   /// The last two dimensions swapped.
   Value transposeLast2(Value v);
-  /// a b per head (batched over the leading dimensions); `transposeRhs`
-  /// takes b's last two dimensions swapped.
-  Value matmul(Value a, Value b, bool transposeRhs = false);
+  /// a b per head (batched over the leading dimensions), either operand
+  /// taken with its last two dimensions swapped.
+  Value matmul(Value a, Value b, bool transposeLhs = false,
+               bool transposeRhs = false);
 
 private:
   template <typename Op> Value binary(Value x, Value y);

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nl/IR/NLRules.h"
+#include "nl/IR/NLTensorMath.h"
 #include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -328,17 +329,7 @@ Value ChunkBuilder::matmul(Value a, Value c, bool ta, bool tc) {
 }
 
 Value ChunkBuilder::product(Value a, Value c, bool ta, bool tc) {
-  Shape sa = shapeOf(a), sc = shapeOf(c);
-  size_t n = sa.size();
-  Shape out(sa.begin(), sa.end() - 2);
-  out.push_back(ta ? sa[n - 1] : sa[n - 2]);
-  out.push_back(tc ? sc[n - 2] : sc[n - 1]);
-  auto op = MatmulOp::create(b, loc, tensorType(out), a, c);
-  if (ta)
-    op.setTransposeLhs(true);
-  if (tc)
-    op.setTransposeRhs(true);
-  return op;
+  return TensorMath(b, loc).matmul(a, c, ta, tc);
 }
 
 Value ChunkBuilder::padRank(Value v, int64_t rank) {

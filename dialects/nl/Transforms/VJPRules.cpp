@@ -6,6 +6,7 @@
 
 #include "nl/Transforms/VJPRules.h"
 #include "nl/IR/NLOps.h"
+#include "nl/IR/NLTensorMath.h"
 #include "nl/IR/NLTypes.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -152,23 +153,11 @@ Value VJPSweep::outer(Value a, Value c) {
 
 Value VJPSweep::matmul(Value lhs, Value rhs, bool transposeLhs,
                        bool transposeRhs) {
-  ArrayRef<int64_t> l = shapeOf(lhs), r = shapeOf(rhs);
-  SmallVector<int64_t> shape(l);
-  shape[shape.size() - 2] = transposeLhs ? l.back() : l[l.size() - 2];
-  shape.back() = transposeRhs ? r[r.size() - 2] : r.back();
-  return MatmulOp::create(b, loc, getF32TensorType(shape, b.getContext()), lhs,
-                          rhs, transposeLhs ? b.getUnitAttr() : UnitAttr(),
-                          transposeRhs ? b.getUnitAttr() : UnitAttr());
+  return TensorMath(b, loc).matmul(lhs, rhs, transposeLhs, transposeRhs);
 }
 
 Value VJPSweep::transposeLast2(Value v) {
-  SmallVector<int64_t> shape(shapeOf(v));
-  SmallVector<int64_t> perm = llvm::to_vector(
-      llvm::seq<int64_t>(0, static_cast<int64_t>(shape.size())));
-  std::swap(perm[perm.size() - 2], perm.back());
-  std::swap(shape[shape.size() - 2], shape.back());
-  return TransposeOp::create(b, loc, getF32TensorType(shape, b.getContext()), v,
-                             b.getDenseI64ArrayAttr(perm));
+  return TensorMath(b, loc).transposeLast2(v);
 }
 
 //===--- The rules --------------------------------------------------------===//

@@ -52,7 +52,6 @@ enum class HeadForm {
   Never,  // a stream's heads always run together
 };
 
-/// The phases of the MLIR compile of a model, in order.
 /// How the CPU back end compiles the learning rules.
 enum class UpdateForm {
   Fused,    // each level's update lowered as one fused kernel (the fast path)
@@ -60,6 +59,19 @@ enum class UpdateForm {
             // the per-token step only (no chunk or head forms)
 };
 
+/// The spellings of the forms, as the pipelines' options take them.
+inline llvm::cl::ValuesClass chunkFormValues() {
+  return llvm::cl::values(clEnumValN(ChunkForm::Auto, "auto", "auto"),
+                          clEnumValN(ChunkForm::Always, "always", "always"),
+                          clEnumValN(ChunkForm::Never, "never", "never"));
+}
+inline llvm::cl::ValuesClass headFormValues() {
+  return llvm::cl::values(clEnumValN(HeadForm::Auto, "auto", "auto"),
+                          clEnumValN(HeadForm::Always, "always", "always"),
+                          clEnumValN(HeadForm::Never, "never", "never"));
+}
+
+/// The phases of the MLIR compile of a model, in order.
 enum class PipelinePhase {
   Scheduled, // nl-verify-schedule: periods, ranks, order annotated
   Forms,     // CPU: the optional forms added; CUDA: chunk forms removed
@@ -92,19 +104,13 @@ struct FormsPipelineOptions
       llvm::cl::desc("The chunk-parallel form (nl-chunk): auto (by its cost "
                      "model, quietly), always (an error without one), "
                      "never"),
-      llvm::cl::init(ChunkForm::Auto),
-      llvm::cl::values(clEnumValN(ChunkForm::Auto, "auto", "auto"),
-                       clEnumValN(ChunkForm::Always, "always", "always"),
-                       clEnumValN(ChunkForm::Never, "never", "never"))};
+      llvm::cl::init(ChunkForm::Auto), chunkFormValues()};
   Option<HeadForm> headForm{
       *this, "head-form",
       llvm::cl::desc("The model of one head (nl-split-heads): auto (when "
                      "the heads never meet, quietly), always (an error "
                      "without one), never"),
-      llvm::cl::init(HeadForm::Auto),
-      llvm::cl::values(clEnumValN(HeadForm::Auto, "auto", "auto"),
-                       clEnumValN(HeadForm::Always, "always", "always"),
-                       clEnumValN(HeadForm::Never, "never", "never"))};
+      llvm::cl::init(HeadForm::Auto), headFormValues()};
 };
 
 /// The options of `nl-cpu-pipeline` (nlc's CPU flags of the same names).
@@ -114,18 +120,12 @@ struct CPUPipelineOptions
       *this, "chunk-form",
       llvm::cl::desc("The chunk-parallel form (nl-chunk): auto, always, "
                      "never"),
-      llvm::cl::init(ChunkForm::Auto),
-      llvm::cl::values(clEnumValN(ChunkForm::Auto, "auto", "auto"),
-                       clEnumValN(ChunkForm::Always, "always", "always"),
-                       clEnumValN(ChunkForm::Never, "never", "never"))};
+      llvm::cl::init(ChunkForm::Auto), chunkFormValues()};
   Option<HeadForm> headForm{
       *this, "head-form",
       llvm::cl::desc("The model of one head (nl-split-heads): auto, always, "
                      "never"),
-      llvm::cl::init(HeadForm::Auto),
-      llvm::cl::values(clEnumValN(HeadForm::Auto, "auto", "auto"),
-                       clEnumValN(HeadForm::Always, "always", "always"),
-                       clEnumValN(HeadForm::Never, "never", "never"))};
+      llvm::cl::init(HeadForm::Auto), headFormValues()};
   Option<UpdateForm> updateForm{
       *this, "update-form",
       llvm::cl::desc("The learning rules: fused (one kernel per level), or "
