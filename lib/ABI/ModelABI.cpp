@@ -207,6 +207,7 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
   abi.hyperPeriod = model.getHyperPeriod().value_or(1);
   if (ChunkStepOp chunk = model.getChunkStep())
     abi.chunkSize = chunk.getSize();
+  abi.hasBackward = bool(model.getBackwardStep());
 
   for (ParamOp p : model.getParams()) {
     auto type = cast<RankedTensorType>(p.getType());
@@ -547,6 +548,9 @@ EntryPointAttr nlc::ModelABI::entryPoint(MLIRContext *ctx,
   case EntryKind::chunk:
     return EntryPointAttr::get(ctx, chunkSymbol(), kind, numParams, numState,
                                outputs.size(), chunkSize, headArg);
+  case EntryKind::backward:
+    return EntryPointAttr::get(ctx, backwardSymbol(), kind, numParams,
+                               numState, outputs.size(), 0, false);
   }
   llvm_unreachable("unknown entry kind");
 }
@@ -568,6 +572,8 @@ ABIAttr nlc::ModelABI::toAttr(MLIRContext *ctx) const {
                                          entryPoint(ctx, EntryKind::flush)};
   if (chunkSize)
     entries.push_back(entryPoint(ctx, EntryKind::chunk));
+  if (hasBackward)
+    entries.push_back(entryPoint(ctx, EntryKind::backward));
   return ABIAttr::get(ctx, model, dim, hyperPeriod, levelAttrs, paramAttrs,
                       stateAttrs, outputAttrs, entries);
 }
@@ -600,6 +606,7 @@ nlc::ModelABI nlc::ModelABI::fromAttr(ABIAttr attr, ModelOp model) {
     abi.outputs.push_back(llvm::to_vector(shape.asArrayRef()));
   if (EntryPointAttr chunk = attr.getEntryPoint(EntryKind::chunk))
     abi.chunkSize = chunk.getTokens();
+  abi.hasBackward = bool(attr.getEntryPoint(EntryKind::backward));
   abi.headArg = attr.getEntryPoint(EntryKind::step).getHead();
   if (!model)
     return abi;
@@ -775,7 +782,14 @@ std::string nlc::writeManifest(const ModelABI &abi, llvm::StringRef version,
     os << ", \"head_chunk\": ";
     writeString(os, abi.headChunkSymbol);
   }
+  if (abi.hasBackward) {
+    os << ", \"backward\": ";
+    writeString(os, abi.backwardSymbol());
+  }
   os << "},\n";
+  if (abi.hasBackward)
+    os << "  \"backward\": {\"checkpoint_every\": " << abi.checkpointEvery
+       << ", \"truncate\": " << abi.truncate << "},\n";
   if (abi.chunkSize)
     os << "  \"chunk_size\": " << abi.chunkSize << ",\n";
   if (abi.headSplit)

@@ -61,6 +61,9 @@ void NLExportCABIPass::runOnOperation() {
     int64_t numState = entryPoint.getState();
     int64_t numOutputs = entryPoint.getOutputs();
     bool isStep = entryPoint.getKind() != nl::EntryKind::flush;
+    // The backward also takes the parameters' gradients, the states'
+    // adjoints and the input's cotangent.
+    bool isBackward = entryPoint.getKind() == nl::EntryKind::backward;
     bool takesHead = entryPoint.getHead();
     Location loc = kernel.getLoc();
 
@@ -70,6 +73,8 @@ void NLExportCABIPass::runOnOperation() {
     args.push_back(i64);
     if (takesHead)
       args.push_back(i64);
+    if (isBackward)
+      args.append({ptr, ptr, ptr});
     b.setInsertionPointAfter(kernel);
     auto entry = LLVM::LLVMFuncOp::create(
         b, loc, symbol, LLVM::LLVMFunctionType::get(voidTy, args));
@@ -91,6 +96,14 @@ void NLExportCABIPass::runOnOperation() {
     callArgs.push_back(body->getArgument(next++));
     if (takesHead)
       callArgs.push_back(body->getArgument(next++));
+    if (isBackward) {
+      Value grads = body->getArgument(next++), adjoints = body->getArgument(next++);
+      for (int64_t i = 0; i < numParams; ++i)
+        callArgs.push_back(loadPointer(b, loc, grads, i));
+      for (int64_t i = 0; i < numState; ++i)
+        callArgs.push_back(loadPointer(b, loc, adjoints, i));
+      callArgs.push_back(body->getArgument(next++));
+    }
     if (callArgs.size() != kernel.getNumArguments()) {
       kernel.emitOpError() << "does not have the ABI its attributes describe";
       return signalPassFailure();

@@ -410,7 +410,8 @@ LogicalResult MapToGPUPass::buildKernel(func::FuncOp fn,
       nl::NLDialect::getEntryPointAttrName());
   int64_t numParams = entryPoint.getParams(), numState = entryPoint.getState(),
           numOutputs = entryPoint.getOutputs();
-  if (entryPoint.getKind() == nl::EntryKind::chunk || entryPoint.getHead())
+  if (entryPoint.getKind() == nl::EntryKind::chunk ||
+      entryPoint.getKind() == nl::EntryKind::backward || entryPoint.getHead())
     return fn.emitOpError() << "is the entry point '" << entryPoint.getSymbol()
                             << "', which the CUDA back end does not run "
                                "(only the step and the flush)";

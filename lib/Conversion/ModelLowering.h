@@ -329,7 +329,21 @@ private:
                        Value fire, bool contribute);
   /// The step's (isStep) or the flush's function; with `chunk`, the chunk
   /// entry: the step's arguments for `chunk` tokens.
-  func::FuncOp makeFunction(StringRef name, bool isStep, int64_t chunk = 0);
+  /// With `backward`, the backward entry: the step's arguments (the
+  /// outputs' cotangents for the outputs), then the gradients, adjoints and
+  /// the input's cotangent.
+  func::FuncOp makeFunction(StringRef name, bool isStep, int64_t chunk = 0,
+                            bool backward = false);
+
+  //===--- The backward (LowerBackward.cpp) -----------------------------===//
+
+  /// The backward entry point from `nl.backward_step`.
+  LogicalResult lowerBackwardStep(BackwardStepOp op);
+  /// The backward body's own ops: nl.history, nl.adjoint, nl.set_adjoint,
+  /// nl.param_grad, nl.runs and scf.if with results.
+  LogicalResult lowerBackwardOp(Operation *op);
+  /// The ABI index of the slot an adjoint op names.
+  int adjointSlot(SymbolRefAttr state, std::optional<uint64_t> history);
 
   //===--- The chunk-parallel form (LowerChunkOps.cpp)
   //---------------------===//
@@ -378,6 +392,11 @@ private:
   Block *entry = nullptr;
   SmallVector<Value> paramArgs, stateArgs, outputArgs;
   Value xArg, activeArg, fireArg;
+  /// The backward's parameter gradients, state adjoints, input cotangent.
+  SmallVector<Value> gradArgs, adjointArgs;
+  Value dxArg;
+  /// The backward's nl.set_adjoint ops, written together at its end.
+  SmallVector<SetAdjointOp> pendingAdjoints;
   /// The head a step of a one-head model (`head_split`) computes (i64).
   Value headArg;
   DenseMap<Value, Value> buffers;

@@ -44,7 +44,7 @@ using namespace mlir::nl;
 using namespace nlc::detail;
 
 func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
-                                         int64_t chunk) {
+                                         int64_t chunk, bool backward) {
   // The chunk entry takes the step's arguments for `chunk` tokens.
   auto rows = [&](ArrayRef<int64_t> shape) {
     Shape s;
@@ -69,10 +69,21 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
   bool headStep = isStep && abi.headArg;
   if (headStep)
     args.push_back(b.getI64Type());
+  // The backward: the parameters' gradients, the states' adjoints (f32 for
+  // every tensor: a count has none, its slot is unused) and the input's
+  // cotangent.
+  if (backward) {
+    for (const nlc::ABITensor &t : abi.params)
+      args.push_back(memTy(t));
+    for (const nlc::ABITensor &t : abi.state)
+      args.push_back(memTy(t.shape));
+    args.push_back(memTy({abi.dim}));
+  }
   auto fn =
       func::FuncOp::create(b, loc, name, b.getFunctionType(args, TypeRange{}));
   // The entry point the function implements, as the model's ABI lists it.
-  EntryKind kind = chunk    ? EntryKind::chunk
+  EntryKind kind = backward ? EntryKind::backward
+                   : chunk  ? EntryKind::chunk
                    : isStep ? EntryKind::step
                             : EntryKind::flush;
   fn->setAttr(NLDialect::getEntryPointAttrName(),
@@ -94,6 +105,15 @@ func::FuncOp ModelLowering::makeFunction(StringRef name, bool isStep,
   }
   fireArg = entry->getArgument(a++);
   headArg = headStep ? entry->getArgument(a++) : Value();
+  gradArgs.clear();
+  adjointArgs.clear();
+  if (backward) {
+    for (size_t i = 0; i < abi.params.size(); ++i)
+      gradArgs.push_back(entry->getArgument(a++));
+    for (size_t i = 0; i < abi.state.size(); ++i)
+      adjointArgs.push_back(entry->getArgument(a++));
+    dxArg = entry->getArgument(a++);
+  }
   return fn;
 }
 
@@ -1576,6 +1596,9 @@ LogicalResult ModelLowering::lowerOp(Operation *op) {
     lowerNormGrad(n);
     return success();
   }
+  if (isa<HistoryOp, AdjointOp, SetAdjointOp, ParamGradOp, RunsOp,
+          scf::IfOp>(op))
+    return lowerBackwardOp(op);
   if (auto l = dyn_cast<LoadOp>(op))
     return lowerLoad(l);
   if (auto s = dyn_cast<StoreOp>(op))
@@ -1655,6 +1678,11 @@ LogicalResult ModelLowering::run() {
     return failure();
   func::ReturnOp::create(b, loc);
 
+  if (BackwardStepOp backward = model.getBackwardStep()) {
+    b.setInsertionPointAfter(stepFn);
+    if (failed(lowerBackwardStep(backward)))
+      return failure();
+  }
   if (ChunkStepOp chunk = model.getChunkStep()) {
     b.setInsertionPointAfter(stepFn);
     return lowerChunkStep(chunk);

@@ -667,11 +667,12 @@ LogicalResult ABIAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "ABI tensor '" << t.getName() << "' names level "
                          << *t.getLevel() << " of " << levels.size();
   }
-  int64_t steps = 0, flushes = 0, chunks = 0;
+  int64_t steps = 0, flushes = 0, chunks = 0, backwards = 0;
   for (EntryPointAttr e : entryPoints) {
     steps += e.getKind() == EntryKind::step;
     flushes += e.getKind() == EntryKind::flush;
     chunks += e.getKind() == EntryKind::chunk;
+    backwards += e.getKind() == EntryKind::backward;
     int64_t wantOutputs = e.getKind() == EntryKind::flush
                               ? 0
                               : static_cast<int64_t>(outputs.size());
@@ -684,10 +685,10 @@ LogicalResult ABIAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          << params.size() << ", state = " << state.size()
                          << ", outputs = " << wantOutputs << ")";
   }
-  if (steps != 1 || flushes != 1 || chunks > 1)
+  if (steps != 1 || flushes != 1 || chunks > 1 || backwards > 1)
     return emitError() << "the ABI of '" << model
                        << "' has one step, one flush and at most one chunk "
-                          "entry point";
+                          "and one backward entry point";
   return success();
 }
 
@@ -695,9 +696,9 @@ LogicalResult KernelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  EntryKind kind, int64_t blockSize,
                                  int64_t scratchBytes,
                                  ArrayRef<bool> bufferArgs) {
-  if (kind == EntryKind::chunk)
+  if (kind == EntryKind::chunk || kind == EntryKind::backward)
     return emitError() << "the CUDA kernels run the step and the flush, not "
-                          "a chunk entry";
+                          "a chunk or backward entry";
   if (blockSize < 1 || blockSize > 1024)
     return emitError() << "a kernel's block_size is in [1, 1024], not "
                        << blockSize;

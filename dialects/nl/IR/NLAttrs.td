@@ -418,10 +418,13 @@ def NL_EntryPointAttr : NL_Attr<"EntryPoint", "entry_point"> {
   let summary = "an entry point of a compiled model and its arguments";
   let description = [{
     A C function (or CUDA kernel) of a compiled model: its `symbol`, what
-    it runs (`kind`: `step`, `flush`, or `chunk` for `tokens` tokens at
-    once) and the counts of its argument groups: `params` and `state`
-    pointers, then for a step or chunk the input and `outputs` pointers,
-    the `active` mask, and always the `fire` mask; `head`: an entry of the
+    it runs (`kind`: `step`, `flush`, `chunk` for `tokens` tokens at
+    once, or `backward`) and the counts of its argument groups: `params`
+    and `state` pointers, then for a step, chunk or backward the input and
+    `outputs` pointers (a backward's are the outputs' cotangents), the
+    `active` mask, and always the `fire` mask; a backward then takes
+    `params` gradient pointers, `state` adjoint pointers and the input's
+    cotangent; `head`: an entry of the
     model of one head (nl-split-heads: its step and chunk entry), which
     takes the head index last.
 

@@ -61,6 +61,12 @@ LogicalResult verifyABIOfModel(ModelOp model, ABIAttr abi) {
                                  " tokens is not listed"
                            : std::string("it lists a chunk entry the model "
                                          "does not have"));
+  if (static_cast<bool>(abi.getEntryPoint(EntryKind::backward)) !=
+      static_cast<bool>(model.getBackwardStep()))
+    return fail() << (model.getBackwardStep()
+                          ? "the model's backward entry is not listed"
+                          : "it lists a backward entry the model does not "
+                            "have");
   return success();
 }
 

@@ -217,7 +217,8 @@ def NL_ABIKind : NL_Enum<"ABIKind", "what a tensor of a compiled model holds", [
 def NL_EntryKind : NL_Enum<"EntryKind", "what an entry point of a compiled model runs", [
   NL_EnumCase<"step", 0, "one token: the model's step, then the fires">,
   NL_EnumCase<"flush", 1, "the fires of the end of a call (tail flush)">,
-  NL_EnumCase<"chunk", 2, "`tokens` tokens at once (nl.chunk_step)">
+  NL_EnumCase<"chunk", 2, "`tokens` tokens at once (nl.chunk_step)">,
+  NL_EnumCase<"backward", 3, "the vector-Jacobian product of one token (nl.backward_step): the step's arguments with the outputs' cotangents for its outputs, then the parameters' gradients, the states' adjoints and the input's cotangent">
 ]>;
 
 #endif // NL_ENUMS_TD

@@ -18,10 +18,9 @@
 using namespace mlir;
 using namespace mlir::nl;
 
-/// The storage type of the state `@level::@state` (or of one stored tensor
-/// of an MLP memory, `@level::@state::@part`), or a located error.
-static RankedTensorType lookupStorage(Operation *op, SymbolRefAttr ref,
-                                      SymbolTableCollection &tables) {
+RankedTensorType mlir::nl::lookupStateStorage(Operation *op,
+                                              SymbolRefAttr ref,
+                                              SymbolTableCollection &tables) {
   ArrayRef<FlatSymbolRefAttr> nested = ref.getNestedReferences();
   if (nested.empty() || nested.size() > 2) {
     op->emitOpError() << "names a state as @level::@state (or "
@@ -65,7 +64,7 @@ static RankedTensorType lookupStorage(Operation *op, SymbolRefAttr ref,
 
 static LogicalResult checkStorage(Operation *op, SymbolRefAttr ref, Type type,
                                   SymbolTableCollection &tables) {
-  RankedTensorType storage = lookupStorage(op, ref, tables);
+  RankedTensorType storage = lookupStateStorage(op, ref, tables);
   if (!storage)
     return failure();
   if (storage != type)

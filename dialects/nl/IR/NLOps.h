@@ -27,6 +27,7 @@ class ParamOp;
 class StateOp;
 class StepOp;
 class ChunkStepOp;
+class BackwardStepOp;
 class TransferOp;
 } // namespace mlir::nl
 
@@ -43,6 +44,12 @@ Value createF32Splat(OpBuilder &builder, Location loc, double value,
 /// and returns null if there is none.
 LevelOp lookupLevelFor(Operation *op, FlatSymbolRefAttr ref,
                        SymbolTableCollection &tables);
+
+/// The storage type of the state `@level::@state` (or of one stored tensor
+/// of an MLP memory, `@level::@state::@part`) in the model around `op`, or
+/// null after a located error.
+RankedTensorType lookupStateStorage(Operation *op, SymbolRefAttr ref,
+                                    SymbolTableCollection &tables);
 } // namespace mlir::nl
 
 #endif // NL_IR_NLOPS_H

@@ -39,7 +39,8 @@ def NL_ModelOp : NL_Op<"model", [
     `nl-split-heads` derives from a model of `H` heads: one of its heads,
     whose step learns and reads head `nl.head_index` of every memory. The
     body holds `nl.param`,
-    `nl.level` and `nl.transfer` ops in any order, and exactly one `nl.step`.
+    `nl.level` and `nl.transfer` ops in any order, exactly one `nl.step`,
+    and at most one `nl.chunk_step` and one `nl.backward_step`.
 
     The verifier checks what needs the whole model: one update per level and
     step, optimizer levels (`via`) that match the level they serve, the
@@ -77,6 +78,8 @@ def NL_ModelOp : NL_Op<"model", [
     StepOp getStep();
     /// The chunk-parallel form of the step (`nl-chunk`), or null.
     ChunkStepOp getChunkStep();
+    /// The reverse of the step (`nl-derive-backward`), or null.
+    BackwardStepOp getBackwardStep();
     /// Levels, parameters and transfers in body order.
     auto getLevels() { return getBody().getOps<LevelOp>(); }
     auto getParams() { return getBody().getOps<ParamOp>(); }
@@ -274,7 +277,7 @@ def NL_StepOp : NL_Op<"step", [
 
 def NL_YieldOp : NL_Op<"yield", [
     Pure, ReturnLike, Terminator,
-    ParentOneOf<["StepOp", "ChunkStepOp", "GradOp", "RowsOp"]>]> {
+    ParentOneOf<["StepOp", "ChunkStepOp", "GradOp", "RowsOp", "BackwardStepOp"]>]> {
   let summary = "returns the outputs of a step or the objective of nl.grad";
   let description = [{
     Ends `nl.step` (or `nl.chunk_step`) and returns the step's outputs,
@@ -782,6 +785,139 @@ def NL_ApplyOp : NL_GuardOp<"apply"> {
     }
     ```
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// The backward form (written by nl-derive-backward)
+//===----------------------------------------------------------------------===//
+
+def NL_BackwardStepOp : NL_Op<"backward_step", [
+    IsolatedFromAbove, HasParent<"ModelOp">, SingleBlock]> {
+  let summary = "the vector-Jacobian product of one token of the step";
+  let description = [{
+    The reverse of one `nl.step` (`nl-derive-backward`): its arguments are
+    the step's inputs followed by one cotangent per output of the step; it
+    recomputes the token's forward from the state before the token
+    (`nl.load`, `nl.history`), then sweeps it in reverse. A state's
+    cotangent lives in its adjoint (`nl.adjoint` holds the cotangent of the
+    state after the token on entry; `nl.set_adjoint` leaves the cotangent
+    of the state before it), a parameter's gradient is added to with
+    `nl.param_grad`, and `nl.yield` returns the cotangent of each input.
+    The levels' regions of the step become `scf.if` on `nl.runs`, with
+    the states they write as results, so the body is dataflow: the primal
+    state is never written.
+
+    Example:
+    ```mlir
+    nl.backward_step (%x : tensor<8xf32>, %dy : tensor<8xf32>) -> tensor<8xf32> {
+      %M = nl.load @memory::@M : tensor<8x8xf32>
+      ...
+      nl.set_adjoint @memory::@M(%dM : tensor<8x8xf32>)
+      nl.param_grad @W_k(%dWk : tensor<8x8xf32>)
+      nl.yield %dx : tensor<8xf32>
+    }
+    ```
+  }];
+  let arguments = (ins TypeArrayAttr:$input_types);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+}
+
+def NL_RunsOp : NL_Op<"runs", [Pure,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "whether a level's nl.learn (or nl.apply) runs on this token";
+  let description = [{
+    In `nl.backward_step`: true when the step's `nl.learn` region of
+    `level` runs on this token (the level is active), or with `apply`, its
+    `nl.apply` region (active, and the clock fires it). The condition of
+    the `scf.if` the regions become.
+
+    Example:
+    ```mlir
+    %fires = nl.runs @memory apply
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$level, UnitAttr:$apply);
+  let results = (outs I1:$result);
+  let assemblyFormat = "$level (`apply` $apply^)? attr-dict";
+}
+
+def NL_HistoryOp : NL_Op<"history", [MemoryEffects<[MemRead]>]> {
+  let summary = "the history of a short convolution before this token";
+  let description = [{
+    In `nl.backward_step`: the last `w - 1` inputs of the `index`-th
+    `nl.conv` of the step (in step order), row `j` holding the input of
+    `j + 1` tokens ago, as the step saw them before this token.
+
+    Example:
+    ```mlir
+    %h = nl.history 0 : tensor<3x64xf32>
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntNonNegative]>:$index);
+  let results = (outs NL_Tensor:$result);
+  let assemblyFormat = "$index attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def NL_AdjointOp : NL_Op<"adjoint", [MemoryEffects<[MemRead]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "the cotangent of a state after this token";
+  let description = [{
+    In `nl.backward_step`: the adjoint of state `@level::@state` (or of the
+    `history`-th convolution's history), which holds the cotangent of the
+    state after the token when the backward of the token starts.
+
+    Example:
+    ```mlir
+    %dM = nl.adjoint @memory::@M : tensor<8x8xf32>
+    %dh = nl.adjoint history 0 : tensor<3x64xf32>
+    ```
+  }];
+  let arguments = (ins OptionalAttr<SymbolRefAttr>:$state,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$history);
+  let results = (outs NL_AnyTensor:$result);
+  let assemblyFormat = "($state^)? (`history` $history^)? attr-dict `:` type($result)";
+}
+
+def NL_SetAdjointOp : NL_Op<"set_adjoint", [MemoryEffects<[MemWrite]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "leaves the cotangent of a state before this token";
+  let description = [{
+    In `nl.backward_step`: sets the adjoint of state `@level::@state` (or
+    of a convolution's history) to `value`, the cotangent of the state
+    before the token, which the backward of the previous token starts
+    from. Written once per adjoint, after the sweep.
+
+    Example:
+    ```mlir
+    nl.set_adjoint @memory::@M(%dM0 : tensor<8x8xf32>)
+    ```
+  }];
+  let arguments = (ins OptionalAttr<SymbolRefAttr>:$state,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$history,
+                       NL_AnyTensor:$value);
+  let assemblyFormat = [{
+    ($state^)? (`history` $history^)? `(` $value `:` type($value) `)` attr-dict
+  }];
+}
+
+def NL_ParamGradOp : NL_Op<"param_grad", [MemoryEffects<[MemWrite]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "adds to a parameter's gradient";
+  let description = [{
+    In `nl.backward_step`: adds `value`, this token's contribution, to the
+    gradient of parameter `param`, which sums over the tokens and streams
+    of a backward call.
+
+    Example:
+    ```mlir
+    nl.param_grad @W_k(%dWk : tensor<8x8xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$param, NL_Tensor:$value);
+  let assemblyFormat = "$param `(` $value `:` type($value) `)` attr-dict";
 }
 
 //===----------------------------------------------------------------------===//

@@ -44,6 +44,11 @@ ChunkStepOp ModelOp::getChunkStep() {
   return steps.empty() ? ChunkStepOp() : *steps.begin();
 }
 
+BackwardStepOp ModelOp::getBackwardStep() {
+  auto steps = getBody().getOps<BackwardStepOp>();
+  return steps.empty() ? BackwardStepOp() : *steps.begin();
+}
+
 LevelOp ModelOp::lookupLevel(StringRef name) {
   return dyn_cast_or_null<LevelOp>(
       ::mlir::SymbolTable::lookupSymbolIn(getOperation(), name));
@@ -151,6 +156,7 @@ LogicalResult ModelOp::verifyRegions() {
   // Only declarations and the step live directly in a model.
   SmallVector<StepOp> steps;
   SmallVector<ChunkStepOp> chunkSteps;
+  SmallVector<BackwardStepOp> backwardSteps;
   for (Operation &op : getBody().front()) {
     if (auto step = dyn_cast<StepOp>(op)) {
       steps.push_back(step);
@@ -160,15 +166,23 @@ LogicalResult ModelOp::verifyRegions() {
       chunkSteps.push_back(chunk);
       continue;
     }
+    if (auto backward = dyn_cast<BackwardStepOp>(op)) {
+      backwardSteps.push_back(backward);
+      continue;
+    }
     if (!isa<ParamOp, LevelOp, TransferOp>(op))
       return op.emitOpError()
              << "cannot appear directly in an nl.model; a model holds "
                 "nl.param, nl.level, nl.transfer, one nl.step and at most "
-                "one nl.chunk_step";
+                "one nl.chunk_step and one nl.backward_step";
   }
   if (chunkSteps.size() > 1)
     return chunkSteps[1].emitOpError()
            << "is the second chunk step of model @" << getSymName()
+           << "; a model has at most one";
+  if (backwardSteps.size() > 1)
+    return backwardSteps[1].emitOpError()
+           << "is the second backward step of model @" << getSymName()
            << "; a model has at most one";
   if (steps.empty())
     return emitOpError() << "@" << getSymName()

@@ -153,6 +153,29 @@ Value TensorMath::shiftIn(Value ring, Value x) {
   return tensor::InsertSliceOp::create(b, loc, x, shifted, last, one, ones);
 }
 
+Value TensorMath::pushFront(Value ring, Value x) {
+  Shape s = shapeOf(ring);
+  SmallVector<OpFoldResult> zeros(s.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> ones(s.size(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(b.getContext(), s);
+  SmallVector<OpFoldResult> one = sizes;
+  one[0] = b.getIndexAttr(1);
+  Value front = ring;
+  if (s[0] > 1) {
+    // ring[: n-1] into slots 1 .. n-1.
+    Shape newer = s;
+    newer[0] = s[0] - 1;
+    SmallVector<OpFoldResult> newerSizes = sizes, to = zeros;
+    newerSizes[0] = b.getIndexAttr(newer[0]);
+    to[0] = b.getIndexAttr(1);
+    Value kept = tensor::ExtractSliceOp::create(b, loc, type(newer), ring,
+                                                zeros, newerSizes, ones);
+    front = tensor::InsertSliceOp::create(b, loc, kept, ring, to, newerSizes,
+                                          ones);
+  }
+  return tensor::InsertSliceOp::create(b, loc, x, front, zeros, one, ones);
+}
+
 Value TensorMath::slot(Value ring, int64_t i) {
   Shape s = shapeOf(ring);
   SmallVector<OpFoldResult> at(s.size(), b.getIndexAttr(0));

@@ -62,6 +62,9 @@ public:
   /// `ring` [n, ...s] shifted one slot towards 0 with `x` [...s] in its
   /// last slot: the window of the last n tokens after this one.
   Value shiftIn(Value ring, Value x);
+  /// `ring` [n, ...s] shifted one slot away from 0 with `x` [...s] in slot
+  /// 0: a short convolution's history (newest first) after this token.
+  Value pushFront(Value ring, Value x);
   /// Slot `i` of `ring` [n, ...s], of shape [...s].
   Value slot(Value ring, int64_t i);
   /// `v` as a vector (collapse_shape of all its dimensions).

@@ -194,6 +194,59 @@ def NLDeriveGradients : Pass<"nl-derive-gradients"> {
   ];
 }
 
+def NLDeriveBackward : Pass<"nl-derive-backward", "::mlir::nl::ModelOp"> {
+  let summary = "The vector-Jacobian product of one token of the step";
+  let description = [{
+    Adds an `nl.backward_step` to a model whose step is in the explicit-
+    update form (after `nl-expand-updates`): the reverse of one token, which
+    takes the step's inputs and the cotangents of its outputs and of the
+    state after the token (`nl.adjoint`), and gives the cotangents of the
+    state before the token (`nl.set_adjoint`), of the inputs (`nl.yield`)
+    and the token's increments of every parameter's gradient
+    (`nl.param_grad`). The runtime runs it token by token in reverse over
+    states it recomputes from checkpoints (backpropagation through time).
+
+    First the step becomes dataflow: a load is the state's current value,
+    a store replaces it, each level's `nl.learn` / `nl.apply` becomes an
+    `scf.if` on `nl.runs` yielding the states it writes, and a short
+    convolution reads slices of its history (`nl.history`). Then the sweep
+    runs backwards through the rules of `VJPRules.cpp` (the same per-op
+    rules as `nl-derive-gradients`; an MLP memory's inner gradient is
+    differentiated again, the second-order terms); the reverse of an
+    `scf.if` is an `scf.if` on the same condition that recomputes the
+    region and sweeps it, and passes the cotangents through where it did
+    not run.
+
+    `write = stop_grad` (the default, `docs/ambiguities.md` A24): what the
+    regions of such a level store is wrapped in `nl.stop_grad`, so no outer
+    gradient reaches the write's key, value, gates or the state before it;
+    reads still pass gradients to their queries. `write = differentiable`:
+    the gradient flows through the update into all of them.
+
+    Not differentiated yet (located errors): KV caches (`nl.read` /
+    `nl.update` of a `period inf` level), `init ... reset` transfers.
+
+    Example:
+    ```mlir
+    // nl-opt --nl-derive-backward (on the expanded form)
+    nl.backward_step (%x : tensor<8xf32>, %dy : tensor<8xf32>) -> tensor<8xf32> {
+      %M = nl.load @memory::@M : tensor<8x8xf32>
+      %fires = nl.runs @memory apply
+      %M1 = scf.if %fires -> (tensor<8x8xf32>) { ... } else { scf.yield %M : tensor<8x8xf32> }
+      ...
+      %dM1 = nl.adjoint @memory::@M : tensor<8x8xf32>
+      %d:2 = scf.if %fires -> (tensor<8x8xf32>, tensor<8xf32>) { ... }
+      nl.set_adjoint @memory::@M(%dM : tensor<8x8xf32>)
+      nl.param_grad @W_k(%dWk : tensor<8x8xf32>)
+      nl.yield %dx : tensor<8xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::nl::NLDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {
   let summary = "Write the chunk-parallel form of a model's step";
   let description = [{

@@ -112,6 +112,18 @@ struct ModelABI {
     return mlir::nl::EntryPointAttr::getSymbolFor(model,
                                                   mlir::nl::EntryKind::chunk);
   }
+  /// Whether the model has a backward entry (nl.backward_step).
+  bool hasBackward = false;
+  std::string backwardSymbol() const {
+    return mlir::nl::EntryPointAttr::getSymbolFor(model,
+                                                  mlir::nl::EntryKind::backward);
+  }
+  /// The backward's schedule, for the manifest (the driver's options): the
+  /// state is kept every `checkpointEvery` tokens and recomputed between;
+  /// `truncate` > 0 stops the gradient through the state every that many
+  /// tokens of a call (truncated BPTT), 0 never.
+  int64_t checkpointEvery = 64;
+  int64_t truncate = 0;
   /// The model of one head (nl-split-heads): its step takes the head last.
   bool headArg = false;
 

@@ -119,7 +119,7 @@ func.func private @f() attributes {a = #nl.kernel<step, block_size = 0, scratch_
 // -----
 
 // The CUDA kernels run no chunk entry.
-// expected-error @+1 {{the CUDA kernels run the step and the flush, not a chunk entry}}
+// expected-error @+1 {{the CUDA kernels run the step and the flush, not a chunk or backward entry}}
 func.func private @f() attributes {a = #nl.kernel<chunk, block_size = 32, scratch_bytes = 0>}
 
 // -----
@@ -131,7 +131,7 @@ func.func private @f() attributes {a = #nl.abi<"m", dim = 4, hyper_period = 1, l
 // -----
 
 // One step, one flush.
-// expected-error @+1 {{the ABI of 'm' has one step, one flush and at most one chunk entry point}}
+// expected-error @+1 {{the ABI of 'm' has one step, one flush and at most one chunk and one backward entry point}}
 func.func private @f() attributes {a = #nl.abi<"m", dim = 4, hyper_period = 1, levels = [#nl.abi_level<"memory", period = 0, tail = carry, order = 0>], params = [#nl.abi_tensor<"W", param, [4, 4]>], state = [#nl.abi_tensor<"memory.M", state, [4, 4], level = 0, state = @M>], outputs = [[4]], entry_points = [#nl.entry_point<"nl_m_step", step, params = 1, state = 1, outputs = 1>]>}
 
 // -----

@@ -211,7 +211,7 @@ nl.step(%x : tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 nl.model @yield_outside_step attributes {dim = 4} {
-  // expected-error @+1 {{'nl.yield' op expects parent op to be one of 'nl.step, nl.chunk_step, nl.grad, nl.rows'}}
+  // expected-error @+1 {{'nl.yield' op expects parent op to be one of 'nl.step, nl.chunk_step, nl.grad, nl.rows, nl.backward_step'}}
   nl.yield
 }
 
