@@ -207,7 +207,11 @@ FailureOr<nlc::ModelABI> nlc::computeABI(ModelOp model) {
   abi.hyperPeriod = model.getHyperPeriod().value_or(1);
   if (ChunkStepOp chunk = model.getChunkStep())
     abi.chunkSize = chunk.getSize();
-  abi.hasBackward = bool(model.getBackwardStep());
+  if (BackwardStepOp backward = model.getBackwardStep()) {
+    abi.hasBackward = true;
+    abi.checkpointEvery = backward.getCheckpointEvery();
+    abi.truncate = backward.getTruncate();
+  }
 
   for (ParamOp p : model.getParams()) {
     auto type = cast<RankedTensorType>(p.getType());
@@ -549,8 +553,8 @@ EntryPointAttr nlc::ModelABI::entryPoint(MLIRContext *ctx,
     return EntryPointAttr::get(ctx, chunkSymbol(), kind, numParams, numState,
                                outputs.size(), chunkSize, headArg);
   case EntryKind::backward:
-    return EntryPointAttr::get(ctx, backwardSymbol(), kind, numParams,
-                               numState, outputs.size(), 0, false);
+    return EntryPointAttr::get(ctx, backwardSymbol(), kind, numParams, numState,
+                               outputs.size(), 0, false);
   }
   llvm_unreachable("unknown entry kind");
 }
@@ -610,6 +614,10 @@ nlc::ModelABI nlc::ModelABI::fromAttr(ABIAttr attr, ModelOp model) {
   abi.headArg = attr.getEntryPoint(EntryKind::step).getHead();
   if (!model)
     return abi;
+  if (BackwardStepOp backward = model.getBackwardStep()) {
+    abi.checkpointEvery = backward.getCheckpointEvery();
+    abi.truncate = backward.getTruncate();
+  }
   // The ops the tensors come from, for diagnostics.
   for (ABITensor &t : abi.params)
     t.def = model.lookupSymbol(t.name);

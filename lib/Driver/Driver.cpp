@@ -281,7 +281,7 @@ private:
   /// Whether the rules are compiled from (or stop at) the explicit form.
   bool expanded() const {
     return options.updateForm == nlc::UpdateForm::Expanded ||
-           options.emit == nlc::Phase::Expanded;
+           options.emit == nlc::Phase::Expanded || options.backward;
   }
   /// The hash of the model as it is scheduled (CPU: before its forms; the
   /// explicit form: once written; CUDA: without its chunk form).
@@ -417,6 +417,15 @@ LogicalResult Compilation::compileMLIR(ModuleOp module) {
                                                   : nlc::PipelinePhase::Lowered;
   if (options.emit == nlc::Phase::Expanded)
     hooks.last = nlc::PipelinePhase::Expanded;
+  if (options.backward) {
+    if (options.target == nlc::Target::CUDA)
+      return emitError(toolLoc(ctx))
+             << "--backward is compiled by the CPU back end only (yet)";
+    if (options.bpttCheckpoint < 1 || options.bpttTruncate < 0)
+      return emitError(toolLoc(ctx))
+             << "--bptt-checkpoint must be at least 1 and --bptt-truncate "
+                "at least 0 (0: never)";
+  }
   if (expanded()) {
     if (options.target == nlc::Target::CUDA &&
         options.emit != nlc::Phase::Expanded)
@@ -451,6 +460,9 @@ LogicalResult Compilation::compileMLIR(ModuleOp module) {
   cpu.exactMath = options.exactMath;
   if (expanded())
     cpu.updateForm = nlc::UpdateForm::Expanded;
+  cpu.backward = options.backward;
+  cpu.bpttCheckpoint = options.bpttCheckpoint;
+  cpu.bpttTruncate = options.bpttTruncate;
   if (options.cpuParallel && hooks.last > nlc::PipelinePhase::Kernel) {
     openMPDir = nlc::openMPLibraryDir();
     if (openMPDir.empty())
@@ -708,6 +720,9 @@ LogicalResult Compilation::formsDone(ModuleOp module) {
     optionsKey += "|exact-math";
   if (expanded())
     optionsKey += "|expanded";
+  if (abi.hasBackward)
+    optionsKey += "|backward" + std::to_string(abi.checkpointEvery) + "," +
+                  std::to_string(abi.truncate);
   if (abi.chunkSize)
     optionsKey += "|chunk" + std::to_string(abi.chunkSize);
   if (abi.headSplit)

@@ -161,16 +161,26 @@ LogicalResult nlc::buildCPUToLLVMPipeline(OpPassManager &pm,
   return success();
 }
 
-void nlc::buildExpandedPipeline(OpPassManager &pm) {
+void nlc::buildExpandedPipeline(OpPassManager &pm,
+                                const BackwardOptions &backward) {
   OpPassManager &model = pm.nest<nl::ModelOp>();
   model.addPass(nl::createNLExpandMlp());
   model.addPass(nl::createNLDeriveGradients());
   model.addPass(nl::createNLExpandUpdates());
+  if (!backward.enabled)
+    return;
+  nl::NLDeriveBackwardOptions options;
+  options.checkpointEvery = backward.checkpointEvery;
+  options.truncate = backward.truncate;
+  model.addPass(nl::createNLDeriveBackward(options));
 }
 
 LogicalResult nlc::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options,
                                     const PipelineHooks &hooks) {
+  // The backward is derived from the explicit-update form.
+  if (options.backward && options.updateForm != UpdateForm::Expanded)
+    return failure();
   buildSchedulePipeline(pm);
   if (!endPhase(pm, PipelinePhase::Scheduled, hooks))
     return success();
@@ -179,7 +189,11 @@ LogicalResult nlc::buildCPUPipeline(OpPassManager &pm,
     if (options.chunkForm == ChunkForm::Always ||
         options.headForm == HeadForm::Always)
       return failure();
-    buildExpandedPipeline(pm);
+    BackwardOptions backward;
+    backward.enabled = options.backward;
+    backward.checkpointEvery = options.bpttCheckpoint;
+    backward.truncate = options.bpttTruncate;
+    buildExpandedPipeline(pm, backward);
     if (!endPhase(pm, PipelinePhase::Expanded, hooks))
       return success();
   } else {

@@ -105,6 +105,21 @@ static cl::opt<nlc::UpdateForm> updateForm(
                           "(nl-expand-updates; --emit=expanded prints it); "
                           "per-token step only")),
     cl::init(nlc::UpdateForm::Fused), cl::Hidden, cl::cat(mainCategory));
+static cl::opt<bool> backward(
+    "backward",
+    cl::desc("CPU: add the backward of the step (nl-derive-backward, from "
+             "the explicit-update form) and its entry point"),
+    cl::Hidden, cl::cat(mainCategory));
+static cl::opt<int64_t> bpttCheckpoint(
+    "bptt-checkpoint",
+    cl::desc("With --backward: the runtime keeps the state every N tokens "
+             "and recomputes between (default 64)"),
+    cl::init(64), cl::Hidden, cl::cat(mainCategory));
+static cl::opt<int64_t> bpttTruncate(
+    "bptt-truncate",
+    cl::desc("With --backward: truncated BPTT, the state's cotangent stops "
+             "every N tokens (default 0: never)"),
+    cl::init(0), cl::Hidden, cl::cat(mainCategory));
 static cl::opt<nlc::HeadForm> headForm(
     "head-form",
     cl::desc("CPU: add the step of one head (nl-split-heads), which the "
@@ -179,6 +194,9 @@ int main(int argc, char **argv) {
   options.maxScratchBytes = maxScratchBytes;
   options.chunkForm = chunkForm;
   options.updateForm = updateForm;
+  options.backward = backward;
+  options.bpttCheckpoint = bpttCheckpoint;
+  options.bpttTruncate = bpttTruncate;
   options.headForm = headForm;
   options.cudaPath = cudaPath;
   options.dumpPhasesDir = dumpPhasesTo;

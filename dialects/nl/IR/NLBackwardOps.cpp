@@ -24,8 +24,7 @@ using namespace mlir::nl;
 // BackwardStepOp
 //===----------------------------------------------------------------------===//
 
-ParseResult BackwardStepOp::parse(OpAsmParser &parser,
-                                  OperationState &result) {
+ParseResult BackwardStepOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<OpAsmParser::Argument> args;
   SmallVector<Type> inputs;
   if (parser.parseArgumentList(args, OpAsmParser::Delimiter::Paren,
@@ -44,10 +43,16 @@ void BackwardStepOp::print(OpAsmPrinter &printer) {
       getBody().getArguments(), printer,
       [&](BlockArgument arg) { printer.printRegionArgument(arg); });
   printer << ')';
-  printer.printOptionalArrowTypeList(llvm::to_vector(
-      getInputTypes().getAsValueRange<TypeAttr>()));
-  printer.printOptionalAttrDictWithKeyword((*this)->getAttrs(),
-                                           {getInputTypesAttrName()});
+  printer.printOptionalArrowTypeList(
+      llvm::to_vector(getInputTypes().getAsValueRange<TypeAttr>()));
+  // The schedule only where it is not the default.
+  SmallVector<StringRef> elided = {getInputTypesAttrName()};
+  if (getCheckpointEvery() == 64)
+    elided.push_back(getCheckpointEveryAttrName());
+  if (getTruncate() == 0)
+    elided.push_back(getTruncateAttrName());
+  printer.printOptionalAttrDictWithKeyword(
+      (*this)->getAttrDictionary().getValue(), elided);
   printer << ' ';
   printer.printRegion(getBody(), /*printEntryBlockArgs=*/false);
 }
@@ -73,6 +78,10 @@ LogicalResult BackwardStepOp::verifyRegions() {
   if (TypeRange(llvm::to_vector(getInputTypes().getAsValueRange<TypeAttr>())) !=
       TypeRange(inputs))
     return emitOpError() << "returns one cotangent per input of the step";
+  if (getCheckpointEvery() < 1 || getTruncate() < 0)
+    return emitOpError() << "keeps the state every checkpoint_every >= 1 "
+                            "tokens and truncates every truncate >= 0 (0: "
+                            "never) tokens";
   if (block.empty() || !isa<YieldOp>(block.back()))
     return emitOpError() << "body must end with nl.yield";
   auto yield = cast<YieldOp>(block.back());
@@ -122,9 +131,9 @@ static RankedTensorType historyType(ModelOp model, int64_t index) {
     if (n++ != index)
       return;
     auto weight = cast<RankedTensorType>(conv.getWeight().getType());
-    type = RankedTensorType::get({weight.getDimSize(0) - 1,
-                                  weight.getDimSize(1)},
-                                 weight.getElementType());
+    type =
+        RankedTensorType::get({weight.getDimSize(0) - 1, weight.getDimSize(1)},
+                              weight.getElementType());
   });
   return type;
 }
@@ -151,8 +160,8 @@ static LogicalResult checkSlot(Operation *op, SymbolRefAttr state,
                              << ", but the step has no such convolution";
   }
   if (storage != type)
-    return op->emitOpError() << "addresses a slot stored as " << storage
-                             << ", not " << type;
+    return op->emitOpError()
+           << "addresses a slot stored as " << storage << ", not " << type;
   return success();
 }
 

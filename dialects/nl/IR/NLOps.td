@@ -598,11 +598,23 @@ def NL_StopGradOp : NL_Op<"stop_grad", [Pure, SameOperandsAndResultType]> {
     Returns its input. Inside `nl.grad` the objective is not differentiated
     through it (a stop-gradient point, e.g. a self-generated target).
 
-    Example: `%t = nl.stop_grad %v : tensor<64xf32>`
+    With `through %before` (a write of a `write = stop_grad` level in
+    `nl.backward_step`, docs/ambiguities.md A24) the value is still the
+    input, but the increment `input - before` is what is constant: the
+    cotangent of the result reaches `before` unchanged (the state before
+    the write keeps an identity path, "fast state = meta + delta") and
+    nothing else of the write.
+
+    Example:
+    ```mlir
+    %t = nl.stop_grad %v : tensor<64xf32>
+    %M1 = nl.stop_grad %new through %M : tensor<8x8xf32>
+    ```
   }];
-  let arguments = (ins NL_Tensor:$input);
+  let arguments = (ins NL_Tensor:$input, Optional<NL_Tensor>:$through);
   let results = (outs NL_Tensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat =
+      "$input (`through` $through^)? attr-dict `:` type($input)";
 }
 
 def NL_SumOp : NL_Op<"sum", [Pure]> {
@@ -807,6 +819,12 @@ def NL_BackwardStepOp : NL_Op<"backward_step", [
     the states they write as results, so the body is dataflow: the primal
     state is never written.
 
+    `checkpoint_every` (K, default 64) and `truncate` (H, default 0: never)
+    are the runtime's schedule of backpropagation through time, stated in
+    the manifest: the forward keeps the state every K tokens and the
+    backward recomputes each segment's states from it; H > 0 stops the
+    state's cotangent every H tokens of a call (truncated BPTT).
+
     Example:
     ```mlir
     nl.backward_step (%x : tensor<8xf32>, %dy : tensor<8xf32>) -> tensor<8xf32> {
@@ -818,7 +836,9 @@ def NL_BackwardStepOp : NL_Op<"backward_step", [
     }
     ```
   }];
-  let arguments = (ins TypeArrayAttr:$input_types);
+  let arguments = (ins TypeArrayAttr:$input_types,
+                       DefaultValuedAttr<I64Attr, "64">:$checkpoint_every,
+                       DefaultValuedAttr<I64Attr, "0">:$truncate);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasRegionVerifier = 1;

@@ -20,9 +20,11 @@
 //     (nl.set_adjoint), the parameters' gradient increments
 //     (nl.param_grad) and the inputs' cotangents (nl.yield).
 //
-// `write = stop_grad` (docs/ambiguities.md, A24): what a level's regions
-// store is a constant to the outer gradient (nl.stop_grad), so no gradient
-// reaches the write's inputs or the state before it through the write.
+// `write = stop_grad` (docs/ambiguities.md, A24): the increment a level's
+// regions store is a constant to the outer gradient (`nl.stop_grad %new
+// through %before`): no gradient reaches the write's keys, values, gates
+// or step sizes, and the state before the write passes its cotangent on
+// unchanged (fast state = meta + delta, so an initial state still learns).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +35,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -113,8 +116,8 @@ private:
 LogicalResult Sweep::run(ArrayRef<Operation *> ops) {
   for (Operation *op : llvm::reverse(ops)) {
     // The leaves: the primal state, parameters, masks and constants.
-    if (isa<LoadOp, HistoryOp, GetParamOp, AdjointOp, RunsOp,
-            arith::ConstantOp, scf::YieldOp>(op))
+    if (isa<LoadOp, HistoryOp, GetParamOp, AdjointOp, RunsOp, arith::ConstantOp,
+            scf::YieldOp>(op))
       continue;
     if (llvm::none_of(op->getResults(),
                       [&](Value r) { return adjoints.lookup(r); }))
@@ -194,7 +197,9 @@ LogicalResult Sweep::reverseIf(scf::IfOp op) {
 /// Writes the backward step of one model.
 class BackwardWriter {
 public:
-  BackwardWriter(ModelOp model) : model(model), b(model.getContext()) {}
+  BackwardWriter(ModelOp model, int64_t checkpointEvery, int64_t truncate)
+      : model(model), b(model.getContext()), checkpointEvery(checkpointEvery),
+        truncate(truncate) {}
   LogicalResult run();
 
 private:
@@ -215,6 +220,7 @@ private:
 
   ModelOp model;
   OpBuilder b;
+  int64_t checkpointEvery, truncate;
   Location loc = model.getLoc();
   /// The slots by key (a deterministic order).
   std::map<std::string, Slot> slots;
@@ -239,9 +245,9 @@ Value BackwardWriter::current(const Slot &slot) {
     return values[key] = v;
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(body);
-  Value v = slot.state ? Value(LoadOp::create(b, loc, slot.type, slot.state))
-                       : Value(HistoryOp::create(b, loc, slot.type,
-                                                 slot.history));
+  Value v = slot.state
+                ? Value(LoadOp::create(b, loc, slot.type, slot.state))
+                : Value(HistoryOp::create(b, loc, slot.type, slot.history));
   initial[key] = values[key] = v;
   return v;
 }
@@ -320,10 +326,12 @@ LogicalResult BackwardWriter::functionalize(Block &from, IRMapping &map) {
     }
     if (auto store = dyn_cast<StoreOp>(op)) {
       Value v = map.lookup(store.getValue());
-      // A write of a stop_grad level is a constant to the outer gradient.
+      Slot slot = slotOf(store.getState(), v.getType());
+      // A write of a stop_grad level: its increment is a constant to the
+      // outer gradient; the state before it passes its cotangent on.
       if (stopGrad && isDifferentiable(v))
-        v = StopGradOp::create(b, store.getLoc(), v);
-      setCurrent(slotOf(store.getState(), v.getType()), v);
+        v = StopGradOp::create(b, store.getLoc(), v, current(slot));
+      setCurrent(slot, v);
       continue;
     }
     if (auto learn = dyn_cast<LearnOp>(op)) {
@@ -384,17 +392,23 @@ LogicalResult BackwardWriter::run() {
   SmallVector<Type> args = inputs;
   llvm::append_range(args, step.getOutputTypeList());
   b.setInsertionPointAfter(step);
-  auto backward = BackwardStepOp::create(b, step.getLoc(),
-                                         b.getTypeArrayAttr(inputs));
+  if (checkpointEvery < 1 || truncate < 0)
+    return model.emitOpError()
+           << "cannot keep the state every " << checkpointEvery
+           << " tokens or truncate every " << truncate
+           << " (checkpoint-every >= 1, truncate >= 0)";
+  auto backward = BackwardStepOp::create(
+      b, step.getLoc(), b.getTypeArrayAttr(inputs),
+      b.getI64IntegerAttr(checkpointEvery), b.getI64IntegerAttr(truncate));
   body = b.createBlock(&backward.getBody(), {}, args,
                        SmallVector<Location>(args.size(), step.getLoc()));
   b.setInsertionPointToEnd(body);
 
   // 1. The forward as dataflow.
   IRMapping map;
-  for (auto [arg, to] : llvm::zip(stepBlock.getArguments(),
-                                  body->getArguments().take_front(
-                                      stepBlock.getNumArguments())))
+  for (auto [arg, to] :
+       llvm::zip(stepBlock.getArguments(),
+                 body->getArguments().take_front(stepBlock.getNumArguments())))
     map.map(arg, to);
   if (failed(functionalize(stepBlock, map)))
     return failure();
@@ -412,11 +426,11 @@ LogicalResult BackwardWriter::run() {
     sweep.accumulate(map.lookup(v), d);
   for (auto &[key, slot] : slots) {
     Value after = values.lookup(key);
-    Value d = slot.state ? Value(AdjointOp::create(b, loc, slot.type,
-                                                   slot.state, IntegerAttr()))
-                         : Value(AdjointOp::create(
-                               b, loc, slot.type, SymbolRefAttr(),
-                               b.getI64IntegerAttr(slot.history)));
+    Value d = slot.state
+                  ? Value(AdjointOp::create(b, loc, slot.type, slot.state,
+                                            IntegerAttr()))
+                  : Value(AdjointOp::create(b, loc, slot.type, SymbolRefAttr(),
+                                            b.getI64IntegerAttr(slot.history)));
     sweep.accumulate(after, d);
   }
   if (failed(sweep.run(forward)))
@@ -440,9 +454,13 @@ LogicalResult BackwardWriter::run() {
   for (BlockArgument arg : body->getArguments().take_front(inputs.size()))
     dInputs.push_back(sweep.adjointOrZero(arg));
   YieldOp::create(b, loc, dInputs);
-  for (arith::ConstantOp c : llvm::reverse(sweep.constants))
-    if (c->use_empty())
-      c->erase();
+  // What the sweep did not need of the recomputed forward (an output no
+  // cotangent reads) goes: the greedy driver with no patterns erases dead
+  // ops. (scf.if's canonical patterns would hoist a level's region out of
+  // its fire condition into a select: every token would pay for it.)
+  if (failed(
+          applyPatternsGreedily(backward.getBody(), FrozenRewritePatternSet())))
+    return backward.emitOpError() << "did not simplify";
   return success();
 }
 
@@ -450,7 +468,7 @@ struct DeriveBackwardPass
     : public mlir::nl::impl::NLDeriveBackwardBase<DeriveBackwardPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (failed(BackwardWriter(getOperation()).run()))
+    if (failed(BackwardWriter(getOperation(), checkpointEvery, truncate).run()))
       return signalPassFailure();
   }
 };

@@ -217,11 +217,14 @@ def NLDeriveBackward : Pass<"nl-derive-backward", "::mlir::nl::ModelOp"> {
     region and sweeps it, and passes the cotangents through where it did
     not run.
 
-    `write = stop_grad` (the default, `docs/ambiguities.md` A24): what the
-    regions of such a level store is wrapped in `nl.stop_grad`, so no outer
-    gradient reaches the write's key, value, gates or the state before it;
-    reads still pass gradients to their queries. `write = differentiable`:
-    the gradient flows through the update into all of them.
+    `write = stop_grad` (the default, `docs/ambiguities.md` A24): the
+    increment a level's regions store is a constant (`nl.stop_grad %new
+    through %before`): no outer gradient reaches the write's keys, values,
+    gates or step sizes, and the state before the write passes its
+    cotangent on unchanged (fast state = meta + delta); reads still pass
+    gradients to their queries and to the state they read.
+    `write = differentiable`: the gradient flows through the update into
+    all of them (full meta-learning).
 
     Not differentiated yet (located errors): KV caches (`nl.read` /
     `nl.update` of a `period inf` level), `init ... reset` transfers.
@@ -245,6 +248,16 @@ def NLDeriveBackward : Pass<"nl-derive-backward", "::mlir::nl::ModelOp"> {
   let dependentDialects = ["::mlir::nl::NLDialect", "::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"checkpointEvery", "checkpoint-every", "int64_t",
+           /*default=*/"64",
+           "Backpropagation through time keeps the state every this many "
+           "tokens and recomputes the tokens between (the backward_step's "
+           "checkpoint_every, stated in the manifest)">,
+    Option<"truncate", "truncate", "int64_t", /*default=*/"0",
+           "Truncated BPTT: the state's cotangent stops every this many "
+           "tokens of a call (0: never)">,
+  ];
 }
 
 def NLChunk : Pass<"nl-chunk", "::mlir::nl::ModelOp"> {

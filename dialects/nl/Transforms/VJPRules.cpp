@@ -371,8 +371,14 @@ LogicalResult mlir::nl::buildVJP(Operation *orig, Value dy, VJPSweep &s) {
                  arith::SelectOp::create(s.builder(), loc, cond, zeros, dy));
     return success();
   }
+  // A stop_grad write: the state before it keeps an identity path.
+  if (auto sg = dyn_cast<StopGradOp>(orig)) {
+    if (sg.getThrough() && isActive(sg.getThrough()))
+      accumulate(sg.getThrough(), dy);
+    return success();
+  }
   // Piecewise-constant ops: comparisons and the 0/1 masks made of them.
-  if (isa<arith::CmpFOp, arith::UIToFPOp, StopGradOp>(orig))
+  if (isa<arith::CmpFOp, arith::UIToFPOp>(orig))
     return success();
   if (auto g = dyn_cast<ActGradOp>(orig)) {
     // r = dy act'(x): d dy = dr act'(x), d x = dr dy act''(x) (the second

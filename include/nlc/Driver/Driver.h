@@ -73,6 +73,13 @@ struct CompileOptions {
   HeadForm headForm = HeadForm::Auto;
   /// CPU: lower the rules fused or from their explicit-update form.
   UpdateForm updateForm = UpdateForm::Fused;
+  /// CPU: add the backward of the step (nl-derive-backward, from the
+  /// explicit-update form, which it implies) and its entry point; the
+  /// runtime's BPTT schedule: a checkpoint every `bpttCheckpoint` tokens,
+  /// the state's cotangent cut every `bpttTruncate` tokens (0: never).
+  bool backward = false;
+  int64_t bpttCheckpoint = 64;
+  int64_t bpttTruncate = 0;
   /// Threads per block of the CUDA kernels (one block runs one stream).
   int64_t gpuBlockSize = 512;
   /// The CUDA toolkit (for libdevice); empty: $CUDA_HOME, else

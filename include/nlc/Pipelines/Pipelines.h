@@ -135,6 +135,21 @@ struct CPUPipelineOptions
       llvm::cl::values(
           clEnumValN(UpdateForm::Fused, "fused", "fused"),
           clEnumValN(UpdateForm::Expanded, "expanded", "expanded"))};
+  Option<bool> backward{
+      *this, "backward",
+      llvm::cl::desc("With update-form=expanded: add the backward of the "
+                     "step (nl-derive-backward) and its entry point"),
+      llvm::cl::init(false)};
+  Option<int64_t> bpttCheckpoint{
+      *this, "bptt-checkpoint",
+      llvm::cl::desc("With backward: the runtime keeps the state every this "
+                     "many tokens and recomputes between"),
+      llvm::cl::init(64)};
+  Option<int64_t> bpttTruncate{
+      *this, "bptt-truncate",
+      llvm::cl::desc("With backward: truncated BPTT, the state's cotangent "
+                     "stops every this many tokens (0: never)"),
+      llvm::cl::init(0)};
   Option<bool> cpuParallel{
       *this, "cpu-parallel",
       llvm::cl::desc("Give the heaviest parallel loops of a step to an "
@@ -191,9 +206,18 @@ void buildFormsPipeline(mlir::OpPassManager &pm,
 void buildKernelPipeline(mlir::OpPassManager &pm,
                          const PipelineHooks &hooks = {});
 
+/// The backward of the step, when asked for: nl-derive-backward's options.
+struct BackwardOptions {
+  bool enabled = false;
+  int64_t checkpointEvery = 64;
+  int64_t truncate = 0;
+};
+
 /// Every learning rule as explicit updates: nl-expand-mlp,
-/// nl-derive-gradients, nl-expand-updates on each model.
-void buildExpandedPipeline(mlir::OpPassManager &pm);
+/// nl-derive-gradients, nl-expand-updates on each model; then, when
+/// `backward` is enabled, nl-derive-backward.
+void buildExpandedPipeline(mlir::OpPassManager &pm,
+                           const BackwardOptions &backward = {});
 
 /// Kernel form -> LLVM dialect with the exported C entry points. Needs the
 /// upstream passes registered (nlc::registerAllPasses); fails otherwise.
