@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CpuBackward.h"
 #include "Executor.h"
 #include "ThreadTeam.h"
 
@@ -19,6 +20,11 @@
 using namespace nlrt;
 
 Executor::~Executor() = default;
+
+bool Executor::backward(const BackwardIO &, std::string *error) {
+  *error = "the backward runs on the CPU only (yet)";
+  return false;
+}
 
 namespace {
 
@@ -37,6 +43,9 @@ public:
       outNumel.push_back(outputNumel(o));
   }
   bool run(const CallPlan &plan, const CallIO &io, std::string *error) override;
+  bool backward(const BackwardIO &io, std::string *error) override {
+    return runCpuBackward(model, streamTeam, io, error);
+  }
 
 private:
   static size_t frameBytes(const Model &model) {

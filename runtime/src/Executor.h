@@ -39,12 +39,42 @@ struct CallIO {
   uint64_t active;
 };
 
+/// The buffers and schedule of one call's backward (Session::backward):
+/// the forward of the call from `state` (which it leaves at the end of the
+/// call, as run() does), then backpropagation through time.
+struct BackwardIO {
+  const std::vector<std::vector<float>> &params;
+  std::vector<std::vector<float>> &state;
+  /// [B, T, dim]; per output [B, T, numel] (written by the forward).
+  const float *x;
+  const std::vector<float *> &outputs;
+  /// Per output, the cotangent [B, T, numel], or null (zero).
+  const std::vector<const float *> &dys;
+  uint64_t active;
+  /// Per token, the levels whose chunk it completes.
+  const std::vector<uint64_t> &fire;
+  int64_t tokens = 0, streams = 0;
+  /// A checkpoint of the state every `checkpointEvery` tokens; the state's
+  /// cotangent is cut after every `truncate`-th token (0: never).
+  int64_t checkpointEvery = 1, truncate = 0;
+  /// Out: the gradient of every parameter (summed over streams, added to),
+  /// the cotangent of every state tensor at the start of the call
+  /// ([B * numel], written) and, when non-null, the input's ([B, T, dim]).
+  std::vector<std::vector<float>> &dparams;
+  std::vector<std::vector<float>> &dstate;
+  float *dx = nullptr;
+  int threads = 1;
+};
+
 class Executor {
 public:
   virtual ~Executor();
   /// Runs `plan` on `io`. False with a message when nothing ran.
   virtual bool run(const CallPlan &plan, const CallIO &io,
                    std::string *error) = 0;
+  /// Runs the forward and the backward of one call. False with a message
+  /// when nothing ran (by default: an executor without a backward).
+  virtual bool backward(const BackwardIO &io, std::string *error);
 };
 
 /// The CPU executor of `model` (a CPU model): it calls the entry points on

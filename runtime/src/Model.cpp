@@ -257,6 +257,19 @@ bool nlrt::parseManifest(const std::string &json, Manifest &out,
     if (out.headSplit < 2 || out.chunkSize < 2)
       return fail(error, "'head_chunk' needs 'head_step' and 'chunk'");
   }
+  if (entry->get("backward")) {
+    const JsonValue *schedule = root->get("backward");
+    if (!getString(*entry, "backward", out.backwardSymbol, error))
+      return false;
+    if (!schedule ||
+        !getInt(*schedule, "checkpoint_every", out.checkpointEvery, error) ||
+        !getInt(*schedule, "truncate", out.truncate, error))
+      return fail(error, "a backward entry point needs 'backward': "
+                         "{\"checkpoint_every\": K, \"truncate\": H}");
+    if (out.checkpointEvery < 1 || out.truncate < 0)
+      return fail(error, "'backward' needs checkpoint_every >= 1 and "
+                         "truncate >= 0");
+  }
   if (root->get("stack_bytes") &&
       (!getInt(*root, "stack_bytes", out.stackBytes, error) ||
        out.stackBytes < 0 || out.stackBytes > (int64_t(1) << 40)))
@@ -734,7 +747,8 @@ std::unique_ptr<Model> Model::load(const std::string &libraryPath,
   };
   if (!resolve(model->info.chunkSymbol, model->chunkFn) ||
       !resolve(model->info.headStepSymbol, model->headStepFn) ||
-      !resolve(model->info.headChunkSymbol, model->headChunkFn))
+      !resolve(model->info.headChunkSymbol, model->headChunkFn) ||
+      !resolve(model->info.backwardSymbol, model->backwardFn))
     return nullptr;
   // A model compiled with threads links libomp; its team size is set per
   // calling thread (absent: a single-threaded model).

@@ -479,9 +479,9 @@ bool Session::zeroPending(size_t level, std::string *error) {
   return true;
 }
 
-bool Session::run(const float *x, int64_t tokens,
-                  const std::vector<float *> &outputs, int threads,
-                  std::string *error) {
+bool Session::checkCall(const float *x, int64_t tokens,
+                        const std::vector<float *> &outputs,
+                        std::string *error) {
   const Manifest &m = model.manifest();
   if (outputs.size() != m.outputs.size()) {
     *error = "the model has " + std::to_string(m.outputs.size()) + " output(s)";
@@ -523,23 +523,38 @@ bool Session::run(const float *x, int64_t tokens,
       warning(where + " (the first non-finite input value)");
     }
   }
+  return true;
+}
+
+Session::CallMasks Session::tickCall(int64_t tokens) {
+  const Manifest &m = model.manifest();
+  CallMasks masks;
+  masks.clockBefore = timer.saveState();
+  masks.active = activeMask();
+  masks.fire.assign(tokens, 0);
+  for (int64_t t = 0; t < tokens; ++t)
+    for (size_t i : timer.tick())
+      masks.fire[t] |= uint64_t(1) << i;
+  for (size_t i = 0; i < m.levels.size(); ++i)
+    if (m.levels[i].tail == TailPolicy::Drop && timer.pending(i) > 0)
+      masks.dropped.push_back(i);
+  for (size_t i : timer.endOfCall())
+    masks.flush |= uint64_t(1) << i;
+  return masks;
+}
+
+bool Session::run(const float *x, int64_t tokens,
+                  const std::vector<float *> &outputs, int threads,
+                  std::string *error) {
+  const Manifest &m = model.manifest();
+  if (!checkCall(x, tokens, outputs, error))
+    return false;
   started = true;
   // The clock is shared by all streams: compute the masks once. A CUDA call
   // can fail; it then leaves the clock as it found it.
-  std::vector<int64_t> clockBefore = timer.saveState();
   uint64_t active = activeMask();
   std::vector<char> chunkAt = chunkStarts(tokens, active);
-  std::vector<uint64_t> fire(tokens);
-  for (int64_t t = 0; t < tokens; ++t)
-    for (size_t i : timer.tick())
-      fire[t] |= uint64_t(1) << i;
-  std::vector<size_t> dropped;
-  for (size_t i = 0; i < m.levels.size(); ++i)
-    if (m.levels[i].tail == TailPolicy::Drop && timer.pending(i) > 0)
-      dropped.push_back(i);
-  uint64_t flush = 0;
-  for (size_t i : timer.endOfCall())
-    flush |= uint64_t(1) << i;
+  CallMasks masks = tickCall(tokens);
 
   // Which entry point runs which tokens, and on which threads (on CUDA one
   // launch runs every token of every stream; `threads` has no use there).
@@ -547,8 +562,8 @@ bool Session::run(const float *x, int64_t tokens,
   facts.tokens = tokens;
   facts.chunkSize = m.chunkSize;
   facts.chunkStarts = std::move(chunkAt);
-  facts.fire = std::move(fire);
-  facts.flush = flush;
+  facts.fire = std::move(masks.fire);
+  facts.flush = masks.flush;
   facts.hasChunk = model.chunk() != nullptr;
   facts.hasHeadStep = model.headStep() != nullptr;
   facts.hasHeadChunk = model.headChunk() != nullptr;
@@ -560,13 +575,138 @@ bool Session::run(const float *x, int64_t tokens,
   if (!executor->run(plan, io, error)) {
     // Nothing ran: the clock goes back to where it was.
     std::string ignored;
-    timer.loadState(clockBefore, &ignored);
+    timer.loadState(masks.clockBefore, &ignored);
     return false;
   }
-  for (size_t i : dropped)
+  for (size_t i : masks.dropped)
     if (!zeroPending(i, error))
       return false;
   return checkAfterRun(tokens, outputs, error);
+}
+
+bool Session::backward(const float *x, int64_t tokens,
+                       const std::vector<const float *> &dys,
+                       const std::vector<float *> &outputs, Gradients &grads,
+                       int threads, std::string *error,
+                       const BackwardOptions &options) {
+  const Manifest &m = model.manifest();
+  if (!model.backward()) {
+    *error = "model '" + m.model +
+             "' has no backward entry point (compile it with nlc "
+             "--backward)";
+    return false;
+  }
+  if (gpu) {
+    *error = "the backward runs on the CPU only (yet)";
+    return false;
+  }
+  if (dys.size() != m.outputs.size()) {
+    *error = "the backward takes one cotangent per output (" +
+             std::to_string(m.outputs.size()) + "), got " +
+             std::to_string(dys.size());
+    return false;
+  }
+  int64_t every =
+      options.checkpointEvery > 0 ? options.checkpointEvery : m.checkpointEvery;
+  int64_t truncate = options.truncate >= 0 ? options.truncate : m.truncate;
+  if (options.checkpointEvery < 0 || every < 1) {
+    *error = "the checkpoint interval must be at least 1 token";
+    return false;
+  }
+  if (!checkCall(x, tokens, outputs, error))
+    return false;
+  if (checkInputs != CheckMode::Off)
+    for (size_t o = 0; o < dys.size(); ++o) {
+      if (!dys[o])
+        continue;
+      int64_t n = streams * tokens * outputNumel(m.outputs[o]);
+      int64_t bad = firstNonFinite(dys[o], n);
+      if (bad < 0)
+        continue;
+      std::string where = "the cotangent of output " + std::to_string(o) +
+                          " is " + nonFiniteText(dys[o][bad]) + " at element " +
+                          std::to_string(bad);
+      if (checkInputs == CheckMode::Error) {
+        *error = where + " (nothing ran)";
+        return false;
+      }
+      warning(where);
+    }
+  // The backward of a flush is not compiled: refuse before the clock moves.
+  {
+    Clock probe = timer;
+    for (int64_t t = 0; t < tokens; ++t)
+      probe.tick();
+    std::vector<size_t> flushed = probe.endOfCall();
+    if (!flushed.empty()) {
+      *error = "the end of this call flushes level '" +
+               m.levels[flushed[0]].name +
+               "' (tail = flush), whose backward is not compiled yet; end "
+               "the call on its period or give it tail = carry or drop";
+      return false;
+    }
+  }
+  started = true;
+  CallMasks masks = tickCall(tokens);
+  grads.params.assign(m.params.size(), {});
+  for (size_t i = 0; i < m.params.size(); ++i)
+    grads.params[i].assign(params[i].size(), 0.0f);
+  grads.state.assign(m.state.size(), {});
+  for (size_t j = 0; j < m.state.size(); ++j)
+    grads.state[j].assign(state[j].size(), 0.0f);
+  grads.input.assign(options.inputGrad ? streams * tokens * m.dim : 0, 0.0f);
+  BackwardIO io{params,      state,
+                x,           outputs,
+                dys,         masks.active,
+                masks.fire,  tokens,
+                streams,     every,
+                truncate,    grads.params,
+                grads.state, options.inputGrad ? grads.input.data() : nullptr,
+                threads};
+  if (!executor->backward(io, error)) {
+    std::string ignored;
+    timer.loadState(masks.clockBefore, &ignored);
+    return false;
+  }
+  for (size_t i : masks.dropped)
+    if (!zeroPending(i, error))
+      return false;
+  if (!checkAfterRun(tokens, outputs, error))
+    return false;
+  return checkGradients(grads, error);
+}
+
+bool Session::checkGradients(const Gradients &grads, std::string *error) {
+  if (checkState == CheckMode::Off)
+    return true;
+  const Manifest &m = model.manifest();
+  std::string message;
+  for (size_t i = 0; i < grads.params.size() && message.empty(); ++i) {
+    int64_t bad = firstNonFinite(grads.params[i].data(),
+                                 static_cast<int64_t>(grads.params[i].size()));
+    if (bad >= 0)
+      message = "the gradient of parameter '" + m.params[i].name + "' is " +
+                nonFiniteText(grads.params[i][bad]) + " at " +
+                indexText(m.params[i].shape, bad);
+  }
+  for (size_t j = 0; j < grads.state.size() && message.empty(); ++j) {
+    int64_t numel = m.state[j].numel;
+    int64_t bad = firstNonFinite(grads.state[j].data(),
+                                 static_cast<int64_t>(grads.state[j].size()));
+    if (bad >= 0)
+      message = "the gradient of the initial state '" + m.state[j].name +
+                "' is " + nonFiniteText(grads.state[j][bad]) + " in stream " +
+                std::to_string(bad / numel) + " at " +
+                indexText(m.state[j].shape, bad % numel);
+  }
+  if (message.empty())
+    return true;
+  if (checkState == CheckMode::Error) {
+    *error = message + " (--check-state=error)";
+    return false;
+  }
+  warning(message);
+  return true;
 }
 
 bool Session::checkAfterRun(int64_t tokens, const std::vector<float *> &outputs,

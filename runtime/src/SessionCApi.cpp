@@ -9,8 +9,9 @@
 #include "nlrt/Tensor.h"
 #include "nlrt/nlrt.h"
 
+#include <algorithm>
+#include <algorithm>
 #include <cstring>
-#include <exception>
 #include <optional>
 #include <string>
 
@@ -85,6 +86,28 @@ int64_t nlrt_model_output_size(const nlrt_model_t *model) {
   return model ? model->outputSize : -1;
 }
 
+int64_t nlrt_model_num_params(const nlrt_model_t *model) {
+  return model ? static_cast<int64_t>(model->model->manifest().params.size())
+               : -1;
+}
+
+int64_t nlrt_model_num_state(const nlrt_model_t *model) {
+  return model ? static_cast<int64_t>(model->model->manifest().state.size())
+               : -1;
+}
+
+int64_t nlrt_model_param_numel(const nlrt_model_t *model, size_t i) {
+  if (!model || i >= model->model->manifest().params.size())
+    return -1;
+  return model->model->manifest().params[i].numel;
+}
+
+int64_t nlrt_model_state_numel(const nlrt_model_t *model, size_t i) {
+  if (!model || i >= model->model->manifest().state.size())
+    return -1;
+  return model->model->manifest().state[i].numel;
+}
+
 const char *nlrt_model_manifest(const nlrt_model_t *model) {
   return model ? model->model->manifest().json.c_str() : nullptr;
 }
@@ -132,6 +155,35 @@ int nlrt_session_load_params(nlrt_session_t *s, const char *path, char *err,
   });
 }
 
+namespace {
+/// The output buffers of a call: `y` for output 0 when given, scratch for
+/// the others (outputs the caller does not want still need somewhere to
+/// go).
+bool callOutputs(const nlrt_session_t *s, int64_t tokens, float *y,
+                 std::vector<std::vector<float>> &scratch,
+                 std::vector<float *> &outputs, std::string &error) {
+  const nlrt::Manifest &m = s->owner->model->manifest();
+  scratch.reserve(m.outputs.size());
+  for (size_t i = 0; i < m.outputs.size(); ++i) {
+    if (i == 0 && y) {
+      outputs.push_back(y);
+      continue;
+    }
+    std::vector<int64_t> all = {s->session->batch(), tokens};
+    all.insert(all.end(), m.outputs[i].begin(), m.outputs[i].end());
+    std::optional<int64_t> n = nlrt::checkedNumel(all, sizeof(float));
+    if (!n) {
+      error =
+          "the outputs of " + std::to_string(tokens) + " tokens are too large";
+      return false;
+    }
+    scratch.emplace_back(static_cast<size_t>(*n));
+    outputs.push_back(scratch.back().data());
+  }
+  return true;
+}
+} // namespace
+
 int nlrt_session_run(nlrt_session_t *s, const float *x, int64_t tokens,
                      float *y, int threads, char *err, size_t errlen) {
   return guarded(err, errlen, [&](std::string &error) {
@@ -139,27 +191,46 @@ int nlrt_session_run(nlrt_session_t *s, const float *x, int64_t tokens,
       error = "session or x is NULL, or tokens < 0";
       return false;
     }
-    const nlrt::Manifest &m = s->owner->model->manifest();
-    // Outputs the caller does not want still need somewhere to go.
     std::vector<std::vector<float>> scratch;
     std::vector<float *> outputs;
-    for (size_t i = 0; i < m.outputs.size(); ++i) {
-      if (i == 0 && y) {
-        outputs.push_back(y);
-        continue;
-      }
-      std::vector<int64_t> all = {s->session->batch(), tokens};
-      all.insert(all.end(), m.outputs[i].begin(), m.outputs[i].end());
-      std::optional<int64_t> n = nlrt::checkedNumel(all, sizeof(float));
-      if (!n) {
-        error = "the outputs of " + std::to_string(tokens) +
-                " tokens are too large";
-        return false;
-      }
-      scratch.emplace_back(static_cast<size_t>(*n));
-      outputs.push_back(scratch.back().data());
+    return callOutputs(s, tokens, y, scratch, outputs, error) &&
+           s->session->run(x, tokens, outputs, threads, &error);
+  });
+}
+
+int nlrt_session_backward(nlrt_session_t *s, const float *x, int64_t tokens,
+                          const float *const *dys, float *y,
+                          float *const *dparams, float *const *dstate,
+                          float *dx, int threads, char *err, size_t errlen) {
+  return guarded(err, errlen, [&](std::string &error) {
+    if (!s || (!x && tokens > 0) || tokens < 0) {
+      error = "session or x is NULL, or tokens < 0";
+      return false;
     }
-    return s->session->run(x, tokens, outputs, threads, &error);
+    const nlrt::Manifest &m = s->owner->model->manifest();
+    std::vector<std::vector<float>> scratch;
+    std::vector<float *> outputs;
+    if (!callOutputs(s, tokens, y, scratch, outputs, error))
+      return false;
+    std::vector<const float *> cotangents(m.outputs.size(), nullptr);
+    if (dys)
+      for (size_t o = 0; o < m.outputs.size(); ++o)
+        cotangents[o] = dys[o];
+    nlrt::Gradients grads;
+    nlrt::BackwardOptions options;
+    options.inputGrad = dx != nullptr;
+    if (!s->session->backward(x, tokens, cotangents, outputs, grads, threads,
+                              &error, options))
+      return false;
+    for (size_t i = 0; dparams && i < grads.params.size(); ++i)
+      if (dparams[i])
+        std::copy(grads.params[i].begin(), grads.params[i].end(), dparams[i]);
+    for (size_t j = 0; dstate && j < grads.state.size(); ++j)
+      if (dstate[j])
+        std::copy(grads.state[j].begin(), grads.state[j].end(), dstate[j]);
+    if (dx)
+      std::copy(grads.input.begin(), grads.input.end(), dx);
+    return true;
   });
 }
 

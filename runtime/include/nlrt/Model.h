@@ -91,6 +91,13 @@ struct Manifest {
   /// The chunk entry of one head (head h's slices for chunkSize tokens; its
   /// outputs [chunkSize, numel / headSplit] contiguous), or empty.
   std::string headChunkSymbol;
+  /// The backward of the step (nlc --backward), or empty: one token's
+  /// vector-Jacobian product. The runtime's schedule of backpropagation
+  /// through time: a checkpoint of the state every `checkpointEvery`
+  /// tokens, the state's cotangent cut every `truncate` tokens (0: never).
+  std::string backwardSymbol;
+  int64_t checkpointEvery = 0;
+  int64_t truncate = 0;
   /// CPU: the largest stack frame of an entry point (its scratch); the
   /// runtime runs the entry points on threads whose stacks hold it.
   int64_t stackBytes = 0;
@@ -155,6 +162,16 @@ using HeadStepFn = void (*)(const float *const *params, float *const *state,
                             uint64_t active, uint64_t fire, int64_t head);
 using FlushFn = void (*)(const float *const *params, float *const *state,
                          uint64_t fire);
+/// The backward of one token: the step's arguments (`outputs` holds the
+/// cotangents of the outputs, `state` the state before the token, which it
+/// only reads), then the gradients of the parameters (added to), the
+/// cotangents of the state (in: after the token; out: before it) and the
+/// input's cotangent (written).
+using BackwardFn = void (*)(const float *const *params,
+                            const float *const *state, const float *x,
+                            const float *const *dy, uint64_t active,
+                            uint64_t fire, float *const *dparams,
+                            float *const *dstate, float *dx);
 /// Sets the thread team of the calling thread (OpenMP's
 /// omp_set_num_threads, from the libomp a threaded model links).
 using SetThreadsFn = void (*)(int threads);
@@ -194,6 +211,9 @@ public:
   /// The chunk entry of one head (the head step's signature for chunkSize
   /// tokens), or null.
   HeadStepFn headChunk() const { return headChunkFn; }
+  /// The backward of one token, or null (a model compiled without
+  /// --backward).
+  BackwardFn backward() const { return backwardFn; }
   /// Null for a model compiled without threads (--cpu-parallel=false).
   SetThreadsFn setThreads() const { return setThreadsFn; }
   /// CUDA models: the module image as read (PTX text); empty for CPU models.
@@ -210,6 +230,7 @@ private:
   StepFn chunkFn = nullptr;
   HeadStepFn headStepFn = nullptr;
   HeadStepFn headChunkFn = nullptr;
+  BackwardFn backwardFn = nullptr;
   SetThreadsFn setThreadsFn = nullptr;
 };
 

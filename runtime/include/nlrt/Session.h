@@ -70,6 +70,30 @@ struct StateOptions {
 /// default writes "nlrt: warning: <line>" to stderr.
 using WarningHandler = std::function<void(const std::string &)>;
 
+/// What Session::backward computes besides the forward.
+struct Gradients {
+  /// Per parameter (the manifest's order): the gradient of the loss,
+  /// summed over the streams and tokens of the call.
+  std::vector<std::vector<float>> params;
+  /// Per state tensor: the cotangent of the state at the start of the call,
+  /// [B * numel] (stream by stream; zero for i32 counts and accumulators
+  /// the loss does not reach).
+  std::vector<std::vector<float>> state;
+  /// [B, T, dim], the input's cotangent, when BackwardOptions::inputGrad.
+  std::vector<float> input;
+};
+
+/// How Session::backward schedules backpropagation through time.
+struct BackwardOptions {
+  /// Tokens between the checkpoints of the state (0: the manifest's).
+  int64_t checkpointEvery = 0;
+  /// Truncated BPTT: the state's cotangent stops after every this many
+  /// tokens of the call; -1: the manifest's, 0: never.
+  int64_t truncate = -1;
+  /// Whether to compute Gradients::input.
+  bool inputGrad = false;
+};
+
 class Session {
 public:
   /// A session of `batch` streams, parameters and state initialized from
@@ -122,6 +146,21 @@ public:
   bool run(const float *x, int64_t tokens, const std::vector<float *> &outputs,
            int threads, std::string *error);
 
+  /// The forward of a call, as run() makes it (the state advances, the
+  /// clock ticks, `outputs` are written, tails apply), and its backward:
+  /// the gradients of L = sum over outputs o of <dys[o], output o>, from
+  /// the state at the start of the call, by backpropagation through time
+  /// with bounded memory (a checkpoint every K tokens, each segment's states
+  /// recomputed). `dys[o]` is [B, T, numel(output o)], or null for zero.
+  /// Needs a CPU model compiled with --backward; refuses a call whose end
+  /// flushes a level (tail = flush: its backward is not compiled yet).
+  /// Non-finite gradients are reported as setCheckState says.
+  bool backward(const float *x, int64_t tokens,
+                const std::vector<const float *> &dys,
+                const std::vector<float *> &outputs, Gradients &grads,
+                int threads, std::string *error,
+                const BackwardOptions &options = {});
+
   /// Saves / loads the state of every stream and the clock (safetensors,
   /// written atomically, with the model hash and layout and a CRC-32 per
   /// tensor; docs/language.md describes the format). A state is validated
@@ -156,6 +195,22 @@ private:
   /// chunk entry point starts there (all zero without one).
   std::vector<char> chunkStarts(int64_t tokens, uint64_t active) const;
   bool zeroPending(size_t level, std::string *error);
+  /// The checks of a call's buffers before anything runs (run, backward).
+  bool checkCall(const float *x, int64_t tokens,
+                 const std::vector<float *> &outputs, std::string *error);
+  /// The masks of a call, ticking the clock: the levels that learn, each
+  /// token's fire mask, the levels the end flushes and those whose pending
+  /// tokens the end drops.
+  struct CallMasks {
+    std::vector<int64_t> clockBefore;
+    uint64_t active = 0;
+    std::vector<uint64_t> fire;
+    uint64_t flush = 0;
+    std::vector<size_t> dropped;
+  };
+  CallMasks tickCall(int64_t tokens);
+  /// Reports non-finite gradients (setCheckState).
+  bool checkGradients(const Gradients &grads, std::string *error);
   /// Brings the host copy of every state tensor up to date (CUDA: the
   /// device holds the newer values after a run).
   bool syncStateToHost(std::string *error) const;

@@ -80,6 +80,14 @@ void nlrt_model_destroy(nlrt_model_t *model);
 /** The width of one input token, and the number of values of output 0. */
 int64_t nlrt_model_dim(const nlrt_model_t *model);
 int64_t nlrt_model_output_size(const nlrt_model_t *model);
+/** The number of parameters and of state tensors (the manifest's "params"
+ *  and "state", in that order), and the number of values of parameter /
+ *  state tensor i per stream; -1 for a NULL model or an index out of
+ *  range. */
+int64_t nlrt_model_num_params(const nlrt_model_t *model);
+int64_t nlrt_model_num_state(const nlrt_model_t *model);
+int64_t nlrt_model_param_numel(const nlrt_model_t *model, size_t i);
+int64_t nlrt_model_state_numel(const nlrt_model_t *model, size_t i);
 /** The manifest (JSON), owned by the model. */
 const char *nlrt_model_manifest(const nlrt_model_t *model);
 
@@ -102,6 +110,21 @@ int nlrt_session_load_params(nlrt_session_t *session, const char *path,
  *  be NULL) receives output 0 as [batch, tokens, output_size]. */
 int nlrt_session_run(nlrt_session_t *session, const float *x, int64_t tokens,
                      float *y, int threads, char *err, size_t errlen);
+/** The forward of a call, as nlrt_session_run (y may be NULL), and its
+ *  backward (a CPU model compiled with nlc --backward): the gradients of
+ *  L = sum over outputs o of <dys[o], output o>, from the state at the
+ *  start of the call, by backpropagation through time with the manifest's
+ *  checkpoints and truncation. dys: NULL (all zero) or one pointer per
+ *  output, each NULL (zero) or [batch, tokens, numel of output o].
+ *  dparams: NULL or one pointer per parameter (NULL entries skipped), each
+ *  receiving its gradient summed over streams and tokens (numel floats).
+ *  dstate: NULL or one pointer per state tensor, each receiving the
+ *  cotangent of the state at the start of the call ([batch, numel]).
+ *  dx: NULL or [batch, tokens, dim], the input's cotangent. */
+int nlrt_session_backward(nlrt_session_t *session, const float *x,
+                          int64_t tokens, const float *const *dys, float *y,
+                          float *const *dparams, float *const *dstate,
+                          float *dx, int threads, char *err, size_t errlen);
 int nlrt_session_save_state(const nlrt_session_t *session, const char *path,
                             char *err, size_t errlen);
 int nlrt_session_load_state(nlrt_session_t *session, const char *path,
