@@ -288,6 +288,8 @@ std::string nlrun::compileCached(const CompileRequest &request,
   for (const std::string &d : request.defines)
     key += "|D" + d;
   key += "|chunk=" + request.chunkForm;
+  if (request.backward)
+    key += "|backward";
   std::string hash = hex16(fnv1a64(key.data(), key.size()));
 
   std::string dir = cacheDirectory(request.cacheDir);
@@ -328,6 +330,8 @@ std::string nlrun::compileCached(const CompileRequest &request,
   args.insert(args.end(), {"--emit=lib", "-O3", "-o", tmpLib});
   if (!request.cuda)
     args.push_back("--chunk-form=" + request.chunkForm);
+  if (request.backward)
+    args.push_back("--backward");
   for (const std::string &d : request.defines)
     args.push_back("-D" + d);
   // "--" so that a source named "-x.nl" is not read as an option.

@@ -42,6 +42,7 @@ struct CompileRequest {
   std::string chunkForm = "auto";   ///< nlc --chunk-form (CPU).
   std::string cacheDir;             ///< --cache-dir; empty: the default.
   bool cuda = false;                ///< --target=cuda, a .ptx model.
+  bool backward = false;            ///< nlc --backward (CPU).
 };
 
 /// Returns the path of the compiled model in the cache, compiling it first

@@ -29,6 +29,11 @@ enum class Id {
   CheckInputs,
   CheckState,
   StateOut,
+  Cotangent,
+  GradOut,
+  InputGradOut,
+  BpttCheckpoint,
+  BpttTruncate,
   Seed,
   NumThreads,
   Reset,
@@ -77,6 +82,19 @@ const Spec kSpecs[] = {
      "saved (default warn)"},
     {Id::StateOut, "state-out", "s.safetensors",
      "Save the final state (safetensors)"},
+    {Id::Cotangent, "cotangent", "dy.npy",
+     "Backward: the cotangent of the next output, shaped like it "
+     "(repeatable, in output order; missing ones are zero)"},
+    {Id::GradOut, "grad-out", "g.safetensors",
+     "Backward: write the gradient of every parameter (by its key) and of "
+     "the initial state (initial_state.<state>, summed over streams)"},
+    {Id::InputGradOut, "input-grad-out", "dx.npy",
+     "Backward: write the input's cotangent"},
+    {Id::BpttCheckpoint, "bptt-checkpoint", "K",
+     "Backward: keep the state every K tokens (default: the manifest's)"},
+    {Id::BpttTruncate, "bptt-truncate", "H",
+     "Backward: truncate BPTT every H tokens, 0 never (default: the "
+     "manifest's)"},
     {Id::Seed, "seed", "N", "Seed of the initializers (default 0)"},
     {Id::NumThreads, "num-threads", "N",
      "Threads over streams (default: all cores)"},
@@ -192,6 +210,26 @@ bool apply(const Spec &s, const std::string &value, Options &o,
     return true;
   case Id::StateOut:
     o.stateOut = value;
+    return true;
+  case Id::Cotangent:
+    o.cotangents.push_back(value);
+    return true;
+  case Id::GradOut:
+    o.gradOut = value;
+    return true;
+  case Id::InputGradOut:
+    o.inputGradOut = value;
+    return true;
+  case Id::BpttCheckpoint:
+  case Id::BpttTruncate:
+    if (!parseUnsigned(value, std::numeric_limits<int32_t>::max(), n))
+      break;
+    if (s.id == Id::BpttCheckpoint && n == 0) {
+      *error = "option '--bptt-checkpoint' must be at least 1";
+      return false;
+    }
+    (s.id == Id::BpttCheckpoint ? o.bpttCheckpoint : o.bpttTruncate) =
+        static_cast<int64_t>(n);
     return true;
   case Id::CacheDir:
     o.cacheDir = value;

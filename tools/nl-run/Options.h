@@ -36,9 +36,17 @@ struct Options {
   unsigned numThreads = 0; ///< 0: all cores.
   std::vector<std::string> reset;
   std::vector<std::string> freeze;
-  std::vector<std::string> defines;  ///< `-D name=value`, in order.
-  std::string chunkForm = "auto";    ///< nlc --chunk-form when compiling.
-  std::string paramsOut;             ///< --params-out: write the params used.
+  std::vector<std::string> defines; ///< `-D name=value`, in order.
+  std::string chunkForm = "auto";   ///< nlc --chunk-form when compiling.
+  std::string paramsOut;            ///< --params-out: write the params used.
+  /// The backward (any of these asks for it): the cotangent of each output
+  /// in order, where the gradients and the input's cotangent go, and the
+  /// BPTT schedule's overrides (-1: the manifest's).
+  std::vector<std::string> cotangents;
+  std::string gradOut;
+  std::string inputGradOut;
+  int64_t bpttCheckpoint = -1;
+  int64_t bpttTruncate = -1;
   std::string checkInputs = "error"; ///< off|warn|error (nlrt::CheckMode).
   std::string checkState = "warn";   ///< off|warn|error.
   bool paramsPartial = false;
@@ -46,6 +54,10 @@ struct Options {
   bool stats = false;
   bool info = false;
   bool listDevices = false;
+  /// Whether a flag asks for the backward.
+  bool backward() const {
+    return !cotangents.empty() || !gradOut.empty() || !inputGradOut.empty();
+  }
 };
 
 enum class ParseResult {

@@ -6,6 +6,8 @@
 //        [--params-out p] [--state-in s [--allow-model-mismatch]]
 //        [--state-out s] [--output y.npy] [--seed N] [--device cpu|cuda]
 //        [--check-inputs M] [--check-state M] [--stats] [--info]
+//        [--cotangent dy.npy ... --grad-out g.safetensors
+//         --input-grad-out dx.npy --bptt-checkpoint K --bptt-truncate H]
 // nl-run --list-devices
 //
 // MODEL is a compiled library (nlc --emit=lib) or a .nl/.mlir description,
@@ -17,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Backward.h"
 #include "Compile.h"
 #include "Options.h"
 
@@ -86,8 +89,8 @@ int main(int argc, char **argv) {
     return fail("--chunk-form applies when compiling a source; '" + opts.model +
                 "' is already compiled (nlc --chunk-form)");
   // Outputs that cannot be written fail now, not after the run.
-  for (const std::string *path :
-       {&opts.output, &opts.stateOut, &opts.paramsOut})
+  for (const std::string *path : {&opts.output, &opts.stateOut, &opts.paramsOut,
+                                  &opts.gradOut, &opts.inputGradOut})
     if (!path->empty() && !nlrt::checkWritable(*path, &error))
       return fail(error);
   if (source) {
@@ -104,6 +107,7 @@ int main(int argc, char **argv) {
     request.chunkForm = opts.chunkForm;
     request.cacheDir = opts.cacheDir;
     request.cuda = device == nlrt::Device::CUDA;
+    request.backward = opts.backward();
     lib = compileCached(request, &error);
     if (lib.empty())
       return fail(error);
@@ -189,9 +193,28 @@ int main(int argc, char **argv) {
   unsigned nthreads = opts.numThreads
                           ? opts.numThreads
                           : std::max(1u, std::thread::hardware_concurrency());
+  // The backward: the cotangents in, before anything runs.
+  std::vector<std::vector<float>> cotangents;
+  std::vector<const float *> dys;
+  if (opts.backward()) {
+    if (!readCotangents(opts.cotangents, m, B, T, batched, cotangents, &error))
+      return fail(error);
+    for (const auto &dy : cotangents)
+      dys.push_back(dy.empty() ? nullptr : dy.data());
+  }
+  nlrt::Gradients grads;
   auto start = std::chrono::steady_clock::now();
-  if (!session->run(x.data.data(), T, outPtrs, nthreads, &error))
+  if (opts.backward()) {
+    nlrt::BackwardOptions backward;
+    backward.checkpointEvery = std::max<int64_t>(0, opts.bpttCheckpoint);
+    backward.truncate = opts.bpttTruncate;
+    backward.inputGrad = !opts.inputGradOut.empty();
+    if (!session->backward(x.data.data(), T, dys, outPtrs, grads, nthreads,
+                           &error, backward))
+      return fail(error);
+  } else if (!session->run(x.data.data(), T, outPtrs, nthreads, &error)) {
     return fail(error);
+  }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
@@ -210,6 +233,16 @@ int main(int argc, char **argv) {
   }
   if (!opts.stateOut.empty() && !session->saveState(opts.stateOut, &error))
     return fail(error);
+  if (!opts.gradOut.empty() &&
+      !writeGradients(opts.gradOut, m, grads, B, &error))
+    return fail(error);
+  if (!opts.inputGradOut.empty()) {
+    nlrt::Tensor dx;
+    dx.shape = x.shape;
+    dx.data = std::move(grads.input);
+    if (!nlrt::writeNpy(opts.inputGradOut, dx, &error))
+      return fail(error);
+  }
   if (opts.stats) {
     std::cout << "model " << m.model << ": " << B << " stream(s) x " << T
               << " tokens in " << format("%.3f", seconds) << " s, "
