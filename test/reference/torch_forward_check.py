@@ -15,7 +15,11 @@ With nl-run (NL_RUN, compiling MODEL.nl with the same -D):
      the T = 0 state when a state is drawn from the seed), and of a second
      call on x2 from the first call's --state-out (partial chunks,
      accumulators, deferred rows and conv histories continue), each
-     against the reference within rel_max = max|a - b| / max|b| <= rtol;
+     against the reference within rel_max = max|a - b| / max|b| <= rtol
+     (with --residual also y - x, for a model whose y is x plus a little);
+     then a call on x1 from an all-zero state and one on x2 from call 1's
+     state with every f32 tensor perturbed (accumulators, deferred rows,
+     stashed gates, conv histories: the reference reads each as nlc does);
   4. the gradients of the second call are finite.
 Prints one PASS/FAIL line per check and OVERALL; exit status 1 on a failure.
 """
@@ -47,6 +51,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rtol", type=float, default=1e-4)
     ap.add_argument("--label")
+    ap.add_argument("--residual", action="store_true", help="also compare y - x (models whose output is x + ...)")
     a = ap.parse_args()
     import torch
     torch.set_num_threads(1)
@@ -115,11 +120,38 @@ def main():
     else:
         prob = tg.Problem(spec, params, x1.astype(np.float64))
         start = "the initializers"
-    compare(f"call 1 from {start}", nlio.load_npy(w("y1.npy")), prob.forward().detach().numpy())
+    y1 = prob.forward().detach().numpy()
+    compare(f"call 1 from {start}", nlio.load_npy(w("y1.npy")), y1)
+    if a.residual:  # the part of y beyond the input (a residual model's y is mostly x)
+        compare(f"call 1 from {start}, y - x", nlio.load_npy(w("y1.npy")) - x1, y1 - x1)
     s1, i1, p1 = tg.load_state(spec, w("s1.safetensors"), a.B)
     prob2 = tg.Problem(spec, params, x2.astype(np.float64), s1, i1, p1)
     y2 = prob2.forward()
     compare(f"call 2 from call 1's --state-out (pending {p1})", nlio.load_npy(w("y2.npy")), y2.detach().numpy())
+    if a.residual:
+        compare("call 2, y - x", nlio.load_npy(w("y2.npy")) - x2, y2.detach().numpy() - x2)
+
+    # 3b. from an all-zero state, and from call 1's state with every f32
+    # tensor perturbed (the accumulators, deferred rows, stashed gates and conv
+    # histories as nlc reads them, live or dead)
+    tensors, meta = nlio.load_safetensors_with_metadata(w("s1.safetensors"))
+    zero = {k: np.zeros_like(v) for k, v in tensors.items()}
+    _, meta0 = nlio.load_safetensors_with_metadata(w("s0.safetensors"))
+    prng = np.random.default_rng(a.seed + 1)
+    noisy = {k: (v + 0.1 * max(float(np.max(np.abs(v))), 0.01) * prng.standard_normal(v.shape)).astype(v.dtype)
+             if v.dtype == np.float32 else v for k, v in tensors.items()}
+    for name, st, md, xin in (("zero", zero, meta0, "x1"), ("noisy", noisy, meta, "x2")):
+        nlio.save_tensors(w(f"s_{name}.safetensors"), st, md)
+        nlrun("--params", w("p.safetensors"), "--input", w(f"{xin}.npy"), "--state-in", w(f"s_{name}.safetensors"),
+              "--output", w(f"y_{name}.npy"))
+        s, i, pend = tg.load_state(spec, w(f"s_{name}.safetensors"), a.B)
+        xs = (x1 if xin == "x1" else x2).astype(np.float64)
+        yr = tg.Problem(spec, params, xs, s, i, pend).forward().detach().numpy()
+        what = ("an all-zero state" if name == "zero" else
+                "call 1's state with every f32 tensor perturbed")
+        compare(f"call from {what}", nlio.load_npy(w(f"y_{name}.npy")), yr)
+        if a.residual:
+            compare(f"call from {what}, y - x", nlio.load_npy(w(f"y_{name}.npy")) - xs, yr - xs)
 
     # 4. gradients
     g = prob2.gradients(y2, torch.tensor(tg.cotangent(tuple(y2.shape), None), dtype=tm.DT))

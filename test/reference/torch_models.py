@@ -138,7 +138,8 @@ class LevelSpec:
         self.name, self.index, self.period, self.lv = lv.name, index, lv.period, lv
         self.rule = dict(lv.rule)
         self.optimizer_of = None     # the level this one serves (named in its `via`)
-        self.via = [v for v in self.rule.get("via", [])] if isinstance(self.rule.get("via", []), list) else [self.rule["via"]]
+        via = self.rule.get("via", [])
+        self.via = list(via) if isinstance(via, list) else [via]
         self.memory = lv.states[0] if lv.states else None
         self.mode = None             # effective write mode, set by Spec
 
