@@ -3,8 +3,9 @@
 of L = sum(dy * y) (autograd), independent of nlc (torch_models.py).
 
   torch_grads.py MODEL.nl --params p.safetensors --input x.npy
-                 [--cotangent dy.npy] [--state-in s.safetensors]
-                 [--output y.npy] [--grad-out g.safetensors]
+                 [--cotangent dy.npy | --cotangent-out dy.npy]
+                 [--state-in s.safetensors] [--output y.npy]
+                 [--grad-out g.safetensors] [--grad-dtype F64|F32]
                  [-D name=value ...] [--write=stop_grad|differentiable]
                  [--state-grads=sum|per-stream]
   torch_grads.py MODEL.nl --selftest [--params ... --input ... --state-in ...]
@@ -22,12 +23,19 @@ MLP memory's `normal`, needs --state-in), or --state-in, a file of
 `nl-run --state-out` (every state tensor of nl-run --info, [B, ...], and
 the level clock nlc.clock, so a partial chunk continues).
 --output: y, float64 [B, T, out] ([T, out] for a [T, dim] input).
---cotangent: dy, y's shape (default: a fixed seeded N(0, 1) draw, not
-written). --grad-out: F64 safetensors of dL/d(parameter) under the
-parameter's name and dL/d(state at the start of the call) under
-`initial_state.<state name>` for every f32 state tensor (dead ones, such as
-a per-token level's accumulator, get zeros), summed over streams
-(--state-grads=per-stream keeps [B, ...]).
+--cotangent: dy, y's shape (default: a fixed seeded N(0, 1) draw, which
+--cotangent-out writes as float64 .npy, to give nl-run the same dy).
+--grad-out: safetensors (--grad-dtype, default F64) of dL/d(parameter)
+under the parameter's name (every key of `nl-run --info`'s "params", the
+file("key") tensors of states included) and dL/d(state at the start of the
+call) under `initial_state.<state name>` for every f32 state tensor of
+nl-run --info's "state" (dead ones, such as a per-token level's
+accumulator, get zeros; the int32 counters have none), summed over
+streams (--state-grads=per-stream keeps [B, ...]). Its __metadata__:
+nlc.grad.loss = "sum(dy * y)", nlc.grad.L (the loss, %.17g),
+nlc.grad.state_grads, nlc.grad.write (each level's write mode),
+nlc.grad.source = "torch_grads.py". The models declare no task loss (the
+language cannot write one), so L is always the cotangent's.
 --write forces every level's write mode (A24; default: each level's rule,
 an optimizer level taking the mode of the level it serves).
 --selftest: float64 central finite differences (Romberg: h, h/2, h/4) of L
@@ -318,6 +326,8 @@ def main(argv=None):
     ap.add_argument("--state-in")
     ap.add_argument("--output")
     ap.add_argument("--grad-out")
+    ap.add_argument("--grad-dtype", choices=["F64", "F32"], default="F64")
+    ap.add_argument("--cotangent-out")
     ap.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--write", choices=["stop_grad", "differentiable"])
     ap.add_argument("--state-grads", choices=["sum", "per-stream"], default="sum")
@@ -357,13 +367,22 @@ def main(argv=None):
         y_np = y.detach().numpy()
         if a.output:
             nlio.save_npy(a.output, y_np[0] if prob.squeeze else y_np)
-        if a.grad_out or a.cotangent:
+        if a.cotangent and a.cotangent_out:
+            fail("--cotangent and --cotangent-out exclude each other")
+        if a.grad_out or a.cotangent or a.cotangent_out:
             shape = y_np.shape[1:] if prob.squeeze else y_np.shape
             dy = cotangent(shape, a.cotangent)
+            if a.cotangent_out:
+                nlio.save_npy(a.cotangent_out, dy)
             dy_t = torch.tensor(dy[None] if prob.squeeze else dy, dtype=DT)
             grads = prob.gradients(y, dy_t, per_stream=a.state_grads == "per-stream")
             if a.grad_out:
-                nlio.save_safetensors(a.grad_out, grads, "F64")
+                meta = {"nlc.grad.loss": "sum(dy * y)",
+                        "nlc.grad.L": "%.17g" % float((dy_t * y.detach()).sum()),
+                        "nlc.grad.state_grads": a.state_grads,
+                        "nlc.grad.write": ",".join(f"{lv.name}:{lv.mode}" for lv in spec.levels),
+                        "nlc.grad.source": "torch_grads.py"}
+                nlio.save_safetensors(a.grad_out, grads, a.grad_dtype, meta)
     except NLError as e:
         fail(str(e))
     return 0
