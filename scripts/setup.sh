@@ -10,11 +10,13 @@ PKGS=(
   cmake ninja-build ccache g++ make
   libgtest-dev libomp-22-dev zlib1g-dev
   python3 python3-numpy
+  python3-torch  # the autograd reference of the gradients (test/reference/torch_grads.py)
 )
-# --bench: the peers and tools of `make bench` too (PyTorch eager, OpenBLAS
-# as the BLAS of NumPy and PyTorch for the sgemm peak, matplotlib).
+# --bench: the peers and tools of `make bench` too (PyTorch eager is
+# installed above; OpenBLAS as the BLAS of NumPy and PyTorch for the sgemm
+# peak, matplotlib).
 if [[ "${1:-}" == --bench ]]; then
-  PKGS+=(python3-torch libopenblas0-pthread python3-matplotlib)
+  PKGS+=(libopenblas0-pthread python3-matplotlib)
 fi
 
 SUDO=""

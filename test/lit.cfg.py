@@ -28,6 +28,17 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%reference", os.path.join(config.nlc_src_root,
                                                         "test", "reference")))
 
+# PyTorch (Debian's python3-torch) for the autograd reference of the
+# gradients (test/reference/torch_grads.py): the tests that use it say
+# REQUIRES: torch and are reported unsupported where it cannot be imported.
+import subprocess
+try:
+    if subprocess.run(["/usr/bin/python3", "-c", "import torch"],
+                      capture_output=True, timeout=120).returncode == 0:
+        config.available_features.add("torch")
+except (OSError, subprocess.SubprocessError):
+    pass
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
@@ -42,7 +53,6 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # --emit=cuda-src output is compiled with nvcc (g++ as host compiler) and
 # linked against the driver API stub.
 import shutil
-import subprocess
 cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
 cuda_path = os.pathsep.join([os.path.join(cuda_home, "bin"),
                              os.environ.get("PATH", "")])

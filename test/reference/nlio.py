@@ -42,8 +42,9 @@ def load_safetensors(path):
     return out
 
 
-def save_safetensors(path, tensors, dtype="F64"):
-    """tensors: {name: array}; all written as dtype ("F32" or "F64")."""
+def save_safetensors(path, tensors, dtype="F64", metadata=None):
+    """tensors: {name: array}; all written as dtype ("F32" or "F64");
+    metadata: {str: str}, the header's __metadata__."""
     dt = _DTYPES[dtype]
     header, chunks, offset = {}, [], 0
     for name in sorted(tensors):
@@ -52,6 +53,8 @@ def save_safetensors(path, tensors, dtype="F64"):
         header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
         chunks.append(raw)
         offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     h = json.dumps(header, separators=(",", ":")).encode("utf-8")
     h += b" " * (-len(h) % 8)  # pad so the buffer starts 8-byte aligned
     with open(path, "wb") as f:
